@@ -1,0 +1,125 @@
+// Package jobs is the registry of pvjobs' jobs: one explicit list of every job
+// the CLI can run, with the options they share. Each job lives in its own
+// package below this one and plugs into the mapreduce engine unchanged.
+package jobs
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pvjobs/pvjobs/jobs/urls"
+	"github.com/pvjobs/pvjobs/mapreduce"
+)
+
+// Config holds the options of every job; each job reads its own.
+type Config struct {
+	// StripQuery drops query strings from URLs (urls).
+	StripQuery bool
+	// InternalDomains are referrer hosts counted as internal besides the page's
+	// own host (sources).
+	InternalDomains []string
+	// GeoIP is the path of a GeoIP2/GeoLite2 City or Country database (geo).
+	GeoIP string
+	// ExactUniques counts unique visitors exactly with a hash set (uniques).
+	ExactUniques bool
+}
+
+// Def describes one job.
+type Def struct {
+	Name string
+	// Summary is one line for `pvjobs jobs`.
+	Summary string
+	// Reports names the reports the job writes.
+	Reports []string
+	// Check validates cfg for this job before any data is read; nil when the
+	// job needs nothing.
+	Check func(cfg *Config) error
+	// New builds the job's task.
+	New func(cfg *Config) (mapreduce.Task, error)
+}
+
+// defs is the registry, in the order `pvjobs jobs` lists them.
+var defs = []Def{
+	{
+		Name:    urls.Name,
+		Summary: "page views per URL (top pages), normalised: no fragment, no utm_*/click ids",
+		Reports: []string{"urls"},
+		New: func(cfg *Config) (mapreduce.Task, error) {
+			return urls.New(urls.Options{StripQuery: cfg.StripQuery}), nil
+		},
+	},
+}
+
+func init() {
+	seen := map[string]bool{}
+	for _, d := range defs {
+		if seen[d.Name] {
+			panic("jobs: duplicate job " + d.Name)
+		}
+		seen[d.Name] = true
+	}
+}
+
+// All returns every job.
+func All() []Def { return slices.Clone(defs) }
+
+// Names returns the names of every job.
+func Names() []string {
+	var n []string
+	for _, d := range defs {
+		n = append(n, d.Name)
+	}
+	return n
+}
+
+// Lookup returns the jobs named, refusing unknown and repeated names. "all"
+// selects every job.
+func Lookup(names []string) ([]Def, error) {
+	var out []Def
+	seen := map[string]bool{}
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "all" {
+			return All(), nil
+		}
+		i := slices.IndexFunc(defs, func(d Def) bool { return d.Name == n })
+		if i < 0 {
+			return nil, fmt.Errorf("unknown job %q (jobs: %s)", n, strings.Join(Names(), ", "))
+		}
+		if seen[n] {
+			return nil, fmt.Errorf("job %q is named twice", n)
+		}
+		seen[n] = true
+		out = append(out, defs[i])
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no jobs named (jobs: %s)", strings.Join(Names(), ", "))
+	}
+	return out, nil
+}
+
+// Check validates cfg for every job in ds.
+func Check(ds []Def, cfg *Config) error {
+	for _, d := range ds {
+		if d.Check != nil {
+			if err := d.Check(cfg); err != nil {
+				return fmt.Errorf("job %s: %w", d.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Build returns the tasks of ds.
+func Build(ds []Def, cfg *Config) ([]mapreduce.Task, error) {
+	var ts []mapreduce.Task
+	for _, d := range ds {
+		t, err := d.New(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("job %s: %w", d.Name, err)
+		}
+		ts = append(ts, t)
+	}
+	return ts, nil
+}

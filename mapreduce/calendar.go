@@ -1,0 +1,90 @@
+package mapreduce
+
+import (
+	"sort"
+	"time"
+)
+
+// Period names the length of a report bucket.
+type Period string
+
+// The periods reports bucket by. PeriodRange is the run's whole range.
+const (
+	PeriodMinute Period = "minute"
+	PeriodHour   Period = "hour"
+	PeriodDay    Period = "day"
+	PeriodMonth  Period = "month"
+	PeriodRange  Period = "range"
+)
+
+// Span is one calendar bucket: [Start, End) in the calendar's time zone.
+type Span struct {
+	Start, End time.Time
+	// StartNs and EndNs are Start and End in Unix nanoseconds.
+	StartNs, EndNs int64
+	// Parent is the index of the enclosing span: an hour's day, a day's month.
+	Parent int
+}
+
+// Bucket locates an instant in a Calendar: indexes into Hours, Days and Months.
+type Bucket struct {
+	Hour, Day, Month int32
+}
+
+// Calendar buckets instants into local hours, days and months of one time zone
+// over a run's range. Hours are real elapsed hours that start at local midnight,
+// so a day has 23 or 25 of them across a daylight-saving change. A Calendar is
+// read-only after NewCalendar and safe for concurrent use.
+type Calendar struct {
+	Loc    *time.Location
+	Hours  []Span
+	Days   []Span
+	Months []Span
+}
+
+// NewCalendar returns the calendar of the local days of loc that overlap
+// [start, end).
+func NewCalendar(start, end time.Time, loc *time.Location) *Calendar {
+	c := &Calendar{Loc: loc}
+	ls := start.In(loc)
+	day := time.Date(ls.Year(), ls.Month(), ls.Day(), 0, 0, 0, 0, loc)
+	for day.Before(end) {
+		next := time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, loc)
+		if len(c.Months) == 0 || day.Month() != c.Months[len(c.Months)-1].Start.Month() {
+			m0 := time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, loc)
+			m1 := time.Date(day.Year(), day.Month()+1, 1, 0, 0, 0, 0, loc)
+			c.Months = append(c.Months, span(m0, m1, 0))
+		}
+		c.Days = append(c.Days, span(day, next, len(c.Months)-1))
+		for h := day; h.Before(next); {
+			hn := h.Add(time.Hour)
+			if hn.After(next) {
+				hn = next
+			}
+			c.Hours = append(c.Hours, span(h, hn, len(c.Days)-1))
+			h = hn
+		}
+		day = next
+	}
+	return c
+}
+
+func span(a, b time.Time, parent int) Span {
+	return Span{Start: a, End: b, StartNs: a.UnixNano(), EndNs: b.UnixNano(), Parent: parent}
+}
+
+// Locate returns the bucket of the instant ns (Unix nanoseconds). hint is the
+// caller's last hour index: rows arrive in time order, so it is almost always
+// right and saves the search. ok is false when ns is outside the calendar.
+func (c *Calendar) Locate(ns int64, hint *int32) (b Bucket, ok bool) {
+	h := int(*hint)
+	if h < 0 || h >= len(c.Hours) || ns < c.Hours[h].StartNs || ns >= c.Hours[h].EndNs {
+		h = sort.Search(len(c.Hours), func(i int) bool { return c.Hours[i].EndNs > ns })
+		if h == len(c.Hours) || ns < c.Hours[h].StartNs {
+			return Bucket{}, false
+		}
+		*hint = int32(h)
+	}
+	d := c.Hours[h].Parent
+	return Bucket{Hour: int32(h), Day: int32(d), Month: int32(c.Days[d].Parent)}, true
+}

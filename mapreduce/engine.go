@@ -1,0 +1,376 @@
+package mapreduce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// ErrNoShard is returned (possibly wrapped) by Source.Read when the shard does
+// not exist. The engine counts the shard as missing and goes on.
+var ErrNoShard = errors.New("no such shard")
+
+// Source is where rows come from: shard files, a Cassandra table.
+type Source interface {
+	// Split says how the source wants shards cut into work items.
+	Split() Split
+	// Read calls fn for every row of item.Shard whose time is in
+	// [item.Start, item.End), in timeuuid order, from the calling goroutine.
+	// Read is called concurrently from several workers, each with its own item.
+	// The Row and its Value are owned by the source and valid only until fn
+	// returns. Read returns nil at the end of the rows, ErrNoShard when the
+	// shard does not exist, fn's error unchanged when fn fails, and returns
+	// promptly with ctx's error when ctx is cancelled.
+	Read(ctx context.Context, item WorkItem, fn func(*Row) error) error
+}
+
+// Decoder decodes stored page-view values. Each worker owns one Decoder, so
+// implementations may keep scratch buffers.
+type Decoder interface {
+	// Decode decodes value into pv, overwriting its page-view fields. pv's byte
+	// slices may alias value or the decoder's buffers until the next call.
+	Decode(value []byte, pv *PageView) error
+}
+
+// Options tunes a run.
+type Options struct {
+	// Workers is the number of worker goroutines (default GOMAXPROCS).
+	Workers int
+	// NewDecoder returns a decoder for one worker. Required.
+	NewDecoder func() Decoder
+	// NewEnricher, when set, returns a function for one worker that fills
+	// derived fields of each page view (such as Agent) before the jobs see it.
+	NewEnricher func() func(*PageView)
+	// IncludeBots hands bots' page views to every task, not only to those
+	// built WithBots.
+	IncludeBots bool
+	// MaxBad is the budget of bad rows; the zero Budget allows none.
+	MaxBad Budget
+	// OnItem, when set, is called after each finished work item with the rows
+	// it read, from the worker goroutines (concurrently).
+	OnItem func(item WorkItem, rows int64)
+}
+
+// Summary describes a finished (or failed) run.
+type Summary struct {
+	Workers       int
+	Items         int
+	Shards        int
+	ShardsFound   int
+	ShardsMissing int
+	// Missing lists the shards that had no rows in the range.
+	Missing []ShardKey
+	Rows    int64
+	BadRows int64
+	// BadSamples holds the first bad rows (at most 10 per worker).
+	BadSamples []*RowError
+	Duration   time.Duration
+}
+
+// RowsPerSecond is the rate at which the run read rows.
+func (s *Summary) RowsPerSecond() float64 {
+	if s.Duration <= 0 {
+		return 0
+	}
+	return float64(s.Rows) / s.Duration.Seconds()
+}
+
+// Result is what a successful run returns.
+type Result struct {
+	Reports []Report
+	Summary Summary
+}
+
+// RowError says which row of which shard could not be used.
+type RowError struct {
+	Shard ShardKey
+	// Index is the row's index in its shard (see Row.Index).
+	Index int64
+	// Offset is the byte offset in the shard file, or -1.
+	Offset int64
+	Err    error
+}
+
+func (e *RowError) Error() string {
+	if e.Offset >= 0 {
+		return fmt.Sprintf("shard %s row %d (byte %d): %v", e.Shard, e.Index, e.Offset, e.Err)
+	}
+	return fmt.Sprintf("shard %s row %d: %v", e.Shard, e.Index, e.Err)
+}
+
+func (e *RowError) Unwrap() error { return e.Err }
+
+// ItemError says which work item failed.
+type ItemError struct {
+	Item WorkItem
+	Err  error
+}
+
+func (e *ItemError) Error() string { return fmt.Sprintf("reading %s: %v", e.Item, e.Err) }
+func (e *ItemError) Unwrap() error { return e.Err }
+
+// ErrTooManyBadRows is wrapped by the error of a run whose bad rows exceed the
+// budget.
+var ErrTooManyBadRows = errors.New("too many bad rows")
+
+// Budget bounds the bad rows a run tolerates: an absolute count, or a percentage
+// of the rows read. The zero Budget tolerates none.
+type Budget struct {
+	Count   int64
+	Percent float64
+	// IsPercent selects Percent over Count.
+	IsPercent bool
+}
+
+// ParseBudget parses "100" (rows) or "0.5%" (of the rows read).
+func ParseBudget(s string) (Budget, error) {
+	s = strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || f < 0 || f > 100 {
+			return Budget{}, fmt.Errorf("bad-row budget %q: want a count such as 100 or a percentage from 0%% to 100%%", s)
+		}
+		return Budget{Percent: f, IsPercent: true}, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return Budget{}, fmt.Errorf("bad-row budget %q: want a count such as 100 or a percentage such as 0.5%%", s)
+	}
+	return Budget{Count: n}, nil
+}
+
+// String formats b as ParseBudget reads it.
+func (b Budget) String() string {
+	if b.IsPercent {
+		return strconv.FormatFloat(b.Percent, 'f', -1, 64) + "%"
+	}
+	return strconv.FormatInt(b.Count, 10)
+}
+
+// Exceeded reports whether bad of rows is over the budget.
+func (b Budget) Exceeded(bad, rows int64) bool {
+	if b.IsPercent {
+		return float64(bad) > b.Percent/100*float64(rows)
+	}
+	return bad > b.Count
+}
+
+// Run reads every work item of plan from src with a pool of workers, feeds each
+// row to every task, and merges the results. On error (a failed work item, the
+// bad-row budget exceeded, ctx cancelled) it returns the error, the summary so
+// far, and no reports.
+func Run(ctx context.Context, plan *Plan, src Source, tasks []Task, opt Options) (*Result, error) {
+	start := time.Now()
+	if opt.NewDecoder == nil {
+		return nil, errors.New("mapreduce: Options.NewDecoder is required")
+	}
+	n := opt.Workers
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	items := plan.Items(src.Split())
+	if n > len(items) && len(items) > 0 {
+		n = len(items)
+	}
+	workers := make([]*worker, n)
+	var shared sharedState
+	g, gctx := errgroup.WithContext(ctx)
+	work := make(chan WorkItem)
+	g.Go(func() error {
+		defer close(work)
+		for _, it := range items {
+			select {
+			case work <- it:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	for i := range workers {
+		w := newWorker(plan, tasks, &opt, &shared)
+		workers[i] = w
+		g.Go(func() error { return w.run(gctx, src, work) })
+	}
+	err := g.Wait()
+	sum := summarize(plan, workers, len(items))
+	sum.Duration = time.Since(start)
+	if err == nil && opt.MaxBad.Exceeded(sum.BadRows, sum.Rows) {
+		err = budgetError(&sum, opt.MaxBad)
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return &Result{Summary: sum}, err
+	}
+	res := &Result{Summary: sum}
+	for ti, t := range tasks {
+		parts := make([]partial, len(workers))
+		for wi, w := range workers {
+			parts[wi] = w.parts[ti]
+		}
+		if len(parts) == 0 {
+			parts = []partial{t.newPartial(plan)}
+		}
+		res.Reports = append(res.Reports, t.reports(parts, plan)...)
+	}
+	res.Summary.Duration = time.Since(start)
+	return res, nil
+}
+
+func budgetError(sum *Summary, b Budget) error {
+	err := fmt.Errorf("%w: %d of %d rows are bad (budget --max-bad-rows %s)", ErrTooManyBadRows, sum.BadRows, sum.Rows, b)
+	if len(sum.BadSamples) > 0 {
+		err = fmt.Errorf("%w; first: %w", err, sum.BadSamples[0])
+	}
+	return err
+}
+
+// sharedState is touched only off the per-row path (bad rows).
+type sharedState struct {
+	bad atomic.Int64
+}
+
+type worker struct {
+	plan    *Plan
+	opt     *Options
+	shared  *sharedState
+	tasks   []Task
+	parts   []partial
+	bots    []bool
+	dec     Decoder
+	enrich  func(*PageView)
+	pv      PageView
+	hint    int32
+	item    WorkItem
+	ctx     context.Context
+	items   int
+	rows    int64
+	bad     int64
+	samples []*RowError
+	// shardRows counts rows per shard index.
+	shardRows []int64
+}
+
+func newWorker(plan *Plan, tasks []Task, opt *Options, shared *sharedState) *worker {
+	w := &worker{
+		plan:      plan,
+		opt:       opt,
+		shared:    shared,
+		tasks:     tasks,
+		dec:       opt.NewDecoder(),
+		shardRows: make([]int64, len(plan.Shards)),
+	}
+	for _, t := range tasks {
+		w.parts = append(w.parts, t.newPartial(plan))
+		w.bots = append(w.bots, opt.IncludeBots || t.seesBots())
+	}
+	if opt.NewEnricher != nil {
+		w.enrich = opt.NewEnricher()
+	}
+	return w
+}
+
+func (w *worker) run(ctx context.Context, src Source, work <-chan WorkItem) error {
+	w.ctx = ctx
+	for it := range work {
+		w.item = it
+		before := w.rows
+		err := src.Read(ctx, it, w.row)
+		if err != nil && !errors.Is(err, ErrNoShard) {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			var re *RowError
+			if errors.As(err, &re) || errors.Is(err, ErrTooManyBadRows) {
+				return err
+			}
+			return &ItemError{Item: it, Err: err}
+		}
+		w.items++
+		w.shardRows[it.ShardIndex] += w.rows - before
+		if w.opt.OnItem != nil {
+			w.opt.OnItem(it, w.rows-before)
+		}
+	}
+	return nil
+}
+
+// row is the per-row path: no locks, no allocation.
+func (w *worker) row(r *Row) error {
+	w.rows++
+	if w.rows&1023 == 0 {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	pv := &w.pv
+	if !IsTimeUUID(r.TS) {
+		return w.badRow(r, errors.New("column name is not a version-1 timeuuid"))
+	}
+	if err := w.dec.Decode(r.Value, pv); err != nil {
+		return w.badRow(r, err)
+	}
+	pv.TS = r.TS
+	pv.Time = UUIDTime(r.TS)
+	pv.Shard = w.item.ShardIndex
+	b, ok := w.plan.Calendar.Locate(pv.Time, &w.hint)
+	if !ok {
+		return w.badRow(r, fmt.Errorf("time %s is outside the run's range", UnixTime(pv.Time).Format(time.RFC3339Nano)))
+	}
+	pv.Bucket = b
+	pv.Agent = nil
+	if w.enrich != nil {
+		w.enrich(pv)
+	}
+	bot := pv.Agent != nil && pv.Agent.Bot
+	for i, p := range w.parts {
+		if bot && !w.bots[i] {
+			continue
+		}
+		p.mapRow(pv)
+	}
+	return nil
+}
+
+func (w *worker) badRow(r *Row, err error) error {
+	w.bad++
+	re := &RowError{Shard: w.item.Shard, Index: r.Index, Offset: r.Offset, Err: err}
+	if len(w.samples) < 10 {
+		w.samples = append(w.samples, re)
+	}
+	total := w.shared.bad.Add(1)
+	if b := w.opt.MaxBad; !b.IsPercent && total > b.Count {
+		return fmt.Errorf("%w: more than %d (budget --max-bad-rows %s); first here: %w", ErrTooManyBadRows, b.Count, b, re)
+	}
+	return nil
+}
+
+func summarize(plan *Plan, workers []*worker, items int) Summary {
+	s := Summary{Workers: len(workers), Items: items, Shards: len(plan.Shards)}
+	rows := make([]int64, len(plan.Shards))
+	for _, w := range workers {
+		s.Rows += w.rows
+		s.BadRows += w.bad
+		s.BadSamples = append(s.BadSamples, w.samples...)
+		for i, r := range w.shardRows {
+			rows[i] += r
+		}
+	}
+	for i, sk := range plan.Shards {
+		if rows[i] == 0 {
+			s.Missing = append(s.Missing, sk)
+		}
+	}
+	s.ShardsMissing = len(s.Missing)
+	s.ShardsFound = s.Shards - s.ShardsMissing
+	return s
+}

@@ -1,0 +1,75 @@
+package mapreduce
+
+import "time"
+
+// PageView is one decoded page view. Its byte-slice fields alias buffers owned by
+// the decoder that filled it: they are valid only until the callback that received
+// the PageView returns. A job that keeps a value past that point must copy it (a
+// map lookup m[string(b)] does not allocate; an insert must use string(b)).
+type PageView struct {
+	// Time is the page view's time in Unix nanoseconds, taken from the timeuuid.
+	Time int64
+	// TS is the raw version-1 timeuuid the page view is stored under.
+	TS [16]byte
+
+	URL       []byte
+	Title     []byte
+	IP        []byte
+	Referrer  []byte
+	UserAgent []byte
+	Language  []byte
+	// VisitorID is the optional explicit visitor id; empty when absent.
+	VisitorID []byte
+
+	// Shard is the index of the row's shard in the run's [Plan.Shards].
+	Shard int
+	// Bucket locates Time in the run's calendar (see [Calendar]).
+	Bucket Bucket
+	// Agent is the user agent's classification, filled by the run's [Enricher]
+	// when one is configured; nil otherwise.
+	Agent *Agent
+}
+
+// Reset clears pv for reuse, keeping its buffers.
+func (pv *PageView) Reset() {
+	pv.Time = 0
+	pv.TS = [16]byte{}
+	pv.URL = pv.URL[:0]
+	pv.Title = pv.Title[:0]
+	pv.IP = pv.IP[:0]
+	pv.Referrer = pv.Referrer[:0]
+	pv.UserAgent = pv.UserAgent[:0]
+	pv.Language = pv.Language[:0]
+	pv.VisitorID = pv.VisitorID[:0]
+	pv.Agent = nil
+}
+
+// Agent is the classification of a user agent shared by every job of a run, so
+// the user agent is parsed once per row (and cached per string by the enricher).
+type Agent struct {
+	// Class is one of "desktop", "mobile", "tablet", "bot", "unknown".
+	Class   string
+	Browser string
+	OS      string
+	// Bot is Class == "bot": most reports leave bots out.
+	Bot bool
+}
+
+// Row is one stored cell of a day shard, as a source reads it: the timeuuid
+// column name and the msgpack value. Value is owned by the source and valid only
+// until the callback that received the Row returns.
+type Row struct {
+	TS    [16]byte
+	Value []byte
+	// Index is the row's position within its shard (0-based) as far as the source
+	// knows it; for a file it is exact, for a time slice it counts from the slice.
+	Index int64
+	// Offset is the row's byte offset in its file, or -1 when the source has none.
+	Offset int64
+}
+
+// Time returns the row's time in Unix nanoseconds from its timeuuid.
+func (r *Row) Time() int64 { return UUIDTime(r.TS) }
+
+// UnixTime converts Unix nanoseconds to a UTC time.Time.
+func UnixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }

@@ -1,0 +1,188 @@
+package mapreduce
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// DefaultSlices is the number of time slices a UTC day is cut into by default:
+// one per hour.
+const DefaultSlices = 24
+
+// MaxDays bounds the length of a run's range, to catch typos such as 2204 for 2024.
+const MaxDays = 3700
+
+// ErrEmptyPlan is returned by NewPlan when there is nothing to read.
+var ErrEmptyPlan = errors.New("empty plan")
+
+// PlanSpec says what a run reads.
+type PlanSpec struct {
+	// Accounts to read; validated with ValidateAccount, deduplicated and sorted.
+	Accounts []string
+	// Start and End bound the run's time range [Start, End).
+	Start, End time.Time
+	// Loc is the time zone in which reports bucket hours, days and months; nil
+	// means UTC.
+	Loc *time.Location
+	// Slices is the number of time slices per UTC day (default DefaultSlices).
+	Slices int
+}
+
+// DayRange returns the instants that start day from and end day to (inclusive)
+// in loc, and refuses from > to.
+func DayRange(from, to Date, loc *time.Location) (start, end time.Time, err error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if to.Before(from) {
+		return time.Time{}, time.Time{}, fmt.Errorf("--from %s is after --to %s", from, to)
+	}
+	return from.In(loc), to.AddDays(1).In(loc), nil
+}
+
+// Split says how a source wants a shard cut into work items.
+type Split int
+
+const (
+	// SplitSlices makes one work item per time slice: sources that can seek (a
+	// Cassandra column slice query) read slices in parallel.
+	SplitSlices Split = iota
+	// SplitShards makes one work item per shard: sources that read a shard
+	// sequentially (a file) read it once per run.
+	SplitShards
+)
+
+// WorkItem is one unit of work: the rows of one shard whose time is in
+// [Start, End).
+type WorkItem struct {
+	// ShardIndex is the shard's index in Plan.Shards.
+	ShardIndex int
+	Shard      ShardKey
+	Start, End time.Time
+	// Slice is the item's time-slice number within the shard's day (0 for a
+	// whole-shard item).
+	Slice int
+}
+
+// String names the item for errors and logs: "20240801.blog [10:00,11:00)".
+func (w WorkItem) String() string {
+	end := w.End.Format("15:04:05")
+	if w.End.Equal(w.Shard.End()) {
+		end = "24:00:00"
+	}
+	return fmt.Sprintf("%s [%s,%s)", w.Shard, w.Start.Format("15:04:05"), end)
+}
+
+// Plan is the checked, expanded form of a PlanSpec: the shards to read and the
+// calendar that buckets their rows.
+type Plan struct {
+	Accounts   []string
+	Start, End time.Time
+	Loc        *time.Location
+	Slices     int
+	// Shards lists every (UTC day, account) pair that overlaps [Start, End), by
+	// day then account.
+	Shards   []ShardKey
+	Calendar *Calendar
+}
+
+// NewPlan checks spec and expands it into shards.
+func NewPlan(spec PlanSpec) (*Plan, error) {
+	if len(spec.Accounts) == 0 {
+		return nil, fmt.Errorf("%w: no accounts", ErrEmptyPlan)
+	}
+	accounts := slices.Clone(spec.Accounts)
+	for _, a := range accounts {
+		if err := ValidateAccount(a); err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(accounts)
+	accounts = slices.Compact(accounts)
+	loc := spec.Loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	if !spec.Start.Before(spec.End) {
+		return nil, fmt.Errorf("%w: start %s is not before end %s", ErrEmptyPlan,
+			spec.Start.Format(time.RFC3339), spec.End.Format(time.RFC3339))
+	}
+	if spec.End.Sub(spec.Start) > MaxDays*24*time.Hour {
+		return nil, fmt.Errorf("range %s to %s is longer than %d days",
+			spec.Start.Format(time.RFC3339), spec.End.Format(time.RFC3339), MaxDays)
+	}
+	n := spec.Slices
+	if n == 0 {
+		n = DefaultSlices
+	}
+	if n < 1 || n > 24*60*60 {
+		return nil, fmt.Errorf("slices per day %d: want 1 to 86400", n)
+	}
+	p := &Plan{
+		Accounts: accounts,
+		Start:    spec.Start.UTC(),
+		End:      spec.End.UTC(),
+		Loc:      loc,
+		Slices:   n,
+	}
+	first := p.Start.Truncate(24 * time.Hour)
+	for day := first; day.Before(p.End); day = day.AddDate(0, 0, 1) {
+		for _, a := range accounts {
+			p.Shards = append(p.Shards, ShardKey{Day: day, Account: a})
+		}
+	}
+	p.Calendar = NewCalendar(p.Start, p.End, loc)
+	return p, nil
+}
+
+// SliceBounds returns the boundaries of the n equal time slices of the UTC day
+// that starts at day: n+1 instants from day to day+24h.
+func SliceBounds(day time.Time, n int) []time.Time {
+	b := make([]time.Time, n+1)
+	const dayNs = int64(24 * time.Hour)
+	for i := 0; i <= n; i++ {
+		b[i] = day.Add(time.Duration(dayNs * int64(i) / int64(n)))
+	}
+	return b
+}
+
+// Items returns the work items for a source that splits as split: one per
+// shard, or one per non-empty time slice clipped to [Start, End). Items are
+// ordered by shard, then time.
+func (p *Plan) Items(split Split) []WorkItem {
+	var items []WorkItem
+	for i, sk := range p.Shards {
+		lo, hi := maxTime(sk.Start(), p.Start), minTime(sk.End(), p.End)
+		if split == SplitShards {
+			items = append(items, WorkItem{ShardIndex: i, Shard: sk, Start: lo, End: hi})
+			continue
+		}
+		b := SliceBounds(sk.Day, p.Slices)
+		for s := 0; s < p.Slices; s++ {
+			a, z := maxTime(b[s], lo), minTime(b[s+1], hi)
+			if a.Before(z) {
+				items = append(items, WorkItem{ShardIndex: i, Shard: sk, Start: a, End: z, Slice: s})
+			}
+		}
+	}
+	return items
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// AccountOf returns the index in Accounts of the account of shard i.
+func (p *Plan) AccountOf(shard int) int { return shard % len(p.Accounts) }

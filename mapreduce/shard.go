@@ -1,0 +1,109 @@
+package mapreduce
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// MaxAccountLen is the longest account id a shard key may carry.
+const MaxAccountLen = 64
+
+// ErrBadAccount is wrapped by every error about a malformed account id.
+var ErrBadAccount = errors.New("invalid account id")
+
+// ValidateAccount checks that id is 1–64 characters of [A-Za-z0-9_-].
+func ValidateAccount(id string) error {
+	if id == "" {
+		return fmt.Errorf("%w: empty", ErrBadAccount)
+	}
+	if len(id) > MaxAccountLen {
+		return fmt.Errorf("%w %.20q…: %d characters, at most %d", ErrBadAccount, id, len(id), MaxAccountLen)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return fmt.Errorf("%w %q: character %q at position %d (allowed: A-Z a-z 0-9 _ -)", ErrBadAccount, id, c, i+1)
+		}
+	}
+	return nil
+}
+
+// ShardKey names one day partition of one account: YYYYMMDD.<account>, the UTC
+// day.
+type ShardKey struct {
+	// Day is the UTC midnight that starts the shard's day.
+	Day     time.Time
+	Account string
+}
+
+// String returns the row key, for example "20240801.blog".
+func (k ShardKey) String() string {
+	return k.Day.Format("20060102") + "." + k.Account
+}
+
+// Start returns the first instant of the shard's day.
+func (k ShardKey) Start() time.Time { return k.Day }
+
+// End returns the first instant after the shard's day.
+func (k ShardKey) End() time.Time { return k.Day.AddDate(0, 0, 1) }
+
+// ParseShardKey parses a row key such as "20240801.blog".
+func ParseShardKey(s string) (ShardKey, error) {
+	day, account, ok := strings.Cut(s, ".")
+	if !ok || len(day) != 8 {
+		return ShardKey{}, fmt.Errorf("shard key %q: want YYYYMMDD.<account>", s)
+	}
+	d, err := time.Parse("20060102", day)
+	if err != nil {
+		return ShardKey{}, fmt.Errorf("shard key %q: bad date %q", s, day)
+	}
+	if err := ValidateAccount(account); err != nil {
+		return ShardKey{}, fmt.Errorf("shard key %q: %w", s, err)
+	}
+	return ShardKey{Day: d, Account: account}, nil
+}
+
+// Date is a calendar day without a time zone.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// ParseDate parses YYYY-MM-DD (or YYYYMMDD) and refuses dates that do not exist.
+func ParseDate(s string) (Date, error) {
+	layout := "2006-01-02"
+	if len(s) == 8 && !strings.Contains(s, "-") {
+		layout = "20060102"
+	}
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("date %q: want YYYY-MM-DD", s)
+	}
+	return DateOf(t), nil
+}
+
+// DateOf returns the calendar day of t in t's location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{y, m, d}
+}
+
+// In returns the first instant of the day in loc.
+func (d Date) In(loc *time.Location) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+}
+
+// AddDays returns the date n days later.
+func (d Date) AddDays(n int) Date { return DateOf(d.In(time.UTC).AddDate(0, 0, n)) }
+
+// Before reports whether d is before e.
+func (d Date) Before(e Date) bool { return d.In(time.UTC).Before(e.In(time.UTC)) }
+
+// String formats d as YYYY-MM-DD.
+func (d Date) String() string { return d.In(time.UTC).Format("2006-01-02") }
+
+// IsZero reports whether d is the zero Date.
+func (d Date) IsZero() bool { return d == Date{} }
