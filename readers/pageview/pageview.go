@@ -14,7 +14,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/vmihailenco/msgpack/v5"
@@ -33,11 +32,13 @@ const (
 )
 
 // Decoder decodes page views without allocating: the page view's byte slices
-// alias the value passed to Decode. A Decoder is not safe for concurrent use.
+// alias the value passed to Decode. Map and string headers — the whole of a
+// well-formed page view — are read straight from the byte slice; msgpack/v5's
+// streaming Decoder skips the values of unknown keys, whatever their type. A
+// Decoder is not safe for concurrent use.
 type Decoder struct {
 	r   bytes.Reader
 	dec *msgpack.Decoder
-	cur []byte
 }
 
 // NewDecoder returns a Decoder.
@@ -54,96 +55,133 @@ func NewMapreduceDecoder() mapreduce.Decoder { return NewDecoder() }
 // ErrNotMap is wrapped by the error for a value that is not a msgpack map.
 var ErrNotMap = errors.New("page view is not a msgpack map")
 
+// errTruncated marks a value that ends inside an item.
+var errTruncated = errors.New("truncated")
+
 // Decode decodes value into pv. pv's byte fields alias value afterwards.
 func (d *Decoder) Decode(value []byte, pv *mapreduce.PageView) error {
 	pv.URL, pv.Title, pv.IP, pv.Referrer = nil, nil, nil, nil
 	pv.UserAgent, pv.Language, pv.VisitorID = nil, nil, nil
-	d.cur = value
-	d.r.Reset(value)
-	d.dec.ResetReader(&d.r)
-	c, err := d.dec.PeekCode()
-	if err != nil {
-		return fmt.Errorf("page view: empty value")
+	if len(value) == 0 {
+		return errors.New("page view: empty value")
 	}
-	if !msgpcode.IsFixedMap(c) && c != msgpcode.Map16 && c != msgpcode.Map32 {
-		return fmt.Errorf("%w: starts with byte 0x%02x", ErrNotMap, c)
-	}
-	n, err := d.dec.DecodeMapLen()
+	n, pos, err := mapHeader(value)
 	if err != nil {
-		return d.fail("map header", err)
+		return err
 	}
 	for i := 0; i < n; i++ {
-		key, err := d.str()
-		if err != nil {
+		key, next, ok := str(value, pos)
+		if !ok {
+			if next < 0 {
+				return d.fail("key", pos)
+			}
 			// A key that is not a string is not ours: skip key and value.
-			if !errors.Is(err, errNotString) {
-				return d.fail("key", err)
+			if pos, err = d.skip(value, pos); err != nil {
+				return d.fail("key", pos)
 			}
-			if err := d.dec.Skip(); err != nil {
-				return d.fail("key", err)
-			}
-			if err := d.dec.Skip(); err != nil {
-				return d.fail("value", err)
+			at := pos
+			if pos, err = d.skip(value, pos); err != nil {
+				return d.fail("value", at)
 			}
 			continue
 		}
+		pos = next
 		dst := field(pv, key)
 		if dst == nil {
-			if err := d.dec.Skip(); err != nil {
-				return d.fail(fmt.Sprintf("value of %q", key), err)
+			at := pos
+			if pos, err = d.skip(value, pos); err != nil {
+				return d.fail(fmt.Sprintf("value of %q", key), at)
 			}
 			continue
 		}
-		v, err := d.str()
-		if err != nil {
-			if errors.Is(err, errNotString) {
-				c, _ := d.dec.PeekCode()
-				return fmt.Errorf("page view field %q: msgpack type 0x%02x, want a string", key, c)
+		v, next, ok := str(value, pos)
+		if !ok {
+			if next < 0 {
+				return d.fail(fmt.Sprintf("value of %q", key), pos)
 			}
-			return d.fail(fmt.Sprintf("value of %q", key), err)
+			return fmt.Errorf("page view field %q: msgpack type 0x%02x at byte %d, want a string", key, value[pos], pos)
 		}
-		*dst = v
+		*dst, pos = v, next
 	}
-	if d.r.Len() != 0 {
-		return fmt.Errorf("page view: %d bytes after the map", d.r.Len())
+	if pos != len(value) {
+		return fmt.Errorf("page view: %d bytes after the map", len(value)-pos)
 	}
 	return nil
 }
 
-var errNotString = errors.New("not a string")
-
-// str reads a str, bin or nil as a slice of the value, without copying.
-func (d *Decoder) str() ([]byte, error) {
-	c, err := d.dec.PeekCode()
-	if err != nil {
-		return nil, err
+// mapHeader reads a fixmap, map16 or map32 header.
+func mapHeader(b []byte) (n, pos int, err error) {
+	c := b[0]
+	switch {
+	case c >= 0x80 && c <= 0x8f:
+		return int(c & 0x0f), 1, nil
+	case c == msgpcode.Map16 && len(b) >= 3:
+		return int(b[1])<<8 | int(b[2]), 3, nil
+	case c == msgpcode.Map32 && len(b) >= 5:
+		return int(b[1])<<24 | int(b[2])<<16 | int(b[3])<<8 | int(b[4]), 5, nil
+	case c == msgpcode.Map16 || c == msgpcode.Map32:
+		return 0, 0, fmt.Errorf("page view truncated in map header")
 	}
-	if !msgpcode.IsString(c) && !msgpcode.IsBin(c) && c != msgpcode.Nil {
-		return nil, errNotString
-	}
-	n, err := d.dec.DecodeBytesLen()
-	if err != nil {
-		return nil, err
-	}
-	if n <= 0 {
-		return nil, nil
-	}
-	all := d.cur
-	pos := len(all) - d.r.Len()
-	if n > d.r.Len() {
-		return nil, io.ErrUnexpectedEOF
-	}
-	if _, err := d.r.Seek(int64(n), io.SeekCurrent); err != nil {
-		return nil, err
-	}
-	return all[pos : pos+n : pos+n], nil
+	return 0, 0, fmt.Errorf("%w: starts with byte 0x%02x", ErrNotMap, c)
 }
 
-func (d *Decoder) fail(what string, err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("page view truncated in %s at byte %d", what, int(d.r.Size())-d.r.Len())
+// str reads a str (any width, including legacy raw), bin or nil at pos and
+// returns it as a slice of b and the position after it. ok is false when the
+// item is of another type (next = pos) or truncated (next = -1).
+func str(b []byte, pos int) (s []byte, next int, ok bool) {
+	if pos >= len(b) {
+		return nil, -1, false
 	}
-	return fmt.Errorf("page view %s at byte %d: %w", what, int(d.r.Size())-d.r.Len(), err)
+	c := b[pos]
+	var n, hdr int
+	switch {
+	case c >= 0xa0 && c <= 0xbf:
+		n, hdr = int(c&0x1f), 1
+	case c == msgpcode.Nil:
+		return nil, pos + 1, true
+	case c == msgpcode.Str8 || c == msgpcode.Bin8:
+		if pos+2 > len(b) {
+			return nil, -1, false
+		}
+		n, hdr = int(b[pos+1]), 2
+	case c == msgpcode.Str16 || c == msgpcode.Bin16:
+		if pos+3 > len(b) {
+			return nil, -1, false
+		}
+		n, hdr = int(b[pos+1])<<8|int(b[pos+2]), 3
+	case c == msgpcode.Str32 || c == msgpcode.Bin32:
+		if pos+5 > len(b) {
+			return nil, -1, false
+		}
+		n, hdr = int(b[pos+1])<<24|int(b[pos+2])<<16|int(b[pos+3])<<8|int(b[pos+4]), 5
+	default:
+		return nil, pos, false
+	}
+	start := pos + hdr
+	if n > len(b)-start {
+		return nil, -1, false
+	}
+	if n == 0 {
+		return nil, start, true
+	}
+	return b[start : start+n : start+n], start + n, true
+}
+
+// skip skips the msgpack item at pos, whatever its type, with msgpack/v5.
+func (d *Decoder) skip(b []byte, pos int) (int, error) {
+	if pos >= len(b) {
+		return pos, errTruncated
+	}
+	d.r.Reset(b[pos:])
+	d.dec.ResetReader(&d.r)
+	if err := d.dec.Skip(); err != nil {
+		return pos, err
+	}
+	return len(b) - d.r.Len(), nil
+}
+
+func (d *Decoder) fail(what string, at int) error {
+	return fmt.Errorf("page view truncated or malformed in %s at byte %d", what, at)
 }
 
 // field returns the PageView field named key, or nil.
