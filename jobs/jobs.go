@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pvjobs/pvjobs/jobs/uniques"
 	"github.com/pvjobs/pvjobs/jobs/urls"
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
@@ -23,6 +24,8 @@ type Config struct {
 	GeoIP string
 	// ExactUniques counts unique visitors exactly with a hash set (uniques).
 	ExactUniques bool
+	// UniqueMinutes adds per-minute unique-visitor rows (uniques).
+	UniqueMinutes bool
 }
 
 // Def describes one job.
@@ -47,6 +50,14 @@ var defs = []Def{
 		Reports: []string{"urls"},
 		New: func(cfg *Config) (mapreduce.Task, error) {
 			return urls.New(urls.Options{StripQuery: cfg.StripQuery}), nil
+		},
+	},
+	{
+		Name:    uniques.Name,
+		Summary: "unique visitors per hour, day, month and range (Redis-compatible HyperLogLog)",
+		Reports: []string{"uniques"},
+		New: func(cfg *Config) (mapreduce.Task, error) {
+			return uniques.New(uniques.Options{Exact: cfg.ExactUniques, Minutes: cfg.UniqueMinutes}), nil
 		},
 	},
 }

@@ -88,3 +88,8 @@ func (c *Calendar) Locate(ns int64, hint *int32) (b Bucket, ok bool) {
 	d := c.Hours[h].Parent
 	return Bucket{Hour: int32(h), Day: int32(d), Month: int32(c.Days[d].Parent)}, true
 }
+
+// Covers reports whether [start, end) covers all of the span.
+func (s *Span) Covers(start, end time.Time) bool {
+	return !s.Start.Before(start) && !s.End.After(end)
+}

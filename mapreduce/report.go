@@ -37,6 +37,10 @@ type ReportRow struct {
 	Value int64
 	// Sketch is set by reports of unique visitors; Value is then its count.
 	Sketch Sketch
+	// Partial is true when the run's range covers only part of the period (a
+	// month of which one day was read): sinks must not let such a row replace
+	// a complete one.
+	Partial bool
 }
 
 // Member joins the row's keys with tabs: its sorted-set member.

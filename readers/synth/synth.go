@@ -102,9 +102,7 @@ type site struct {
 	host   string
 	pages  []string
 	titles []string
-	zipf   *rand.Zipf
 	vis    []visitor
-	vzipf  *rand.Zipf
 }
 
 func (g *Generator) site(account string) *site {
@@ -125,7 +123,6 @@ func (g *Generator) site(account string) *site {
 		s.pages = append(s.pages, p)
 		s.titles = append(s.titles, t)
 	}
-	s.zipf = rand.NewZipf(r, 1.1, 2, uint64(g.cfg.Pages-1))
 	langs := []string{"en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "ja-JP", "pt-BR", "zh-CN", "ru-RU", "it-IT", "nl-NL", "ko-KR"}
 	for i := 0; i < g.cfg.Visitors; i++ {
 		n := g.networks[r.IntN(len(g.networks))]
@@ -141,7 +138,6 @@ func (g *Generator) site(account string) *site {
 		}
 		s.vis = append(s.vis, v)
 	}
-	s.vzipf = rand.NewZipf(r, 1.05, 4, uint64(len(s.vis)-1))
 	return s
 }
 
@@ -155,6 +151,8 @@ type Row struct {
 func (g *Generator) Rows(key mapreduce.ShardKey) []Row {
 	s := g.site(key.Account)
 	r := rand.New(rand.NewPCG(g.cfg.Seed^0x9e3779b97f4a7c15, hash(key.String())))
+	pages := rand.NewZipf(r, 1.1, 2, uint64(len(s.pages)-1))
+	visitors := rand.NewZipf(r, 1.05, float64(max(4, len(s.vis)/8)), uint64(len(s.vis)-1))
 	// Weekends are quieter; the mean stays near RowsPerDay.
 	n := g.cfg.RowsPerDay
 	if wd := key.Day.Weekday(); wd == time.Saturday || wd == time.Sunday {
@@ -167,7 +165,7 @@ func (g *Generator) Rows(key mapreduce.ShardKey) []Row {
 	}
 	evs := make([]ev, n)
 	for i := range evs {
-		evs[i] = ev{ns: key.Day.UnixNano() + diurnal(r), vis: int(s.vzipf.Uint64())}
+		evs[i] = ev{ns: key.Day.UnixNano() + diurnal(r), vis: int(visitors.Uint64())}
 	}
 	slices.SortFunc(evs, func(a, b ev) int { return int(a.ns/100 - b.ns/100) })
 	rows := make([]Row, n)
@@ -179,7 +177,7 @@ func (g *Generator) Rows(key mapreduce.ShardKey) []Row {
 		}
 		last = ns
 		v := s.vis[e.vis]
-		page := int(s.zipf.Uint64())
+		page := int(pages.Uint64())
 		rows[i] = Row{
 			TS:    mapreduce.TimeUUID(time.Unix(0, ns), v.clock, v.node),
 			Value: encode(s, v, page, referrer(r, s)),

@@ -30,8 +30,13 @@ func Top(w io.Writer, reps []mapreduce.Report, n int) error {
 				break
 			}
 		}
+		// A report without keys (unique visitors) shows its days and range.
+		series := len(rep.Keys) == 0
 		for _, r := range rep.Rows {
-			if hasRange && r.Period != mapreduce.PeriodRange {
+			if series && r.Period != mapreduce.PeriodDay && r.Period != mapreduce.PeriodRange {
+				continue
+			}
+			if !series && hasRange && r.Period != mapreduce.PeriodRange {
 				continue
 			}
 			if _, ok := byAccount[r.Account]; !ok {
@@ -45,8 +50,14 @@ func Top(w io.Writer, reps []mapreduce.Report, n int) error {
 			for _, r := range rows {
 				total += r.Value
 			}
-			fmt.Fprintf(w, "\n%s — account %s — top %d of %d\n", rep.Name, a, min(n, len(rows)), len(rows))
-			if len(rows) > n {
+			if series {
+				fmt.Fprintf(w, "\n%s — account %s\n", rep.Name, a)
+			} else {
+				fmt.Fprintf(w, "\n%s — account %s — top %d of %d\n", rep.Name, a, min(n, len(rows)), len(rows))
+			}
+			if series {
+				hasRange = false
+			} else if len(rows) > n {
 				rows = rows[:n]
 			}
 			vw := len(rep.Measure)
@@ -61,12 +72,15 @@ func Top(w io.Writer, reps []mapreduce.Report, n int) error {
 			fmt.Fprintf(tw, "%s\t%s\n", hdr, strings.Join(rep.Keys, "\t"))
 			for i, r := range rows {
 				share := "-"
-				if total > 0 && r.Sketch == nil {
+				if total > 0 && !series {
 					share = fmt.Sprintf("%.1f%%", 100*float64(r.Value)/float64(total))
 				}
 				line := fmt.Sprintf("%3d  %*s  %6s", i+1, vw, group(r.Value), share)
 				if !hasRange {
 					line += "  " + r.Start.Format("2006-01-02 15:04")
+					if r.Period == mapreduce.PeriodRange {
+						line += " (range)"
+					}
 				}
 				keys := make([]string, len(r.Keys))
 				for j, k := range r.Keys {
