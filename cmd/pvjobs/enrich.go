@@ -8,7 +8,7 @@ import (
 
 // newEnricher returns the per-worker enricher that classifies user agents, so
 // bots can be kept out of reports.
-func newEnricher() func() func(*mapreduce.PageView) { return nil }
+func newEnricher(p *runParams) func() func(*mapreduce.PageView) { return nil }
 
 // sampleNetworks returns the IP networks synthetic visitors come from: the
 // networks of the test GeoIP database, so geo reports on generated data are

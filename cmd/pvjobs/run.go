@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"slices"
@@ -51,6 +53,55 @@ func runCommand() *cli.Command {
 	}
 }
 
+// runParams describes one run: what the flags, environment variables and a
+// config file say, merged (flag > env > file > default).
+type runParams struct {
+	Source          string
+	Accounts        string
+	From, To        string
+	TZ              string
+	Jobs            string
+	Out             []string
+	Top             int
+	Quiet           bool
+	Slices          int
+	Workers         int
+	MaxBadRows      string
+	StripQuery      bool
+	CSVPattern      string
+	CSVRaw          bool
+	InternalDomains []string
+	GeoIP           string
+	IncludeBots     bool
+	ExactUniques    bool
+	UniqueMinutes   bool
+}
+
+// paramsFromFlags reads the run flags of c.
+func paramsFromFlags(c *cli.Context) runParams {
+	return runParams{
+		Source:          c.String("source"),
+		Accounts:        c.String("accounts"),
+		From:            c.String("from"),
+		To:              c.String("to"),
+		TZ:              c.String("tz"),
+		Jobs:            c.String("jobs"),
+		Out:             c.StringSlice("out"),
+		Top:             c.Int("top"),
+		Quiet:           c.Bool("quiet"),
+		Slices:          c.Int("slices"),
+		Workers:         c.Int("workers"),
+		MaxBadRows:      c.String("max-bad-rows"),
+		StripQuery:      c.Bool("strip-query"),
+		CSVPattern:      c.String("csv-pattern"),
+		CSVRaw:          c.Bool("csv-raw"),
+		InternalDomains: c.StringSlice("internal-domains"),
+		GeoIP:           c.String("geoip"),
+		IncludeBots:     c.Bool("include-bots"),
+		ExactUniques:    c.Bool("exact-uniques"),
+	}
+}
+
 // runSetup is everything a run needs, checked before any data is read.
 type runSetup struct {
 	src     source
@@ -68,10 +119,7 @@ func (s *runSetup) close() {
 	}
 }
 
-func setupRun(c *cli.Context) (*runSetup, error) {
-	if c.NArg() > 0 {
-		return nil, usagef("run: unexpected argument %q", c.Args().First())
-	}
+func setupRun(ctx context.Context, p *runParams) (*runSetup, error) {
 	s := &runSetup{}
 	ok := false
 	defer func() {
@@ -79,55 +127,56 @@ func setupRun(c *cli.Context) (*runSetup, error) {
 			s.close()
 		}
 	}()
-	loc, err := time.LoadLocation(c.String("tz"))
+	loc, err := time.LoadLocation(p.TZ)
 	if err != nil {
-		return nil, usagef("--tz %q: unknown time zone", c.String("tz"))
+		return nil, usagef("--tz %q: unknown time zone", p.TZ)
 	}
-	budget, err := mapreduce.ParseBudget(c.String("max-bad-rows"))
+	budget, err := mapreduce.ParseBudget(p.MaxBadRows)
 	if err != nil {
 		return nil, usagef("--max-bad-rows: %v", err)
 	}
-	defs, err := jobs.Lookup(splitList(c.String("jobs")))
+	defs, err := jobs.Lookup(splitList(p.Jobs))
 	if err != nil {
 		return nil, usagef("--jobs: %v", err)
 	}
 	s.defs = defs
 	cfg := &jobs.Config{
-		StripQuery:      c.Bool("strip-query"),
-		InternalDomains: c.StringSlice("internal-domains"),
-		GeoIP:           c.String("geoip"),
-		ExactUniques:    c.Bool("exact-uniques"),
+		StripQuery:      p.StripQuery,
+		InternalDomains: p.InternalDomains,
+		GeoIP:           p.GeoIP,
+		ExactUniques:    p.ExactUniques,
+		UniqueMinutes:   p.UniqueMinutes,
 	}
-	if c.String("source") == "" && cfg.GeoIP == "" {
+	if p.Source == "" && cfg.GeoIP == "" {
 		cfg.GeoIP = defaultGeoIP()
 	}
 	if err := jobs.Check(defs, cfg); err != nil {
 		return nil, usagef("%v", err)
 	}
-	outs := c.StringSlice("out")
+	outs := p.Out
 	if len(outs) == 0 {
 		outs = []string{"csv:pvjobs-out"}
 	}
 	for _, o := range outs {
-		sk, err := parseOut(o, c)
+		sk, err := parseOut(o, p)
 		if err != nil {
 			return nil, err
 		}
 		s.outs = append(s.outs, sk)
 	}
-	if c.Int("workers") < 0 {
-		return nil, usagef("--workers %d: want 0 (GOMAXPROCS) or more", c.Int("workers"))
+	if p.Workers < 0 {
+		return nil, usagef("--workers %d: want 0 (GOMAXPROCS) or more", p.Workers)
 	}
-	if c.Int("top") < 0 {
-		return nil, usagef("--top %d: want 0 or more", c.Int("top"))
+	if p.Top < 0 {
+		return nil, usagef("--top %d: want 0 or more", p.Top)
 	}
-	src, err := openSource(c, c.String("source"))
+	src, err := openSource(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	s.src = src
 	s.cleanup = append(s.cleanup, src.Close)
-	spec, err := planSpec(c, src, loc)
+	spec, err := planSpec(ctx, p, src, loc)
 	if err != nil {
 		return nil, err
 	}
@@ -142,10 +191,10 @@ func setupRun(c *cli.Context) (*runSetup, error) {
 	}
 	s.tasks = tasks
 	s.opts = mapreduce.Options{
-		Workers:     c.Int("workers"),
+		Workers:     p.Workers,
 		NewDecoder:  pageview.NewMapreduceDecoder,
-		NewEnricher: newEnricher(),
-		IncludeBots: c.Bool("include-bots"),
+		NewEnricher: newEnricher(p),
+		IncludeBots: p.IncludeBots,
 		MaxBad:      budget,
 	}
 	ok = true
@@ -153,28 +202,37 @@ func setupRun(c *cli.Context) (*runSetup, error) {
 }
 
 func runAction(c *cli.Context) error {
-	s, err := setupRun(c)
+	if c.NArg() > 0 {
+		return usagef("run: unexpected argument %q", c.Args().First())
+	}
+	p := paramsFromFlags(c)
+	return execute(c.Context, &p, c.App.Writer, c.App.ErrWriter)
+}
+
+// execute checks p, runs it and writes its outputs.
+func execute(ctx context.Context, p *runParams, stdout, stderr io.Writer) error {
+	s, err := setupRun(ctx, p)
 	if err != nil {
 		return err
 	}
 	defer s.close()
 	slog.Debug("run planned", "source", s.src, "accounts", s.plan.Accounts, "shards", len(s.plan.Shards),
 		"start", s.plan.Start, "end", s.plan.End, "jobs", len(s.tasks))
-	res, err := mapreduce.Run(c.Context, s.plan, s.src, s.tasks, s.opts)
+	res, err := mapreduce.Run(ctx, s.plan, s.src, s.tasks, s.opts)
 	if err != nil {
-		if res != nil && !c.Bool("quiet") {
-			table.Summary(c.App.ErrWriter, &res.Summary, nil)
+		if res != nil && !p.Quiet {
+			table.Summary(stderr, &res.Summary, nil)
 		}
 		return fmt.Errorf("run failed, no reports written: %w", err)
 	}
 	for _, o := range s.outs {
-		if err := o.Write(c.Context, res.Reports, s.plan); err != nil {
+		if err := o.Write(ctx, res.Reports, s.plan); err != nil {
 			return fmt.Errorf("writing %s: %w", o, err)
 		}
 	}
-	if !c.Bool("quiet") {
-		w := c.App.Writer
-		if n := c.Int("top"); n > 0 {
+	if !p.Quiet {
+		w := stdout
+		if n := p.Top; n > 0 {
 			if err := table.Top(w, res.Reports, n); err != nil {
 				return err
 			}
@@ -207,21 +265,21 @@ func shardList(keys []mapreduce.ShardKey, n int) string {
 
 // planSpec turns --accounts, --from, --to into a PlanSpec, asking the source
 // for accounts and days it has when they are not given.
-func planSpec(c *cli.Context, src source, loc *time.Location) (mapreduce.PlanSpec, error) {
-	spec := mapreduce.PlanSpec{Loc: loc, Slices: c.Int("slices")}
+func planSpec(ctx context.Context, p *runParams, src source, loc *time.Location) (mapreduce.PlanSpec, error) {
+	spec := mapreduce.PlanSpec{Loc: loc, Slices: p.Slices}
 	var from, to mapreduce.Date
 	var err error
-	if v := c.String("from"); v != "" {
+	if v := p.From; v != "" {
 		if from, err = mapreduce.ParseDate(v); err != nil {
 			return spec, usagef("--from: %v", err)
 		}
 	}
-	if v := c.String("to"); v != "" {
+	if v := p.To; v != "" {
 		if to, err = mapreduce.ParseDate(v); err != nil {
 			return spec, usagef("--to: %v", err)
 		}
 	}
-	accounts := splitList(c.String("accounts"))
+	accounts := splitList(p.Accounts)
 	all := len(accounts) == 1 && accounts[0] == "all"
 	for _, a := range accounts {
 		if a != "all" {
@@ -251,7 +309,7 @@ func planSpec(c *cli.Context, src source, loc *time.Location) (mapreduce.PlanSpe
 			}
 			return spec, usagef("--from and --to are required for this source")
 		}
-		found, first, last, err := d.Discover(c.Context, spec.Start, spec.End)
+		found, first, last, err := d.Discover(ctx, spec.Start, spec.End)
 		if err != nil {
 			return spec, err
 		}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/reports/csv"
-	"github.com/urfave/cli/v2"
 )
 
 // sink is where a run's reports go. Write is called once, after a successful
@@ -18,16 +17,16 @@ type sink interface {
 }
 
 // parseOut parses one --out value.
-func parseOut(spec string, c *cli.Context) (sink, error) {
+func parseOut(spec string, p *runParams) (sink, error) {
 	switch {
 	case strings.HasPrefix(spec, "csv:"):
 		dir := strings.TrimPrefix(spec, "csv:")
 		if dir == "" {
 			return nil, usagef("--out %q: want csv:DIR", spec)
 		}
-		return &csvSink{csv.Options{Dir: dir, Pattern: c.String("csv-pattern"), Raw: c.Bool("csv-raw")}}, nil
+		return &csvSink{csv.Options{Dir: dir, Pattern: p.CSVPattern, Raw: p.CSVRaw}}, nil
 	case strings.HasPrefix(spec, "redis://"), strings.HasPrefix(spec, "rediss://"):
-		return openRedisSink(c, spec)
+		return openRedisSink(spec, p)
 	}
 	return nil, usagef("--out %q: want csv:DIR or redis://host:port/db", spec)
 }
@@ -41,6 +40,6 @@ func (s *csvSink) Write(_ context.Context, reps []mapreduce.Report, plan *mapred
 func (s *csvSink) String() string { return "CSV files in " + s.opt.Dir }
 
 // openRedisSink is replaced when the Redis sink is wired in.
-var openRedisSink = func(c *cli.Context, spec string) (sink, error) {
+var openRedisSink = func(spec string, p *runParams) (sink, error) {
 	return nil, usagef("--out %q: the Redis sink is not built in yet", spec)
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/file"
 	"github.com/pvjobs/pvjobs/testdata/sample"
-	"github.com/urfave/cli/v2"
 )
 
 // source is a mapreduce.Source the CLI opened and must close.
@@ -28,12 +27,13 @@ type discoverer interface {
 
 // openSource opens --source: "" is the embedded sample, cassandra://... a
 // Cassandra cluster, anything else a directory of shard files.
-func openSource(c *cli.Context, spec string) (source, error) {
+func openSource(ctx context.Context, p *runParams) (source, error) {
+	spec := p.Source
 	switch {
 	case spec == "":
 		return &fileSource{file.NewFS(sample.FS(), sample.Name)}, nil
 	case strings.HasPrefix(spec, "cassandra://"):
-		return openCassandra(c, spec)
+		return openCassandra(ctx, p)
 	case strings.Contains(spec, "://"):
 		return nil, usagef("--source %q: want a directory or cassandra://host[:port]/keyspace", spec)
 	}
@@ -81,6 +81,6 @@ func (f *fileSource) Discover(ctx context.Context, start, end time.Time) ([]stri
 }
 
 // openCassandra is replaced when the Cassandra reader is wired in.
-var openCassandra = func(c *cli.Context, spec string) (source, error) {
-	return nil, usagef("--source %q: the Cassandra source is not built in yet", spec)
+var openCassandra = func(ctx context.Context, p *runParams) (source, error) {
+	return nil, usagef("--source %q: the Cassandra source is not built in yet", p.Source)
 }
