@@ -25,7 +25,12 @@ func IsTimeUUID(u [16]byte) bool { return u[6]>>4 == 1 }
 // TimeUUID builds a version-1 UUID for t with the given clock sequence and node
 // (the low 14 and 48 bits are used). Times are truncated to 100 ns.
 func TimeUUID(t time.Time, clockSeq uint16, node uint64) [16]byte {
-	ticks := uint64(t.UnixNano()/100 + gregorianOffset)
+	ns := t.UnixNano()
+	n := ns / 100
+	if ns%100 < 0 {
+		n-- // round down before 1970 too, as Truncate does
+	}
+	ticks := uint64(n + gregorianOffset)
 	var u [16]byte
 	binary.BigEndian.PutUint32(u[0:4], uint32(ticks))
 	binary.BigEndian.PutUint16(u[4:6], uint16(ticks>>32))
