@@ -134,7 +134,7 @@ func ParseBudget(s string) (Budget, error) {
 	s = strings.TrimSpace(s)
 	if p, ok := strings.CutSuffix(s, "%"); ok {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || f < 0 || f > 100 {
+		if err != nil || !(f >= 0 && f <= 100) { // NaN too
 			return Budget{}, fmt.Errorf("bad-row budget %q: want a count such as 100 or a percentage from 0%% to 100%%", s)
 		}
 		return Budget{Percent: f, IsPercent: true}, nil
@@ -157,7 +157,9 @@ func (b Budget) String() string {
 // Exceeded reports whether bad of rows is over the budget.
 func (b Budget) Exceeded(bad, rows int64) bool {
 	if b.IsPercent {
-		return float64(bad) > b.Percent/100*float64(rows)
+		// Allow for rounding: 0.7% of 1000 rows is 7, but 0.7/100*1000 is
+		// 6.999999999999999 in floating point.
+		return float64(bad) > b.Percent/100*float64(rows)*(1+1e-9)
 	}
 	return bad > b.Count
 }
