@@ -351,7 +351,7 @@ func (w *worker) badRow(r *Row, err error) error {
 	}
 	total := w.shared.bad.Add(1)
 	if b := w.opt.MaxBad; !b.IsPercent && total > b.Count {
-		return fmt.Errorf("%w: more than %d (budget --max-bad-rows %s); first here: %w", ErrTooManyBadRows, b.Count, b, re)
+		return fmt.Errorf("%w: more than %d (budget --max-bad-rows %s); first here: %w", ErrTooManyBadRows, b.Count, b, w.samples[0])
 	}
 	return nil
 }
