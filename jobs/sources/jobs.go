@@ -1,0 +1,108 @@
+package sources
+
+import (
+	"sync"
+
+	"github.com/pvjobs/pvjobs/jobs/tally"
+	"github.com/pvjobs/pvjobs/mapreduce"
+)
+
+// The jobs' and their reports' names.
+const (
+	SourcesName     = "sources"
+	SearchTermsName = "searchterms"
+)
+
+// Options configures both jobs.
+type Options struct {
+	// InternalDomains are referrer domains counted as internal besides the
+	// page's own host (see NewClassifier).
+	InternalDomains []string
+}
+
+// Partial is one worker's state of either job: its counts, and its Cache of
+// classifications.
+type Partial struct {
+	t     *tally.Tally
+	cache *Cache
+	key   []byte
+}
+
+func newPartial(c *Classifier, plan *mapreduce.Plan) *Partial {
+	if c == nil {
+		c = defaultClassifier()
+	}
+	return &Partial{t: tally.New(plan), cache: c.NewCache()}
+}
+
+// defaultClassifier serves the zero jobs: no internal domains.
+var defaultClassifier = sync.OnceValue(func() *Classifier { return NewClassifier(nil) })
+
+// SourcesJob counts page views per medium and source. It classifies each row
+// on the per-row path, through the worker's Cache, and counts the
+// "medium\tsource" key: the key space is small, while counting raw referrers
+// would keep every distinct referrer URL (and, for internal detection and
+// campaigns, the page's host and query) until report time. The zero
+// SourcesJob has no internal domains.
+type SourcesJob struct{ c *Classifier }
+
+// NewSources returns the sources job as a task. Bots are left out.
+func NewSources(opt Options) mapreduce.Task {
+	return mapreduce.NewTask(SourcesName, &SourcesJob{c: NewClassifier(opt.InternalDomains)})
+}
+
+// NewPartial implements mapreduce.Job.
+func (j *SourcesJob) NewPartial(plan *mapreduce.Plan) *Partial { return newPartial(j.c, plan) }
+
+// Map implements mapreduce.Job.
+func (j *SourcesJob) Map(p *Partial, pv *mapreduce.PageView) {
+	r := p.cache.classify(pv.URL, pv.Referrer, false, true)
+	p.key = append(append(append(p.key[:0], r.Medium...), '\t'), r.Source...)
+	p.t.Add(pv, p.key)
+}
+
+// Merge implements mapreduce.Job.
+func (j *SourcesJob) Merge(dst, src *Partial) { dst.t.Merge(src.t) }
+
+// Reports implements mapreduce.Job: the report "sources" with key columns
+// medium and source.
+func (j *SourcesJob) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
+	return []mapreduce.Report{p.t.Report(plan, tally.ReportSpec{
+		Name: SourcesName, Keys: []string{"medium", "source"}, Measure: "pageviews", Days: true, Range: true,
+	})}
+}
+
+// SearchTermsJob counts page views referred by search engines per engine and
+// search term. It goes by the referrer alone: campaign parameters on the
+// page URL do not change the engine or term. The zero SearchTermsJob has no
+// internal domains.
+type SearchTermsJob struct{ c *Classifier }
+
+// NewSearchTerms returns the searchterms job as a task. Bots are left out.
+func NewSearchTerms(opt Options) mapreduce.Task {
+	return mapreduce.NewTask(SearchTermsName, &SearchTermsJob{c: NewClassifier(opt.InternalDomains)})
+}
+
+// NewPartial implements mapreduce.Job.
+func (j *SearchTermsJob) NewPartial(plan *mapreduce.Plan) *Partial { return newPartial(j.c, plan) }
+
+// Map implements mapreduce.Job.
+func (j *SearchTermsJob) Map(p *Partial, pv *mapreduce.PageView) {
+	r := p.cache.classify(pv.URL, pv.Referrer, true, false)
+	if !r.IsSearch {
+		return
+	}
+	p.key = append(append(append(p.key[:0], r.Engine...), '\t'), r.Term...)
+	p.t.Add(pv, p.key)
+}
+
+// Merge implements mapreduce.Job.
+func (j *SearchTermsJob) Merge(dst, src *Partial) { dst.t.Merge(src.t) }
+
+// Reports implements mapreduce.Job: the report "searchterms" with key
+// columns engine and term.
+func (j *SearchTermsJob) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
+	return []mapreduce.Report{p.t.Report(plan, tally.ReportSpec{
+		Name: SearchTermsName, Keys: []string{"engine", "term"}, Measure: "pageviews", Days: true, Range: true,
+	})}
+}
