@@ -11,7 +11,9 @@ import (
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
 
-func date(y int, m time.Month, d int) mapreduce.Date { return mapreduce.Date{Year: y, Month: m, Day: d} }
+func date(y int, m time.Month, d int) mapreduce.Date {
+	return mapreduce.Date{Year: y, Month: m, Day: d}
+}
 
 func utc(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
