@@ -1,0 +1,204 @@
+package schedule_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pvjobs/pvjobs/jobs/schedule"
+)
+
+// The tests in this file run against a real Redis at $PVJOBS_REDIS_ADDR, as
+// started by testdata/redis/redis.sh:
+//
+//	testdata/redis/redis.sh up
+//	PVJOBS_REDIS_ADDR=$(testdata/redis/redis.sh addr) go test ./jobs/schedule/
+//
+// Without the variable they skip, unless CI or PVJOBS_TEST_DISALLOW_SKIP is
+// set, in which case they fail.
+
+// redisClient returns a new client of the test server (one per simulated
+// machine) and a key prefix unique to the test, whose keys are deleted when
+// the test ends.
+func redisClient(t *testing.T) (func() *redis.Client, string) {
+	t.Helper()
+	addr := os.Getenv("PVJOBS_REDIS_ADDR")
+	if addr == "" {
+		const how = "start one with `testdata/redis/redis.sh up` and set PVJOBS_REDIS_ADDR=$(testdata/redis/redis.sh addr)"
+		if os.Getenv("CI") != "" || os.Getenv("PVJOBS_TEST_DISALLOW_SKIP") != "" {
+			t.Fatalf("PVJOBS_REDIS_ADDR is empty and CI or PVJOBS_TEST_DISALLOW_SKIP is set, so this Redis integration test may not skip: %s", how)
+		}
+		t.Skipf("PVJOBS_REDIS_ADDR is empty, skipping the Redis integration test: %s", how)
+	}
+	newClient := func() *redis.Client {
+		c := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	c := newClient()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("PING redis at PVJOBS_REDIS_ADDR=%s: %v", addr, err)
+	}
+	prefix := fmt.Sprintf("pvjobs:test:schedule:%d:%d:%s:", os.Getpid(), time.Now().UnixNano(), t.Name())
+	t.Cleanup(func() {
+		keys, _ := c.Keys(context.Background(), prefix+"*").Result()
+		if len(keys) > 0 {
+			c.Del(context.Background(), keys...)
+		}
+	})
+	return newClient, prefix
+}
+
+func TestRedisLocker(t *testing.T) {
+	newClient, prefix := redisClient(t)
+	ctx := context.Background()
+	const ttl = 300 * time.Millisecond
+	// Two machines, each with its own connection.
+	a := &schedule.RedisLocker{Client: newClient(), Prefix: prefix, TTL: ttl}
+	b := &schedule.RedisLocker{Client: newClient(), Prefix: prefix, TTL: ttl}
+	raw := newClient()
+	key := prefix + "lock:nightly"
+
+	t.Run("exclusive", func(t *testing.T) {
+		la, ok, err := a.TryLock(ctx, "nightly")
+		if err != nil || !ok {
+			t.Fatalf("a: TryLock = %v, %v", ok, err)
+		}
+		if _, ok, err := b.TryLock(ctx, "nightly"); err != nil || ok {
+			t.Fatalf("b: TryLock while a holds = %v, %v; want false", ok, err)
+		}
+		if _, ok, _ := b.TryLock(ctx, "weekly"); !ok {
+			t.Fatal("b: another job's lock is blocked")
+		}
+		if err := la.Unlock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		lb, ok, err := b.TryLock(ctx, "nightly")
+		if err != nil || !ok {
+			t.Fatalf("b: TryLock after a's Unlock = %v, %v", ok, err)
+		}
+		lb.Unlock(ctx)
+		raw.Del(ctx, prefix+"lock:weekly")
+	})
+
+	t.Run("refreshed while held", func(t *testing.T) {
+		la, ok, _ := a.TryLock(ctx, "nightly")
+		if !ok {
+			t.Fatal("a: TryLock failed")
+		}
+		defer la.Unlock(ctx)
+		time.Sleep(3 * ttl) // the key would have expired twice over
+		if _, ok, _ := b.TryLock(ctx, "nightly"); ok {
+			t.Fatal("b took a lock a holds and refreshes")
+		}
+		if pttl := raw.PTTL(ctx, key).Val(); pttl <= 0 || pttl > ttl {
+			t.Errorf("PTTL %s; want in (0, %s]", pttl, ttl)
+		}
+		select {
+		case <-la.Lost():
+			t.Fatal("a's lock is lost")
+		default:
+		}
+	})
+
+	t.Run("expires when the holder dies", func(t *testing.T) {
+		// A holder that died: its key, never refreshed.
+		if err := raw.SetNX(ctx, key, "dead-host:1:0", ttl).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, _ := b.TryLock(ctx, "nightly"); ok {
+			t.Fatal("b took a live lock")
+		}
+		deadline := time.Now().Add(10 * ttl)
+		for {
+			lb, ok, err := b.TryLock(ctx, "nightly")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				lb.Unlock(ctx)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the dead holder's lock did not expire")
+			}
+			time.Sleep(ttl / 10)
+		}
+	})
+
+	t.Run("lost lock", func(t *testing.T) {
+		la, ok, _ := a.TryLock(ctx, "nightly")
+		if !ok {
+			t.Fatal("a: TryLock failed")
+		}
+		// The key goes (expired during a network partition, say) and b
+		// takes the lock.
+		raw.Del(ctx, key)
+		lb, ok, _ := b.TryLock(ctx, "nightly")
+		if !ok {
+			t.Fatal("b: TryLock failed")
+		}
+		select {
+		case <-la.Lost():
+		case <-time.After(10 * ttl):
+			t.Fatal("a did not notice it lost the lock")
+		}
+		// a's Unlock must not release b's lock.
+		if err := la.Unlock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := raw.Exists(ctx, key).Val(); n != 1 {
+			t.Fatal("a's stale Unlock deleted b's lock")
+		}
+		lb.Unlock(ctx)
+		if n := raw.Exists(ctx, key).Val(); n != 0 {
+			t.Fatal("b's Unlock left the key")
+		}
+	})
+}
+
+func TestRedisStore(t *testing.T) {
+	newClient, prefix := redisClient(t)
+	testStore(t, &schedule.RedisStore{Client: newClient(), Prefix: prefix})
+}
+
+// TestRedisTwoSchedulers runs two schedulers, each with its own Redis
+// connection (two machines), on the same job: the slot runs once, and the
+// other scheduler skips it.
+func TestRedisTwoSchedulers(t *testing.T) {
+	newClient, prefix := redisClient(t)
+	h := newHarness(t, time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
+	release := make(chan struct{})
+	h.block["nightly"] = release
+	job := schedule.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)}
+	for range 2 {
+		c := newClient()
+		cfg := h.config(job)
+		cfg.Locker = &schedule.RedisLocker{Client: c, Prefix: prefix, TTL: time.Second}
+		cfg.Store = &schedule.RedisStore{Client: c, Prefix: prefix}
+		h.start(cfg)
+	}
+	if !h.clock.BlockUntil(2, wait) {
+		t.Fatal("both schedulers should wait")
+	}
+	h.clock.Set(time.Date(2024, 8, 8, 2, 0, 0, 0, time.UTC))
+	kinds := map[schedule.EventKind]int{}
+	for range 2 {
+		kinds[h.event().Kind]++
+	}
+	if kinds[schedule.EventStarted] != 1 || kinds[schedule.EventSkipped] != 1 {
+		t.Fatalf("events %v; want one started and one skipped", kinds)
+	}
+	close(release)
+	h.expect(schedule.EventSucceeded, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	last, err := (&schedule.RedisStore{Client: newClient(), Prefix: prefix}).Last(context.Background(), "nightly")
+	if err != nil || !last.Equal(time.Date(2024, 8, 8, 2, 0, 0, 0, time.UTC)) {
+		t.Errorf("last done slot in Redis: %s, %v", last, err)
+	}
+}

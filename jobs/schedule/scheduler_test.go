@@ -1,0 +1,510 @@
+package schedule_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pvjobs/pvjobs/jobs/schedule"
+	"github.com/pvjobs/pvjobs/mapreduce"
+)
+
+// wait is how long a test waits (real time) for the scheduler's goroutines to
+// react; they react in microseconds, so it is only ever reached on failure.
+const wait = 5 * time.Second
+
+// harness runs a Scheduler on a FakeClock and records what happens.
+type harness struct {
+	t      *testing.T
+	clock  *schedule.FakeClock
+	events chan schedule.Event
+	// waiters is how many timers are pending when every job waits.
+	waiters int
+	stops   []func()
+
+	mu        sync.Mutex
+	active    map[string]int
+	maxActive map[string]int
+	// block, when set, makes runs of its job wait until it is closed or
+	// their ctx is cancelled.
+	block map[string]chan struct{}
+	fail  map[string]error
+}
+
+func newHarness(t *testing.T, now time.Time) *harness {
+	return &harness{
+		t: t, clock: schedule.NewFakeClock(now), events: make(chan schedule.Event, 100), waiters: 1,
+		active: map[string]int{}, maxActive: map[string]int{}, block: map[string]chan struct{}{}, fail: map[string]error{},
+	}
+}
+
+func (h *harness) run(ctx context.Context, job string, start, end time.Time) error {
+	h.mu.Lock()
+	h.active[job]++
+	h.maxActive[job] = max(h.maxActive[job], h.active[job])
+	block, fail := h.block[job], h.fail[job]
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		h.active[job]--
+		h.mu.Unlock()
+	}()
+	if block != nil {
+		select {
+		case <-block:
+		case <-ctx.Done():
+			return fmt.Errorf("run %s: %w", job, ctx.Err())
+		}
+	}
+	return fail
+}
+
+// config returns a Config for jobs with the harness's clock, run func and
+// event recorder.
+func (h *harness) config(jobs ...schedule.Job) schedule.Config {
+	return schedule.Config{
+		Jobs:    jobs,
+		Run:     h.run,
+		Clock:   h.clock,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnEvent: func(ev schedule.Event) { h.events <- ev },
+	}
+}
+
+// start starts a scheduler with cfg; the test stops it when it ends.
+func (h *harness) start(cfg schedule.Config) {
+	h.t.Helper()
+	s, err := schedule.New(cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := s.Run(ctx); err != nil {
+			h.t.Errorf("Run: %v", err)
+		}
+	}()
+	h.stops = append(h.stops, func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(wait):
+			h.t.Fatal("the scheduler did not stop")
+		}
+	})
+	h.t.Cleanup(h.stop)
+}
+
+// stop cancels the schedulers and waits for their Run to return.
+func (h *harness) stop() {
+	for _, f := range h.stops {
+		f()
+	}
+}
+
+// next waits until the scheduler waits for a timer, checks its instant and
+// moves the clock there.
+func (h *harness) next(want string) {
+	h.t.Helper()
+	if !h.clock.BlockUntil(h.waiters, wait) {
+		h.t.Fatalf("the scheduler is not waiting for %s", want)
+	}
+	at, _ := h.clock.Next()
+	if got := at.Format(time.RFC3339); got != want {
+		h.t.Fatalf("the scheduler waits for %s; want %s", got, want)
+	}
+	h.clock.Set(at)
+}
+
+// event waits for the next event.
+func (h *harness) event() schedule.Event {
+	h.t.Helper()
+	select {
+	case ev := <-h.events:
+		return ev
+	case <-time.After(wait):
+		h.t.Fatal("no event")
+	}
+	return schedule.Event{}
+}
+
+// expect waits for the next event and checks its kind, job and range.
+func (h *harness) expect(kind schedule.EventKind, job, from, to string) schedule.Event {
+	h.t.Helper()
+	ev := h.event()
+	got := fmt.Sprintf("%s %s [%s, %s)", ev.Kind, ev.Job, ev.Start.Format(time.RFC3339), ev.End.Format(time.RFC3339))
+	want := fmt.Sprintf("%s %s [%s, %s)", kind, job, from, to)
+	if got != want {
+		h.t.Fatalf("event %s (err %v); want %s", got, ev.Err, want)
+	}
+	return ev
+}
+
+// quiet checks that no event is pending.
+func (h *harness) quiet() {
+	h.t.Helper()
+	select {
+	case ev := <-h.events:
+		h.t.Fatalf("unexpected event %+v", ev)
+	default:
+	}
+}
+
+func TestSchedulerFires(t *testing.T) {
+	berlin := loadLoc(t, "Europe/Berlin")
+	h := newHarness(t, time.Date(2024, 8, 7, 12, 0, 0, 0, berlin))
+	h.waiters = 2
+	h.start(h.config(
+		schedule.Job{Name: "nightly", Schedule: mustParse(t, "30 2 * * *", berlin)},
+		schedule.Job{Name: "weekly", Schedule: mustParse(t, "0 3 * * 1", berlin), Window: mapreduce.Window{Days: 7}},
+	))
+	h.next("2024-08-08T02:30:00+02:00")
+	h.expect(schedule.EventStarted, "nightly", "2024-08-07T00:00:00+02:00", "2024-08-08T00:00:00+02:00")
+	h.expect(schedule.EventSucceeded, "nightly", "2024-08-07T00:00:00+02:00", "2024-08-08T00:00:00+02:00")
+	h.next("2024-08-09T02:30:00+02:00")
+	h.expect(schedule.EventStarted, "nightly", "2024-08-08T00:00:00+02:00", "2024-08-09T00:00:00+02:00")
+	h.expect(schedule.EventSucceeded, "nightly", "2024-08-08T00:00:00+02:00", "2024-08-09T00:00:00+02:00")
+	h.next("2024-08-10T02:30:00+02:00")
+	h.expect(schedule.EventStarted, "nightly", "2024-08-09T00:00:00+02:00", "2024-08-10T00:00:00+02:00")
+	h.expect(schedule.EventSucceeded, "nightly", "2024-08-09T00:00:00+02:00", "2024-08-10T00:00:00+02:00")
+	h.next("2024-08-11T02:30:00+02:00")
+	h.expect(schedule.EventStarted, "nightly", "2024-08-10T00:00:00+02:00", "2024-08-11T00:00:00+02:00")
+	h.expect(schedule.EventSucceeded, "nightly", "2024-08-10T00:00:00+02:00", "2024-08-11T00:00:00+02:00")
+	// Monday 2024-08-12: nightly first, then weekly.
+	h.next("2024-08-12T02:30:00+02:00")
+	h.expect(schedule.EventStarted, "nightly", "2024-08-11T00:00:00+02:00", "2024-08-12T00:00:00+02:00")
+	h.expect(schedule.EventSucceeded, "nightly", "2024-08-11T00:00:00+02:00", "2024-08-12T00:00:00+02:00")
+	h.next("2024-08-12T03:00:00+02:00")
+	h.expect(schedule.EventStarted, "weekly", "2024-08-05T00:00:00+02:00", "2024-08-12T00:00:00+02:00")
+	h.expect(schedule.EventSucceeded, "weekly", "2024-08-05T00:00:00+02:00", "2024-08-12T00:00:00+02:00")
+	h.quiet()
+}
+
+// TestSchedulerDST runs a nightly Berlin job over both changes of 2024: it
+// runs once every local day, and reports the 23-hour and the 25-hour day.
+func TestSchedulerDST(t *testing.T) {
+	berlin := loadLoc(t, "Europe/Berlin")
+	for _, tc := range []struct {
+		name  string
+		now   time.Time
+		slots []string
+		days  []string // the day each slot reports, and its length
+	}{
+		{"spring forward", time.Date(2024, 3, 30, 12, 0, 0, 0, berlin),
+			[]string{"2024-03-31T03:30:00+02:00", "2024-04-01T02:30:00+02:00"},
+			[]string{"2024-03-30 24h0m0s", "2024-03-31 23h0m0s"}},
+		{"fall back", time.Date(2024, 10, 26, 12, 0, 0, 0, berlin),
+			[]string{"2024-10-27T02:30:00+02:00", "2024-10-28T02:30:00+01:00"},
+			[]string{"2024-10-26 24h0m0s", "2024-10-27 25h0m0s"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.now)
+			h.start(h.config(schedule.Job{Name: "nightly", Schedule: mustParse(t, "30 2 * * *", berlin)}))
+			for i, slot := range tc.slots {
+				h.next(slot)
+				ev := h.event()
+				if ev.Kind != schedule.EventStarted {
+					t.Fatalf("event %s; want started", ev.Kind)
+				}
+				if got := fmt.Sprintf("%s %s", ev.Start.In(berlin).Format("2006-01-02"), ev.End.Sub(ev.Start)); got != tc.days[i] {
+					t.Errorf("slot %s reports %s; want %s", slot, got, tc.days[i])
+				}
+				if ev := h.event(); ev.Kind != schedule.EventSucceeded {
+					t.Fatalf("event %s; want succeeded", ev.Kind)
+				}
+			}
+		})
+	}
+}
+
+// TestSchedulerNoOverlap: a run that lasts past later slots is not joined by
+// a second run of the same job; the slots it covered are skipped (no catch-up
+// window), and the job goes on at its next slot.
+func TestSchedulerNoOverlap(t *testing.T) {
+	h := newHarness(t, time.Date(2024, 8, 7, 12, 30, 0, 0, time.UTC))
+	release := make(chan struct{})
+	h.block["hourly"] = release
+	h.start(h.config(schedule.Job{Name: "hourly", Schedule: mustParse(t, "@hourly", time.UTC), Window: mapreduce.Today}))
+	h.next("2024-08-07T13:00:00Z")
+	h.expect(schedule.EventStarted, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	// Three more slots pass while the run goes on: nothing waits on the
+	// clock, nothing else starts.
+	h.clock.Advance(3*time.Hour + 10*time.Minute)
+	if n := h.clock.Waiters(); n != 0 {
+		t.Fatalf("%d timers pending during the run", n)
+	}
+	h.quiet()
+	close(release)
+	h.expect(schedule.EventSucceeded, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	ev := h.expect(schedule.EventSkipped, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	if !errors.Is(ev.Err, schedule.ErrMissed) || ev.Slot.Format(time.RFC3339) != "2024-08-07T14:00:00Z" {
+		t.Errorf("skipped slot %s with %v; want 14:00 with ErrMissed", ev.Slot, ev.Err)
+	}
+	h.next("2024-08-07T17:00:00Z")
+	h.expect(schedule.EventStarted, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	h.expect(schedule.EventSucceeded, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	h.quiet()
+	if m := h.maxActive["hourly"]; m != 1 {
+		t.Errorf("%d runs at once; want 1", m)
+	}
+}
+
+// TestSchedulerSharedLock runs two schedulers (two machines) that share a
+// Locker and a Store: each slot runs once.
+func TestSchedulerSharedLock(t *testing.T) {
+	now := time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC)
+	locker, store := &schedule.LocalLocker{}, &schedule.MemStore{}
+	t.Run("held lock", func(t *testing.T) {
+		h := newHarness(t, now)
+		release := make(chan struct{})
+		h.block["nightly"] = release
+		job := schedule.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)}
+		for range 2 {
+			cfg := h.config(job)
+			cfg.Locker, cfg.Store = locker, store
+			h.start(cfg)
+		}
+		if !h.clock.BlockUntil(2, wait) {
+			t.Fatal("both schedulers should wait")
+		}
+		h.clock.Set(time.Date(2024, 8, 8, 2, 0, 0, 0, time.UTC))
+		kinds := map[schedule.EventKind]int{}
+		for range 2 {
+			ev := h.event()
+			kinds[ev.Kind]++
+			if ev.Kind == schedule.EventSkipped && !errors.Is(ev.Err, schedule.ErrRunningElsewhere) {
+				t.Errorf("skipped with %v; want ErrRunningElsewhere", ev.Err)
+			}
+		}
+		if kinds[schedule.EventStarted] != 1 || kinds[schedule.EventSkipped] != 1 {
+			t.Fatalf("events %v; want one started and one skipped", kinds)
+		}
+		close(release)
+		h.expect(schedule.EventSucceeded, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+		if last, _ := store.Last(context.Background(), "nightly"); !last.Equal(time.Date(2024, 8, 8, 2, 0, 0, 0, time.UTC)) {
+			t.Errorf("last done slot %s", last)
+		}
+	})
+	t.Run("already done", func(t *testing.T) {
+		// The second scheduler takes the lock only after the first one
+		// finished the slot: the Store tells it the slot is done.
+		h := newHarness(t, now)
+		store := &schedule.MemStore{}
+		job := schedule.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)}
+		first := h.config(job)
+		first.Locker, first.Store = locker, store
+		firstDone := make(chan struct{})
+		first.OnEvent = func(ev schedule.Event) {
+			h.events <- ev
+			if ev.Kind == schedule.EventSucceeded {
+				close(firstDone)
+			}
+		}
+		h.start(first)
+		second := h.config(job)
+		second.Locker, second.Store = lateLocker{locker, firstDone}, store
+		h.start(second)
+		if !h.clock.BlockUntil(2, wait) {
+			t.Fatal("both schedulers should wait")
+		}
+		h.clock.Set(time.Date(2024, 8, 8, 2, 0, 0, 0, time.UTC))
+		h.expect(schedule.EventStarted, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+		h.expect(schedule.EventSucceeded, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+		ev := h.expect(schedule.EventSkipped, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+		if !errors.Is(ev.Err, schedule.ErrAlreadyDone) {
+			t.Errorf("skipped with %v; want ErrAlreadyDone", ev.Err)
+		}
+	})
+}
+
+// lateLocker tries to take a lock only after after is closed, and until the
+// first holder released it.
+type lateLocker struct {
+	schedule.Locker
+	after chan struct{}
+}
+
+func (l lateLocker) TryLock(ctx context.Context, key string) (schedule.Lock, bool, error) {
+	<-l.after
+	for {
+		if lk, ok, err := l.Locker.TryLock(ctx, key); ok || err != nil {
+			return lk, ok, err
+		}
+		runtime.Gosched()
+	}
+}
+
+// TestSchedulerCatchUp starts a scheduler after downtime: the slots missed
+// within the catch-up window run at once, oldest first, then the job waits for
+// its next slot.
+func TestSchedulerCatchUp(t *testing.T) {
+	berlin := loadLoc(t, "Europe/Berlin")
+	now := time.Date(2024, 8, 8, 12, 0, 0, 0, berlin)
+	tests := []struct {
+		name    string
+		catchUp time.Duration
+		last    time.Time // the last done slot in the Store
+		days    []string  // the days the catch-up runs report
+	}{
+		{"three days", 72 * time.Hour, time.Date(2024, 8, 4, 2, 30, 0, 0, berlin), []string{"2024-08-05", "2024-08-06", "2024-08-07"}},
+		{"window shorter than the downtime", 24 * time.Hour, time.Date(2024, 8, 4, 2, 30, 0, 0, berlin), []string{"2024-08-07"}},
+		{"only what was missed", 72 * time.Hour, time.Date(2024, 8, 6, 2, 30, 0, 0, berlin), []string{"2024-08-06", "2024-08-07"}},
+		{"nothing missed", 72 * time.Hour, time.Date(2024, 8, 8, 2, 30, 0, 0, berlin), nil},
+		{"no catch-up", 0, time.Date(2024, 8, 4, 2, 30, 0, 0, berlin), nil},
+		{"no state: the whole window", 48 * time.Hour, time.Time{}, []string{"2024-08-06", "2024-08-07"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, now)
+			store := &schedule.MemStore{}
+			if !tc.last.IsZero() {
+				store.Done(context.Background(), "nightly", tc.last)
+			}
+			cfg := h.config(schedule.Job{Name: "nightly", Schedule: mustParse(t, "30 2 * * *", berlin), CatchUp: tc.catchUp})
+			cfg.Store = store
+			h.start(cfg)
+			for _, d := range tc.days {
+				day, _ := time.ParseInLocation("2006-01-02", d, berlin)
+				from, to := day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339)
+				h.expect(schedule.EventStarted, "nightly", from, to)
+				h.expect(schedule.EventSucceeded, "nightly", from, to)
+			}
+			h.next("2024-08-09T02:30:00+02:00")
+			h.expect(schedule.EventStarted, "nightly", "2024-08-08T00:00:00+02:00", "2024-08-09T00:00:00+02:00")
+			h.expect(schedule.EventSucceeded, "nightly", "2024-08-08T00:00:00+02:00", "2024-08-09T00:00:00+02:00")
+			h.quiet()
+		})
+	}
+}
+
+// TestSchedulerStop cancels the scheduler during a run: the run's ctx is
+// cancelled, Run returns after the run did, and the slot is not done.
+func TestSchedulerStop(t *testing.T) {
+	h := newHarness(t, time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
+	h.block["nightly"] = make(chan struct{}) // never released
+	store := &schedule.MemStore{}
+	cfg := h.config(schedule.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)})
+	cfg.Store = store
+	h.start(cfg)
+	h.next("2024-08-08T02:00:00Z")
+	h.expect(schedule.EventStarted, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	h.stop()
+	ev := h.expect(schedule.EventCancelled, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	if !errors.Is(ev.Err, context.Canceled) {
+		t.Errorf("cancelled run returned %v", ev.Err)
+	}
+	if h.active["nightly"] != 0 {
+		t.Error("Run returned before the run did")
+	}
+	if last, _ := store.Last(context.Background(), "nightly"); !last.IsZero() {
+		t.Errorf("a cancelled slot is recorded as done: %s", last)
+	}
+}
+
+// TestSchedulerFailure: a failed run is reported and not recorded as done;
+// the job goes on at its next slot.
+func TestSchedulerFailure(t *testing.T) {
+	h := newHarness(t, time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
+	boom := errors.New("boom")
+	h.fail["nightly"] = boom
+	store := &schedule.MemStore{}
+	cfg := h.config(schedule.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)})
+	cfg.Store = store
+	h.start(cfg)
+	h.next("2024-08-08T02:00:00Z")
+	h.expect(schedule.EventStarted, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	if ev := h.expect(schedule.EventFailed, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z"); !errors.Is(ev.Err, boom) {
+		t.Errorf("failed with %v", ev.Err)
+	}
+	if last, _ := store.Last(context.Background(), "nightly"); !last.IsZero() {
+		t.Errorf("a failed slot is recorded as done: %s", last)
+	}
+	h.next("2024-08-09T02:00:00Z")
+}
+
+// lossyLocker hands out locks the test can lose.
+type lossyLocker struct{ lost chan struct{} }
+
+func (l lossyLocker) TryLock(context.Context, string) (schedule.Lock, bool, error) {
+	return lossyLock(l), true, nil
+}
+
+type lossyLock struct{ lost chan struct{} }
+
+func (l lossyLock) Lost() <-chan struct{}        { return l.lost }
+func (l lossyLock) Unlock(context.Context) error { return nil }
+
+// TestSchedulerLockLost cancels a run whose lock expired.
+func TestSchedulerLockLost(t *testing.T) {
+	h := newHarness(t, time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
+	h.block["nightly"] = make(chan struct{})
+	locker := lossyLocker{make(chan struct{})}
+	cfg := h.config(schedule.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)})
+	cfg.Locker = locker
+	h.start(cfg)
+	h.next("2024-08-08T02:00:00Z")
+	h.expect(schedule.EventStarted, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	close(locker.lost)
+	ev := h.expect(schedule.EventFailed, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	if !errors.Is(ev.Err, schedule.ErrLockLost) || !errors.Is(ev.Err, context.Canceled) {
+		t.Errorf("failed with %v; want ErrLockLost and context.Canceled", ev.Err)
+	}
+	h.next("2024-08-09T02:00:00Z") // the scheduler goes on
+}
+
+func TestNewErrors(t *testing.T) {
+	run := func(context.Context, string, time.Time, time.Time) error { return nil }
+	s := mustParse(t, "@daily", time.UTC)
+	tests := []struct {
+		name string
+		cfg  schedule.Config
+	}{
+		{"no run func", schedule.Config{Jobs: []schedule.Job{{Name: "a", Schedule: s}}}},
+		{"no jobs", schedule.Config{Run: run}},
+		{"no name", schedule.Config{Run: run, Jobs: []schedule.Job{{Schedule: s}}}},
+		{"twice", schedule.Config{Run: run, Jobs: []schedule.Job{{Name: "a", Schedule: s}, {Name: "a", Schedule: s}}}},
+		{"no schedule", schedule.Config{Run: run, Jobs: []schedule.Job{{Name: "a"}}}},
+		{"negative catch-up", schedule.Config{Run: run, Jobs: []schedule.Job{{Name: "a", Schedule: s, CatchUp: -time.Hour}}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := schedule.New(tc.cfg); err == nil {
+				t.Error("New succeeded")
+			}
+		})
+	}
+}
+
+func TestLocalLocker(t *testing.T) {
+	var l schedule.LocalLocker
+	ctx := context.Background()
+	a, ok, _ := l.TryLock(ctx, "job")
+	if !ok {
+		t.Fatal("first TryLock failed")
+	}
+	if _, ok, _ := l.TryLock(ctx, "job"); ok {
+		t.Fatal("second TryLock succeeded while held")
+	}
+	if _, ok, _ := l.TryLock(ctx, "other"); !ok {
+		t.Fatal("another key is blocked")
+	}
+	a.Unlock(ctx)
+	a.Unlock(ctx) // a second Unlock has no effect
+	b, ok, _ := l.TryLock(ctx, "job")
+	if !ok {
+		t.Fatal("TryLock after Unlock failed")
+	}
+	a.Unlock(ctx)
+	if _, ok, _ := l.TryLock(ctx, "job"); ok {
+		t.Fatal("a stale Unlock released another holder's lock")
+	}
+	b.Unlock(ctx)
+}
