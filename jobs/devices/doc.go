@@ -1,0 +1,94 @@
+// Package devices classifies user agents and counts page views by device:
+// the per-row enricher that fills mapreduce.PageView.Agent for every job of a
+// run (NewEnricher), the classifier behind it (Classify), and the "devices"
+// job (New), which reports page views per device class, browser family and
+// OS family, per account per local day and over the whole range.
+//
+// # Classes
+//
+// Every user agent gets one of five classes: "desktop", "mobile", "tablet",
+// "bot" and "unknown". github.com/mssola/useragent parses the string; as it
+// cannot tell a tablet from a phone and misses many robots, the package's
+// own rules, written from how user agents are built rather than from lists
+// of devices, decide the class. In order:
+//
+//   - bot: an empty user agent or "-"; a well-known robot (search and AI
+//     crawlers, link previewers of social networks and messengers, uptime
+//     monitors and performance testers, headless and automated browsers, HTTP
+//     libraries and command-line tools, security scanners); a generic robot
+//     word outside the device model ("bot", "crawl", "spider", "scraper",
+//     "monitor", "preview", "validator", ...; not the phone brand Cubot, not
+//     the CamScanner app); a contact address (URL, "+http", e-mail) or a
+//     domain name, which robots give and browsers never do; fields added to
+//     WebKit's "(KHTML, like Gecko)" comment or a "compatible" comment after
+//     the engine, the marks of robots that borrow a browser's user agent; the
+//     parser's own verdict; and any client that names neither a device, an
+//     operating system nor a browser engine ("Foo/1.0"). HTTP libraries,
+//     addresses and the parser's verdict do not count when the user agent
+//     names a phone or tablet OS, as apps on phones send such user agents.
+//   - TVs, set-top boxes, streaming sticks and home game consoles are
+//     "desktop": the large-screen, lean-back class that Universal Analytics
+//     and screen-size based tools put them in. Only five classes exist, and
+//     "unknown" would hide devices we did recognise. Pocket consoles (PSP,
+//     PS Vita, Nintendo 3DS/DS) are "mobile".
+//   - VR headsets and watches are "mobile".
+//   - tablet: iPads; Kindles and Fire tablets (Silk), NOOK, Kobo, PocketBook
+//     and other e-readers; the BlackBerry PlayBook; user agents that say
+//     "Tablet" (Firefox for Android, Opera Tablet; not Windows' "Tablet PC",
+//     a component of many desktops); Android models named as tablets
+//     ("Galaxy Tab", "MatePad", Samsung SM-T/SM-X/SM-P, Lenovo TB-/YT-,
+//     Amazon KF..., "Nexus 7"); Android 3 (Honeycomb, tablet-only); and an
+//     Android browser that leaves "Mobile" out, the convention of Chrome and
+//     every browser and web view built on it. A non-browser Android client
+//     (an app's HTTP stack, Dalvik) is a phone unless its model says tablet.
+//   - iPadOS 13 and later ask for desktop sites by sending a Mac's user
+//     agent: Safari on an iPad is then indistinguishable from Safari on a
+//     Mac and counts as desktop. Only iPads that give themselves away count
+//     as tablets: a "Mobile/" token or an iOS-only browser (CriOS, FxiOS,
+//     EdgiOS, OPiOS) in a Mac user agent.
+//   - Windows tablets: Windows RT ("ARM") and Windows 8 or later with Internet
+//     Explorer's "Touch" token are tablets, as Microsoft documents the token
+//     for touch devices. Chrome, Edge and Firefox send no such token, so a
+//     Surface running them counts as desktop. Windows Phone (and Lumia) is
+//     mobile.
+//   - mobile: iPhone and iPod; Android phones; the word "Mobile" or "Mobi"
+//     (not the carrier "T-Mobile"); feature-phone and mobile platforms (KaiOS,
+//     Symbian, BlackBerry, Opera Mini, MIDP/WAP, Tizen, webOS, ...).
+//   - desktop: Windows, macOS, Linux, Chrome OS (also Android apps on a
+//     Chromebook), the BSDs and other desktop systems; car browsers, which
+//     send desktop Linux user agents, land here too.
+//   - unknown: a browser engine with no device or system we can place.
+//
+// # Browser and OS families
+//
+// Browser families are stable names: "Chrome", "Safari", "Firefox", "Edge",
+// "Opera", "Opera Mini", "Samsung Internet", "UC Browser", "Yandex Browser",
+// "Vivaldi", "Brave" (when it says so; usually it cannot be told from
+// Chrome), "DuckDuckGo", "MIUI Browser", "Huawei Browser", "QQ Browser",
+// "Silk", "Coc Coc", "Whale", "Internet Explorer", "Android WebView",
+// "Android Browser" (the pre-Chrome stock browser), "Safari (in-app)" (an iOS
+// web view), in-app browsers ("Facebook", "Instagram", "TikTok", "Snapchat",
+// "WeChat", "LINE", "Pinterest", "Twitter", "LinkedIn", "Google App"), a few
+// more, and "Other". For a bot, the browser column names the bot
+// ("Googlebot", "GPTBot", "curl", "Headless Chrome", ...; "Empty" for an
+// empty user agent).
+//
+// OS families: "Windows", "macOS", "iOS" (iPadOS included, as its family),
+// "Android" (Fire OS and HarmonyOS-on-Android included), "Linux", "Chrome
+// OS", "Windows Phone", "HarmonyOS", "KaiOS", "Tizen", "webOS", "Roku OS",
+// "tvOS", "watchOS", "BlackBerry", "Symbian", "BSD", "Unix", "Firefox OS",
+// "PlayStation", "Xbox", "Nintendo", and "Other".
+//
+// # Bots in reports
+//
+// The enricher marks bots (Agent.Bot); the engine then withholds their rows
+// from every job except those built with mapreduce.WithBots, such as this
+// package's job, unless the run includes bots. So bots are counted in
+// "devices" and left out of every other report by default.
+//
+// # Cost
+//
+// Classify costs some microseconds; the enricher runs it once per distinct
+// user agent per worker and caches the result (bounded, see NewEnricher),
+// so a row costs one map lookup that does not allocate.
+package devices
