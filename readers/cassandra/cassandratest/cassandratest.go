@@ -242,6 +242,13 @@ func (p *Proxy) Cut() {
 	}
 }
 
+// IsCut reports whether the proxy is cut (refusing connections).
+func (p *Proxy) IsCut() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cut
+}
+
 // Restore listens again on the same port.
 func (p *Proxy) Restore() error {
 	var ln net.Listener
