@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/oschwald/geoip2-golang/v2"
 	"github.com/oschwald/maxminddb-golang/v2"
 )
 
@@ -51,9 +50,11 @@ type DB struct {
 // is a GeoIP2/GeoLite2 (or compatible DB-IP) City or Country database; the
 // schema is told by its metadata's database type. Errors name the path.
 //
-// The reader is maxminddb-golang's, which geoip2-golang wraps: the geo job
-// needs the record offset and network of a lookup, which geoip2.Reader hides,
-// and it decodes records into geoip2-golang's City and Country types.
+// The reader is maxminddb-golang's, the one geoip2-golang wraps, used
+// directly for two reasons: the job caches decoded records by their offset,
+// which geoip2.Reader does not expose, and it decodes only the three fields
+// it reports rather than the whole geoip2.City. Tests check that every
+// Location matches what geoip2-golang's City and Country methods return.
 func Open(path string) (*DB, error) {
 	mm, err := maxminddb.Open(path)
 	if err != nil {
@@ -130,23 +131,43 @@ func (db *DB) Lookup(ip netip.Addr) Location {
 	return db.decode(res)
 }
 
-// decode reads a record into a Location; a record it cannot decode is
-// Unknown.
+// record is the part of a GeoIP2 City or Country record that a Location
+// needs, in the layout of geoip2-golang's City type; decoding skips the rest
+// of the record (names in other languages, location, postal code, traits),
+// which makes a decode about three times faster than into geoip2.City.
+type record struct {
+	Country struct {
+		ISOCode string `maxminddb:"iso_code"`
+	} `maxminddb:"country"`
+	Subdivisions []struct {
+		ISOCode string `maxminddb:"iso_code"`
+	} `maxminddb:"subdivisions"`
+	City struct {
+		Names struct {
+			English string `maxminddb:"en"`
+		} `maxminddb:"names"`
+	} `maxminddb:"city"`
+}
+
+// decode reads a found record into a Location; a record it cannot decode,
+// or that has no country, is Unknown.
 func (db *DB) decode(res maxminddb.Result) Location {
-	if !db.city {
-		var c geoip2.Country
-		if err := res.Decode(&c); err != nil || c.Country.ISOCode == "" {
-			return unknown
-		}
-		return Location{Country: clean(c.Country.ISOCode)}
-	}
-	var c geoip2.City
-	if err := res.Decode(&c); err != nil || c.Country.ISOCode == "" {
+	var rec record
+	if err := res.Decode(&rec); err != nil {
 		return unknown
 	}
-	loc := Location{Country: clean(c.Country.ISOCode), City: clean(c.City.Names.English)}
-	if len(c.Subdivisions) > 0 && c.Subdivisions[0].ISOCode != "" {
-		loc.Region = loc.Country + "-" + clean(c.Subdivisions[0].ISOCode)
+	loc := Location{Country: clean(rec.Country.ISOCode)}
+	if loc.Country == "" {
+		return unknown
+	}
+	if !db.city {
+		return loc
+	}
+	loc.City = clean(rec.City.Names.English)
+	if len(rec.Subdivisions) > 0 {
+		if sub := clean(rec.Subdivisions[0].ISOCode); sub != "" {
+			loc.Region = loc.Country + "-" + sub
+		}
 	}
 	return loc
 }

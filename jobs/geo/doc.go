@@ -30,11 +30,12 @@
 //
 // # Cost
 //
-// Each worker caches locations by the raw ip bytes (bounded: cleared past
-// 131072 IPs), so a repeat visitor costs one map lookup and no allocation; a
-// new IP costs a parse and a walk of the database's search tree, and a record
-// already decoded (records are shared by many IPs) is not decoded again. The
-// counts are kept per location, not per IP.
+// Each worker caches locations by the raw ip bytes in a fixed cache of 131072
+// slots (8 MiB), so a repeat visitor costs a hash, one cache line and no
+// allocation; a new IP costs a parse and a walk of the database's search tree
+// (about 1 µs on GeoLite2-City), and a record already decoded (records are
+// shared by many IPs) is not decoded again. The counts are kept per location,
+// not per IP, so merging and reporting cost nothing that grows with visitors.
 //
 // # Test databases
 //

@@ -2,6 +2,7 @@ package geo
 
 import (
 	"errors"
+	"hash/maphash"
 
 	"github.com/pvjobs/pvjobs/jobs/tally"
 	"github.com/pvjobs/pvjobs/mapreduce"
@@ -26,12 +27,12 @@ func Check(path string) error {
 	return db.Close()
 }
 
-// Per-worker cache bounds. A worker's caches hold at most maxIPs raw IP
-// strings (about 10 MB), maxOffsets database records and maxLocations
-// distinct locations; each is cleared when full.
+// Per-worker cache sizes. A worker's IP cache has ipSlots slots of 64
+// bytes (8 MiB); its record and location caches hold at most maxOffsets and
+// maxLocations entries and are cleared when full.
 const (
-	maxIPs       = 1 << 17
-	maxIPLen     = 128
+	ipSlots      = 1 << 17
+	ipInline     = 59
 	maxOffsets   = 1 << 16
 	maxLocations = 1 << 16
 )
@@ -79,19 +80,37 @@ func (j *Job) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
 }
 
 // resolver maps raw ip fields to tally keys for one worker. keys[0] is
-// Unknown's; the other caches hold indexes into keys.
+// Unknown's; the caches hold indexes into keys.
+//
+// The IP cache is direct-mapped: a field hashes to one 64-byte slot that
+// holds the field itself (up to ipInline bytes: any IPv4 or IPv6 address in
+// text form) and its location, so a hit costs a hash and one cache line, and
+// a new field replaces the slot's old one. A Go map of strings was measured
+// about 1.7 times slower on the job's whole path (250 against 145 ns of the
+// resolver per page view on the bench data): a map lookup touches the map's
+// control word, its slot and the key's bytes elsewhere in memory, and at
+// 100,000 distinct IPs each of those is a cache miss.
 type resolver struct {
 	db      *DB
-	ips     map[string]int32
+	seed    maphash.Seed
+	slots   []ipSlot
 	offsets map[uintptr]int32
 	index   map[string]int32
 	keys    [][]byte
 }
 
+// ipSlot is one slot of the IP cache; n == 0 marks it empty.
+type ipSlot struct {
+	n   uint8
+	ip  [ipInline]byte
+	loc int32
+}
+
 func newResolver(db *DB) *resolver {
 	r := &resolver{
 		db:      db,
-		ips:     make(map[string]int32),
+		seed:    maphash.MakeSeed(),
+		slots:   make([]ipSlot, ipSlots),
 		offsets: make(map[uintptr]int32),
 		index:   make(map[string]int32),
 	}
@@ -101,7 +120,7 @@ func newResolver(db *DB) *resolver {
 
 // reset empties every cache, as the indexes they hold are about to change.
 func (r *resolver) reset() {
-	clear(r.ips)
+	clear(r.slots)
 	clear(r.offsets)
 	clear(r.index)
 	k := unknown.key()
@@ -112,18 +131,20 @@ func (r *resolver) reset() {
 // key returns the tally key of the location of the raw ip field. The result
 // is owned by the resolver.
 func (r *resolver) key(ip []byte) []byte {
-	if i, ok := r.ips[string(ip)]; ok {
-		return r.keys[i]
+	if len(ip) == 0 {
+		return r.keys[0]
 	}
-	if len(ip) > maxIPLen {
+	if len(ip) > ipInline {
 		return r.keys[r.resolve(string(ip))]
 	}
-	s := string(ip)
-	i := r.resolve(s)
-	if len(r.ips) >= maxIPs {
-		clear(r.ips)
+	s := &r.slots[maphash.Bytes(r.seed, ip)&(ipSlots-1)]
+	if int(s.n) == len(ip) && string(s.ip[:s.n]) == string(ip) {
+		return r.keys[s.loc]
 	}
-	r.ips[s] = i
+	i := r.resolve(string(ip))
+	s = &r.slots[maphash.Bytes(r.seed, ip)&(ipSlots-1)] // resolve may have reset
+	s.n = uint8(copy(s.ip[:], ip))
+	s.loc = i
 	return r.keys[i]
 }
 
