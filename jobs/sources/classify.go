@@ -142,6 +142,7 @@ type Cache struct {
 	// runs.
 	last     *hostInfo
 	lastHost []byte
+	page     pageMemo
 	key      []byte
 	raw      []byte
 	norm     []byte
@@ -158,6 +159,9 @@ type hostInfo struct {
 	internal bool
 	// invalid is set when the host is no host name (a referrer "http://a b/").
 	invalid bool
+	// siteHost is the lower-case host without "www.", "m." and like labels
+	// (siteHost), which internal referrers share with the page.
+	siteHost string
 }
 
 // NewCache returns an empty Cache for one worker.
@@ -181,7 +185,7 @@ func (k *Cache) Classify(pageURL, referrer []byte) Result {
 // wantCampaign reads the page URL's campaign parameters.
 func (k *Cache) classify(pageURL, referrer []byte, wantTerm, wantCampaign bool) Result {
 	var page *urlParts
-	pp, ok := splitURL(trimSpace(pageURL))
+	pp, ok := k.splitPage(trimSpace(pageURL))
 	if ok {
 		page = &pp
 	}
@@ -193,11 +197,58 @@ func (k *Cache) classify(pageURL, referrer []byte, wantTerm, wantCampaign bool) 
 	return r
 }
 
+// pageMemo remembers the scheme and authority of the last page URL: a
+// worker's rows mostly come from one site, so the page's host is found by
+// one comparison, and so is a referrer from the same page origin (internal
+// navigation, the commonest referrer of all).
+type pageMemo struct {
+	// origin is the page URL up to the end of its authority, as written
+	// ("https://www.example.com"); host is within it.
+	origin, host []byte
+	// source is the internal source of referrers from origin.
+	source string
+	// site is siteHost of host, in lower case.
+	site []byte
+}
+
+// splitPage is splitURL for page URLs, through the memo.
+func (k *Cache) splitPage(s []byte) (urlParts, bool) {
+	m := &k.page
+	if n := len(m.origin); n > 0 && hasOrigin(s, m.origin) {
+		return urlParts{host: m.host, rest: s[n:]}, true
+	}
+	p, ok := splitURL(s)
+	if !ok || len(p.scheme) == 0 {
+		return p, ok
+	}
+	hi := k.hostSlow(p.host)
+	if hi.invalid {
+		return p, ok
+	}
+	n := len(s) - len(p.rest)
+	// host is a subslice of s: its offset in s is the difference of caps.
+	at := cap(s) - cap(p.host)
+	m.origin = append(m.origin[:0], s[:n]...)
+	m.host = m.origin[at : at+len(p.host)]
+	m.source, m.site = hi.host, append(m.site[:0], hi.siteHost...)
+	return p, ok
+}
+
+// hasOrigin reports whether URL s starts with origin followed by the end, a
+// path, a query or a fragment.
+func hasOrigin(s, origin []byte) bool {
+	n := len(origin)
+	return len(s) >= n && string(s[:n]) == string(origin) && (len(s) == n || authorityByte[s[n]] == '/')
+}
+
 func (k *Cache) fromReferrer(page *urlParts, referrer []byte, wantTerm bool) Result {
 	ref := trimSpace(referrer)
 	direct := Result{Medium: MediumDirect, Source: SourceDirect}
 	if len(ref) == 0 {
 		return direct
+	}
+	if page != nil && len(k.page.origin) > 0 && hasOrigin(ref, k.page.origin) && string(page.host) == string(k.page.host) {
+		return Result{Medium: MediumInternal, Source: k.page.source}
 	}
 	p, ok := splitURL(ref)
 	if !ok {
@@ -215,7 +266,7 @@ func (k *Cache) fromReferrer(page *urlParts, referrer []byte, wantTerm bool) Res
 	if hi.invalid {
 		return direct
 	}
-	if hi.internal || page != nil && samePlace(page.host, p.host) {
+	if hi.internal || page != nil && k.samePlace(page.host, hi) {
 		return Result{Medium: MediumInternal, Source: hi.host}
 	}
 	s := hi.site
@@ -247,10 +298,13 @@ func (k *Cache) fromReferrer(page *urlParts, referrer []byte, wantTerm bool) Res
 	return r
 }
 
-// samePlace reports whether hosts a and b are one site: equal, or equal
-// without their leading "www.", "m." and like labels.
-func samePlace(a, b []byte) bool {
-	return bytes.EqualFold(a, b) || bytes.EqualFold(siteHost(a), siteHost(b))
+// samePlace reports whether the page host and the referrer host of hi are
+// one site: equal without their leading "www.", "m." and like labels.
+func (k *Cache) samePlace(pageHost []byte, hi *hostInfo) bool {
+	if len(k.page.origin) > 0 && string(pageHost) == string(k.page.host) {
+		return string(k.page.site) == hi.siteHost
+	}
+	return bytes.EqualFold(siteHost(pageHost), []byte(hi.siteHost))
 }
 
 func engineName(s *site) string {
@@ -304,8 +358,8 @@ func (c *Classifier) hostInfo(h []byte) *hostInfo {
 		return &hostInfo{invalid: true}
 	}
 	host := strings.ToValidUTF8(string(stripWWW(h)), "\uFFFD")
-	hi := &hostInfo{host: host, source: host}
 	sh := string(siteHost(h))
+	hi := &hostInfo{host: host, source: host, siteHost: sh}
 	for s := sh; ; {
 		if c.internal[s] {
 			hi.internal = true

@@ -303,8 +303,12 @@ func FuzzClassify(f *testing.F) {
 		f.Add([]byte(page+"?utm_source=a&utm_medium=b"), []byte(s))
 	}
 	c := sources.NewClassifier([]string{"example.net"})
+	k := c.NewCache()
 	f.Fuzz(func(t *testing.T, pageURL, ref []byte) {
-		r := c.Classify(pageURL, ref)
+		r := c.NewCache().Classify(pageURL, ref)
+		if cached := k.Classify(pageURL, ref); cached != r {
+			t.Fatalf("Classify(%q, %q): cached %+v, fresh %+v", pageURL, ref, cached, r)
+		}
 		for _, s := range []string{r.Medium, r.Source, r.Engine, r.Term} {
 			if !utf8.ValidString(s) || strings.ContainsAny(s, "\t\n\r") {
 				t.Fatalf("Classify(%q, %q) = %+v: field %q is not clean", pageURL, ref, r, s)
