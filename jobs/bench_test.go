@@ -43,7 +43,7 @@ func benchJobs(b *testing.B, names []string, cfg *jobs.Config, opt mapreduce.Opt
 	b.ResetTimer()
 	var rows int64
 	for b.Loop() {
-		tasks, err := jobs.Build(defs, cfg)
+		tasks, closeTasks, err := jobs.Build(defs, cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -51,6 +51,7 @@ func benchJobs(b *testing.B, names []string, cfg *jobs.Config, opt mapreduce.Opt
 		if err != nil {
 			b.Fatal(err)
 		}
+		closeTasks()
 		rows += res.Summary.Rows
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "pageviews/s")

@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pvjobs/pvjobs/jobs/devices"
+	"github.com/pvjobs/pvjobs/jobs/geo"
+	"github.com/pvjobs/pvjobs/jobs/sources"
 	"github.com/pvjobs/pvjobs/jobs/uniques"
 	"github.com/pvjobs/pvjobs/jobs/urls"
 	"github.com/pvjobs/pvjobs/mapreduce"
@@ -38,8 +41,9 @@ type Def struct {
 	// Check validates cfg for this job before any data is read; nil when the
 	// job needs nothing.
 	Check func(cfg *Config) error
-	// New builds the job's task.
-	New func(cfg *Config) (mapreduce.Task, error)
+	// New builds the job's task; close, when not nil, releases what the task
+	// holds (a database) after the run.
+	New func(cfg *Config) (t mapreduce.Task, close func(), err error)
 }
 
 // defs is the registry, in the order `pvjobs jobs` lists them.
@@ -48,16 +52,55 @@ var defs = []Def{
 		Name:    urls.Name,
 		Summary: "page views per URL (top pages), normalised: no fragment, no utm_*/click ids",
 		Reports: []string{"urls"},
-		New: func(cfg *Config) (mapreduce.Task, error) {
-			return urls.New(urls.Options{StripQuery: cfg.StripQuery}), nil
+		New: func(cfg *Config) (mapreduce.Task, func(), error) {
+			return urls.New(urls.Options{StripQuery: cfg.StripQuery}), nil, nil
+		},
+	},
+	{
+		Name:    "sources",
+		Summary: "page views per referrer medium (direct, internal, search, social, email, referral) and source",
+		Reports: []string{"sources"},
+		Check:   func(cfg *Config) error { return sources.ValidateDomains(cfg.InternalDomains) },
+		New: func(cfg *Config) (mapreduce.Task, func(), error) {
+			return sources.NewSources(sources.Options{InternalDomains: cfg.InternalDomains}), nil, nil
+		},
+	},
+	{
+		Name:    "searchterms",
+		Summary: "page views per search engine and search term, parsed from referrers",
+		Reports: []string{"searchterms"},
+		Check:   func(cfg *Config) error { return sources.ValidateDomains(cfg.InternalDomains) },
+		New: func(cfg *Config) (mapreduce.Task, func(), error) {
+			return sources.NewSearchTerms(sources.Options{InternalDomains: cfg.InternalDomains}), nil, nil
+		},
+	},
+	{
+		Name:    devices.Name,
+		Summary: "page views per device class (desktop, mobile, tablet, bot, unknown), browser and OS",
+		Reports: []string{"devices"},
+		New: func(cfg *Config) (mapreduce.Task, func(), error) {
+			return devices.New(), nil, nil
+		},
+	},
+	{
+		Name:    geo.Name,
+		Summary: "page views per country, region and city (needs --geoip, a GeoIP2/GeoLite2 database)",
+		Reports: []string{"geo"},
+		Check:   func(cfg *Config) error { return geo.Check(cfg.GeoIP) },
+		New: func(cfg *Config) (mapreduce.Task, func(), error) {
+			db, err := geo.Open(cfg.GeoIP)
+			if err != nil {
+				return nil, nil, err
+			}
+			return geo.New(db), func() { db.Close() }, nil
 		},
 	},
 	{
 		Name:    uniques.Name,
 		Summary: "unique visitors per hour, day, month and range (Redis-compatible HyperLogLog)",
 		Reports: []string{"uniques"},
-		New: func(cfg *Config) (mapreduce.Task, error) {
-			return uniques.New(uniques.Options{Exact: cfg.ExactUniques, Minutes: cfg.UniqueMinutes}), nil
+		New: func(cfg *Config) (mapreduce.Task, func(), error) {
+			return uniques.New(uniques.Options{Exact: cfg.ExactUniques, Minutes: cfg.UniqueMinutes}), nil, nil
 		},
 	},
 }
@@ -122,15 +165,26 @@ func Check(ds []Def, cfg *Config) error {
 	return nil
 }
 
-// Build returns the tasks of ds.
-func Build(ds []Def, cfg *Config) ([]mapreduce.Task, error) {
+// Build returns the tasks of ds and a function that releases what they hold;
+// call it after the run.
+func Build(ds []Def, cfg *Config) ([]mapreduce.Task, func(), error) {
 	var ts []mapreduce.Task
+	var closers []func()
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
 	for _, d := range ds {
-		t, err := d.New(cfg)
+		t, c, err := d.New(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("job %s: %w", d.Name, err)
+			closeAll()
+			return nil, nil, fmt.Errorf("job %s: %w", d.Name, err)
+		}
+		if c != nil {
+			closers = append(closers, c)
 		}
 		ts = append(ts, t)
 	}
-	return ts, nil
+	return ts, closeAll, nil
 }

@@ -185,10 +185,11 @@ func setupRun(ctx context.Context, p *runParams) (*runSetup, error) {
 		return nil, usagef("%v", err)
 	}
 	s.plan = plan
-	tasks, err := jobs.Build(defs, cfg)
+	tasks, closeTasks, err := jobs.Build(defs, cfg)
 	if err != nil {
 		return nil, err
 	}
+	s.cleanup = append(s.cleanup, closeTasks)
 	s.tasks = tasks
 	s.opts = mapreduce.Options{
 		Workers:     p.Workers,
