@@ -11,12 +11,10 @@
 package pageview
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
-	"github.com/vmihailenco/msgpack/v5"
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
@@ -32,21 +30,14 @@ const (
 )
 
 // Decoder decodes page views without allocating: the page view's byte slices
-// alias the value passed to Decode. Map and string headers — the whole of a
-// well-formed page view — are read straight from the byte slice; msgpack/v5's
-// streaming Decoder skips the values of unknown keys, whatever their type. A
-// Decoder is not safe for concurrent use.
-type Decoder struct {
-	r   bytes.Reader
-	dec *msgpack.Decoder
-}
+// alias the value passed to Decode. Everything — map and string headers, and
+// the values of unknown keys, whatever their type — is read straight from the
+// byte slice, every length checked against the bytes that are left. A Decoder
+// is not safe for concurrent use.
+type Decoder struct{}
 
 // NewDecoder returns a Decoder.
-func NewDecoder() *Decoder {
-	d := &Decoder{}
-	d.dec = msgpack.NewDecoder(&d.r)
-	return d
-}
+func NewDecoder() *Decoder { return &Decoder{} }
 
 // NewMapreduceDecoder returns a new Decoder as a mapreduce.Decoder, for
 // mapreduce.Options.NewDecoder.
@@ -54,9 +45,6 @@ func NewMapreduceDecoder() mapreduce.Decoder { return NewDecoder() }
 
 // ErrNotMap is wrapped by the error for a value that is not a msgpack map.
 var ErrNotMap = errors.New("page view is not a msgpack map")
-
-// errTruncated marks a value that ends inside an item.
-var errTruncated = errors.New("truncated")
 
 // Decode decodes value into pv. pv's byte fields alias value afterwards.
 func (d *Decoder) Decode(value []byte, pv *mapreduce.PageView) error {
@@ -167,17 +155,82 @@ func str(b []byte, pos int) (s []byte, next int, ok bool) {
 	return b[start : start+n : start+n], start + n, true
 }
 
-// skip skips the msgpack item at pos, whatever its type, with msgpack/v5.
+// errMalformed marks an item that is truncated or not msgpack.
+var errMalformed = errors.New("truncated or malformed")
+
+// skip skips the msgpack item at pos, whatever its type, and returns the
+// position after it. It checks every length against the bytes left before
+// using it and walks nested arrays and maps with a counter, not recursion:
+// a header claiming 4 GiB, or a million nested arrays, cost nothing.
+// (msgpack/v5's Decoder.Skip grows its buffer by 1 MiB for every header that
+// claims more than there is, and keeps it, and recurses without a limit.)
 func (d *Decoder) skip(b []byte, pos int) (int, error) {
-	if pos >= len(b) {
-		return pos, errTruncated
+	for pending := 1; pending > 0; pending-- {
+		if pos >= len(b) {
+			return pos, errMalformed
+		}
+		c := b[pos]
+		var hdr, n, items int // header bytes, payload bytes, nested items
+		switch {
+		case c <= 0x7f || c >= 0xe0, c == 0xc0, c == 0xc2, c == 0xc3: // fixint, nil, bool
+			hdr = 1
+		case c <= 0x8f: // fixmap
+			hdr, items = 1, 2*int(c&0x0f)
+		case c <= 0x9f: // fixarray
+			hdr, items = 1, int(c&0x0f)
+		case c <= 0xbf: // fixstr
+			hdr, n = 1, int(c&0x1f)
+		case c == 0xcc || c == 0xd0: // uint8, int8
+			hdr, n = 1, 1
+		case c == 0xcd || c == 0xd1:
+			hdr, n = 1, 2
+		case c == 0xce || c == 0xd2 || c == 0xca: // 32-bit ints, float32
+			hdr, n = 1, 4
+		case c == 0xcf || c == 0xd3 || c == 0xcb:
+			hdr, n = 1, 8
+		case c >= 0xd4 && c <= 0xd8: // fixext 1, 2, 4, 8, 16: type byte + data
+			hdr, n = 2, 1<<(c-0xd4)
+		default:
+			// Items with a length field of 1, 2 or 4 bytes.
+			var lenBytes, extra int
+			switch c {
+			case 0xc4, 0xd9: // bin8, str8
+				lenBytes = 1
+			case 0xc5, 0xda, 0xdc, 0xde: // bin16, str16, array16, map16
+				lenBytes = 2
+			case 0xc6, 0xdb, 0xdd, 0xdf: // bin32, str32, array32, map32
+				lenBytes = 4
+			case 0xc7, 0xc8, 0xc9: // ext8, ext16, ext32: length, then a type byte
+				lenBytes, extra = 1<<(c-0xc7), 1
+			default: // 0xc1, never used
+				return pos, errMalformed
+			}
+			if pos+1+lenBytes > len(b) {
+				return pos, errMalformed
+			}
+			l := 0
+			for _, x := range b[pos+1 : pos+1+lenBytes] {
+				l = l<<8 | int(x)
+			}
+			hdr = 1 + lenBytes + extra
+			switch c {
+			case 0xdc, 0xdd:
+				items = l
+			case 0xde, 0xdf:
+				items = 2 * l
+			default:
+				n = l
+			}
+		}
+		rest := len(b) - pos - hdr
+		// Every nested item takes at least one byte.
+		if rest < 0 || n > rest || items > rest {
+			return pos, errMalformed
+		}
+		pos += hdr + n
+		pending += items
 	}
-	d.r.Reset(b[pos:])
-	d.dec.ResetReader(&d.r)
-	if err := d.dec.Skip(); err != nil {
-		return pos, err
-	}
-	return len(b) - d.r.Len(), nil
+	return pos, nil
 }
 
 func (d *Decoder) fail(what string, at int) error {
