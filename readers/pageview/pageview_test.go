@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 	"unsafe"
@@ -611,5 +612,45 @@ func BenchmarkDecode(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/row")
 		})
+	}
+}
+
+// TestDecodeHostileLengths checks that headers claiming more than the value
+// holds, and deep nesting in unknown values, cost no memory: a bad row must
+// not make the decoder allocate (or keep) what the header claims.
+func TestDecodeHostileLengths(t *testing.T) {
+	dec := pageview.NewDecoder()
+	var pv mapreduce.PageView
+	for _, v := range [][]byte{
+		[]byte("\x860\xdb000\xa8"), // fuzz-found: int key, then a str32 claiming 808 MB
+		cat(fixmap(2), kv("url", fixstr("/")), kv("x", hdr32(0xc6, 0xffffffff))),
+		cat(fixmap(2), kv("url", fixstr("/")), kv("x", hdr32(0xc9, 0xfffffff0)), []byte{1}),
+		cat(fixmap(2), kv("url", fixstr("/")), kv("x", cat(hdr32(0xdd, 0xffffffff), hdr32(0xdb, 0xffffff00)))),
+		cat(fixmap(2), kv("url", fixstr("/")), kv("x", hdr32(0xdf, 0x7fffffff))),
+	} {
+		allocs := testing.AllocsPerRun(200, func() {
+			if err := dec.Decode(v, &pv); err == nil {
+				t.Fatalf("% x accepted", v)
+			}
+		})
+		// Only the error message may allocate.
+		if allocs > 5 {
+			t.Errorf("% x: %.0f allocations per decode", v, allocs)
+		}
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	for range 1000 {
+		_ = dec.Decode([]byte("\x860\xdb000\xa8"), &pv)
+	}
+	runtime.ReadMemStats(&ms)
+	if d := ms.TotalAlloc - before; d > 1<<20 {
+		t.Errorf("1000 bad rows allocated %d bytes", d)
+	}
+	// A million nested arrays in an unknown value: valid, and no stack to spare.
+	deep := cat(fixmap(2), fixstr("x"), bytes.Repeat([]byte{0x91}, 1_000_000), []byte{0x01}, kv("url", fixstr("/deep")))
+	if err := dec.Decode(deep, &pv); err != nil || string(pv.URL) != "/deep" {
+		t.Errorf("deeply nested unknown value: %q, %v", pv.URL, err)
 	}
 }
