@@ -187,3 +187,28 @@ func TestClean(t *testing.T) {
 		}
 	}
 }
+
+// FuzzResolver checks that the job's cached path gives what ParseIP and
+// Lookup give, for any ip field, asked twice (a miss, then a hit).
+func FuzzResolver(f *testing.F) {
+	for _, s := range []string{"81.2.69.142", "2001:480::1", "::ffff:1.2.3.4", "1.2.3.4, 5.6.7.8",
+		"[::1]:443", "fe80::1%eth0", "", "garbage", strings.Repeat("1", 70)} {
+		f.Add([]byte(s))
+	}
+	db, err := Open("../../testdata/geoip/test-city.mmdb")
+	if err != nil {
+		f.Fatal(err)
+	}
+	r := newResolver(db)
+	f.Fuzz(func(t *testing.T, field []byte) {
+		want := unknown
+		if ip, err := ParseIP(string(field)); err == nil {
+			want = db.Lookup(ip)
+		}
+		for range 2 {
+			if got := string(r.key(field)); got != want.key() {
+				t.Fatalf("field %q: key %q, want %q", field, got, want.key())
+			}
+		}
+	})
+}

@@ -81,9 +81,9 @@ func TestMatchesGeoip2(t *testing.T) {
 	}
 }
 
-// TestMatchesGeoip2Real is TestMatchesGeoip2 on the real GeoLite2-City, over
+// TestRealGeoLite2MatchesGeoip2 is TestMatchesGeoip2 on the real GeoLite2-City, over
 // 20,000 random public addresses.
-func TestMatchesGeoip2Real(t *testing.T) {
+func TestRealGeoLite2MatchesGeoip2(t *testing.T) {
 	path := geo.GeoLite2Path(t)
 	matchGeoip2(t, path, append(sampleIPs(), publicIPs(20_000)...))
 }

@@ -3,6 +3,8 @@ package geo_test
 import (
 	"math/rand/v2"
 	"net/netip"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/pvjobs/pvjobs/jobs/geo"
@@ -85,3 +87,27 @@ func BenchmarkLookup(b *testing.B) { benchLookup(b, cityDB) }
 
 // BenchmarkLookupGeoLite2 is BenchmarkLookup on the real GeoLite2-City.
 func BenchmarkLookupGeoLite2(b *testing.B) { benchLookup(b, geo.GeoLite2Path(b)) }
+
+// TestRealGeoLite2Job runs the job on the real database: every page view is
+// counted once, private and unparsable IPs under "??".
+func TestRealGeoLite2Job(t *testing.T) {
+	lines := runJob(t, openDB(t, geo.GeoLite2Path(t)), jobRows)
+	total, unknownBlog := 0, 0
+	for _, l := range lines {
+		f := strings.Fields(l)
+		account, period, keys := f[0], f[1], f[3]
+		n, err := strconv.Atoi(f[len(f)-1])
+		if err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		if period == "range" {
+			total += n
+			if account == "blog" && strings.HasPrefix(keys, "??|") {
+				unknownBlog = n
+			}
+		}
+	}
+	if total != 14 || unknownBlog < 3 {
+		t.Errorf("range rows count %d page views (want 14), %d unknown on blog (want at least 3):\n%s", total, unknownBlog, strings.Join(lines, "\n"))
+	}
+}
