@@ -89,7 +89,7 @@ type Config struct {
 	// (default 8). A run's slices in flight are its workers instead.
 	Concurrency int
 	// BatchRows is the number of rows of one partition written per unlogged
-	// batch by WriteShard (default 64).
+	// batch by WriteShard (default 100).
 	BatchRows int
 	// Retry bounds retries (default 8 attempts, 200ms doubling to 10s).
 	Retry Retry
@@ -117,7 +117,7 @@ const (
 	DefaultConsistency = "LOCAL_ONE"
 	DefaultPageSize    = 5000
 	DefaultConcurrency = 8
-	DefaultBatchRows   = 64
+	DefaultBatchRows   = 100
 )
 
 // DefaultRetry is the retry policy of a Config that sets none.
@@ -287,7 +287,7 @@ var Params = []struct{ Name, Usage string }{
 	{"discover", "false: use only the given hosts, no ring discovery (proxies, NAT)"},
 	{"page-size", "rows per page (default 5000)"},
 	{"concurrency", "queries in flight for discovery, load and export (default 8)"},
-	{"batch-rows", "rows per unlogged single-partition batch when loading (default 64)"},
+	{"batch-rows", "rows per unlogged single-partition batch when loading (default 100)"},
 	{"retries", "attempts per query before failing, 1 = no retry (default 8)"},
 	{"retry-wait", "first retry's maximum wait, doubled per retry (default 200ms)"},
 	{"retry-max-wait", "longest wait between retries (default 10s)"},

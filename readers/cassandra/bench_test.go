@@ -1,0 +1,227 @@
+package cassandra_test
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+	"github.com/pvjobs/pvjobs/jobs"
+	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/readers/cassandra"
+	"github.com/pvjobs/pvjobs/readers/pageview"
+	"github.com/pvjobs/pvjobs/readers/synth"
+	"golang.org/x/sync/errgroup"
+)
+
+// benchRows is the size of the benchmark data: 2 accounts × 2 days.
+const benchRows = 200_000
+
+var (
+	benchOnce sync.Once
+	benchPlan *mapreduce.Plan
+	benchErr  error
+)
+
+// benchData loads the generated page views into the test table once per
+// process and returns the plan that reads them.
+func benchData(b *testing.B) *mapreduce.Plan {
+	ks := keyspace(b)
+	benchOnce.Do(func() {
+		from, _ := mapreduce.ParseDate("2024-09-01")
+		to := from.AddDays(1)
+		accounts := []string{"bench_a", "bench_b"}
+		g, err := synth.New(synth.Config{Accounts: accounts, From: from, To: to,
+			RowsPerDay: benchRows / 4, Visitors: 20_000, Agents: 3000, Seed: 11})
+		if err != nil {
+			benchErr = err
+			return
+		}
+		tbl, err := cassandra.Open(context.Background(), ks.Config())
+		if err != nil {
+			benchErr = err
+			return
+		}
+		defer tbl.Close()
+		start := time.Now()
+		var total atomic.Int64
+		var eg errgroup.Group
+		for _, k := range g.Shards() {
+			eg.Go(func() error {
+				rows := g.Rows(k)
+				n, err := tbl.WriteShard(context.Background(), k, func(fn func(*mapreduce.Row) error) error {
+					r := mapreduce.Row{Offset: -1}
+					for i := range rows {
+						r.TS, r.Value, r.Index = rows[i].TS, rows[i].Value, int64(i)
+						if err := fn(&r); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				total.Add(n)
+				return err
+			})
+		}
+		if benchErr = eg.Wait(); benchErr != nil {
+			return
+		}
+		d := time.Since(start)
+		b.Logf("loaded %d page views in %s (%.0f rows/s)", total.Load(), d.Round(time.Millisecond), float64(total.Load())/d.Seconds())
+		s, e, _ := mapreduce.DayRange(from, to, time.UTC)
+		if benchPlan, benchErr = mapreduce.NewPlan(mapreduce.PlanSpec{Accounts: accounts, Start: s, End: e}); benchErr != nil {
+			return
+		}
+		// Warm up: the first scan after a load pays for memtables and caches.
+		bareScan(b, bareSession(b), benchPlan)
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchPlan
+}
+
+// bareScan reads every work item of plan with plain gocql — the same query,
+// page size and parallelism as the source, rows iterated and nothing done —
+// and returns the rows read.
+func bareScan(b *testing.B, session *gocql.Session, plan *mapreduce.Plan) int64 {
+	const stmt = `SELECT column1, value FROM page_views WHERE key = ? AND column1 >= ? AND column1 < ?`
+	items := plan.Items(mapreduce.SplitSlices)
+	work := make(chan mapreduce.WorkItem)
+	var rows atomic.Int64
+	var eg errgroup.Group
+	for range runtime.GOMAXPROCS(0) {
+		eg.Go(func() error {
+			var ts, value []byte
+			n := int64(0)
+			for it := range work {
+				iter := session.Query(stmt, it.Shard.String(),
+					gocql.UUID(mapreduce.MinTimeUUID(it.Start)), gocql.UUID(mapreduce.MinTimeUUID(it.End))).Iter()
+				for iter.Scan(&ts, &value) {
+					n++
+				}
+				if err := iter.Close(); err != nil {
+					return err
+				}
+			}
+			rows.Add(n)
+			return nil
+		})
+	}
+	for _, it := range items {
+		work <- it
+	}
+	close(work)
+	if err := eg.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	return rows.Load()
+}
+
+func bareSession(b *testing.B) *gocql.Session {
+	s, err := keyspace(b).Session()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.Close)
+	return s
+}
+
+// BenchmarkBareScan is the floor: what gocql alone takes to bring the rows
+// over (pageviews/s).
+func BenchmarkBareScan(b *testing.B) {
+	plan := benchData(b)
+	s := bareSession(b)
+	b.ResetTimer()
+	var rows int64
+	for b.Loop() {
+		rows += bareScan(b, s, plan)
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "pageviews/s")
+}
+
+// BenchmarkRead is the source alone: Table.Read over every work item with
+// GOMAXPROCS goroutines and a callback that does nothing (allocs per row).
+func BenchmarkRead(b *testing.B) {
+	plan := benchData(b)
+	tbl := open(b, nil)
+	items := plan.Items(tbl.Split())
+	b.ReportAllocs()
+	b.ResetTimer()
+	var rows atomic.Int64
+	for b.Loop() {
+		work := make(chan mapreduce.WorkItem)
+		var eg errgroup.Group
+		for range runtime.GOMAXPROCS(0) {
+			eg.Go(func() error {
+				n := int64(0)
+				defer func() { rows.Add(n) }()
+				for it := range work {
+					if err := tbl.Read(context.Background(), it, func(*mapreduce.Row) error { n++; return nil }); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		for _, it := range items {
+			work <- it
+		}
+		close(work)
+		if err := eg.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows.Load())/b.Elapsed().Seconds(), "pageviews/s")
+}
+
+// BenchmarkCassandraJob is every registered job end to end from Cassandra
+// (read, decode, map, merge, report) with GOMAXPROCS workers, next to a bare
+// gocql scan of the same partitions (rows iterated, nothing done) with as
+// many goroutines. Each iteration runs both, one after the other, so the two
+// figures come from the same server state; it reports the job's page views per
+// second (pageviews/s), the bare scan's (bare-pageviews/s) and the ratio
+// (job/bare: 1 means the job costs nothing beyond fetching the rows).
+func BenchmarkCassandraJob(b *testing.B) {
+	plan := benchData(b)
+	tbl := open(b, nil)
+	s := bareSession(b)
+	defs := jobs.All()
+	cfg := &jobs.Config{GeoIP: "../../testdata/geoip/test-city.mmdb"}
+	if err := jobs.Check(defs, cfg); err != nil {
+		b.Fatal(err)
+	}
+	opt := mapreduce.Options{NewDecoder: pageview.NewMapreduceDecoder}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var jobRows, bareRows int64
+	var jobTime, bareTime time.Duration
+	for b.Loop() {
+		start := time.Now()
+		tasks, release, err := jobs.Build(defs, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := mapreduce.Run(context.Background(), plan, tbl, tasks, opt)
+		release()
+		if err != nil {
+			b.Fatal(err)
+		}
+		jobRows += res.Summary.Rows
+		jobTime += time.Since(start)
+
+		b.StopTimer()
+		start = time.Now()
+		bareRows += bareScan(b, s, plan)
+		bareTime += time.Since(start)
+		b.StartTimer()
+	}
+	job := float64(jobRows) / jobTime.Seconds()
+	bare := float64(bareRows) / bareTime.Seconds()
+	b.ReportMetric(job, "pageviews/s")
+	b.ReportMetric(bare, "bare-pageviews/s")
+	b.ReportMetric(job/bare, "job/bare")
+}
