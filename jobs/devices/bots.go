@@ -238,6 +238,14 @@ var knownBots = []knownBot{
 	{tok: "expanse", name: "Expanse"},
 }
 
+var knownBotMatcher = func() *matcher {
+	toks := make([]string, len(knownBots))
+	for k, b := range knownBots {
+		toks[k] = b.tok
+	}
+	return newMatcher(toks)
+}()
+
 // botWords are generic robot words. Each counts where it occurs outside the
 // device model and not right after any of notAfter; inWord lets it end a
 // longer word ("Baiduspider", "LinkChecker"), anyNext lets a letter follow it
@@ -301,26 +309,21 @@ func isBot(s, l string, model span, p *useragent.UserAgent) (string, bool) {
 		return "Empty", true
 	}
 	// The robot named first wins: "TelegramBot (like TwitterBot)".
-	best, bestAt := -1, len(l)
-	for k, b := range knownBots {
-		at := 0
-		if b.atStart {
-			if !strings.HasPrefix(l, b.tok) {
-				continue
-			}
-		} else if at = strings.Index(l, b.tok); at < 0 || at >= bestAt {
-			continue
-		}
+	best := -1
+	knownBotMatcher.each(l, func(i, k int) bool {
+		b := &knownBots[k]
 		switch {
-		case b.tok == "whatsapp/" && !isBotWhatsApp(l),
+		case b.atStart && i > 0,
+			b.tok == "whatsapp/" && !isBotWhatsApp(l),
 			b.tok == "ruby" && !hasWord(l, "ruby"), // not "rubyx" browsers or models
 			b.tok == "java/" && !javaVersion(l),
 			b.tok == "php/" && !hasWordPrefix(l, "php/"),
 			b.lib && describesDevice(l):
-			continue
+			return true
 		}
-		best, bestAt = k, at
-	}
+		best = k
+		return false
+	})
 	if best >= 0 {
 		return knownBots[best].name, true
 	}
@@ -471,34 +474,36 @@ func botWordAt(l string, model span) (int, int) {
 	if i := botBot(l, model); i >= 0 {
 		return i, len("bot")
 	}
-	for _, w := range botWords {
-	search:
-		for off := 0; ; {
-			i := strings.Index(l[off:], w.word)
-			if i < 0 {
-				break
-			}
-			i += off
-			off = i + 1
-			if model.contains(i) || inURL(l, i) {
-				continue
-			}
-			if j := i + len(w.word); !w.anyNext && j < len(l) && isLetter(l[j]) {
-				continue
-			}
-			if !w.inWord && i > 0 && isLetter(l[i-1]) {
-				continue
-			}
-			for _, na := range w.notAfter {
-				if strings.HasSuffix(l[:i], na) {
-					continue search
-				}
-			}
-			return i, len(w.word)
+	at, n := -1, 0
+	botWordMatcher.each(l, func(i, k int) bool {
+		w := &botWords[k]
+		if model.contains(i) || inURL(l, i) {
+			return true
 		}
-	}
-	return -1, 0
+		if j := i + len(w.word); !w.anyNext && j < len(l) && isLetter(l[j]) {
+			return true
+		}
+		if !w.inWord && i > 0 && isLetter(l[i-1]) {
+			return true
+		}
+		for _, na := range w.notAfter {
+			if strings.HasSuffix(l[:i], na) {
+				return true
+			}
+		}
+		at, n = i, len(w.word)
+		return false
+	})
+	return at, n
 }
+
+var botWordMatcher = func() *matcher {
+	toks := make([]string, len(botWords))
+	for k, w := range botWords {
+		toks[k] = w.word
+	}
+	return newMatcher(toks)
+}()
 
 // inURL reports whether offset i of l lies in a URL ("+http://x.com/bot.html"),
 // where words name pages, not robots; the URL itself marks the robot (see

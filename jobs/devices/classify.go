@@ -284,11 +284,13 @@ var tvTokens = []string{
 	"large screen", "set-top", "settopbox", "tv bro/",
 }
 
+var tvMatcher = newMatcher(tvTokens)
+
 // isTV reports smart TVs and other devices on a TV: tvTokens, the word "TV"
 // ("... (lite) TV Safari/537.36", "Profilo 4K Android TV", "(TV; rv:") and
 // Amazon Fire TV models ("AFTMM").
 func isTV(s, l, model string, msp span) bool {
-	if hasAnyWordPrefix(l, tvTokens) || fireTV(s) {
+	if tvMatcher.anyWordPrefix(l) || fireTV(s) {
 		return true
 	}
 	// "TV" in the model, or a model named as a box, is weaker evidence: some
@@ -352,6 +354,8 @@ var mobileTokens = []string{
 	"dorado", "profile/", "palm", "iph",
 }
 
+var mobileMatcher = newMatcher(mobileTokens)
+
 // isMobile reports phones: the word "Mobile" or "Mobi" (the signal MDN
 // recommends; not the carrier "T-Mobile"), or mobileTokens.
 func isMobile(l string) bool {
@@ -372,7 +376,7 @@ func isMobile(l string) bool {
 			return true
 		}
 	}
-	return hasAnyWordPrefix(l, mobileTokens) || hasWord(l, "phone")
+	return mobileMatcher.anyWordPrefix(l) || hasWord(l, "phone")
 }
 
 // windowsWord finds Windows named the short way: "win10", "win7 x64", "winxp".
@@ -399,9 +403,11 @@ var desktopTokens = []string{
 	"openharmony",
 }
 
+var desktopMatcher = newMatcher(desktopTokens)
+
 // isDesktop reports desktop systems; a CFNetwork client on "Darwin" counts
 // only when it names an Intel CPU (apps on Macs), as iPhone apps use it too.
 func isDesktop(l string) bool {
-	return hasAnyWordPrefix(l, desktopTokens) || strings.Contains(l, "macintosh") || windowsWord(l) ||
+	return desktopMatcher.anyWordPrefix(l) || strings.Contains(l, "macintosh") || windowsWord(l) ||
 		(strings.Contains(l, "darwin") && strings.Contains(l, "x86"))
 }

@@ -11,8 +11,8 @@ const DefaultCacheSize = 16384
 // each call returns the page-view function of one worker, which sets pv.Agent
 // to the classification of pv.UserAgent (see Classify). Every worker gets its
 // own cache of at most cacheSize user agents (DefaultCacheSize when cacheSize
-// <= 0), used from that worker's goroutine only, so a cache hit takes no lock
-// and allocates nothing. The *Agent values are shared between the rows of a
+// <= 0; two at least), used from that worker's goroutine only, so a cache hit
+// takes no lock and allocates nothing. The *Agent values are shared between the rows of a
 // worker with the same user agent: they are read-only.
 func NewEnricher(cacheSize int) func() func(*mapreduce.PageView) {
 	return func() func(*mapreduce.PageView) {

@@ -163,3 +163,44 @@ func sanitizeName(s string) string {
 	}
 	return strings.TrimSpace(b.String())
 }
+
+// matcher finds the occurrences of a set of lower-case tokens in a string in
+// one pass, checking at each byte only the tokens that start with it.
+type matcher struct {
+	toks    []string
+	byFirst [256][]int
+}
+
+func newMatcher(toks []string) *matcher {
+	m := &matcher{toks: toks}
+	for k, t := range toks {
+		m.byFirst[t[0]] = append(m.byFirst[t[0]], k)
+	}
+	return m
+}
+
+// each calls fn for every occurrence of a token in l, by offset and, at one
+// offset, in the order of the tokens; it stops when fn returns false.
+func (m *matcher) each(l string, fn func(i, k int) bool) {
+	for i := 0; i < len(l); i++ {
+		for _, k := range m.byFirst[l[i]] {
+			tok := m.toks[k]
+			if len(tok) > len(l)-i || (len(tok) > 1 && tok[1] != l[i+1]) || l[i:i+len(tok)] != tok {
+				continue
+			}
+			if !fn(i, k) {
+				return
+			}
+		}
+	}
+}
+
+// anyWordPrefix reports whether a token of m starts a word of l.
+func (m *matcher) anyWordPrefix(l string) bool {
+	found := false
+	m.each(l, func(i, _ int) bool {
+		found = i == 0 || !isAlnum(l[i-1])
+		return !found
+	})
+	return found
+}
