@@ -375,7 +375,7 @@ func (c *Classifier) hostInfo(h []byte) *hostInfo {
 		hi.site, hi.source = s, s.name
 	} else if webmailHost(sh) {
 		hi.site = &site{kind: kindEmail, name: host}
-	} else if genericSearchHost(sh) {
+	} else if genericSearchHost(sh) && !underKnownSite(sh) {
 		hi.site = &site{kind: kindSearch, name: host, engine: genericEngine}
 	}
 	return hi
@@ -410,6 +410,21 @@ var genericEngine = &Engine{
 	Params: []string{"q", "query", "text", "searchfor", "search_query", "kw", "keyword", "keywords", "wd", "qs", "qt", "terms"},
 	// The parameters portals declare a charset by.
 	CharsetParams: []string{"ie", "ei", "enc", "encoding", "charset"},
+}
+
+// underKnownSite reports whether a parent domain of h is in the tables
+// (search.google.com is Google's Search Console, not a search portal).
+func underKnownSite(h string) bool {
+	for {
+		i := strings.IndexByte(h, '.')
+		if i < 0 {
+			return false
+		}
+		h = h[i+1:]
+		if tables().index.lookup(h) != nil {
+			return true
+		}
+	}
 }
 
 // searchWords are the host labels of search portals in several languages.

@@ -35,6 +35,7 @@ func TestMedium(t *testing.T) {
 		{"google userinfo and port", page, "https://user:pw@www.google.com:443/", "search", "Google"},
 		{"google country", page, "https://www.google.com.br/", "search", "Google"},
 		{"google maps is not search", page, "https://www.google.com/maps/place/Cafe", "referral", "google.com"},
+		{"google.org is no search", page, "https://www.google.org/", "referral", "google.org"},
 		{"google docs", page, "https://docs.google.com/document/d/1/edit", "referral", "docs.google.com"},
 		{"lookalike subdomain", page, "https://google.evil.com/search?q=x", "referral", "google.evil.com"},
 		{"lookalike name", page, "https://notgoogle.com/search?q=x", "referral", "notgoogle.com"},
@@ -56,6 +57,7 @@ func TestMedium(t *testing.T) {
 		{"gmail app", page, "android-app://com.google.android.gm/", "email", "Gmail"},
 		{"google app", page, "android-app://com.google.android.googlequicksearchbox/https/www.google.com", "search", "Google"},
 		{"facebook app", page, "android-app://com.facebook.katana/", "social", "Facebook"},
+		{"app package as host", page, "https://com.google.android.gm/", "email", "Gmail"},
 		{"unknown app", page, "android-app://com.Example.Reader/", "referral", "com.example.reader"},
 		{"gmail", page, "https://mail.google.com/mail/u/0/", "email", "Gmail"},
 		{"outlook", page, "https://outlook.live.com/", "email", "Outlook.com"},
@@ -66,6 +68,9 @@ func TestMedium(t *testing.T) {
 		{"webmail of a domain", page, "https://webmail.example.org/?_task=mail", "email", "webmail.example.org"},
 		{"mail.ru is a site, not a webmail", page, "https://mail.ru/", "referral", "mail.ru"},
 		{"referral", page, "https://www.heise.de/news/x.html", "referral", "heise.de"},
+		{"search portal without term", page, "https://search.snap.do/", "referral", "search.snap.do"},
+		{"search portal with term", page, "https://search.snap.do/?q=x", "search", "search.snap.do"},
+		{"search console", page, "https://search.google.com/search-console?resource_id=x&query=y", "referral", "search.google.com"},
 		{"referral keeps subdomain", page, "https://dev.to/someone", "referral", "dev.to"},
 		{"ip address", page, "http://192.168.1.10:8080/admin", "referral", "192.168.1.10"},
 		{"ipv6", page, "http://[2001:db8::1]:8080/", "referral", "[2001:db8::1]"},
@@ -217,6 +222,11 @@ func TestSearchTerms(t *testing.T) {
 		{"web.de", "http://suche.web.de/web?origin=HP&q=test+5&jsenabled=true", "Web.de", "test 5"},
 		{"onet", "https://szukaj.onet.pl/wyniki?qt=pogoda", "Onet", "pogoda"},
 		{"virgilio", "http://ricerca.virgilio.it/ricerca?qs=meteo+roma", "Virgilio", "meteo roma"},
+		// Search portals no table lists.
+		{"portal search.", "http://search.snap.do/?q=piwik&category=Web", "search.snap.do", "piwik"},
+		{"portal suche.", "https://suche.example.de/web?q=Wetter+Berlin", "suche.example.de", "wetter berlin"},
+		{"portal named for search", "http://www.searchmobileonline.com/search?q=searchterm", "searchmobileonline.com", "searchterm"},
+		{"portal fragment", "http://search.iminent.com/SearchTheWeb/v6/1036/homepage/Default.aspx#q=rest&s=images", "search.iminent.com", "rest"},
 		// Normalisation.
 		{"trim and case", "http://www.google.com/search?hl=en&q=+piWIk+&btnG=Google+Search", "Google", "piwik"},
 		{"collapse white space", "https://www.bing.com/search?q=++a+++b%09%0Ac%C2%A0d%E3%80%80e++", "Bing", "a b c d e"},
@@ -256,6 +266,9 @@ func TestNotSearch(t *testing.T) {
 		"https://www.yahoo.com/news/?p=x",
 		"https://brave.com/?q=x",
 		"https://www.naver.com/?query=x",
+		"https://search.google.com/search-console/performance?resource_id=x&query=y",
+		"https://www.searchenginejournal.com/?s=seo",
+		"https://research.example.edu/papers?q=x",
 	} {
 		if r := c.Classify([]byte(page), []byte(ref)); r.IsSearch || r.Engine != "" || r.Term != "" {
 			t.Errorf("Classify(%q) = %+v, want no search", ref, r)

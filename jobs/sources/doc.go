@@ -77,9 +77,10 @@
 // dropped:
 //   - "bing.com": that host;
 //   - "*.bing.com": that host and every host below it;
-//   - "google.{tld}": that name under any country code or generic TLD, with
-//     or without a second level (google.de, google.com, google.co.uk,
-//     google.com.br, yandex.com.tr); google.evil.com and notgoogle.com do not
+//   - "google.{tld}": that name under any two-letter country code, with or
+//     without a second level such as co., com., ne. or or., or under .com,
+//     .net or .cat (google.de, google.com, google.co.uk, google.com.br,
+//     yandex.com.tr); google.evil.com, google.org and notgoogle.com do not
 //     match;
 //   - "*.search.yahoo.{tld}": both at once.
 //

@@ -123,9 +123,9 @@ func (ix *hostIndex) lookup(h string) *site {
 	return nil
 }
 
-// genericTLDs are the generic top-level domains an engine's "{tld}" pattern
-// accepts besides the two-letter country codes.
-var genericTLDs = map[string]bool{"com": true, "net": true, "org": true, "info": true, "biz": true, "cat": true}
+// genericTLDs are the generic top-level domains a "{tld}" pattern accepts
+// besides the two-letter country codes. Not .org: google.org is a charity.
+var genericTLDs = map[string]bool{"com": true, "net": true, "cat": true}
 
 // secondLevels are the labels under a country code that registries hand out
 // as public suffixes ("co.uk", "com.br", "com.tr", "ne.jp").

@@ -79,7 +79,13 @@ func buildTables() (*tableSet, error) {
 		if _, dup := t.apps[a.Package]; dup {
 			errs = append(errs, fmt.Errorf("app %s is listed twice", a.Package))
 		}
-		t.apps[a.Package] = &site{kind: k, name: a.Name}
+		s := &site{kind: k, name: a.Name}
+		if k == kindSearch {
+			s.engine = &Engine{Name: a.Name, Params: []string{"q"}}
+		}
+		t.apps[a.Package] = s
+		// Some clients send the package as a host: "https://com.google.android.gm/".
+		errs = append(errs, t.index.add(a.Package, s))
 	}
 	for a, name := range map[string]string{"fb": "Facebook", "ig": "Instagram", "yt": "YouTube", "x": "Twitter", "ddg": "DuckDuckGo"} {
 		t.aliases[a] = name
