@@ -116,6 +116,9 @@ func (f *FileStore) read() (*fileState, error) {
 // writeFileAtomic writes b to a temporary file beside path and renames it
 // into place.
 func writeFileAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("writing scheduler state: %w", err)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("writing scheduler state: %w", err)

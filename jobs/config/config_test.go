@@ -1,0 +1,262 @@
+package config_test
+
+import (
+	"errors"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pvjobs/pvjobs/jobs/config"
+	"github.com/pvjobs/pvjobs/mapreduce"
+)
+
+// repoFile returns the path of a file relative to the repository root.
+func repoFile(rel string) string {
+	_, here, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(here), "..", "..", rel)
+}
+
+func TestLoadExample(t *testing.T) {
+	f, err := config.Load(repoFile("testdata/config/pvjobs.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Scheduler.State != "pvjobs-out/scheduler-state.json" || f.Scheduler.MetricsAddr != "127.0.0.1:9464" || f.Scheduler.Lock != "" {
+		t.Errorf("scheduler %+v", f.Scheduler)
+	}
+	var names []string
+	for _, j := range f.Jobs {
+		names = append(names, j.Name)
+	}
+	if !slices.Equal(names, []string{"nightly", "weekly"}) {
+		t.Fatalf("jobs %v", names)
+	}
+	n, err := f.Job("nightly")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Source != nil || !slices.Equal(n.Accounts, []string{"all"}) || !slices.Equal(n.Reports, []string{"urls", "uniques"}) ||
+		!slices.Equal(n.Out, []string{"csv:pvjobs-out/nightly"}) || *n.CSVPattern != "{report}-{from}.csv" ||
+		*n.TZ != "Europe/Berlin" || *n.MaxBadRows != "0.1%" || *n.Top != 0 || *n.Schedule != "30 2 * * *" ||
+		*n.Range != mapreduce.Yesterday || *n.CatchUp != 72*time.Hour || *n.Timeout != 2*time.Hour ||
+		*n.MetricsFile != "pvjobs-out/nightly.prom" {
+		t.Errorf("nightly %+v", n)
+	}
+	if n.Location().String() != "Europe/Berlin" {
+		t.Errorf("location %s", n.Location())
+	}
+	s, err := n.ParseSchedule()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next := s.Next(time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC)); next.Format(time.RFC3339) != "2024-08-08T02:30:00+02:00" {
+		t.Errorf("next slot %s", next.Format(time.RFC3339))
+	}
+	w, _ := f.Job("weekly")
+	if *w.Top != 5 || *w.TZ != "Europe/Berlin" || *w.Range != (mapreduce.Window{Days: 7}) || w.CatchUp != nil || w.MetricsFile != nil {
+		t.Errorf("weekly %+v", w)
+	}
+	// tz comes from the defaults section: its position says so.
+	if p, ok := w.Pos("tz"); !ok || p.Line != 10 {
+		t.Errorf("weekly tz set at %v", p)
+	}
+	if p, ok := w.Pos("top"); !ok || p.Line != 41 {
+		t.Errorf("weekly top set at %v", p)
+	}
+	if _, err := f.Job("hourly"); !errors.Is(err, config.ErrNoJob) || !strings.Contains(err.Error(), "nightly, weekly") {
+		t.Errorf("unknown job: %v", err)
+	}
+}
+
+func TestParseDefaults(t *testing.T) {
+	f, err := config.Parse("t.yaml", []byte(`
+defaults:
+  tz: America/New_York
+  out: [csv:a, csv:b]
+  schedule: "0 6 * * *"
+  strip_query: true
+jobs:
+  a: {}
+  b:
+    out: csv:c
+    strip_query: false
+    tz: UTC
+  c:
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := f.Job("a")
+	b, _ := f.Job("b")
+	c, _ := f.Job("c")
+	if *a.TZ != "America/New_York" || !slices.Equal(a.Out, []string{"csv:a", "csv:b"}) || !*a.StripQuery || *a.Schedule != "0 6 * * *" {
+		t.Errorf("a %+v", a)
+	}
+	if *b.TZ != "UTC" || !slices.Equal(b.Out, []string{"csv:c"}) || *b.StripQuery {
+		t.Errorf("b %+v", b)
+	}
+	if c.Source != nil || c.Top != nil || c.Accounts != nil || *c.TZ != "America/New_York" {
+		t.Errorf("c %+v", c)
+	}
+	// Inherited values are copies.
+	a.Out[0] = "csv:changed"
+	if c.Out[0] != "csv:a" {
+		t.Error("jobs share the defaults' list")
+	}
+	sa, _ := a.ParseSchedule()
+	if got := sa.Next(time.Date(2024, 8, 7, 0, 0, 0, 0, time.UTC)).Format(time.RFC3339); got != "2024-08-07T06:00:00-04:00" {
+		t.Errorf("a's schedule is not in its tz: %s", got)
+	}
+}
+
+func TestParseValues(t *testing.T) {
+	f, err := config.Parse("t.yaml", []byte(`
+jobs:
+  j:
+    source: cassandra://db:9042/pv
+    accounts: "blog, shop"
+    reports: all
+    out: [csv:out, "redis://:secret@localhost:6379/2", rediss://r:6380/0]
+    csv_raw: true
+    top: 20
+    quiet: false
+    slices: 96
+    workers: 4
+    max_bad_rows: 100
+    internal_domains: [a.example, b.example]
+    geoip: /geo/City.mmdb
+    include_bots: true
+    exact_uniques: true
+    unique_minutes: true
+    schedule: "@hourly"
+    range: today
+    catch_up: 90m
+    timeout: 1h30m
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := f.Jobs[0]
+	if *j.Source != "cassandra://db:9042/pv" || !slices.Equal(j.Accounts, []string{"blog", "shop"}) || !slices.Equal(j.Reports, []string{"all"}) ||
+		len(j.Out) != 3 || !*j.CSVRaw || *j.Top != 20 || *j.Quiet || *j.Slices != 96 || *j.Workers != 4 || *j.MaxBadRows != "100" ||
+		len(j.InternalDomains) != 2 || *j.GeoIP != "/geo/City.mmdb" || !*j.IncludeBots || !*j.ExactUniques || !*j.UniqueMinutes ||
+		*j.Range != mapreduce.Today || *j.CatchUp != 90*time.Minute || *j.Timeout != 90*time.Minute {
+		t.Errorf("%+v", j)
+	}
+}
+
+// TestParseErrors checks that every bad field is refused with its file,
+// line, column, key and what is wrong.
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string // the errors, in order
+	}{
+		{"empty file", ``, []string{"t.yaml:1: empty config file: want a jobs section"}},
+		{"only a comment", "# nothing\n", []string{"t.yaml:1: empty config file: want a jobs section"}},
+		{"not yaml", "jobs:\n  a:\n    tz: UTC\n    top 5\n    quiet: true\n", []string{"t.yaml:4: not valid YAML: could not find expected ':'"}},
+		{"unclosed list", "jobs:\n  a: [b\n", []string{"t.yaml:1: not valid YAML: did not find expected ',' or ']'"}},
+		{"tab indent", "jobs:\n\ta: {}\n", []string{"t.yaml:2: not valid YAML: found character that cannot start any token"}},
+		{"two documents", "jobs: {a: {}}\n---\njobs: {b: {}}\n", []string{"t.yaml:2: more than one YAML document (---): want one"}},
+		{"a list", "- a\n", []string{"t.yaml:1:1: want a mapping with the sections defaults, scheduler and jobs"}},
+		{"no jobs", "defaults: {tz: UTC}\n", []string{"t.yaml:1:1: no jobs: add a jobs section"}},
+		{"empty jobs", "jobs: {}\n", []string{"t.yaml:1:7: jobs: no jobs defined"}},
+		{"jobs is a list", "jobs:\n  - a\n", []string{"t.yaml:2:3: jobs: want a mapping (key: value lines), not a list"}},
+		{"unknown section", "job:\n  a: {}\njobs: {a: {}}\n", []string{`t.yaml:1:1: unknown key "job" (did you mean "jobs"?)`}},
+		{"unknown section far", "reports: {}\njobs: {a: {}}\n", []string{`t.yaml:1:1: unknown key "reports" (known: defaults, scheduler, jobs)`}},
+		{"bad job name", "jobs:\n  night.ly: {}\n", []string{`t.yaml:2:3: jobs: job name "night.ly": want 1 to 64 of A-Z a-z 0-9 _ -`}},
+		{"job twice", "jobs:\n  a: {}\n  a: {}\n", []string{`t.yaml:3:3: jobs.a: given twice (first on line 2)`}},
+		{"key twice", "jobs:\n  a:\n    tz: UTC\n    tz: UTC\n", []string{`t.yaml:4:5: jobs.a.tz: given twice (first on line 3)`}},
+		{"unknown job key", "jobs:\n  a:\n    acounts: all\n", []string{`t.yaml:3:5: jobs.a: unknown key "acounts" (did you mean "accounts"?)`}},
+		{"unknown defaults key", "defaults:\n  timezone: UTC\njobs: {a: {}}\n", []string{`t.yaml:2:3: defaults: unknown key "timezone"`}},
+		{"job is a string", "jobs:\n  a: nightly\n", []string{`t.yaml:2:6: jobs.a: want a mapping (key: value lines), not "nightly"`}},
+		{"merge key", "x: &x {tz: UTC}\njobs:\n  a:\n    <<: *x\n", []string{`t.yaml:1:1: unknown key "x"`, `t.yaml:4:5: jobs.a: YAML merge keys (<<) are not supported`}},
+		{"source scheme", "jobs:\n  a:\n    source: s3://bucket/x\n", []string{`t.yaml:3:13: jobs.a.source: "s3://bucket/x": want a directory of shard files or cassandra://host[:port]/keyspace`}},
+		{"source empty", "jobs:\n  a:\n    source:\n", []string{`t.yaml:3:12: jobs.a.source: want a value, not an empty value`}},
+		{"source list", "jobs:\n  a:\n    source: [a, b]\n", []string{`t.yaml:3:13: jobs.a.source: want a value, not a list`}},
+		{"accounts bad", "jobs:\n  a:\n    accounts: [blog, sh op]\n", []string{`t.yaml:3:15: jobs.a.accounts: invalid account id "sh op": character ' ' at position 3`}},
+		{"accounts all and more", "jobs:\n  a:\n    accounts: all,blog\n", []string{`t.yaml:3:15: jobs.a.accounts: "all" with other accounts`}},
+		{"accounts empty list", "jobs:\n  a:\n    accounts: []\n", []string{`t.yaml:3:15: jobs.a.accounts: empty list`}},
+		{"accounts mapping", "jobs:\n  a:\n    accounts: {blog: 1}\n", []string{`t.yaml:3:15: jobs.a.accounts: want a list, not a mapping`}},
+		{"reports unknown", "jobs:\n  a:\n    reports: [urls, pages]\n", []string{`t.yaml:3:14: jobs.a.reports: unknown job "pages" (jobs: urls,`}},
+		{"reports twice", "jobs:\n  a:\n    reports: urls,urls\n", []string{`t.yaml:3:14: jobs.a.reports: job "urls" is named twice`}},
+		{"out bad", "jobs:\n  a:\n    out: [csv:x, s3://b]\n", []string{`t.yaml:3:10: jobs.a.out: "s3://b": want csv:DIR or redis://host:port/db`}},
+		{"out csv without dir", "jobs:\n  a:\n    out: \"csv:\"\n", []string{`t.yaml:3:10: jobs.a.out: "csv:": want csv:DIR`}},
+		{"out redis password redacted", "jobs:\n  a:\n    out: \"redis://:hunter2@\"\n", []string{`t.yaml:3:10: jobs.a.out: "redis://:xxxxx@": want redis://`}},
+		{"csv pattern without report", "jobs:\n  a:\n    csv_pattern: out-{from}.csv\n", []string{`t.yaml:3:18: jobs.a.csv_pattern: "out-{from}.csv" has no {report}`}},
+		{"tz unknown", "jobs:\n  a:\n    tz: Europe/Berln\n", []string{`t.yaml:3:9: jobs.a.tz: unknown time zone "Europe/Berln": want an IANA name`}},
+		{"tz local", "jobs:\n  a:\n    tz: Local\n", []string{`t.yaml:3:9: jobs.a.tz: unknown time zone "Local"`}},
+		{"top negative", "jobs:\n  a:\n    top: -1\n", []string{`t.yaml:3:10: jobs.a.top: "-1": want a whole number, 0 (no table) or more`}},
+		{"top text", "jobs:\n  a:\n    top: ten\n", []string{`t.yaml:3:10: jobs.a.top: "ten": want a whole number`}},
+		{"top list", "jobs:\n  a:\n    top: [1]\n", []string{`t.yaml:3:10: jobs.a.top: want a whole number, 0 (no table) or more, not a list`}},
+		{"slices zero", "jobs:\n  a:\n    slices: 0\n", []string{`t.yaml:3:13: jobs.a.slices: "0": want a whole number, 1 to 86400`}},
+		{"workers float", "jobs:\n  a:\n    workers: 1.5\n", []string{`t.yaml:3:14: jobs.a.workers: "1.5": want a whole number, 0 (GOMAXPROCS) or more`}},
+		{"max bad rows", "jobs:\n  a:\n    max_bad_rows: 200%\n", []string{`t.yaml:3:19: jobs.a.max_bad_rows: bad-row budget "200%"`}},
+		{"bool yes", "jobs:\n  a:\n    strip_query: yes\n", []string{`t.yaml:3:18: jobs.a.strip_query: want true or false, not "yes"`}},
+		{"bool number", "jobs:\n  a:\n    include_bots: 1\n", []string{`t.yaml:3:19: jobs.a.include_bots: want true or false, not a number`}},
+		{"schedule fields", "jobs:\n  a:\n    schedule: \"30 2 * *\"\n", []string{`t.yaml:3:15: jobs.a.schedule: cron expression "30 2 * *": expected exactly 5 fields`}},
+		{"schedule range", "jobs:\n  a:\n    schedule: \"30 25 * * *\"\n", []string{`t.yaml:3:15: jobs.a.schedule: cron expression "30 25 * * *": end of range (25) above maximum (23)`}},
+		{"schedule zone", "jobs:\n  a:\n    schedule: CRON_TZ=Mars/Base 0 2 * * *\n", []string{`t.yaml:3:15: jobs.a.schedule: cron expression "CRON_TZ=Mars/Base 0 2 * * *": unknown time zone "Mars/Base"`}},
+		{"range bad", "jobs:\n  a:\n    range: last week\n", []string{`t.yaml:3:12: jobs.a.range: "last week": want yesterday, today, or last N days or weeks`}},
+		{"catch up bad", "jobs:\n  a:\n    catch_up: 3 days\n", []string{`t.yaml:3:15: jobs.a.catch_up: "3 days": want a duration such as 3d, 12h or 90m`}},
+		{"catch up negative", "jobs:\n  a:\n    catch_up: -1h\n", []string{`t.yaml:3:15: jobs.a.catch_up: "-1h": want a duration`}},
+		{"timeout zero", "jobs:\n  a:\n    timeout: 0s\n", []string{`t.yaml:3:14: jobs.a.timeout: "0s": want a duration above zero`}},
+		{"scheduler unknown", "scheduler:\n  locks: redis://x:1/0\njobs: {a: {}}\n", []string{`t.yaml:2:3: scheduler: unknown key "locks" (did you mean "lock"?)`}},
+		{"scheduler lock", "scheduler:\n  lock: localhost:6379\njobs: {a: {}}\n", []string{`t.yaml:2:9: scheduler.lock: "localhost:6379": want redis://`}},
+		{"scheduler ttl", "scheduler:\n  lock_ttl: 10ms\njobs: {a: {}}\n", []string{`t.yaml:2:13: scheduler.lock_ttl: "10ms": want a duration of at least 1s`}},
+		{"scheduler addr", "scheduler:\n  metrics_addr: 9464\njobs: {a: {}}\n", []string{`t.yaml:2:17: scheduler.metrics_addr: "9464": want [host]:port`}},
+		{"bad defaults reported once", "defaults:\n  tz: Nowhere\njobs:\n  a: {}\n  b: {}\n", []string{`t.yaml:2:7: defaults.tz: unknown time zone "Nowhere"`}},
+		{"every mistake at once, in file order", "jobs:\n  b:\n    top: x\n  a:\n    tz: Nowhere\n    out: nope\n", []string{
+			`t.yaml:3:10: jobs.b.top`, `t.yaml:5:9: jobs.a.tz`, `t.yaml:6:10: jobs.a.out`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := config.Parse("t.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatalf("no error; parsed %+v", f)
+			}
+			var es config.Errors
+			if !errors.As(err, &es) {
+				t.Fatalf("error %T %v is not config.Errors", err, err)
+			}
+			if len(es) != len(tc.want) {
+				t.Fatalf("%d errors:\n%v\nwant %d:\n%s", len(es), err, len(tc.want), strings.Join(tc.want, "\n"))
+			}
+			for i, w := range tc.want {
+				if !strings.HasPrefix(es[i].Error(), w) {
+					t.Errorf("error %d:\n got %s\nwant %s…", i+1, es[i], w)
+				}
+			}
+			var one *config.Error
+			if !errors.As(err, &one) || one.File != "t.yaml" || one.Line == 0 {
+				t.Errorf("errors.As *config.Error: %+v", one)
+			}
+		})
+	}
+}
+
+func TestLoadMissing(t *testing.T) {
+	if _, err := config.Load(filepath.Join(t.TempDir(), "nope.yaml")); err == nil || !strings.Contains(err.Error(), "nope.yaml") {
+		t.Errorf("Load of a missing file: %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("jobs:\n  a:\n    tz: UTC\n"))
+	f.Add([]byte("defaults: &d {tz: UTC}\njobs:\n  a: *d\n"))
+	f.Add([]byte("jobs: {a: {out: [csv:x], schedule: '@daily', range: last 7d, catch_up: 3d}}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		file, err := config.Parse("f.yaml", b)
+		if err == nil && len(file.Jobs) == 0 {
+			t.Error("no error and no jobs")
+		}
+		var es config.Errors
+		if err != nil && !errors.As(err, &es) {
+			t.Errorf("error %T is not config.Errors", err)
+		}
+	})
+}
