@@ -35,7 +35,8 @@ func IsTrackingParam(name string) bool {
 
 // Normalize appends the report form of the page URL raw to dst. The rule,
 // chosen to match what analytics tools show as "one page":
-//   - white space around the URL is trimmed; an empty URL is "(not set)";
+//   - white space around the URL is trimmed; an empty URL, or one with
+//     nothing left after the rules below, is "(not set)";
 //   - the fragment (#...) is dropped;
 //   - the scheme and host are lower-cased, and the default port (:80 for http,
 //     :443 for https) is dropped; an empty path becomes "/";
@@ -46,10 +47,17 @@ func IsTrackingParam(name string) bool {
 //   - the path's case and percent-encoding are kept: servers may treat them
 //     as different pages.
 func Normalize(dst, raw []byte, stripQuery bool) []byte {
-	s := bytes.TrimSpace(raw)
-	if len(s) == 0 {
-		return append(dst, NotSet...)
+	start := len(dst)
+	dst = normalize(dst, raw, stripQuery)
+	if len(dst) == start {
+		// Nothing left ("", "#top", "?utm_source=x"): the page is not set.
+		dst = append(dst, NotSet...)
 	}
+	return dst
+}
+
+func normalize(dst, raw []byte, stripQuery bool) []byte {
+	s := bytes.TrimSpace(raw)
 	if i := bytes.IndexByte(s, '#'); i >= 0 {
 		s = s[:i]
 	}
