@@ -35,8 +35,11 @@ func IsTrackingParam(name string) bool {
 
 // Normalize appends the report form of the page URL raw to dst. The rule,
 // chosen to match what analytics tools show as "one page":
-//   - white space around the URL is trimmed; an empty URL, or one with
-//     nothing left after the rules below, is "(not set)";
+//   - spaces and control bytes around the URL are trimmed; an empty URL, or
+//     one with nothing left after the rules below, is "(not set)";
+//   - tabs and newlines inside are removed and other control bytes and
+//     spaces percent-encoded, as browsers do (WHATWG URL): a report key
+//     never holds the tab that separates key columns;
 //   - the fragment (#...) is dropped;
 //   - the scheme and host are lower-cased, and the default port (:80 for http,
 //     :443 for https) is dropped; an empty path becomes "/";
@@ -57,7 +60,13 @@ func Normalize(dst, raw []byte, stripQuery bool) []byte {
 }
 
 func normalize(dst, raw []byte, stripQuery bool) []byte {
-	s := bytes.TrimSpace(raw)
+	// Trim C0 controls and spaces, as browsers do; not Unicode spaces, which
+	// are kept inside the URL, so that trimming a second time changes nothing.
+	s := bytes.TrimFunc(raw, func(r rune) bool { return r <= ' ' })
+	if string(s) == NotSet {
+		return append(dst, s...) // already a report key
+	}
+	s = cleanControls(s)
 	if i := bytes.IndexByte(s, '#'); i >= 0 {
 		s = s[:i]
 	}
@@ -97,6 +106,30 @@ func normalize(dst, raw []byte, stripQuery bool) []byte {
 		dst = dst[:mark]
 	}
 	return dst
+}
+
+// cleanControls removes tabs and newlines from s and percent-encodes other
+// bytes up to space. It returns s itself when there are none.
+func cleanControls(s []byte) []byte {
+	i := 0
+	for i < len(s) && s[i] > ' ' {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	out := append(make([]byte, 0, len(s)+8), s[:i]...)
+	for _, c := range s[i:] {
+		switch {
+		case c == '\t' || c == '\n' || c == '\r':
+		case c <= ' ':
+			out = append(out, '%', hex[c>>4], hex[c&15])
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func isTracking(name []byte) bool {
