@@ -169,7 +169,12 @@ func appendBase(dst, s []byte) []byte {
 		authority = authority[at+1:]
 	}
 	host := authority
-	if c := bytes.LastIndexByte(host, ':'); c >= 0 && !bytes.Contains(host[c:], []byte("]")) {
+	// The port follows the host's only colon, or the "]" of an IPv6 literal.
+	c := bytes.IndexByte(host, ':')
+	if len(host) > 0 && host[0] == '[' {
+		c = bytes.IndexByte(host, ']') + 1
+	}
+	if c > 0 && c < len(host) && host[c] == ':' && bytes.IndexByte(host[c+1:], ':') < 0 {
 		port := host[c+1:]
 		if len(port) == 0 || string(low) == "http" && string(port) == "80" || string(low) == "https" && string(port) == "443" {
 			host = host[:c]
