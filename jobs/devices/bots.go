@@ -295,7 +295,7 @@ var botWords = []struct {
 	{word: "-ai/", inWord: true, anyNext: true},
 	{word: "research"},
 	{word: "google-", inWord: true, anyNext: true},
-	{word: "-google", inWord: true, anyNext: true},
+	{word: "-google", inWord: true, anyNext: true, notAfter: []string{"android"}},
 	{word: "feedparser", inWord: true},
 	{word: "feed fetcher", inWord: true},
 	{word: "rss reader", inWord: true},
@@ -407,7 +407,7 @@ func javaVersion(l string) bool {
 		}
 		i += off
 		off = i + 1
-		if j := i + 5; (i == 0 || !isAlnum(l[i-1])) && j < len(l) && isDigit(l[j]) {
+		if j := i + 5; (i == 0 || l[i-1] == ' ' || l[i-1] == '(') && j < len(l) && isDigit(l[j]) {
 			return true
 		}
 	}

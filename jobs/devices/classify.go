@@ -43,12 +43,29 @@ func Classify(ua string) mapreduce.Agent {
 		return mapreduce.Agent{Class: Bot, Browser: name, OS: os, Bot: true}
 	}
 	class := deviceClass(s, l, model, msp, p)
+	if class == Unknown && os == Other && !hasEngine(l) && phoneMakerMatcher.anyWordPrefix(l) {
+		// Feature phones send little more than their maker and model:
+		// "SAMSUNG-E1410", "MOT-L6I", "LG-A133/V100".
+		class = Mobile
+	}
 	if class == Unknown && os == Other && !hasEngine(l) {
 		// Neither a device nor a browser engine: a program, not a person.
 		return mapreduce.Agent{Class: Bot, Browser: productAfter(s, 0), OS: os, Bot: true}
 	}
 	return mapreduce.Agent{Class: class, Browser: browserFamily(s, l, p), OS: os}
 }
+
+// phoneMakers, in lower case, are makers of phones whose name starts the
+// short user agents of their feature phones.
+var phoneMakers = []string{
+	"alcatel", "amoi", "asus", "bird", "blackberry", "coolpad", "docomo", "ericsson", "gionee",
+	"haier", "htc", "huawei", "infinix", "itel", "karbonn", "kddi", "konka", "kyocera", "lava",
+	"lenovo", "lg", "meizu", "micromax", "mot-", "motorola", "nec-", "nokia", "oppo", "panasonic",
+	"pantech", "philips", "sagem", "samsung", "sanyo", "sec-", "sgh-", "sharp", "sie-", "softbank",
+	"sony", "spice", "tcl", "tecno", "toshiba", "vivo", "vodafone", "xiaomi", "zte",
+}
+
+var phoneMakerMatcher = newMatcher(phoneMakers)
 
 // hasEngine reports whether a user agent names a browser engine.
 func hasEngine(l string) bool {
