@@ -80,6 +80,9 @@ func commands() []*cli.Command {
 		runCommand(),
 		jobsCommand(),
 		genCommand(),
+		loadCommand(),
+		exportCommand(),
+		schemaCommand(),
 	}
 }
 

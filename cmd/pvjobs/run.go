@@ -18,7 +18,7 @@ import (
 )
 
 func runFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "source", Aliases: []string{"s"}, Usage: "where page views come from: a directory of shard files, or cassandra://host[:port]/keyspace (default: the embedded sample)", EnvVars: []string{"PVJOBS_SOURCE"}},
 		&cli.StringFlag{Name: "accounts", Aliases: []string{"a"}, Value: "all", Usage: "comma-separated account ids, or all (every account the source has in the range)", EnvVars: []string{"PVJOBS_ACCOUNTS"}},
 		&cli.StringFlag{Name: "from", Usage: "first day, YYYY-MM-DD (default: the source's first day, for shard files)"},
@@ -38,7 +38,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "geoip", Usage: "geo: path of a GeoIP2/GeoLite2 City or Country database (.mmdb)", EnvVars: []string{"PVJOBS_GEOIP"}},
 		&cli.BoolFlag{Name: "include-bots", Usage: "count bots in every report, not only in devices"},
 		&cli.BoolFlag{Name: "exact-uniques", Usage: "uniques: count visitors exactly with a hash set (small data; for checking the sketches)"},
-	}
+	}, cassandraFlags()...)
 }
 
 func runCommand() *cli.Command {
@@ -75,6 +75,8 @@ type runParams struct {
 	IncludeBots     bool
 	ExactUniques    bool
 	UniqueMinutes   bool
+	// Cassandra holds the --cql-* flags given (see cassandra.go).
+	Cassandra cassandraParams
 }
 
 // paramsFromFlags reads the run flags of c.
@@ -99,6 +101,7 @@ func paramsFromFlags(c *cli.Context) runParams {
 		GeoIP:           c.String("geoip"),
 		IncludeBots:     c.Bool("include-bots"),
 		ExactUniques:    c.Bool("exact-uniques"),
+		Cassandra:       cassandraParamsFromFlags(c),
 	}
 }
 

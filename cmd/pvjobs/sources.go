@@ -33,7 +33,7 @@ func openSource(ctx context.Context, p *runParams) (source, error) {
 	case spec == "":
 		return &fileSource{file.NewFS(sample.FS(), sample.Name)}, nil
 	case strings.HasPrefix(spec, "cassandra://"):
-		return openCassandra(ctx, p)
+		return openCassandraSource(ctx, p)
 	case strings.Contains(spec, "://"):
 		return nil, usagef("--source %q: want a directory or cassandra://host[:port]/keyspace", spec)
 	}
@@ -78,9 +78,4 @@ func (f *fileSource) Discover(ctx context.Context, start, end time.Time) ([]stri
 		}
 	}
 	return accounts, first, last, nil
-}
-
-// openCassandra is replaced when the Cassandra reader is wired in.
-var openCassandra = func(ctx context.Context, p *runParams) (source, error) {
-	return nil, usagef("--source %q: the Cassandra source is not built in yet", p.Source)
 }

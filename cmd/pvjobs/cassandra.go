@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/readers/cassandra"
+	"github.com/urfave/cli/v2"
+)
+
+// cassandraParams holds the --cql-* flags that were given (on the command line
+// or through their PVJOBS_CQL_* environment variables), keyed by the source
+// URL's query parameter of the same name. They override the URL.
+type cassandraParams map[string]string
+
+// cqlBoolParams are the parameters whose flags are booleans.
+var cqlBoolParams = map[string]bool{"tls": true, "tls-insecure": true, "token-aware": true, "discover": true}
+
+// cassandraFlags returns a --cql-NAME flag (env PVJOBS_CQL_NAME) for every
+// parameter of a cassandra:// source URL.
+func cassandraFlags() []cli.Flag {
+	var flags []cli.Flag
+	for _, p := range cassandra.Params {
+		name := "cql-" + p.Name
+		env := []string{"PVJOBS_CQL_" + strings.ToUpper(strings.ReplaceAll(p.Name, "-", "_"))}
+		usage := "Cassandra: " + p.Usage + " (overrides ?" + p.Name + "= of the URL)"
+		if p.Name == "password" {
+			usage += "; prefer the environment variable, flags show in ps"
+		}
+		if cqlBoolParams[p.Name] {
+			flags = append(flags, &cli.BoolFlag{Name: name, Usage: usage, EnvVars: env, Category: "Cassandra"})
+		} else {
+			flags = append(flags, &cli.StringFlag{Name: name, Usage: usage, EnvVars: env, Category: "Cassandra"})
+		}
+	}
+	return flags
+}
+
+// cassandraParamsFromFlags returns the --cql-* flags that were set.
+func cassandraParamsFromFlags(c *cli.Context) cassandraParams {
+	cp := cassandraParams{}
+	for _, p := range cassandra.Params {
+		name := "cql-" + p.Name
+		if !c.IsSet(name) {
+			continue
+		}
+		if cqlBoolParams[p.Name] {
+			cp[p.Name] = strconv.FormatBool(c.Bool(name))
+		} else {
+			cp[p.Name] = c.String(name)
+		}
+	}
+	return cp
+}
+
+// cassandraConfig parses a cassandra:// URL and applies the flags on top.
+// Mistakes are usage errors.
+func cassandraConfig(spec string, cp cassandraParams) (*cassandra.Config, error) {
+	cfg, err := cassandra.ParseURL(spec)
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	for _, p := range cassandra.Params { // in a fixed order
+		if v, ok := cp[p.Name]; ok {
+			if err := cfg.Set(p.Name, v); err != nil {
+				return nil, usagef("--cql-%s: %v", p.Name, err)
+			}
+		}
+	}
+	if err := cfg.Check(); err != nil {
+		return nil, &usageError{err}
+	}
+	cfg.OnRetry = logRetry
+	return cfg, nil
+}
+
+// logRetry reports a retry on the log, so a slow run says why.
+func logRetry(e cassandra.RetryEvent) {
+	slog.Warn("cassandra: retrying", "what", e.Op, "attempt", e.Attempt, "wait", e.Wait.Round(time.Millisecond),
+		"rows_done", e.Rows, "err", e.Err)
+}
+
+// openTable opens the table of a cassandra:// URL.
+func openTable(ctx context.Context, spec string, cp cassandraParams) (*cassandra.Table, error) {
+	cfg, err := cassandraConfig(spec, cp)
+	if err != nil {
+		return nil, err
+	}
+	t, err := cassandra.Open(ctx, cfg)
+	if err != nil {
+		if errors.Is(err, cassandra.ErrNoTable) || errors.Is(err, cassandra.ErrLayout) {
+			return nil, &usageError{err}
+		}
+		return nil, err
+	}
+	return t, nil
+}
+
+// openCassandraSource opens --source cassandra://...: the table is a source
+// (one query per time slice, as many in flight as --workers) and a
+// discoverer (--accounts all scans its partition keys).
+func openCassandraSource(ctx context.Context, p *runParams) (source, error) {
+	return openTable(ctx, p.Source, p.Cassandra)
+}
+
+// shardFilter selects shards by --accounts (a list, or all) and an optional
+// --from/--to range of UTC days.
+type shardFilter struct {
+	accounts map[string]bool // nil: all
+	from, to mapreduce.Date  // zero: unbounded
+}
+
+func newShardFilter(accounts, from, to string) (*shardFilter, error) {
+	f := &shardFilter{}
+	list := splitList(accounts)
+	if len(list) == 0 {
+		return nil, usagef("--accounts: no accounts named")
+	}
+	if !(len(list) == 1 && list[0] == "all") {
+		f.accounts = map[string]bool{}
+		for _, a := range list {
+			if err := mapreduce.ValidateAccount(a); err != nil {
+				return nil, usagef("--accounts: %v", err)
+			}
+			f.accounts[a] = true
+		}
+	}
+	var err error
+	if from != "" {
+		if f.from, err = mapreduce.ParseDate(from); err != nil {
+			return nil, usagef("--from: %v", err)
+		}
+	}
+	if to != "" {
+		if f.to, err = mapreduce.ParseDate(to); err != nil {
+			return nil, usagef("--to: %v", err)
+		}
+	}
+	if !f.from.IsZero() && !f.to.IsZero() && f.to.Before(f.from) {
+		return nil, usagef("--from %s is after --to %s", f.from, f.to)
+	}
+	return f, nil
+}
+
+func (f *shardFilter) keep(k mapreduce.ShardKey) bool {
+	d := mapreduce.DateOf(k.Day)
+	return (f.accounts == nil || f.accounts[k.Account]) &&
+		(f.from.IsZero() || !d.Before(f.from)) && (f.to.IsZero() || !f.to.Before(d))
+}
+
+// startProgress prints "<verb> d/total shards, n page views, rate" to stderr
+// every few seconds until the returned stop is called (not with --quiet).
+func startProgress(c *cli.Context, verb string, total int, done, rows *atomic.Int64) (stop func()) {
+	if c.Bool("quiet") {
+		return func() {}
+	}
+	start := time.Now()
+	tick := time.NewTicker(3 * time.Second)
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-tick.C:
+				el := time.Since(start)
+				fmt.Fprintf(c.App.ErrWriter, "%s: %d/%d shards, %d page views, %.0f/s, %s\n",
+					verb, done.Load(), total, rows.Load(), float64(rows.Load())/el.Seconds(), el.Round(time.Second))
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return func() {
+		tick.Stop()
+		close(quit)
+		<-finished
+	}
+}
+
+// fmtRate formats n rows in d.
+func fmtRate(n int64, d time.Duration) string {
+	if d <= 0 {
+		return fmt.Sprintf("%d page views", n)
+	}
+	return fmt.Sprintf("%d page views in %s (%.0f/s)", n, d.Round(time.Millisecond), float64(n)/d.Seconds())
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/readers/cassandra"
+	"github.com/pvjobs/pvjobs/readers/file"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sync/errgroup"
+)
+
+func exportCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "export",
+		Usage:     "write Cassandra partitions out as shard files",
+		UsageText: "pvjobs export --source cassandra://host[:port]/keyspace --to-dir DIR [--accounts a,b|all] [--from YYYY-MM-DD --to YYYY-MM-DD] [--gzip]",
+		Description: "Each partition YYYYMMDD.account becomes the shard file DIR/YYYYMMDD.account.mpk[.gz]\n" +
+			"holding every row of the partition in timeuuid order, byte for byte as stored\n" +
+			"(pvjobs load writes them back). Files appear whole or not at all; existing files of\n" +
+			"the same shards are replaced. With --accounts all, or without --from/--to, the\n" +
+			"partitions are found by scanning the table's partition keys.\n\n" +
+			"Example:\n  pvjobs export --source cassandra://127.0.0.1/pvjobs --to-dir ./shards --from 2024-08-01 --to 2024-08-07",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "source", Aliases: []string{"s"}, Required: true, EnvVars: []string{"PVJOBS_SOURCE"}, Usage: "the table: cassandra://[user:password@]host1,host2[:port]/keyspace[?table=...]"},
+			&cli.StringFlag{Name: "to-dir", Aliases: []string{"d"}, Required: true, Usage: "directory to write shard files into (created if missing)"},
+			&cli.StringFlag{Name: "accounts", Aliases: []string{"a"}, Value: "all", Usage: "comma-separated account ids, or all"},
+			&cli.StringFlag{Name: "from", Usage: "first UTC day, YYYY-MM-DD (default: the first partition's)"},
+			&cli.StringFlag{Name: "to", Usage: "last UTC day, inclusive (default: the last partition's)"},
+			&cli.BoolFlag{Name: "gzip", Usage: "write .mpk.gz files"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
+		}, cassandraFlags()...),
+		Action: exportAction,
+	}
+}
+
+func exportAction(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("export: unexpected argument %q", c.Args().First())
+	}
+	ctx := c.Context
+	spec := c.String("source")
+	if !strings.HasPrefix(spec, "cassandra://") {
+		return usagef("--source %q: export reads a Cassandra table, cassandra://host[:port]/keyspace", spec)
+	}
+	filter, err := newShardFilter(c.String("accounts"), c.String("from"), c.String("to"))
+	if err != nil {
+		return err
+	}
+	dir := c.String("to-dir")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tbl, err := openTable(ctx, spec, cassandraParamsFromFlags(c))
+	if err != nil {
+		return err
+	}
+	defer tbl.Close()
+
+	var keys []mapreduce.ShardKey
+	if filter.accounts != nil && !filter.from.IsZero() && !filter.to.IsZero() {
+		// Named accounts and days: read those partitions, no scan needed.
+		for d := filter.from; !filter.to.Before(d); d = d.AddDays(1) {
+			for a := range filter.accounts {
+				keys = append(keys, mapreduce.ShardKey{Day: d.In(time.UTC), Account: a})
+			}
+		}
+	} else {
+		var start, end time.Time
+		if !filter.from.IsZero() || !filter.to.IsZero() {
+			start, end = time.Unix(0, 0).UTC(), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+			if !filter.from.IsZero() {
+				start = filter.from.In(time.UTC)
+			}
+			if !filter.to.IsZero() {
+				end = filter.to.AddDays(1).In(time.UTC)
+			}
+		}
+		found, err := tbl.Shards(ctx, start, end)
+		if err != nil {
+			return err
+		}
+		for _, k := range found {
+			if filter.keep(k) {
+				keys = append(keys, k)
+			}
+		}
+		if len(keys) == 0 {
+			return fmt.Errorf("%s has no partitions that match --accounts/--from/--to", tbl)
+		}
+	}
+
+	start := time.Now()
+	var rows, done, files, empty atomic.Int64
+	stop := startProgress(c, "exporting", len(keys), &done, &rows)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(tbl.Config().Concurrency)
+	for _, k := range keys {
+		g.Go(func() error {
+			defer done.Add(1)
+			n, err := exportShard(gctx, tbl, dir, k, c.Bool("gzip"), &rows)
+			if err != nil {
+				return fmt.Errorf("exporting partition %s: %w", k, err)
+			}
+			if n == 0 {
+				empty.Add(1)
+			} else {
+				files.Add(1)
+			}
+			return nil
+		})
+	}
+	err = g.Wait()
+	stop()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "exported %s in %d shard files to %s", fmtRate(rows.Load(), time.Since(start)), files.Load(), dir)
+	if n := empty.Load(); n > 0 {
+		fmt.Fprintf(c.App.Writer, " (%d partitions empty or missing: no file)", n)
+	}
+	fmt.Fprintln(c.App.Writer)
+	return nil
+}
+
+// exportShard writes the partition k to a shard file in dir; an empty or
+// missing partition writes no file.
+func exportShard(ctx context.Context, tbl *cassandra.Table, dir string, k mapreduce.ShardKey, gz bool, rows *atomic.Int64) (int64, error) {
+	w, err := file.Create(dir, k, gz)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = tbl.ReadPartition(ctx, k, func(r *mapreduce.Row) error {
+		n++
+		rows.Add(1)
+		return w.Write(r.TS, r.Value)
+	})
+	if err != nil || n == 0 {
+		w.Abort()
+		return n, err
+	}
+	return n, w.Close()
+}

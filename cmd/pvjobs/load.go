@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/readers/file"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sync/errgroup"
+)
+
+// cassandraURLFlag is the Cassandra table that load and schema write to.
+func cassandraURLFlag() cli.Flag {
+	return &cli.StringFlag{Name: "cassandra", Aliases: []string{"c"}, Required: true, EnvVars: []string{"PVJOBS_CASSANDRA_URL"},
+		Usage: "the table: cassandra://[user:password@]host1,host2[:port]/keyspace[?table=...&consistency=...] (see --cql-* for the parameters)"}
+}
+
+// allTime is a work item range that every row of a shard file falls in, so
+// load copies rows whatever their time.
+var (
+	allStart = time.Unix(0, math.MinInt64)
+	allEnd   = time.Unix(0, math.MaxInt64)
+)
+
+func loadCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "load",
+		Usage:     "write shard files into a Cassandra table (idempotent: loading twice stores each page view once)",
+		UsageText: "pvjobs load --source DIR --cassandra cassandra://host[:port]/keyspace [--accounts a,b|all] [--from YYYY-MM-DD] [--to YYYY-MM-DD]",
+		Description: "Each shard file YYYYMMDD.account.mpk[.gz] becomes the partition of that key: every row\n" +
+			"is written under its timeuuid, in unlogged batches of one partition (--cql-batch-rows),\n" +
+			"--cql-concurrency shards and batches at a time. The table must exist: see 'pvjobs schema'.\n\n" +
+			"Example:\n  pvjobs schema --cassandra cassandra://127.0.0.1/pvjobs --apply\n" +
+			"  pvjobs load --source ./shards --cassandra cassandra://127.0.0.1/pvjobs",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "source", Aliases: []string{"s"}, Required: true, Usage: "directory of shard files"},
+			cassandraURLFlag(),
+			&cli.StringFlag{Name: "accounts", Aliases: []string{"a"}, Value: "all", Usage: "comma-separated account ids, or all"},
+			&cli.StringFlag{Name: "from", Usage: "first UTC day to load, YYYY-MM-DD (default: the first file's)"},
+			&cli.StringFlag{Name: "to", Usage: "last UTC day to load, inclusive (default: the last file's)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
+		}, cassandraFlags()...),
+		Action: loadAction,
+	}
+}
+
+func loadAction(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("load: unexpected argument %q", c.Args().First())
+	}
+	ctx := c.Context
+	filter, err := newShardFilter(c.String("accounts"), c.String("from"), c.String("to"))
+	if err != nil {
+		return err
+	}
+	src, err := file.Open(c.String("source"))
+	if err != nil {
+		return usagef("--source: %v", err)
+	}
+	all, err := src.Shards()
+	if err != nil {
+		return err
+	}
+	var keys []mapreduce.ShardKey
+	for _, k := range all {
+		if filter.keep(k) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return usagef("--source %s: no shard files to load (of %d, none matches --accounts/--from/--to)", c.String("source"), len(all))
+	}
+	tbl, err := openTable(ctx, c.String("cassandra"), cassandraParamsFromFlags(c))
+	if err != nil {
+		return err
+	}
+	defer tbl.Close()
+
+	start := time.Now()
+	var rows, read, done atomic.Int64
+	stop := startProgress(c, "loading", len(keys), &done, &read)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(tbl.Config().Concurrency)
+	for _, k := range keys {
+		g.Go(func() error {
+			n, err := tbl.WriteShard(gctx, k, func(fn func(*mapreduce.Row) error) error {
+				return src.Read(gctx, mapreduce.WorkItem{Shard: k, Start: allStart, End: allEnd}, func(r *mapreduce.Row) error {
+					read.Add(1)
+					return fn(r)
+				})
+			})
+			rows.Add(n)
+			if err != nil {
+				return fmt.Errorf("loading shard %s: %w", k, err)
+			}
+			done.Add(1)
+			return nil
+		})
+	}
+	err = g.Wait()
+	stop()
+	if err != nil {
+		return fmt.Errorf("load stopped after %d of %d shards (loading again is safe: rows are overwritten, not duplicated): %w",
+			done.Load(), len(keys), err)
+	}
+	fmt.Fprintf(c.App.Writer, "loaded %s from %d shard files into %s\n", fmtRate(rows.Load(), time.Since(start)), len(keys), tbl)
+	return nil
+}
