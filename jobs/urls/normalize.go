@@ -134,7 +134,8 @@ func cleanControls(s []byte) []byte {
 
 func isTracking(name []byte) bool {
 	if len(name) > 32 {
-		return false
+		// Longer than any listed name: only the utm_ prefix can match.
+		return bytes.EqualFold(name[:4], []byte("utm_"))
 	}
 	var buf [32]byte
 	for i, c := range name {
