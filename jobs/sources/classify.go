@@ -71,11 +71,13 @@ type Classifier struct {
 // NewClassifier returns a classifier that counts referrers from
 // internalDomains (and their subdomains) as internal, besides the page's own
 // host. Entries may be host names ("example.com", ".example.com",
-// "*.example.com") or URLs ("https://shop.example.com/"); see ValidateDomains.
+// "*.example.com") or URLs ("https://shop.example.com/"); a leading "www."
+// or "m." is ignored, blank entries are skipped, and entries that are no
+// host name are ignored (see ValidateDomains).
 func NewClassifier(internalDomains []string) *Classifier {
 	c := &Classifier{internal: map[string]bool{}}
 	for _, d := range internalDomains {
-		if h, ok := normDomain(d); ok {
+		if h, ok := normDomain(d); ok && h != "" {
 			c.internal[h] = true
 		}
 	}
@@ -84,7 +86,7 @@ func NewClassifier(internalDomains []string) *Classifier {
 }
 
 // ValidateDomains checks a list of internal domains for NewClassifier and
-// names the first entry that is not a host name or URL.
+// names the first entry that is not blank and not a host name or URL.
 func ValidateDomains(domains []string) error {
 	for _, d := range domains {
 		if _, ok := normDomain(d); !ok {
@@ -95,9 +97,12 @@ func ValidateDomains(domains []string) error {
 }
 
 // normDomain turns an internal-domain entry into the lower-case host that
-// siteHost leaves of it.
+// siteHost leaves of it; a blank entry gives "", true.
 func normDomain(d string) (string, bool) {
 	d = strings.TrimSpace(d)
+	if d == "" {
+		return "", true
+	}
 	d = strings.TrimPrefix(d, "*")
 	d = strings.TrimPrefix(d, ".")
 	p, ok := splitURL([]byte(d))

@@ -90,6 +90,19 @@ func TestMedium(t *testing.T) {
 	}
 }
 
+func TestValidateDomains(t *testing.T) {
+	for _, ok := range [][]string{nil, {"example.com"}, {" Example.COM ", "*.example.net", ".example.org", "https://shop.example.com/x", "localhost", ""}} {
+		if err := sources.ValidateDomains(ok); err != nil {
+			t.Errorf("ValidateDomains(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range [][]string{{"exa mple.com"}, {"example.com", "http://"}, {"a/b"}, {"ex%41mple.com"}} {
+		if err := sources.ValidateDomains(bad); err == nil {
+			t.Errorf("ValidateDomains(%q) = nil, want an error", bad)
+		}
+	}
+}
+
 func TestCampaign(t *testing.T) {
 	c := sources.NewClassifier(nil)
 	cases := []struct {
