@@ -1,6 +1,8 @@
 package devices
 
 import (
+	"strings"
+
 	"github.com/pvjobs/pvjobs/jobs/tally"
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
@@ -21,7 +23,9 @@ func New() mapreduce.Task { return mapreduce.NewTask(Name, &Job{}, mapreduce.Wit
 type Partial struct {
 	t     *tally.Tally
 	cache *cache
-	key   []byte
+	// key is the tally key of last, the Agent of the previous row.
+	key  []byte
+	last *mapreduce.Agent
 }
 
 // NewPartial implements mapreduce.Job.
@@ -39,13 +43,15 @@ func (j *Job) Map(p *Partial, pv *mapreduce.PageView) {
 		}
 		a = p.cache.agent(pv.UserAgent)
 	}
-	k := appendField(p.key[:0], a.Class, Unknown)
-	k = append(k, '\t')
-	k = appendField(k, a.Browser, Other)
-	k = append(k, '\t')
-	k = appendField(k, a.OS, Other)
-	p.key = k
-	p.t.Add(pv, k)
+	if a != p.last {
+		k := appendField(p.key[:0], a.Class, Unknown)
+		k = append(k, '\t')
+		k = appendField(k, a.Browser, Other)
+		k = append(k, '\t')
+		k = appendField(k, a.OS, Other)
+		p.key, p.last = k, a
+	}
+	p.t.Add(pv, p.key)
 }
 
 // appendField appends v, or def when v is empty, with tabs and line breaks
@@ -53,6 +59,9 @@ func (j *Job) Map(p *Partial, pv *mapreduce.PageView) {
 func appendField(dst []byte, v, def string) []byte {
 	if v == "" {
 		v = def
+	}
+	if strings.IndexByte(v, '\t') < 0 && strings.IndexByte(v, '\n') < 0 && strings.IndexByte(v, '\r') < 0 {
+		return append(dst, v...)
 	}
 	for i := 0; i < len(v); i++ {
 		c := v[i]

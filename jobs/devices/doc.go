@@ -23,9 +23,11 @@
 //     WebKit's "(KHTML, like Gecko)" comment or a "compatible" comment after
 //     the engine, the marks of robots that borrow a browser's user agent; the
 //     parser's own verdict; and any client that names neither a device, an
-//     operating system nor a browser engine ("Foo/1.0"). HTTP libraries,
-//     addresses and the parser's verdict do not count when the user agent
-//     names a phone or tablet OS, as apps on phones send such user agents.
+//     operating system nor a browser engine ("Foo/1.0"), unless it starts
+//     with a phone maker's name as feature phones do ("SAMSUNG-E1410"). HTTP
+//     libraries, addresses and the parser's verdict do not count when the
+//     user agent names a phone or tablet OS, as apps on phones send such
+//     user agents.
 //   - TVs, set-top boxes, streaming sticks and home game consoles are
 //     "desktop": the large-screen, lean-back class that Universal Analytics
 //     and screen-size based tools put them in. Only five classes exist, and
