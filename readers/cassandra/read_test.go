@@ -396,3 +396,32 @@ func TestReadFailsAfterRetries(t *testing.T) {
 		t.Errorf("Read = %v after %d retries, want giving up after 4 attempts (3 retries)", err, retries)
 	}
 }
+
+// TestReadDoesNotAllocatePerRow checks the per-row path: rows are scanned into
+// reused buffers, so allocations come per query and per page, not per row.
+func TestReadDoesNotAllocatePerRow(t *testing.T) {
+	item := wholeDay("allocs", "2024-08-01")
+	cells := dayCells(item.Shard.Day, 5000, 10)[1:]
+	write(t, open(t, nil), item.Shard, cells)
+	// The same rows in 2 and in 6 pages: the difference is the cost of 4
+	// pages, what is left the cost of the query; neither grows with rows.
+	measure := func(pageSize int) float64 {
+		cfg := keyspace(t).Config()
+		cfg.PageSize = pageSize
+		tbl := open(t, cfg)
+		read := func() {
+			if err := tbl.Read(context.Background(), item, func(*mapreduce.Row) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		read() // prepare the statement
+		return testing.AllocsPerRun(5, read)
+	}
+	two, six := measure(len(cells)/2+1), measure(len(cells)/6+1)
+	perPage := (six - two) / 4
+	perQuery := two - 2*perPage
+	t.Logf("%d rows: %.0f allocations in 2 pages, %.0f in 6: %.0f per page, %.0f per query", len(cells), two, six, perPage, perQuery)
+	if two > 200 || perPage > 100 {
+		t.Errorf("%.0f allocations to read %d rows in 2 pages: the per-row path allocates", two, len(cells))
+	}
+}
