@@ -59,16 +59,6 @@ func hasWord(s, w string) bool {
 	}
 }
 
-// hasAnyWordPrefix reports whether any of ws starts a word of s.
-func hasAnyWordPrefix(s string, ws []string) bool {
-	for _, w := range ws {
-		if hasWordPrefix(s, w) {
-			return true
-		}
-	}
-	return false
-}
-
 // hasWordPrefix is hasWord without the check after w: the word starts with w.
 func hasWordPrefix(s, w string) bool {
 	for off := 0; ; {
