@@ -91,6 +91,19 @@ func Write(reps []mapreduce.Report, plan *mapreduce.Plan, opt Options) (err erro
 	if err := os.MkdirAll(opt.Dir, 0o755); err != nil {
 		return fmt.Errorf("csv output: %w", err)
 	}
+	// Check every target first: a rename that fails after others succeeded
+	// would leave the reports of two runs side by side.
+	finals := map[string]string{}
+	for i := range reps {
+		final := filepath.Join(opt.Dir, FileName(opt.Pattern, reps[i].Name, plan))
+		if other, ok := finals[final]; ok {
+			return fmt.Errorf("csv output: reports %s and %s would both be written to %s", other, reps[i].Name, final)
+		}
+		finals[final] = reps[i].Name
+		if st, err := os.Stat(final); err == nil && st.IsDir() {
+			return fmt.Errorf("csv output: %s is a directory", final)
+		}
+	}
 	type pending struct{ tmp, final string }
 	var done []pending
 	defer func() {
