@@ -1,0 +1,405 @@
+package csv_test
+
+import (
+	"bytes"
+	"context"
+	stdcsv "encoding/csv"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pvjobs/pvjobs/jobs/urls"
+	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/readers/file"
+	"github.com/pvjobs/pvjobs/readers/pageview"
+	"github.com/pvjobs/pvjobs/reports/csv"
+	"github.com/pvjobs/pvjobs/testdata/sample"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func mustLoc(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+func plan(t *testing.T, from, to mapreduce.Date, loc *time.Location, accounts ...string) *mapreduce.Plan {
+	t.Helper()
+	start, end, err := mapreduce.DayRange(from, to, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := mapreduce.NewPlan(mapreduce.PlanSpec{Accounts: accounts, Start: start, End: end, Loc: loc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func date(y int, m time.Month, d int) mapreduce.Date {
+	return mapreduce.Date{Year: y, Month: m, Day: d}
+}
+
+// checkGolden compares got with testdata/name, or rewrites it with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("updated %s", path)
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := range min(len(gl), len(wl)) {
+			if gl[i] != wl[i] {
+				t.Fatalf("%s differs at line %d:\n got %q\nwant %q\n(run go test -update if the change is intended)", path, i+1, gl[i], wl[i])
+			}
+		}
+		t.Fatalf("%s: %d lines, want %d (run go test -update if the change is intended)", path, len(gl), len(wl))
+	}
+}
+
+// TestGoldenSample runs the urls job on the embedded sample and compares the
+// CSV files with the golden ones.
+func TestGoldenSample(t *testing.T) {
+	src := file.NewFS(sample.FS(), sample.Name)
+	for _, tc := range []struct {
+		golden string
+		loc    *time.Location
+		opt    urls.Options
+		from   mapreduce.Date
+		to     mapreduce.Date
+	}{
+		{"urls.csv", time.UTC, urls.Options{}, date(2024, 8, 1), date(2024, 8, 7)},
+		{"urls-berlin-strip-query.csv", mustLoc(t, "Europe/Berlin"), urls.Options{StripQuery: true}, date(2024, 8, 2), date(2024, 8, 3)},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			p := plan(t, tc.from, tc.to, tc.loc, "blog", "shop")
+			res, err := mapreduce.Run(context.Background(), p, src, []mapreduce.Task{urls.New(tc.opt)},
+				mapreduce.Options{NewDecoder: pageview.NewMapreduceDecoder})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Summary.ShardsMissing != 0 && tc.loc == time.UTC {
+				t.Fatalf("sample shards missing: %v", res.Summary.Missing)
+			}
+			dir := t.TempDir()
+			if err := csv.Write(res.Reports, p, csv.Options{Dir: dir}); err != nil {
+				t.Fatal(err)
+			}
+			if names := dirNames(t, dir); !slices.Equal(names, []string{"urls.csv"}) {
+				t.Fatalf("wrote %v, want urls.csv only", names)
+			}
+			got, err := os.ReadFile(filepath.Join(dir, "urls.csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Whatever the golden says, the file must be valid CSV whose
+			// range rows add up to the rows read.
+			recs, err := stdcsv.NewReader(bytes.NewReader(got)).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(recs[0], []string{"account", "period", "start", "url", "pageviews"}) {
+				t.Errorf("header %v", recs[0])
+			}
+			var rangeTotal int
+			for _, r := range recs[1:] {
+				if r[1] == "range" {
+					var n int
+					for _, c := range r[4] {
+						n = n*10 + int(c-'0')
+					}
+					rangeTotal += n
+				}
+			}
+			if int64(rangeTotal) != res.Summary.Rows {
+				t.Errorf("range rows sum to %d, the run read %d", rangeTotal, res.Summary.Rows)
+			}
+			checkGolden(t, tc.golden, got)
+		})
+	}
+}
+
+func report(keys []string, rows ...mapreduce.ReportRow) mapreduce.Report {
+	return mapreduce.Report{Name: "r", Keys: keys, Measure: "pageviews", Rows: rows}
+}
+
+func row(account string, keys ...string) mapreduce.ReportRow {
+	return mapreduce.ReportRow{Account: account, Period: mapreduce.PeriodDay,
+		Start: time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC), Keys: keys, Value: 3}
+}
+
+// TestQuoting checks RFC 4180 quoting byte for byte, and that encoding/csv
+// reads the cells back unchanged.
+func TestQuoting(t *testing.T) {
+	cells := []string{
+		"plain",
+		"a,b",
+		`say "hi"`,
+		"line1\nline2",
+		"cr\rhere",
+		" leading space",
+		`"`,
+		"",
+		"caf\u00e9 \u65e5\u672c",
+	}
+	var rows []mapreduce.ReportRow
+	for _, c := range cells {
+		rows = append(rows, row("blog", c, "x"))
+	}
+	var buf bytes.Buffer
+	rep := report([]string{"k1", "k2"}, rows...)
+	if err := csv.WriteReport(&buf, &rep, true); err != nil {
+		t.Fatal(err)
+	}
+	want := "account,period,start,k1,k2,pageviews\n" +
+		"blog,day,2024-08-01,plain,x,3\n" +
+		"blog,day,2024-08-01,\"a,b\",x,3\n" +
+		"blog,day,2024-08-01,\"say \"\"hi\"\"\",x,3\n" +
+		"blog,day,2024-08-01,\"line1\nline2\",x,3\n" +
+		"blog,day,2024-08-01,\"cr\rhere\",x,3\n" +
+		"blog,day,2024-08-01,\" leading space\",x,3\n" +
+		"blog,day,2024-08-01,\"\"\"\",x,3\n" +
+		"blog,day,2024-08-01,,x,3\n" +
+		"blog,day,2024-08-01,caf\u00e9 \u65e5\u672c,x,3\n"
+	if buf.String() != want {
+		t.Errorf("CSV:\n%q\nwant\n%q", buf.String(), want)
+	}
+	recs, err := stdcsv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(cells)+1 {
+		t.Fatalf("read %d records", len(recs))
+	}
+	for i, c := range cells {
+		if recs[i+1][3] != c {
+			t.Errorf("cell %q read back as %q", c, recs[i+1][3])
+		}
+	}
+}
+
+func TestNeutralize(t *testing.T) {
+	for in, want := range map[string]string{
+		"=SUM(A1:A2)":          "'=SUM(A1:A2)",
+		"+1":                   "'+1",
+		"-1":                   "'-1",
+		"@cmd":                 "'@cmd",
+		"\tx":                  "'\tx",
+		"\rx":                  "'\rx",
+		"=HYPERLINK(\"http\")": "'=HYPERLINK(\"http\")",
+		"":                     "",
+		"a=b":                  "a=b",
+		"https://e.com/?a=-1":  "https://e.com/?a=-1",
+		"'quoted":              "'quoted",
+		" =x":                  " =x",
+	} {
+		if got := csv.Neutralize(in); got != want {
+			t.Errorf("Neutralize(%q) = %q, want %q", in, got, want)
+		}
+	}
+	rep := report([]string{"term"}, row("blog", "=1+2"), row("blog", "-x"), row("blog", "@y"), row("blog", "ok"))
+	for _, raw := range []bool{false, true} {
+		var buf bytes.Buffer
+		if err := csv.WriteReport(&buf, &rep, raw); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := stdcsv.NewReader(&buf).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range recs[1:] {
+			got = append(got, r[3])
+			if r[0] != "blog" || r[4] != "3" {
+				t.Errorf("account or value changed: %v", r)
+			}
+		}
+		want := []string{"'=1+2", "'-x", "'@y", "ok"}
+		if raw {
+			want = []string{"=1+2", "-x", "@y", "ok"}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("raw=%v: cells %q, want %q", raw, got, want)
+		}
+	}
+}
+
+func TestFormatStart(t *testing.T) {
+	berlin := mustLoc(t, "Europe/Berlin")
+	// The two 02:00 hours of the autumn change stay distinct.
+	h1 := time.Date(2024, 10, 27, 0, 0, 0, 0, time.UTC).In(berlin)
+	h2 := h1.Add(time.Hour)
+	for _, tc := range []struct {
+		p    mapreduce.Period
+		t    time.Time
+		want string
+	}{
+		{mapreduce.PeriodHour, h1, "2024-10-27T02:00+02:00"},
+		{mapreduce.PeriodHour, h2, "2024-10-27T02:00+01:00"},
+		{mapreduce.PeriodMinute, h2.Add(90 * time.Second), "2024-10-27T02:01+01:00"},
+		{mapreduce.PeriodHour, time.Date(2024, 8, 1, 10, 0, 0, 0, time.UTC), "2024-08-01T10:00Z"},
+		{mapreduce.PeriodHour, time.Date(2024, 8, 1, 10, 0, 0, 0, mustLoc(t, "Asia/Kolkata")), "2024-08-01T10:00+05:30"},
+		{mapreduce.PeriodDay, h2, "2024-10-27"},
+		{mapreduce.PeriodMonth, time.Date(2024, 10, 1, 0, 0, 0, 0, berlin), "2024-10-01"},
+		{mapreduce.PeriodRange, time.Date(2024, 10, 1, 0, 0, 0, 0, berlin), "2024-10-01"},
+	} {
+		if got := csv.FormatStart(tc.p, tc.t); got != tc.want {
+			t.Errorf("FormatStart(%s, %s) = %q, want %q", tc.p, tc.t, got, tc.want)
+		}
+	}
+}
+
+func TestFileName(t *testing.T) {
+	p := plan(t, date(2024, 8, 1), date(2024, 8, 7), mustLoc(t, "Europe/Berlin"), "blog")
+	for pattern, want := range map[string]string{
+		"":                         "urls.csv",
+		"{report}.csv":             "urls.csv",
+		"{report}-{from}-{to}.csv": "urls-2024-08-01-2024-08-07.csv",
+		"{from}/{report}.csv":      "2024-08-01/urls.csv",
+		"fixed.csv":                "fixed.csv",
+	} {
+		if got := csv.FileName(pattern, "urls", p); got != want {
+			t.Errorf("FileName(%q) = %q, want %q", pattern, got, want)
+		}
+	}
+	if h := csv.Header(&mapreduce.Report{Keys: []string{"engine", "term"}, Measure: "visits"}); !slices.Equal(h, []string{"account", "period", "start", "engine", "term", "visits"}) {
+		t.Errorf("Header = %v", h)
+	}
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// TestWriteAtomic makes writes fail in several ways: each must leave the
+// previous files as they were and no temporary or half file.
+func TestWriteAtomic(t *testing.T) {
+	p := plan(t, date(2024, 8, 1), date(2024, 8, 1), time.UTC, "blog")
+	named := func(name string) mapreduce.Report {
+		r := report([]string{"url"}, row("blog", "/"+name))
+		r.Name = name
+		return r
+	}
+	setup := func(t *testing.T) string {
+		dir := t.TempDir()
+		for _, n := range []string{"a.csv", "b.csv", "keep.txt"} {
+			if err := os.WriteFile(filepath.Join(dir, n), []byte("previous "+n), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	untouched := func(t *testing.T, dir string, extra ...string) {
+		t.Helper()
+		want := append([]string{"a.csv", "b.csv", "keep.txt"}, extra...)
+		slices.Sort(want)
+		if names := dirNames(t, dir); !slices.Equal(names, want) {
+			t.Errorf("directory holds %v, want %v", names, want)
+		}
+		for _, n := range []string{"a.csv", "b.csv"} {
+			if b, _ := os.ReadFile(filepath.Join(dir, n)); string(b) != "previous "+n {
+				t.Errorf("%s was changed to %q", n, b)
+			}
+		}
+	}
+	t.Run("a report's file name is a directory", func(t *testing.T) {
+		dir := setup(t)
+		if err := os.Mkdir(filepath.Join(dir, "c.csv"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		err := csv.Write([]mapreduce.Report{named("a"), named("b"), named("c")}, p, csv.Options{Dir: dir})
+		if err == nil {
+			t.Fatal("Write succeeded")
+		}
+		if !strings.Contains(err.Error(), "c.csv") {
+			t.Errorf("error %q does not name c.csv", err)
+		}
+		untouched(t, dir, "c.csv")
+	})
+	t.Run("a report's directory is missing", func(t *testing.T) {
+		dir := setup(t)
+		err := csv.Write([]mapreduce.Report{named("a"), named("b")}, p, csv.Options{Dir: dir, Pattern: "{report}/x.csv"})
+		if err == nil {
+			t.Fatal("Write succeeded")
+		}
+		untouched(t, dir)
+	})
+	t.Run("the middle report fails", func(t *testing.T) {
+		dir := setup(t)
+		err := csv.Write([]mapreduce.Report{named("a"), named("missing/x"), named("b")}, p, csv.Options{Dir: dir})
+		if err == nil {
+			t.Fatal("Write succeeded")
+		}
+		untouched(t, dir)
+	})
+	t.Run("two reports with one file name", func(t *testing.T) {
+		dir := setup(t)
+		err := csv.Write([]mapreduce.Report{named("a"), named("b")}, p, csv.Options{Dir: dir, Pattern: "all-{from}.csv"})
+		if err == nil {
+			t.Fatal("Write let the second report overwrite the first")
+		}
+		untouched(t, dir)
+	})
+	t.Run("the directory is a file", func(t *testing.T) {
+		dir := setup(t)
+		err := csv.Write([]mapreduce.Report{named("a")}, p, csv.Options{Dir: filepath.Join(dir, "keep.txt")})
+		if err == nil {
+			t.Fatal("Write succeeded")
+		}
+		untouched(t, dir)
+	})
+	t.Run("success replaces and adds", func(t *testing.T) {
+		dir := setup(t)
+		if err := csv.Write([]mapreduce.Report{named("a"), named("c")}, p, csv.Options{Dir: dir}); err != nil {
+			t.Fatal(err)
+		}
+		if names := dirNames(t, dir); !slices.Equal(names, []string{"a.csv", "b.csv", "c.csv", "keep.txt"}) {
+			t.Errorf("directory holds %v", names)
+		}
+		a, _ := os.ReadFile(filepath.Join(dir, "a.csv"))
+		if string(a) != "account,period,start,url,pageviews\nblog,day,2024-08-01,/a,3\n" {
+			t.Errorf("a.csv = %q", a)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, "b.csv")); string(b) != "previous b.csv" {
+			t.Errorf("b.csv (not in the run) = %q", b)
+		}
+	})
+	t.Run("directory created", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "new", "deeper")
+		if err := csv.Write([]mapreduce.Report{named("a")}, p, csv.Options{Dir: dir}); err != nil {
+			t.Fatal(err)
+		}
+		if names := dirNames(t, dir); !slices.Equal(names, []string{"a.csv"}) {
+			t.Errorf("directory holds %v", names)
+		}
+	})
+}
