@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
@@ -106,7 +107,18 @@ func Summary(w io.Writer, s *mapreduce.Summary, reps []mapreduce.Report) {
 	}
 }
 
+// clip makes a key printable in one cell: control characters (outside data
+// may hold tabs, newlines or terminal escape sequences) become spaces, and
+// long keys are cut.
 func clip(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		s = strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, s)
+	}
 	if utf8.RuneCountInString(s) <= MaxCell {
 		return s
 	}
