@@ -2,7 +2,9 @@
 // per medium and source, "searchterms" counts page views from search engines
 // per engine and search term. Both rest on a reusable [Classifier] of
 // referrers, with a per-worker [Cache] for the per-row path, and on the
-// package's own tables: [Engines], [Socials], [Webmails] and [Apps].
+// package's own tables: [Engines], [Socials], [Webmails] and [Apps]. The
+// tables are compiled when the first classification needs them; changing
+// them afterwards has no effect.
 //
 // # Media
 //
@@ -15,13 +17,18 @@
 //     of the internal domains or below one; source: the referrer's host;
 //   - search: the host is a search engine's ([Engines]), unless its path is
 //     one of the engine's non-search pages (google.com/maps); source: the
-//     engine's name;
+//     engine's name. A host that no table lists but that is named for search
+//     (a label "search", "suche", "recherche", "busca", "szukaj", ..., or one
+//     that begins or ends with "search", not under a listed domain) is a
+//     search portal when its referrer carries a term in a common parameter
+//     (q, query, text, kw, ...); source and engine: the host;
 //   - social: a social network, forum or messenger, including their link
 //     redirectors (t.co, l.facebook.com, lnkd.in, out.reddit.com); source:
 //     the network's name;
-//   - email: a web mail ([Webmails]), or a host whose first label is
-//     "webmail", "mail", "email", "owa" or "roundcube"; source: the
-//     service's name or the host;
+//   - email: a web mail ([Webmails]), or a host of three labels or more
+//     whose first label names a web mail front end ("webmail", "webmail2",
+//     "mail", "mail01", "email", "owa", "roundcube", "messagerie...",
+//     "...mail"); source: the service's name or the host;
 //   - referral: any other host; source: the host without "www.".
 //
 // Android apps send "android-app://<package>/" referrers: known packages
