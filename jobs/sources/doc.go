@@ -14,7 +14,8 @@
 //   - internal: the referrer's host is the page URL's host, ignoring a
 //     leading "www.", "m.", "mobile.", "wap." or "amp." (so www.example.com
 //     and example.com are one site, blog.example.com another), or it is one
-//     of the internal domains or below one; source: the referrer's host;
+//     of the internal domains or below one; source: the referrer's host without
+//     "www.";
 //   - search: the host is a search engine's ([Engines]), unless its path is
 //     one of the engine's non-search pages (google.com/maps); source: the
 //     engine's name. A host that no table lists but that is named for search
