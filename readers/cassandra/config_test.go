@@ -145,7 +145,7 @@ func TestTransient(t *testing.T) {
 		{"no connections", gocql.ErrNoConnections, true},
 		{"timeout", gocql.ErrTimeoutNoResponse, true},
 		{"connection closed", fmt.Errorf("page 3: %w", gocql.ErrConnectionClosed), true},
-		{"cancelled", fmt.Errorf("x: %w", context.Canceled), false},
+		{"connection context cancelled", fmt.Errorf("x: %w", context.Canceled), true},
 		{"session closed", gocql.ErrSessionClosed, false},
 	}
 	for _, tt := range tests {

@@ -246,6 +246,9 @@ func TestShardsAndDiscover(t *testing.T) {
 	}
 	var names []string
 	for _, k := range keys {
+		if strings.HasPrefix(k.Account, "py_") {
+			continue // TestRowsWrittenByThePythonDriver's rows, if it ran first
+		}
 		names = append(names, k.String())
 	}
 	if got, want := strings.Join(names, " "), "20240731.zeta 20240801.alpha 20240801.beta 20240802.alpha 20240805.gamma"; got != want {

@@ -13,9 +13,11 @@ import (
 // Transient reports whether err is worth retrying: a timeout, an unavailable,
 // overloaded or bootstrapping coordinator, a lost or refused connection. The
 // server's verdicts on the query itself (syntax, invalid, unauthorized, a bad
-// column type) are not, and neither are context errors.
+// column type) are not. A context error counts as transient: the driver
+// returns one when a connection closes under a request, and the retry loop
+// checks the caller's own context before asking.
 func Transient(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) {
+	if err == nil {
 		return false
 	}
 	var perm *permanentError
