@@ -440,7 +440,7 @@ func (c *Config) String() string {
 	var b strings.Builder
 	b.WriteString("cassandra://")
 	if c.Username != "" {
-		b.WriteString(url.PathEscape(c.Username))
+		b.WriteString(strings.NewReplacer(":", "%3A", "@", "%40").Replace(url.PathEscape(c.Username)))
 		if c.Password != "" {
 			b.WriteString(":xxxxx")
 		}

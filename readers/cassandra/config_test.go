@@ -190,3 +190,25 @@ func ExampleSchemaCQL() {
 	// CREATE KEYSPACE IF NOT EXISTS "analytics" WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3};
 	// CREATE TABLE IF NOT EXISTS "analytics"."page_views" ("key" text, "column1" timeuuid, "value" blob, PRIMARY KEY ("key", "column1")) WITH CLUSTERING ORDER BY ("column1" ASC);
 }
+
+// FuzzParseURL: any source string is parsed or refused, never a panic, and a
+// parsed URL's String parses back to the same hosts, keyspace and table.
+func FuzzParseURL(f *testing.F) {
+	for _, s := range []string{"cassandra://db1/pv", "cassandra://a:b@h1,h2:9043/ks?table=t&page-size=10",
+		"cassandra://[::1]:9042/ks", "cassandra://@/", "cassandra://h/ks?%zz", "cassandra://h:0/k"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := cassandra.ParseURL(s)
+		if err != nil {
+			return
+		}
+		back, err := cassandra.ParseURL(c.String())
+		if err != nil {
+			t.Fatalf("ParseURL(%q).String() = %q does not parse: %v", s, c.String(), err)
+		}
+		if strings.Join(back.Hosts, ",") != strings.Join(c.Hosts, ",") || back.Keyspace != c.Keyspace || back.Layout.Table != c.Layout.Table {
+			t.Fatalf("%q: String %q parses to %v %s %s, want %v %s %s", s, c.String(), back.Hosts, back.Keyspace, back.Layout.Table, c.Hosts, c.Keyspace, c.Layout.Table)
+		}
+	})
+}

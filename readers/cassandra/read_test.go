@@ -428,3 +428,34 @@ func TestReadDoesNotAllocatePerRow(t *testing.T) {
 		t.Errorf("%.0f allocations to read %d rows in 2 pages: the per-row path allocates", two, len(cells))
 	}
 }
+
+// TestHostSelectionOptions reads with each routing option: they change which
+// node coordinates a query, never what it returns.
+func TestHostSelectionOptions(t *testing.T) {
+	item := wholeDay("routing", "2024-08-01")
+	cells := dayCells(item.Shard.Day, 30, 12)[1:]
+	write(t, open(t, nil), item.Shard, cells)
+	tests := []struct {
+		name string
+		set  map[string]string
+	}{
+		{"token aware, DC aware", map[string]string{"dc": "datacenter1"}},
+		{"round robin", map[string]string{"token-aware": "false"}},
+		{"unknown local DC falls back to remote nodes", map[string]string{"dc": "elsewhere"}},
+		{"no discovery", map[string]string{"discover": "false"}},
+		{"quorum", map[string]string{"consistency": "QUORUM"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := keyspace(t).Config()
+			for k, v := range tt.set {
+				if err := cfg.Set(k, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := collect(t, open(t, cfg), item); len(got) != len(cells) {
+				t.Errorf("read %d rows, want %d", len(got), len(cells))
+			}
+		})
+	}
+}
