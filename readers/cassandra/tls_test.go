@@ -150,4 +150,3 @@ func TestTLSOptions(t *testing.T) {
 		})
 	}
 }
-
