@@ -35,7 +35,8 @@ func cassandraFlags() []cli.Flag {
 			usage += "; prefer the environment variable, flags show in ps"
 		}
 		if cqlBoolParams[p.Name] {
-			flags = append(flags, &cli.BoolFlag{Name: name, Usage: usage, EnvVars: env, Category: "Cassandra"})
+			on := p.Name == "token-aware" || p.Name == "discover" // on unless turned off
+			flags = append(flags, &cli.BoolFlag{Name: name, Value: on, Usage: usage, EnvVars: env, Category: "Cassandra"})
 		} else {
 			flags = append(flags, &cli.StringFlag{Name: name, Usage: usage, EnvVars: env, Category: "Cassandra"})
 		}

@@ -212,3 +212,16 @@ func FuzzParseURL(f *testing.F) {
 		}
 	})
 }
+
+func ExampleParseURL() {
+	cfg, err := cassandra.ParseURL("cassandra://reader:s3cret@10.0.0.5,10.0.0.6:9142/analytics?table=views&consistency=local_quorum&dc=eu-west")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(cfg.Hosts, cfg.Keyspace, cfg.Layout.Table, cfg.Consistency, cfg.LocalDC)
+	fmt.Println(cfg)
+	// Output:
+	// [10.0.0.5:9142 10.0.0.6:9142] analytics views LOCAL_QUORUM eu-west
+	// cassandra://reader:xxxxx@10.0.0.5:9142,10.0.0.6:9142/analytics?table=views
+}
