@@ -34,7 +34,12 @@
 // does not allocate.
 //
 // The slices in flight at once are the run's workers (mapreduce
-// Options.Workers, pvjobs --workers): each worker reads one slice at a time.
+// Options.Workers, pvjobs --workers): each worker reads one slice at a time,
+// with the driver fetching its next page in the background. The source adds
+// no limit of its own: one knob, and a worker never waits for a slot while
+// holding a slice. Next to the cluster, GOMAXPROCS workers keep the CPU busy;
+// across a network with milliseconds per page, more workers than cores hide
+// the latency.
 //
 // # Retries and resume
 //
