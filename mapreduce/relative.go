@@ -40,8 +40,11 @@ func ParseRange(from, to string, loc *time.Location) (start, end time.Time, err 
 		return time.Time{}, time.Time{}, fmt.Errorf("--to: %w", err)
 	}
 	if !start.Before(end) {
-		return time.Time{}, time.Time{}, fmt.Errorf("%w: --from %s is not before --to %s (the end of the range: %s)",
-			ErrBadRange, from, to, end.Format(time.RFC3339))
+		// Two days make an empty range only when to is before from.
+		if start.After(end) || (isDay(from) && isDay(to)) {
+			return time.Time{}, time.Time{}, fmt.Errorf("%w: --from %s is after --to %s", ErrBadRange, from, to)
+		}
+		return time.Time{}, time.Time{}, fmt.Errorf("%w: --from %s and --to %s make an empty range", ErrBadRange, from, to)
 	}
 	return start, end, nil
 }
@@ -49,8 +52,11 @@ func ParseRange(from, to string, loc *time.Location) (start, end time.Time, err 
 // localLayouts are the date-times without offset ParseRange reads in loc.
 var localLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02T15:04:05.999999999"}
 
+// isDay reports whether a bound is a day rather than a time.
+func isDay(s string) bool { return !strings.ContainsAny(s, "Tt ") }
+
 func parseBound(s string, loc *time.Location, isEnd bool) (time.Time, error) {
-	if !strings.ContainsAny(s, "Tt ") {
+	if isDay(s) {
 		d, err := ParseDate(s)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("%w: %q: want a day (YYYY-MM-DD) or an RFC 3339 time (2024-08-01T06:00:00+02:00)", ErrBadRange, s)
