@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -17,6 +18,23 @@ import (
 func repoFile(rel string) string {
 	_, here, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(here), "..", "..", rel)
+}
+
+// lineOf returns the number of the first line of the file at path that
+// starts with prefix.
+func lineOf(t *testing.T, path, prefix string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line %q", path, prefix)
+	return 0
 }
 
 func TestLoadExample(t *testing.T) {
@@ -60,10 +78,10 @@ func TestLoadExample(t *testing.T) {
 		t.Errorf("weekly %+v", w)
 	}
 	// tz comes from the defaults section: its position says so.
-	if p, ok := w.Pos("tz"); !ok || p.Line != 10 {
+	if p, ok := w.Pos("tz"); !ok || p.Line != lineOf(t, f.Path, "  tz: Europe/Berlin") {
 		t.Errorf("weekly tz set at %v", p)
 	}
-	if p, ok := w.Pos("top"); !ok || p.Line != 41 {
+	if p, ok := w.Pos("top"); !ok || p.Line != lineOf(t, f.Path, "    top: 5") {
 		t.Errorf("weekly top set at %v", p)
 	}
 	if _, err := f.Job("hourly"); !errors.Is(err, config.ErrNoJob) || !strings.Contains(err.Error(), "nightly, weekly") {
