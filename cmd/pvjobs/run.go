@@ -21,8 +21,8 @@ func runFlags() []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringFlag{Name: "source", Aliases: []string{"s"}, Usage: "where page views come from: a directory of shard files, or cassandra://host[:port]/keyspace (default: the embedded sample)", EnvVars: []string{"PVJOBS_SOURCE"}},
 		&cli.StringFlag{Name: "accounts", Aliases: []string{"a"}, Value: "all", Usage: "comma-separated account ids, or all (every account the source has in the range)", EnvVars: []string{"PVJOBS_ACCOUNTS"}},
-		&cli.StringFlag{Name: "from", Usage: "first day, YYYY-MM-DD (default: the source's first day, for shard files)"},
-		&cli.StringFlag{Name: "to", Usage: "last day, inclusive, YYYY-MM-DD (default: the source's last day, for shard files)"},
+		&cli.StringFlag{Name: "from", Usage: "first day, YYYY-MM-DD, or first instant, RFC 3339 (default: the source's first day, for shard files)"},
+		&cli.StringFlag{Name: "to", Usage: "last day, inclusive, YYYY-MM-DD, or the instant after the range, RFC 3339 (default: the source's last day, for shard files)"},
 		&cli.StringFlag{Name: "tz", Value: "UTC", Usage: "time zone whose days, hours and months reports use, e.g. Europe/Berlin", EnvVars: []string{"PVJOBS_TZ"}},
 		&cli.StringFlag{Name: "jobs", Aliases: []string{"j"}, Value: "all", Usage: "comma-separated jobs to run in one pass, or all (see 'pvjobs jobs')", EnvVars: []string{"PVJOBS_JOBS"}},
 		&cli.StringSliceFlag{Name: "out", Aliases: []string{"o"}, Usage: "output, repeatable: csv:DIR or redis://[user:pass@]host:port/db (default csv:pvjobs-out)", EnvVars: []string{"PVJOBS_OUT"}},
@@ -38,7 +38,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "geoip", Usage: "geo: path of a GeoIP2/GeoLite2 City or Country database (.mmdb)", EnvVars: []string{"PVJOBS_GEOIP"}},
 		&cli.BoolFlag{Name: "include-bots", Usage: "count bots in every report, not only in devices"},
 		&cli.BoolFlag{Name: "exact-uniques", Usage: "uniques: count visitors exactly with a hash set (small data; for checking the sketches)"},
-	}, cassandraFlags()...)
+	}, append(cassandraFlags(), opsFlags()...)...)
 }
 
 func runCommand() *cli.Command {
@@ -77,6 +77,8 @@ type runParams struct {
 	UniqueMinutes   bool
 	// Cassandra holds the --cql-* flags given (see cassandra.go).
 	Cassandra cassandraParams
+	// runOps: config job, dry run, timeout, progress, metrics (config.go).
+	runOps
 }
 
 // paramsFromFlags reads the run flags of c.
@@ -209,8 +211,11 @@ func runAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("run: unexpected argument %q", c.Args().First())
 	}
-	p := paramsFromFlags(c)
-	return execute(c.Context, &p, c.App.Writer, c.App.ErrWriter)
+	p, err := paramsFromContext(c)
+	if err != nil {
+		return err
+	}
+	return executeOps(c.Context, &p, c.App.Writer, c.App.ErrWriter, nil)
 }
 
 // execute checks p, runs it and writes its outputs.
@@ -220,9 +225,14 @@ func execute(ctx context.Context, p *runParams, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer s.close()
+	if p.DryRun {
+		return printPlan(stdout, p, s)
+	}
 	slog.Debug("run planned", "source", s.src, "accounts", s.plan.Accounts, "shards", len(s.plan.Shards),
 		"start", s.plan.Start, "end", s.plan.End, "jobs", len(s.tasks))
+	finish := startRun(p, s, stderr)
 	res, err := mapreduce.Run(ctx, s.plan, s.src, s.tasks, s.opts)
+	finish(res, err)
 	if err != nil {
 		if res != nil && !p.Quiet {
 			table.Summary(stderr, &res.Summary, nil)
@@ -271,18 +281,12 @@ func shardList(keys []mapreduce.ShardKey, n int) string {
 // for accounts and days it has when they are not given.
 func planSpec(ctx context.Context, p *runParams, src source, loc *time.Location) (mapreduce.PlanSpec, error) {
 	spec := mapreduce.PlanSpec{Loc: loc, Slices: p.Slices}
-	var from, to mapreduce.Date
-	var err error
-	if v := p.From; v != "" {
-		if from, err = mapreduce.ParseDate(v); err != nil {
-			return spec, usagef("--from: %v", err)
-		}
+	start, end, err := mapreduce.ParseRange(p.From, p.To, loc)
+	if err != nil {
+		return spec, usagef("%v", err)
 	}
-	if v := p.To; v != "" {
-		if to, err = mapreduce.ParseDate(v); err != nil {
-			return spec, usagef("--to: %v", err)
-		}
-	}
+	spec.Start, spec.End = start, end
+	given := !start.IsZero()
 	accounts := splitList(p.Accounts)
 	all := len(accounts) == 1 && accounts[0] == "all"
 	for _, a := range accounts {
@@ -295,17 +299,7 @@ func planSpec(ctx context.Context, p *runParams, src source, loc *time.Location)
 	if len(accounts) == 0 {
 		return spec, usagef("--accounts: no accounts named")
 	}
-	if from.IsZero() != to.IsZero() {
-		return spec, usagef("give both --from and --to, or neither")
-	}
-	if !from.IsZero() {
-		start, end, err := mapreduce.DayRange(from, to, loc)
-		if err != nil {
-			return spec, usagef("%v", err)
-		}
-		spec.Start, spec.End = start, end
-	}
-	if all || from.IsZero() {
+	if all || !given {
 		d, ok := src.(discoverer)
 		if !ok {
 			if all {
@@ -317,7 +311,7 @@ func planSpec(ctx context.Context, p *runParams, src source, loc *time.Location)
 		if err != nil {
 			return spec, err
 		}
-		if from.IsZero() {
+		if !given {
 			if first.IsZero() {
 				return spec, usagef("the source %s has no shards; give --from and --to", src)
 			}

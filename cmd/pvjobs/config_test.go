@@ -1,0 +1,372 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+// opsCLI runs the CLI in-process and returns its exit code and output.
+func opsCLI(t *testing.T, ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(ctx, append([]string{"pvjobs"}, args...), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// opsMust runs the CLI and fails the test unless it exits 0.
+func opsMust(t *testing.T, args ...string) (stdout, stderr string) {
+	t.Helper()
+	code, out, errOut := opsCLI(t, context.Background(), args...)
+	if code != 0 {
+		t.Fatalf("pvjobs %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out, errOut
+}
+
+// writeConfig writes a config file into a temporary directory.
+func writeConfig(t *testing.T, yaml string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "pvjobs.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// resolveParams returns the run parameters 'pvjobs run args...' resolves,
+// without running anything.
+func resolveParams(t *testing.T, args ...string) (runParams, error) {
+	t.Helper()
+	var p runParams
+	var perr error
+	app := &cli.App{
+		Name: "pvjobs", Flags: runFlags(), Writer: &bytes.Buffer{}, ErrWriter: &bytes.Buffer{},
+		Action: func(c *cli.Context) error {
+			p, perr = paramsFromContext(c)
+			return nil
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+	if err := app.Run(append([]string{"pvjobs"}, args...)); err != nil {
+		t.Fatalf("flags %v: %v", args, err)
+	}
+	return p, perr
+}
+
+// precedenceConfig sets every job key.
+const precedenceConfig = `
+jobs:
+  j:
+    source: file-source
+    accounts: [file1, file2]
+    reports: [urls]
+    out: [csv:file-out]
+    csv_pattern: "file-{report}.csv"
+    csv_raw: true
+    tz: Europe/Berlin
+    top: 3
+    quiet: true
+    slices: 48
+    workers: 3
+    max_bad_rows: 5
+    strip_query: true
+    internal_domains: [file.example]
+    geoip: file.mmdb
+    include_bots: true
+    exact_uniques: true
+    unique_minutes: true
+    metrics_file: file.prom
+    timeout: 3h
+`
+
+// TestPrecedence checks flag > env > file > default for every config key.
+func TestPrecedence(t *testing.T) {
+	cfg := writeConfig(t, precedenceConfig)
+	empty := writeConfig(t, "jobs:\n  j: {}\n")
+	get := func(f func(p *runParams) any) func(p *runParams) any { return f }
+	tests := []struct {
+		key, flag, env string
+		flagArg        []string // the flag and its value
+		envVal         string
+		get            func(p *runParams) any
+		file, fromFlag any
+		fromEnv, def   any
+	}{
+		{"source", "source", "PVJOBS_SOURCE", []string{"--source", "flag-source"}, "env-source", get(func(p *runParams) any { return p.Source }), "file-source", "flag-source", "env-source", ""},
+		{"accounts", "accounts", "PVJOBS_ACCOUNTS", []string{"--accounts", "flag"}, "env", get(func(p *runParams) any { return p.Accounts }), "file1,file2", "flag", "env", "all"},
+		{"reports", "jobs", "PVJOBS_JOBS", []string{"--jobs", "uniques"}, "geo", get(func(p *runParams) any { return p.Jobs }), "urls", "uniques", "geo", "all"},
+		{"out", "out", "PVJOBS_OUT", []string{"--out", "csv:flag-out"}, "csv:env-out", get(func(p *runParams) any { return strings.Join(p.Out, " ") }), "csv:file-out", "csv:flag-out", "csv:env-out", ""},
+		{"csv_pattern", "csv-pattern", "", []string{"--csv-pattern", "flag-{report}.csv"}, "", get(func(p *runParams) any { return p.CSVPattern }), "file-{report}.csv", "flag-{report}.csv", nil, "{report}.csv"},
+		{"csv_raw", "csv-raw", "", []string{"--csv-raw=false"}, "", get(func(p *runParams) any { return p.CSVRaw }), true, false, nil, false},
+		{"tz", "tz", "PVJOBS_TZ", []string{"--tz", "America/New_York"}, "Asia/Tokyo", get(func(p *runParams) any { return p.TZ }), "Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"},
+		{"top", "top", "", []string{"--top", "7"}, "", get(func(p *runParams) any { return p.Top }), 3, 7, nil, 10},
+		{"quiet", "quiet", "", []string{"--quiet=false"}, "", get(func(p *runParams) any { return p.Quiet }), true, false, nil, false},
+		{"slices", "slices", "", []string{"--slices", "12"}, "", get(func(p *runParams) any { return p.Slices }), 48, 12, nil, 24},
+		{"workers", "workers", "PVJOBS_WORKERS", []string{"--workers", "1"}, "2", get(func(p *runParams) any { return p.Workers }), 3, 1, 2, 0},
+		{"max_bad_rows", "max-bad-rows", "PVJOBS_MAX_BAD_ROWS", []string{"--max-bad-rows", "1%"}, "9", get(func(p *runParams) any { return p.MaxBadRows }), "5", "1%", "9", "0.1%"},
+		{"strip_query", "strip-query", "", []string{"--strip-query=false"}, "", get(func(p *runParams) any { return p.StripQuery }), true, false, nil, false},
+		{"internal_domains", "internal-domains", "", []string{"--internal-domains", "flag.example"}, "", get(func(p *runParams) any { return strings.Join(p.InternalDomains, " ") }), "file.example", "flag.example", nil, ""},
+		{"geoip", "geoip", "PVJOBS_GEOIP", []string{"--geoip", "flag.mmdb"}, "env.mmdb", get(func(p *runParams) any { return p.GeoIP }), "file.mmdb", "flag.mmdb", "env.mmdb", ""},
+		{"include_bots", "include-bots", "", []string{"--include-bots=false"}, "", get(func(p *runParams) any { return p.IncludeBots }), true, false, nil, false},
+		{"exact_uniques", "exact-uniques", "", []string{"--exact-uniques=false"}, "", get(func(p *runParams) any { return p.ExactUniques }), true, false, nil, false},
+		{"unique_minutes", "", "", nil, "", get(func(p *runParams) any { return p.UniqueMinutes }), true, nil, nil, false},
+		{"metrics_file", "metrics-file", "PVJOBS_METRICS_FILE", []string{"--metrics-file", "flag.prom"}, "env.prom", get(func(p *runParams) any { return p.MetricsFile }), "file.prom", "flag.prom", "env.prom", ""},
+		{"timeout", "timeout", "PVJOBS_TIMEOUT", []string{"--timeout", "1h"}, "2h", get(func(p *runParams) any { return p.Timeout }), 3 * time.Hour, time.Hour, 2 * time.Hour, time.Duration(0)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.key, func(t *testing.T) {
+			check := func(what string, want any, args ...string) {
+				t.Helper()
+				p, err := resolveParams(t, args...)
+				if err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				if got := tc.get(&p); got != want {
+					t.Errorf("%s: %s = %#v; want %#v", what, tc.key, got, want)
+				}
+			}
+			check("default (no file)", tc.def)
+			check("default (file without the key)", tc.def, "--config", empty)
+			check("file", tc.file, "--config", cfg, "--job", "j")
+			if tc.env != "" {
+				t.Setenv(tc.env, tc.envVal)
+				check("env over file", tc.fromEnv, "--config", cfg, "--job", "j")
+			}
+			if tc.flagArg != nil {
+				check("flag over env and file", tc.fromFlag, append([]string{"--config", cfg, "--job", "j"}, tc.flagArg...)...)
+			}
+		})
+	}
+	t.Run("config from env", func(t *testing.T) {
+		t.Setenv("PVJOBS_CONFIG", cfg)
+		t.Setenv("PVJOBS_JOB", "j")
+		p, err := resolveParams(t)
+		if err != nil || p.Source != "file-source" || p.Job != "j" {
+			t.Errorf("PVJOBS_CONFIG and PVJOBS_JOB: %+v, %v", p, err)
+		}
+	})
+}
+
+func TestRelativeDatesCLI(t *testing.T) {
+	cfg := writeConfig(t, `
+jobs:
+  nightly:
+    tz: Europe/Berlin
+    range: yesterday
+  weekly:
+    range: last 7d
+  plain: {}
+`)
+	const now = "2024-08-08T01:30:00+02:00" // still 2024-08-07 in UTC
+	tests := []struct {
+		name     string
+		args     []string
+		from, to string
+		wantErr  string
+	}{
+		{"no dates: the source's range", []string{"--now", now}, "", "", ""},
+		{"yesterday utc", []string{"--now", now, "--yesterday"}, "2024-08-06T00:00:00Z", "2024-08-07T00:00:00Z", ""},
+		{"yesterday berlin", []string{"--now", now, "--yesterday", "--tz", "Europe/Berlin"}, "2024-08-07T00:00:00+02:00", "2024-08-08T00:00:00+02:00", ""},
+		{"today", []string{"--now", now, "--today"}, "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z", ""},
+		{"last 7d", []string{"--now", now, "--last", "7d"}, "2024-07-31T00:00:00Z", "2024-08-07T00:00:00Z", ""},
+		{"job range in its tz", []string{"--now", now, "--config", cfg, "--job", "nightly"}, "2024-08-07T00:00:00+02:00", "2024-08-08T00:00:00+02:00", ""},
+		{"job range, tz from the flag", []string{"--now", now, "--config", cfg, "--job", "nightly", "--tz", "UTC"}, "2024-08-06T00:00:00Z", "2024-08-07T00:00:00Z", ""},
+		{"job range last 7d", []string{"--now", now, "--config", cfg, "--job", "weekly"}, "2024-07-31T00:00:00Z", "2024-08-07T00:00:00Z", ""},
+		{"flags win over the job range", []string{"--now", now, "--config", cfg, "--job", "weekly", "--today"}, "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z", ""},
+		{"dates win over the job range", []string{"--config", cfg, "--job", "weekly", "--from", "2024-08-01", "--to", "2024-08-02"}, "2024-08-01", "2024-08-02", ""},
+		{"job without range", []string{"--now", now, "--config", cfg, "--job", "plain"}, "", "", ""},
+		{"relative and dates", []string{"--yesterday", "--from", "2024-08-01", "--to", "2024-08-02"}, "", "", "either --from and --to, or one of"},
+		{"two relative", []string{"--yesterday", "--today"}, "", "", "only one of --yesterday, --today"},
+		{"bad last", []string{"--last", "7"}, "", "", "--last"},
+		{"bad now", []string{"--now", "yesterday", "--yesterday"}, "", "", "--now"},
+		{"bad tz", []string{"--yesterday", "--tz", "Mars/Base"}, "", "", "--tz"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := resolveParams(t, tc.args...)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !isUsage(err) {
+					t.Fatalf("error %v; want a usage error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.From != tc.from || p.To != tc.to {
+				t.Errorf("range %q to %q; want %q to %q", p.From, p.To, tc.from, tc.to)
+			}
+		})
+	}
+}
+
+func TestConfigCLIErrors(t *testing.T) {
+	two := writeConfig(t, "jobs:\n  a: {}\n  b: {}\n")
+	bad := writeConfig(t, "jobs:\n  a:\n    tz: Europe/Berln\n    top: -1\n")
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"bad file", []string{"run", "--config", bad, "--job", "a"}, []string{
+			bad + `:3:9: jobs.a.tz: unknown time zone "Europe/Berln"`, bad + `:4:10: jobs.a.top: "-1": want a whole number`}},
+		{"missing file", []string{"run", "--config", "/nonexistent/pvjobs.yaml"}, []string{"reading config", "/nonexistent/pvjobs.yaml"}},
+		{"unknown job", []string{"run", "--config", two, "--job", "c"}, []string{`--job: no job "c" in ` + two + ` (jobs: a, b)`}},
+		{"several jobs, none named", []string{"run", "--config", two}, []string{"has 2 jobs: name one with --job (a, b)"}},
+		{"job without config", []string{"run", "--job", "a"}, []string{`--job "a" needs --config`}},
+		{"bad progress", []string{"run", "--progress", "fancy"}, []string{`--progress "fancy"`}},
+		{"bad timeout", []string{"run", "--timeout", "soon"}, []string{`--timeout "soon"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := opsCLI(t, context.Background(), tc.args...)
+			if code != exitUsage {
+				t.Errorf("exit %d; want %d\n%s", code, exitUsage, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestExampleConfig runs the nightly job of the shipped example on the
+// embedded sample, as the README shows.
+func TestExampleConfig(t *testing.T) {
+	dir := t.TempDir()
+	example, err := filepath.Abs("../../testdata/config/pvjobs.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	stdout, _ := opsMust(t, "run", "--config", example, "--job", "nightly", "--now", "2024-08-07T02:30:00+02:00")
+	for _, w := range []string{"shards 4 read, 0 missing", "report urls", "wrote CSV files in pvjobs-out/nightly"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, stdout)
+		}
+	}
+	for _, f := range []string{"pvjobs-out/nightly/urls-2024-08-06.csv", "pvjobs-out/nightly/uniques-2024-08-06.csv", "pvjobs-out/nightly.prom"} {
+		if _, err := os.Stat(f); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// readCSV reads a report written by the CSV sink.
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// TestTimeZoneDays runs a Berlin day end to end on generated shards: the run
+// reads the two UTC shards that overlap the local day, only the rows of the
+// local day (the same rows as the equivalent UTC range), and buckets them in
+// Berlin hours: 23 on 2024-03-31, 25 on 2024-10-27, 24 on an ordinary day.
+func TestTimeZoneDays(t *testing.T) {
+	shards := t.TempDir()
+	for _, r := range [][2]string{{"2024-03-30", "2024-04-01"}, {"2024-10-26", "2024-10-28"}, {"2024-08-05", "2024-08-07"}} {
+		opsMust(t, "gen", "--to-dir", shards, "--accounts", "blog", "--from", r[0], "--to", r[1], "--rows-per-day", "3000")
+	}
+	tests := []struct {
+		day        string
+		utcFrom    string // the local day in UTC
+		utcTo      string
+		firstShard string
+		hours      int
+	}{
+		{"2024-03-31", "2024-03-30T23:00:00Z", "2024-03-31T22:00:00Z", "20240330.blog  [23:00, 24:00) UTC", 23},
+		{"2024-10-27", "2024-10-26T22:00:00Z", "2024-10-27T23:00:00Z", "20241026.blog  [22:00, 24:00) UTC", 25},
+		{"2024-08-06", "2024-08-05T22:00:00Z", "2024-08-06T22:00:00Z", "20240805.blog  [22:00, 24:00) UTC", 24},
+	}
+	for _, tc := range tests {
+		t.Run(tc.day, func(t *testing.T) {
+			// Bots too, so the urls report counts every row read.
+			berlin := []string{"--source", shards, "--accounts", "blog", "--jobs", "urls,uniques", "--include-bots", "--tz", "Europe/Berlin", "--from", tc.day, "--to", tc.day}
+			plan, _ := opsMust(t, append([]string{"run", "--dry-run"}, berlin...)...)
+			for _, w := range []string{"shards    2 ", tc.firstShard, plural(tc.hours, "hour")} {
+				if !strings.Contains(plan, w) {
+					t.Errorf("plan lacks %q:\n%s", w, plan)
+				}
+			}
+			out := t.TempDir()
+			sum, _ := opsMust(t, append([]string{"run", "--top", "0", "--out", "csv:" + out}, berlin...)...)
+			utc, _ := opsMust(t, "run", "--source", shards, "--accounts", "blog", "--jobs", "urls", "--top", "0",
+				"--from", tc.utcFrom, "--to", tc.utcTo, "--out", "csv:"+t.TempDir())
+			rows := func(s string) string {
+				i := strings.Index(s, "· rows ")
+				if i < 0 {
+					t.Fatalf("no summary in\n%s", s)
+				}
+				return strings.Fields(s[i:])[2]
+			}
+			if rows(sum) != rows(utc) {
+				t.Errorf("the Berlin day read %s rows, the same range in UTC %s", rows(sum), rows(utc))
+			}
+			hours := map[string]bool{}
+			days := map[string]int64{}
+			for _, r := range readCSV(t, filepath.Join(out, "uniques.csv"))[1:] {
+				// account, period, start, visitors
+				switch r[1] {
+				case "hour":
+					hours[r[2]] = true
+				case "day":
+					days[r[2]]++
+				}
+			}
+			if len(hours) != tc.hours {
+				t.Errorf("%d hour rows; want %d: %v", len(hours), tc.hours, slices.Sorted(mapsKeys(hours)))
+			}
+			if len(days) != 1 || days[tc.day] != 1 {
+				t.Errorf("day rows %v; want one for %s", days, tc.day)
+			}
+			var total int64
+			for _, r := range readCSV(t, filepath.Join(out, "urls.csv"))[1:] {
+				if r[1] == "day" {
+					n, _ := strconv.ParseInt(r[len(r)-1], 10, 64)
+					total += n
+				}
+			}
+			if want := strings.ReplaceAll(rows(sum), ",", ""); strconv.FormatInt(total, 10) != want {
+				t.Errorf("urls day rows add up to %d page views; the run read %s", total, want)
+			}
+		})
+	}
+}
+
+func mapsKeys(m map[string]bool) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// isUsage reports whether err is a usage error.
+func isUsage(err error) bool {
+	var ue *usageError
+	return errors.As(err, &ue)
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/reports/csv"
+)
+
+// defaultProgressEvery is the interval of progress log lines.
+const defaultProgressEvery = 10 * time.Second
+
+// startRun is called by execute just before the engine runs s: it shows the
+// run's progress on stderr (per --progress) through s.opts.OnItem, and
+// returns the function execute calls with the engine's result and error,
+// which stops the display and keeps the result for the run's metrics.
+func startRun(p *runParams, s *runSetup, stderr io.Writer) func(*mapreduce.Result, error) {
+	pr := newProgress(p, s, stderr)
+	if pr != nil {
+		prev := s.opts.OnItem
+		s.opts.OnItem = func(it mapreduce.WorkItem, rows int64) {
+			if prev != nil {
+				prev(it, rows)
+			}
+			pr.item(it, rows)
+		}
+	}
+	return func(res *mapreduce.Result, err error) {
+		if pr != nil {
+			pr.stop(err == nil)
+		}
+		p.result = res
+	}
+}
+
+// progress counts finished work items and shards; item is called from the
+// engine's workers concurrently.
+type progress struct {
+	start      time.Time
+	items      int
+	shards     int
+	perShard   []int32 // work items per shard
+	doneShard  []atomic.Int32
+	doneItems  atomic.Int64
+	doneShards atomic.Int64
+	rows       atomic.Int64
+
+	bar  *progressbar.ProgressBar
+	log  *slog.Logger
+	out  io.Writer
+	quit chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+// newProgress returns the progress display p asks for, or nil.
+func newProgress(p *runParams, s *runSetup, stderr io.Writer) *progress {
+	mode := p.Progress
+	if mode == "" || mode == "auto" {
+		mode = "log"
+		if isTerminal(stderr) && !p.Quiet {
+			mode = "bar"
+		}
+	}
+	if mode == "none" {
+		return nil
+	}
+	items := s.plan.Items(s.src.Split())
+	pr := &progress{start: time.Now(), log: slog.Default(), out: stderr, items: len(items), shards: len(s.plan.Shards),
+		perShard: make([]int32, len(s.plan.Shards)), doneShard: make([]atomic.Int32, len(s.plan.Shards)), quit: make(chan struct{})}
+	for _, it := range items {
+		pr.perShard[it.ShardIndex]++
+	}
+	switch mode {
+	case "bar":
+		pr.bar = progressbar.NewOptions(pr.items,
+			progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription(pr.describe()),
+			progressbar.OptionSetWidth(24),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetItsString("items"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	case "log":
+		every := p.ProgressEvery
+		if every <= 0 {
+			every = defaultProgressEvery
+		}
+		pr.wg.Go(func() { pr.logEvery(every) })
+	}
+	return pr
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func (pr *progress) item(it mapreduce.WorkItem, rows int64) {
+	pr.rows.Add(rows)
+	pr.doneItems.Add(1)
+	if pr.doneShard[it.ShardIndex].Add(1) == pr.perShard[it.ShardIndex] {
+		pr.doneShards.Add(1)
+	}
+	if pr.bar != nil {
+		pr.bar.Describe(pr.describe())
+		pr.bar.Add(1)
+	}
+}
+
+// rate returns the rows read per second so far.
+func (pr *progress) rate() float64 {
+	el := time.Since(pr.start).Seconds()
+	if el <= 0 {
+		return 0
+	}
+	return float64(pr.rows.Load()) / el
+}
+
+func (pr *progress) describe() string {
+	return fmt.Sprintf("shards %d/%d · %s rows/s", pr.doneShards.Load(), pr.shards, humanCount(pr.rate()))
+}
+
+// eta estimates the time left from the work items done so far.
+func (pr *progress) eta() time.Duration {
+	done := pr.doneItems.Load()
+	if done == 0 {
+		return 0
+	}
+	el := time.Since(pr.start)
+	return time.Duration(float64(el) * float64(int64(pr.items)-done) / float64(done)).Round(time.Second)
+}
+
+// logEvery logs a progress line every interval until stop.
+func (pr *progress) logEvery(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-pr.quit:
+			return
+		case <-t.C:
+			pr.log.Info("progress",
+				"shards", fmt.Sprintf("%d/%d", pr.doneShards.Load(), pr.shards),
+				"items", fmt.Sprintf("%d/%d", pr.doneItems.Load(), pr.items),
+				"rows", pr.rows.Load(),
+				"rows_per_s", int64(pr.rate()),
+				"elapsed", time.Since(pr.start).Round(time.Second).String(),
+				"eta", pr.eta().String())
+		}
+	}
+}
+
+// stop ends the display: a finished bar is cleared (the summary follows), a
+// failed run's bar stays where it stopped.
+func (pr *progress) stop(ok bool) {
+	pr.once.Do(func() {
+		close(pr.quit)
+		pr.wg.Wait()
+		if pr.bar != nil {
+			if ok {
+				pr.bar.Finish()
+			} else {
+				pr.bar.Exit()
+				fmt.Fprintln(pr.out)
+			}
+		}
+	})
+}
+
+// humanCount formats n with a k/M/G suffix.
+func humanCount(n float64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.1fG", n/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.1fM", n/1e6)
+	case n >= 1e4:
+		return fmt.Sprintf("%.0fk", n/1e3)
+	}
+	return fmt.Sprintf("%.0f", n)
+}
+
+// printPlan prints what a run of s would read and write (--dry-run).
+func printPlan(w io.Writer, p *runParams, s *runSetup) error {
+	plan := s.plan
+	loc := plan.Loc
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "dry run: nothing is read or written\n")
+	if p.Job != "" {
+		fmt.Fprintf(tw, "job\t%s\n", p.Job)
+	}
+	cal := plan.Calendar
+	fmt.Fprintf(tw, "range\t%s to %s (%s; %s, %s)\n",
+		plan.Start.In(loc).Format(time.RFC3339), plan.End.In(loc).Format(time.RFC3339), loc,
+		plural(len(cal.Days), "local day"), plural(len(cal.Hours), "hour"))
+	fmt.Fprintf(tw, "\t%s to %s UTC\n", plan.Start.UTC().Format("2006-01-02T15:04:05"), plan.End.UTC().Format("2006-01-02T15:04:05"))
+	fmt.Fprintf(tw, "source\t%s\n", s.src)
+	fmt.Fprintf(tw, "accounts\t%s\n", strings.Join(plan.Accounts, ", "))
+	var reports []string
+	for _, d := range s.defs {
+		reports = append(reports, d.Reports...)
+	}
+	fmt.Fprintf(tw, "reports\t%s\n", strings.Join(reports, ", "))
+	split := s.src.Split()
+	items := plan.Items(split)
+	how := fmt.Sprintf("%d work items: %d time slices per UTC day, clipped to the range", len(items), plan.Slices)
+	if split == mapreduce.SplitShards {
+		how = fmt.Sprintf("%d work items: each shard read whole, once; rows outside the range skipped", len(items))
+	}
+	fmt.Fprintf(tw, "shards\t%d (%s)\n", len(plan.Shards), how)
+	perShard := make([]int, len(plan.Shards))
+	for _, it := range items {
+		perShard[it.ShardIndex]++
+	}
+	for i, sk := range plan.Shards {
+		lo, hi := sk.Start(), sk.End()
+		if plan.Start.After(lo) {
+			lo = plan.Start
+		}
+		if plan.End.Before(hi) {
+			hi = plan.End
+		}
+		end := hi.Format("15:04")
+		if hi.Equal(sk.End()) {
+			end = "24:00"
+		}
+		slices := ""
+		if split == mapreduce.SplitSlices {
+			slices = fmt.Sprintf("%d slices", perShard[i])
+		}
+		fmt.Fprintf(tw, "\t%s\t[%s, %s) UTC\t%s\n", sk, lo.Format("15:04"), end, slices)
+	}
+	for _, o := range s.outs {
+		fmt.Fprintf(tw, "output\t%s\n", o)
+		if cs, ok := o.(*csvSink); ok {
+			var files []string
+			for _, r := range reports {
+				files = append(files, csv.FileName(cs.opt.Pattern, r, plan))
+			}
+			fmt.Fprintf(tw, "\tfiles: %s\n", strings.Join(files, ", "))
+		}
+	}
+	if p.MetricsFile != "" {
+		fmt.Fprintf(tw, "metrics\t%s\n", p.MetricsFile)
+	}
+	return tw.Flush()
+}
+
+// plural formats n and noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
