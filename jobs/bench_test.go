@@ -2,11 +2,14 @@ package jobs_test
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pvjobs/pvjobs/jobs"
+	"github.com/pvjobs/pvjobs/jobs/devices"
+	"github.com/pvjobs/pvjobs/jobs/geo"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/pageview"
 	"github.com/pvjobs/pvjobs/readers/synth"
@@ -20,6 +23,7 @@ var benchData = sync.OnceValues(func() (*synth.MemSource, *mapreduce.Plan) {
 	g, err := synth.New(synth.Config{
 		Accounts: []string{"blog", "shop"}, From: from, To: to,
 		RowsPerDay: 90_000, Visitors: 40_000, Agents: 3000, Seed: 7,
+		Networks: networks(),
 	})
 	if err != nil {
 		panic(err)
@@ -32,6 +36,14 @@ var benchData = sync.OnceValues(func() (*synth.MemSource, *mapreduce.Plan) {
 	}
 	return src, plan
 })
+
+func networks() []netip.Prefix {
+	var ps []netip.Prefix
+	for _, n := range geo.SampleNetworks {
+		ps = append(ps, netip.MustParsePrefix(n.Prefix))
+	}
+	return ps
+}
 
 func benchJobs(b *testing.B, names []string, cfg *jobs.Config, opt mapreduce.Options) {
 	src, plan := benchData()
@@ -62,4 +74,12 @@ func benchJobs(b *testing.B, names []string, cfg *jobs.Config, opt mapreduce.Opt
 // Run with -cpu 1,2 to see the gain per core.
 func BenchmarkURLJob(b *testing.B) {
 	benchJobs(b, []string{"urls"}, &jobs.Config{}, mapreduce.Options{})
+}
+
+// BenchmarkAllJobs is every job in one pass (urls, sources, searchterms,
+// devices, geo on the generated City database, uniques) with the user-agent
+// enricher that keeps bots out of the other reports.
+func BenchmarkAllJobs(b *testing.B) {
+	benchJobs(b, []string{"all"}, &jobs.Config{GeoIP: "../testdata/geoip/test-city.mmdb"},
+		mapreduce.Options{NewEnricher: devices.NewEnricher(0)})
 }
