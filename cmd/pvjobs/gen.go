@@ -16,7 +16,7 @@ func genCommand() *cli.Command {
 		Usage:     "write realistic synthetic shard files (for demos, tests and benchmarks)",
 		UsageText: "pvjobs gen --to-dir DIR [--accounts blog,shop] [--from 2024-08-01 --to 2024-08-07] [--rows-per-day 1000] [--gzip]",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "to-dir", Aliases: []string{"d"}, Required: true, Usage: "directory to write shard files into (created if missing)"},
+			&cli.StringFlag{Name: "to-dir", Aliases: []string{"d"}, Usage: "directory to write shard files into, created if missing (required)"},
 			&cli.StringFlag{Name: "accounts", Aliases: []string{"a"}, Value: "blog,shop", Usage: "comma-separated account ids"},
 			&cli.StringFlag{Name: "from", Value: "2024-08-01", Usage: "first UTC day"},
 			&cli.StringFlag{Name: "to", Value: "2024-08-07", Usage: "last UTC day, inclusive"},
@@ -30,6 +30,9 @@ func genCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("gen: unexpected argument %q", c.Args().First())
+			}
+			if c.String("to-dir") == "" {
+				return usagef("gen: --to-dir is required")
 			}
 			from, err := mapreduce.ParseDate(c.String("from"))
 			if err != nil {

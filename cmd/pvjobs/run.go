@@ -14,6 +14,7 @@ import (
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/pageview"
 	"github.com/pvjobs/pvjobs/reports/table"
+	"github.com/pvjobs/pvjobs/testdata/geoip"
 	"github.com/urfave/cli/v2"
 )
 
@@ -153,7 +154,12 @@ func setupRun(ctx context.Context, p *runParams) (*runSetup, error) {
 		UniqueMinutes:   p.UniqueMinutes,
 	}
 	if p.Source == "" && cfg.GeoIP == "" {
-		cfg.GeoIP = defaultGeoIP()
+		path, cleanup, err := defaultGeoIP()
+		if err != nil {
+			return nil, err
+		}
+		cfg.GeoIP = path
+		s.cleanup = append(s.cleanup, cleanup)
 	}
 	if err := jobs.Check(defs, cfg); err != nil {
 		return nil, usagef("%v", err)
@@ -338,12 +344,23 @@ func splitList(s string) []string {
 	return out
 }
 
-// defaultGeoIP returns the test City database shipped in testdata when pvjobs
-// runs from a checkout (the embedded default), else "".
-func defaultGeoIP() string {
-	const p = "testdata/geoip/test-city.mmdb"
-	if _, err := os.Stat(p); err == nil {
-		return p
+// defaultGeoIP returns the path of the generated test City database for the
+// embedded default run: the embedded copy, written to a temporary file that
+// cleanup removes (the database is memory-mapped from a path).
+func defaultGeoIP() (path string, cleanup func(), err error) {
+	f, err := os.CreateTemp("", "pvjobs-test-city-*.mmdb")
+	if err != nil {
+		return "", nil, fmt.Errorf("test GeoIP database: %w", err)
 	}
-	return ""
+	cleanup = func() { os.Remove(f.Name()) }
+	if _, err := f.Write(geoip.TestCity); err != nil {
+		f.Close()
+		cleanup()
+		return "", nil, fmt.Errorf("test GeoIP database: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("test GeoIP database: %w", err)
+	}
+	return f.Name(), cleanup, nil
 }
