@@ -54,6 +54,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil && notFound != "" {
 		err = usagef("unknown command %q", notFound)
 	}
+	// urfave/cli reports missing Required flags with an unexported error type
+	// that bypasses OnUsageError; its message is the only handle on it.
+	if err != nil && strings.HasPrefix(err.Error(), "Required flag") {
+		err = &usageError{err}
+	}
 	return exitCode(err, stderr)
 }
 
@@ -83,6 +88,8 @@ func commands() []*cli.Command {
 		loadCommand(),
 		exportCommand(),
 		schemaCommand(),
+		scheduleCommand(),
+		completionCommand(),
 	}
 }
 
