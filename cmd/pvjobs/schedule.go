@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/urfave/cli/v2"
+
+	"github.com/pvjobs/pvjobs/jobs/config"
+	"github.com/pvjobs/pvjobs/jobs/schedule"
+	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/reports/metrics"
+)
+
+// Test hooks: the scheduler's clock, and a function told the address
+// /metrics listens on.
+var (
+	scheduleClock    = schedule.Real
+	onMetricsListen  = func(addr string) {}
+	shutdownGrace    = 5 * time.Second
+	scheduleFlagSkip = []string{"from", "to", "yesterday", "today", "last", "now", "dry-run", "job", "config", "progress"}
+)
+
+func scheduleCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "schedule",
+		Usage:     "run the config file's jobs on their cron schedules (a long-running scheduler)",
+		UsageText: "pvjobs schedule --config FILE [--job NAME]... [--lock redis://host:port/db] [--state FILE] [--metrics-addr :9464]",
+		Description: "Runs each job of the config file that has a schedule, in the job's time zone, over the\n" +
+			"job's range (default: yesterday) relative to the time it fires. A job never runs twice at\n" +
+			"once; with --lock (or scheduler.lock) not even on several machines. Slots missed while\n" +
+			"the scheduler was down run at start within the job's catch_up window. SIGTERM or SIGINT\n" +
+			"cancels the runs in progress (they write nothing) and stops.\n\n" +
+			"The other flags apply to every job and win over the config file (flag > env > file > default).",
+		Flags:  scheduleFlags(),
+		Action: scheduleAction,
+	}
+}
+
+// scheduleFlags are the scheduler's own flags and the run flags that make
+// sense for every scheduled job.
+func scheduleFlags() []cli.Flag {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config file (YAML) of named jobs (required)", EnvVars: []string{"PVJOBS_CONFIG"}},
+		&cli.StringSliceFlag{Name: "job", Usage: "schedule only this job (repeatable; default: every job with a schedule)"},
+		&cli.StringFlag{Name: "lock", Usage: "redis://[user:pass@]host:port/db for a lock per job and the record of done slots, shared by schedulers on several machines (default: scheduler.lock)", EnvVars: []string{"PVJOBS_LOCK"}},
+		&cli.StringFlag{Name: "lock-ttl", Usage: "expiry of a Redis lock, refreshed while the run lasts (default: scheduler.lock_ttl, else 1m)", EnvVars: []string{"PVJOBS_LOCK_TTL"}},
+		&cli.StringFlag{Name: "state", Usage: "file recording each job's last done slot, for catch_up after a restart, without --lock (default: scheduler.state)", EnvVars: []string{"PVJOBS_STATE"}},
+		&cli.StringFlag{Name: "metrics-addr", Usage: "serve /metrics (Prometheus text format) on [host]:port (default: scheduler.metrics_addr)", EnvVars: []string{"PVJOBS_METRICS_ADDR"}},
+	}
+	for _, f := range runFlags() {
+		if !slices.Contains(scheduleFlagSkip, f.Names()[0]) {
+			flags = append(flags, f)
+		}
+	}
+	return flags
+}
+
+// scheduledJob is a config job ready for the scheduler.
+type scheduledJob struct {
+	job    schedule.Job
+	params runParams
+}
+
+func scheduleAction(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("schedule: unexpected argument %q", c.Args().First())
+	}
+	if c.String("config") == "" {
+		return usagef("schedule: --config FILE is required")
+	}
+	f, err := config.Load(c.String("config"))
+	if err != nil {
+		return &usageError{err}
+	}
+	jobs, err := scheduledJobs(c, f)
+	if err != nil {
+		return err
+	}
+	set := f.Scheduler
+	if c.IsSet("lock") {
+		set.Lock = c.String("lock")
+	}
+	if c.IsSet("state") {
+		set.State = c.String("state")
+	}
+	if c.IsSet("metrics-addr") {
+		set.MetricsAddr = c.String("metrics-addr")
+	}
+	if v := c.String("lock-ttl"); v != "" {
+		if set.LockTTL, err = parseDuration(v); err != nil || set.LockTTL < time.Second {
+			return usagef("--lock-ttl %q: want a duration of at least 1s", v)
+		}
+	}
+	cfg := schedule.Config{Clock: scheduleClock, Logger: slog.Default()}
+	lockDesc := "in-process"
+	switch {
+	case set.Lock != "":
+		opt, err := redis.ParseURL(set.Lock)
+		if err != nil {
+			return usagef("--lock: %v", err)
+		}
+		client := redis.NewClient(opt)
+		defer client.Close()
+		pctx, cancel := context.WithTimeout(c.Context, 5*time.Second)
+		err = client.Ping(pctx).Err()
+		cancel()
+		if err != nil {
+			return fmt.Errorf("lock: redis at %s: %w", opt.Addr, err)
+		}
+		cfg.Locker = &schedule.RedisLocker{Client: client, TTL: set.LockTTL}
+		cfg.Store = &schedule.RedisStore{Client: client}
+		lockDesc = "redis " + opt.Addr
+	case set.State != "":
+		cfg.Store = &schedule.FileStore{Path: set.State}
+	}
+	reg := &metrics.Registry{}
+	if set.MetricsAddr != "" {
+		stop, err := serveMetrics(set.MetricsAddr, reg)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	params := map[string]runParams{}
+	var names []string
+	for _, j := range jobs {
+		cfg.Jobs = append(cfg.Jobs, j.job)
+		params[j.job.Name] = j.params
+		names = append(names, j.job.Name)
+	}
+	stderr := c.App.ErrWriter
+	cfg.Run = func(ctx context.Context, name string, start, end time.Time) error {
+		p := params[name]
+		setRange(&p, start, end)
+		err := executeOps(ctx, &p, io.Discard, stderr, reg)
+		if !errors.Is(err, context.Canceled) {
+			logRun(&p, err)
+		}
+		return err
+	}
+	s, err := schedule.New(cfg)
+	if err != nil {
+		return err
+	}
+	slog.Info("scheduler started", "config", f.Path, "jobs", names, "lock", lockDesc, "state", set.State, "metrics_addr", set.MetricsAddr)
+	return s.Run(c.Context)
+}
+
+// scheduledJobs returns the jobs of f to schedule: those named by --job, or
+// every job with a schedule, each with its run parameters (flag > env > file
+// > default).
+func scheduledJobs(c *cli.Context, f *config.File) ([]scheduledJob, error) {
+	want := c.StringSlice("job")
+	for _, n := range want {
+		if _, err := f.Job(n); err != nil {
+			return nil, &usageError{fmt.Errorf("--job: %w", err)}
+		}
+	}
+	var out []scheduledJob
+	for _, j := range f.Jobs {
+		if len(want) > 0 && !slices.Contains(want, j.Name) {
+			continue
+		}
+		if j.Schedule == nil {
+			if len(want) > 0 {
+				return nil, usagef("--job %s: the job has no schedule in %s", j.Name, f.Path)
+			}
+			slog.Info("job not scheduled: it has no schedule", "job", j.Name)
+			continue
+		}
+		p := paramsFromFlags(c)
+		ops, err := opsFromFlags(c)
+		if err != nil {
+			return nil, err
+		}
+		p.runOps = ops
+		applyJob(&p, j, c.IsSet)
+		p.Quiet, p.Progress = true, "log"
+		loc, err := time.LoadLocation(p.TZ)
+		if err != nil {
+			return nil, usagef("job %s: --tz %q: unknown time zone", j.Name, p.TZ)
+		}
+		sch, err := schedule.ParseCron(*j.Schedule, loc)
+		if err != nil {
+			pos, _ := j.Pos("schedule")
+			return nil, usagef("%s: jobs.%s.schedule: %v", pos, j.Name, err)
+		}
+		sj := schedule.Job{Name: j.Name, Schedule: sch, Loc: loc, Window: mapreduce.Yesterday}
+		if j.Range != nil {
+			sj.Window = *j.Range
+		}
+		if j.CatchUp != nil {
+			sj.CatchUp = *j.CatchUp
+		}
+		out = append(out, scheduledJob{job: sj, params: p})
+	}
+	if len(out) == 0 {
+		return nil, usagef("no job in %s has a schedule", f.Path)
+	}
+	return out, nil
+}
+
+// serveMetrics serves reg on addr at /metrics (and /healthz) and returns the
+// function that shuts the server down.
+func serveMetrics(addr string, reg *metrics.Registry) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", reg)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("metrics server stopped", "err", err)
+		}
+	}()
+	slog.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	onMetricsListen(ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}
