@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pvjobs/pvjobs/mapreduce"
+)
+
+// genShards writes a few days of shard files for two accounts.
+func genShards(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	opsMust(t, "gen", "--to-dir", dir, "--accounts", "blog,shop", "--from", "2024-08-01", "--to", "2024-08-03", "--rows-per-day", "500")
+	return dir
+}
+
+func TestProgressBar(t *testing.T) {
+	shards := genShards(t)
+	p := runParams{Source: shards, Accounts: "all", TZ: "UTC", Jobs: "urls", Out: []string{"csv:" + t.TempDir()},
+		MaxBadRows: "0", CSVPattern: "{report}.csv", Workers: 1}
+	p.Progress = "bar"
+	var stdout, stderr bytes.Buffer
+	if err := executeOps(context.Background(), &p, &stdout, &stderr, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The bar is drawn at most every 100ms, so a short run shows its start.
+	if e := stderr.String(); !strings.Contains(e, "\rshards ") || !strings.Contains(e, "/6 · ") || !strings.Contains(e, "rows/s") || !strings.Contains(e, "/6)") {
+		t.Errorf("no progress bar on stderr:\n%q", stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "shards 6 read, 0 missing") {
+		t.Errorf("no summary on stdout:\n%s", stdout.String())
+	}
+}
+
+func TestProgressAutoNotTerminal(t *testing.T) {
+	// Not a terminal: no bar, and a run shorter than the log interval logs
+	// nothing.
+	p := runParams{Accounts: "all", TZ: "UTC", Jobs: "urls", Out: []string{"csv:" + t.TempDir()}, MaxBadRows: "0", CSVPattern: "{report}.csv", Top: 0}
+	p.Progress = "auto"
+	var stdout, stderr bytes.Buffer
+	if err := executeOps(context.Background(), &p, &stdout, &stderr, nil); err != nil {
+		t.Fatal(err)
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr %q; want nothing", stderr.String())
+	}
+}
+
+func TestProgressLog(t *testing.T) {
+	var logs syncBuffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, nil)))
+	defer slog.SetDefault(prev)
+	p := runParams{Accounts: "all", TZ: "UTC", Jobs: "urls", Out: []string{"csv:x"}, MaxBadRows: "0", CSVPattern: "{report}.csv"}
+	p.Progress, p.ProgressEvery = "log", 2*time.Millisecond
+	s, err := setupRun(context.Background(), &p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	finish := startRun(&p, s, &bytes.Buffer{})
+	items := s.plan.Items(s.src.Split())
+	for _, it := range items[:len(items)/2] {
+		s.opts.OnItem(it, 100)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "msg=progress") && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	finish(&mapreduce.Result{}, nil)
+	line := logs.String()
+	if i := strings.Index(line, "\n"); i > 0 {
+		line = line[:i]
+	}
+	for _, w := range []string{"msg=progress", "shards=7/14", "items=7/14", "rows=700", "rows_per_s=", "eta="} {
+		if !strings.Contains(line, w) {
+			t.Errorf("progress line lacks %s: %s", w, line)
+		}
+	}
+	if p.result == nil {
+		t.Error("the result is not kept for the metrics")
+	}
+}
+
+func TestDryRun(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "reports")
+	stdout, _ := opsMust(t, "run", "--dry-run", "--tz", "Europe/Berlin", "--from", "2024-08-06", "--to", "2024-08-06",
+		"--jobs", "urls,uniques", "--out", "csv:"+out, "--csv-pattern", "{report}-{from}.csv", "--metrics-file", filepath.Join(out, "m.prom"))
+	for _, w := range []string{
+		"dry run: nothing is read or written",
+		"range     2024-08-06T00:00:00+02:00 to 2024-08-07T00:00:00+02:00 (Europe/Berlin; 1 local day, 24 hours)",
+		"          2024-08-05T22:00:00 to 2024-08-06T22:00:00 UTC",
+		"source    embedded sample",
+		"accounts  blog, shop",
+		"reports   urls, uniques",
+		"shards    4 (4 work items",
+		"20240805.blog  [22:00, 24:00) UTC",
+		"20240806.shop  [00:00, 22:00) UTC",
+		"output    CSV files in " + out,
+		"files: urls-2024-08-06.csv, uniques-2024-08-06.csv",
+		"metrics   " + filepath.Join(out, "m.prom"),
+	} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("plan lacks %q:\n%s", w, stdout)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a dry run wrote output")
+	}
+	// A usage error is still an error in a dry run.
+	if code, _, _ := opsCLI(t, context.Background(), "run", "--dry-run", "--jobs", "nope"); code != exitUsage {
+		t.Errorf("dry run with a bad job: exit %d", code)
+	}
+}
+
+func TestHumanCount(t *testing.T) {
+	for in, want := range map[float64]string{0: "0", 999: "999", 12345: "12k", 1_250_000: "1.2M", 3.4e9: "3.4G"} {
+		if got := humanCount(in); got != want {
+			t.Errorf("humanCount(%v) = %s; want %s", in, got, want)
+		}
+	}
+}
