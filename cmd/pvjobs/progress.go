@@ -21,6 +21,9 @@ import (
 // defaultProgressEvery is the interval of progress log lines.
 const defaultProgressEvery = 10 * time.Second
 
+// barEvery is how often the progress bar is redrawn.
+const barEvery = 200 * time.Millisecond
+
 // startRun is called by execute just before the engine runs s: it shows the
 // run's progress on stderr (per --progress) through s.opts.OnItem, and
 // returns the function execute calls with the engine's result and error,
@@ -88,13 +91,12 @@ func newProgress(p *runParams, s *runSetup, stderr io.Writer) *progress {
 			progressbar.OptionSetWriter(stderr),
 			progressbar.OptionSetDescription(pr.describe()),
 			progressbar.OptionSetWidth(24),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetItsString("items"),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionThrottle(0), // drawEvery paces it
 			progressbar.OptionClearOnFinish(),
 		)
+		pr.wg.Go(func() { pr.drawEvery(barEvery) })
 	case "log":
 		every := p.ProgressEvery
 		if every <= 0 {
@@ -117,9 +119,26 @@ func (pr *progress) item(it mapreduce.WorkItem, rows int64) {
 	if pr.doneShard[it.ShardIndex].Add(1) == pr.perShard[it.ShardIndex] {
 		pr.doneShards.Add(1)
 	}
-	if pr.bar != nil {
-		pr.bar.Describe(pr.describe())
-		pr.bar.Add(1)
+}
+
+// draw redraws the bar: it fills by work items, its description counts
+// shards and the read rate.
+func (pr *progress) draw() {
+	pr.bar.Describe(pr.describe())
+	pr.bar.Set64(pr.doneItems.Load())
+}
+
+// drawEvery redraws the bar every interval until stop.
+func (pr *progress) drawEvery(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-pr.quit:
+			return
+		case <-t.C:
+			pr.draw()
+		}
 	}
 }
 
@@ -173,6 +192,7 @@ func (pr *progress) stop(ok bool) {
 		close(pr.quit)
 		pr.wg.Wait()
 		if pr.bar != nil {
+			pr.draw()
 			if ok {
 				pr.bar.Finish()
 			} else {
