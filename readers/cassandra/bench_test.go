@@ -92,14 +92,14 @@ func bareScan(b *testing.B, session *gocql.Session, plan *mapreduce.Plan) int64 
 	items := plan.Items(mapreduce.SplitSlices)
 	work := make(chan mapreduce.WorkItem)
 	var rows atomic.Int64
-	var eg errgroup.Group
+	eg, ctx := errgroup.WithContext(context.Background())
 	for range runtime.GOMAXPROCS(0) {
 		eg.Go(func() error {
 			var ts, value []byte
 			n := int64(0)
 			for it := range work {
 				iter := session.Query(stmt, it.Shard.String(),
-					gocql.UUID(mapreduce.MinTimeUUID(it.Start)), gocql.UUID(mapreduce.MinTimeUUID(it.End))).Iter()
+					gocql.UUID(mapreduce.MinTimeUUID(it.Start)), gocql.UUID(mapreduce.MinTimeUUID(it.End))).IterContext(ctx)
 				for iter.Scan(&ts, &value) {
 					n++
 				}
@@ -111,14 +111,23 @@ func bareScan(b *testing.B, session *gocql.Session, plan *mapreduce.Plan) int64 
 			return nil
 		})
 	}
-	for _, it := range items {
-		work <- it
-	}
-	close(work)
+	feedItems(ctx, work, items)
 	if err := eg.Wait(); err != nil {
 		b.Fatal(err)
 	}
 	return rows.Load()
+}
+
+// feedItems sends items to work until ctx ends (a worker failed), then closes it.
+func feedItems(ctx context.Context, work chan<- mapreduce.WorkItem, items []mapreduce.WorkItem) {
+	defer close(work)
+	for _, it := range items {
+		select {
+		case work <- it:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func bareSession(b *testing.B) *gocql.Session {
@@ -154,23 +163,20 @@ func BenchmarkRead(b *testing.B) {
 	var rows atomic.Int64
 	for b.Loop() {
 		work := make(chan mapreduce.WorkItem)
-		var eg errgroup.Group
+		eg, ctx := errgroup.WithContext(context.Background())
 		for range runtime.GOMAXPROCS(0) {
 			eg.Go(func() error {
 				n := int64(0)
 				defer func() { rows.Add(n) }()
 				for it := range work {
-					if err := tbl.Read(context.Background(), it, func(*mapreduce.Row) error { n++; return nil }); err != nil {
+					if err := tbl.Read(ctx, it, func(*mapreduce.Row) error { n++; return nil }); err != nil {
 						return err
 					}
 				}
 				return nil
 			})
 		}
-		for _, it := range items {
-			work <- it
-		}
-		close(work)
+		feedItems(ctx, work, items)
 		if err := eg.Wait(); err != nil {
 			b.Fatal(err)
 		}
