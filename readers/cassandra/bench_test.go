@@ -2,6 +2,7 @@ package cassandra_test
 
 import (
 	"context"
+	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -10,6 +11,8 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/pvjobs/pvjobs/jobs"
+	"github.com/pvjobs/pvjobs/jobs/devices"
+	"github.com/pvjobs/pvjobs/jobs/geo"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/cassandra"
 	"github.com/pvjobs/pvjobs/readers/pageview"
@@ -36,8 +39,14 @@ func benchData(b *testing.B) *mapreduce.Plan {
 		from, _ := mapreduce.ParseDate("2024-09-01")
 		to := from.AddDays(1)
 		accounts := []string{"bench_a", "bench_b"}
+		// Visitors from the test City database's networks, as in jobs'
+		// benchmarks, so the geo job finds them.
+		var networks []netip.Prefix
+		for _, n := range geo.SampleNetworks {
+			networks = append(networks, netip.MustParsePrefix(n.Prefix))
+		}
 		g, err := synth.New(synth.Config{Accounts: accounts, From: from, To: to,
-			RowsPerDay: benchRows / 4, Visitors: 20_000, Agents: 3000, Seed: 11})
+			RowsPerDay: benchRows / 4, Visitors: 20_000, Agents: 3000, Networks: networks, Seed: 11})
 		if err != nil {
 			benchErr = err
 			return
@@ -187,7 +196,8 @@ func BenchmarkRead(b *testing.B) {
 }
 
 // BenchmarkCassandraJob is every registered job end to end from Cassandra
-// (read, decode, map, merge, report) with GOMAXPROCS workers, next to a bare
+// (read, decode, classify user agents, map, merge, report) with GOMAXPROCS
+// workers, as 'pvjobs run --jobs all' runs them, next to a bare
 // gocql scan of the same partitions (rows iterated, nothing done) with as
 // many goroutines. Each iteration runs both, one after the other, so the two
 // figures come from the same server state; it reports the job's page views per
@@ -202,7 +212,8 @@ func BenchmarkCassandraJob(b *testing.B) {
 	if err := jobs.Check(defs, cfg); err != nil {
 		b.Fatal(err)
 	}
-	opt := mapreduce.Options{NewDecoder: pageview.NewMapreduceDecoder}
+	// As 'pvjobs run --jobs all': the user-agent enricher keeps bots out.
+	opt := mapreduce.Options{NewDecoder: pageview.NewMapreduceDecoder, NewEnricher: devices.NewEnricher(0)}
 	b.ReportAllocs()
 	b.ResetTimer()
 	var jobRows, bareRows int64
