@@ -1,9 +1,31 @@
 #!/usr/bin/env bash
-# make bench: Go benchmarks of the per-row path and of whole jobs. Figures are
-# page views per second (pageviews/s), ns and allocations per operation.
+# make bench: Go benchmarks of the per-row path, of whole jobs, of the Cassandra
+# source and of the Redis sink. Figures are page views per second (pageviews/s),
+# ns and allocations per operation. Cassandra and Redis are started like
+# `make test` does (and stopped again if this script started them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "== decoder and per-row parts"
-go test -run '^$' -bench . -benchmem ./readers/... ./jobs/*/ ./mapreduce/...
-echo "== whole jobs end to end, in memory, on 1 and 2 cores (GOMAXPROCS)"
+
+started=()
+cleanup() {
+  local rc=$?
+  for s in "${started[@]}"; do bash "testdata/$s/$s.sh" down >/dev/null || true; done
+  exit $rc
+}
+trap cleanup EXIT
+for s in cassandra redis; do
+  if ! bash "testdata/$s/$s.sh" status >/dev/null 2>&1; then
+    bash "testdata/$s/$s.sh" up >/dev/null
+    started+=("$s")
+  fi
+done
+export PVJOBS_CASSANDRA_ADDR="127.0.0.1:${PVJOBS_CASSANDRA_PORT:-9042}"
+PVJOBS_REDIS_ADDR="$(bash testdata/redis/redis.sh addr)"
+export PVJOBS_REDIS_ADDR
+
+echo "== decoder, sketches and the per-row parts of each job"
+go test -run '^$' -bench . -benchmem $(go list ./readers/... ./mapreduce/... ./jobs/*/ | grep -v /readers/cassandra)
+echo "== whole jobs end to end on 1.15M generated page views in memory, on 1 and 2 cores (GOMAXPROCS)"
 go test -run '^$' -bench . -benchmem -cpu 1,2 -benchtime 3x ./jobs/
+echo "== the full job from Cassandra next to a bare gocql scan of the same partitions"
+go test -run '^$' -bench . -benchtime 5x ./readers/cassandra/
