@@ -66,6 +66,13 @@ func startScheduler(t *testing.T, clock schedule.Clock, args ...string) (stderr 
 // clock there.
 func nextSlot(t *testing.T, clock *schedule.FakeClock, want string, stderr *syncBuffer) {
 	t.Helper()
+	clock.Set(waitingFor(t, clock, want, stderr))
+}
+
+// waitingFor waits until the scheduler waits for want (RFC 3339), without
+// moving the clock, and returns that time.
+func waitingFor(t *testing.T, clock *schedule.FakeClock, want string, stderr *syncBuffer) time.Time {
+	t.Helper()
 	if !clock.BlockUntil(1, 10*time.Second) {
 		t.Fatalf("the scheduler is not waiting for %s:\n%s", want, stderr)
 	}
@@ -73,7 +80,7 @@ func nextSlot(t *testing.T, clock *schedule.FakeClock, want string, stderr *sync
 	if got := at.Format(time.RFC3339); got != want {
 		t.Fatalf("the scheduler waits for %s; want %s", got, want)
 	}
-	clock.Set(at)
+	return at
 }
 
 // TestScheduleCommand runs the scheduler on a fake clock over the embedded
@@ -109,8 +116,9 @@ jobs:
 		t.Fatalf("/metrics is not served:\n%s", stderr)
 	}
 	nextSlot(t, clock, "2024-08-07T02:30:00+02:00", stderr)
-	// The run happens; then the job waits for the next night.
-	nextSlot(t, clock, "2024-08-08T02:30:00+02:00", stderr)
+	// The run happens; then the job waits for the next night (the clock stays,
+	// so no second run starts while the test looks at the first).
+	waitingFor(t, clock, "2024-08-08T02:30:00+02:00", stderr)
 	for _, f := range []string{"out/urls-2024-08-06.csv", "out/uniques-2024-08-06.csv", "nightly.prom", "state.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%v\n%s", err, stderr)
