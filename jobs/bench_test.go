@@ -2,7 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -23,7 +22,7 @@ var benchData = sync.OnceValues(func() (*synth.MemSource, *mapreduce.Plan) {
 	g, err := synth.New(synth.Config{
 		Accounts: []string{"blog", "shop"}, From: from, To: to,
 		RowsPerDay: 90_000, Visitors: 40_000, Agents: 3000, Seed: 7,
-		Networks: networks(),
+		Networks: geo.SamplePrefixes(),
 	})
 	if err != nil {
 		panic(err)
@@ -36,14 +35,6 @@ var benchData = sync.OnceValues(func() (*synth.MemSource, *mapreduce.Plan) {
 	}
 	return src, plan
 })
-
-func networks() []netip.Prefix {
-	var ps []netip.Prefix
-	for _, n := range geo.SampleNetworks {
-		ps = append(ps, netip.MustParsePrefix(n.Prefix))
-	}
-	return ps
-}
 
 func benchJobs(b *testing.B, names []string, cfg *jobs.Config, opt mapreduce.Options) {
 	src, plan := benchData()

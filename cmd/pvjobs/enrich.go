@@ -17,10 +17,4 @@ func newEnricher(p *runParams) func() func(*mapreduce.PageView) {
 // sampleNetworks returns the IP networks synthetic visitors come from: the
 // networks of the test GeoIP database, so geo reports on generated data are
 // realistic. nil means the generator's defaults.
-func sampleNetworks() []netip.Prefix {
-	var ps []netip.Prefix
-	for _, n := range geo.SampleNetworks {
-		ps = append(ps, netip.MustParsePrefix(n.Prefix))
-	}
-	return ps
-}
+func sampleNetworks() []netip.Prefix { return geo.SamplePrefixes() }

@@ -1,5 +1,7 @@
 package geo
 
+import "net/netip"
+
 // SampleNetwork is one network of the test databases (testdata/geoip) and of
 // the synthetic data that should geolocate with them.
 type SampleNetwork struct {
@@ -57,4 +59,14 @@ var SampleNetworks = []SampleNetwork{
 	{"121.130.10.0/24", "KR", "KR-11", "Nowon-gu"},
 	{"2001:ee0::/48", "VN", "VN-HN", "Hanoi"},
 	{"1.120.10.0/24", "AU", "AU-VIC", "Melbourne"},
+}
+
+// SamplePrefixes returns the prefixes of SampleNetworks, for a synthetic-data
+// generator (synth.Config.Networks).
+func SamplePrefixes() []netip.Prefix {
+	ps := make([]netip.Prefix, len(SampleNetworks))
+	for i, n := range SampleNetworks {
+		ps[i] = netip.MustParsePrefix(n.Prefix)
+	}
+	return ps
 }

@@ -2,7 +2,6 @@ package cassandra_test
 
 import (
 	"context"
-	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -41,12 +40,8 @@ func benchData(b *testing.B) *mapreduce.Plan {
 		accounts := []string{"bench_a", "bench_b"}
 		// Visitors from the test City database's networks, as in jobs'
 		// benchmarks, so the geo job finds them.
-		var networks []netip.Prefix
-		for _, n := range geo.SampleNetworks {
-			networks = append(networks, netip.MustParsePrefix(n.Prefix))
-		}
 		g, err := synth.New(synth.Config{Accounts: accounts, From: from, To: to,
-			RowsPerDay: benchRows / 4, Visitors: 20_000, Agents: 3000, Networks: networks, Seed: 11})
+			RowsPerDay: benchRows / 4, Visitors: 20_000, Agents: 3000, Networks: geo.SamplePrefixes(), Seed: 11})
 		if err != nil {
 			benchErr = err
 			return
