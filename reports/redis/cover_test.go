@@ -197,7 +197,7 @@ func fewest(start, end time.Time, loc *time.Location, minutes bool) int {
 	if minutes {
 		for _, h := range cal.Hours {
 			for m := h.Start; m.Before(h.End); m = m.Add(time.Minute) {
-				add(m, min(m.Add(time.Minute), h.End))
+				add(m, earlier(m.Add(time.Minute), h.End))
 			}
 		}
 	}
@@ -219,7 +219,7 @@ func fewest(start, end time.Time, loc *time.Location, minutes bool) int {
 	return -1
 }
 
-func min(a, b time.Time) time.Time {
+func earlier(a, b time.Time) time.Time {
 	if a.Before(b) {
 		return a
 	}
