@@ -393,9 +393,9 @@ func (w *Writer) trim(o *op, st *Stats) {
 }
 
 // writeTemps writes every temporary key. Each round trip is one MULTI/EXEC
-// (per slot, in Redis Cluster), so a sorted set's first ZADD and its PEXPIRE
-// apply together, and every command may be sent again: ZADD of absolute
-// scores and SET are idempotent.
+// of one account's keys (one slot, as Redis Cluster requires), so a sorted
+// set's first ZADD and its PEXPIRE apply together, and every command may be
+// sent again: ZADD of absolute scores and SET are idempotent.
 func (w *Writer) writeTemps(ctx context.Context, accts []*accountOps, st *Stats) error {
 	pipe := w.c.TxPipeline()
 	n := 0
@@ -422,6 +422,9 @@ func (w *Writer) writeTemps(ctx context.Context, accts []*accountOps, st *Stats)
 		return nil
 	}
 	for _, a := range accts {
+		if err := flush(); err != nil { // A transaction stays in one slot.
+			return err
+		}
 		for _, o := range a.ops {
 			if o.kind == opDelete || o.kind == opUnion {
 				continue

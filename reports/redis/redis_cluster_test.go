@@ -1,0 +1,160 @@
+package redis_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/mapreduce/hll"
+	"github.com/pvjobs/pvjobs/reports/redis"
+)
+
+// startCluster starts a Redis Cluster of three masters (redis-server from
+// PATH, on free loopback ports) that the test stops, and returns the address
+// of its first node.
+func startCluster(t *testing.T) string {
+	t.Helper()
+	redisAddr(t) // the integration-test switch
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") != "" || os.Getenv("PVJOBS_TEST_DISALLOW_SKIP") != "" {
+			t.Fatalf("redis-server is not in PATH, and this test may not skip")
+		}
+		t.Skip("redis-server is not in PATH: skipping the Redis Cluster test")
+	}
+	var ports []int
+	for i := 0; i < 3; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		l.Close()
+	}
+	ctx := context.Background()
+	var nodes []*goredis.Client
+	for i, port := range ports {
+		dir := t.TempDir()
+		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+			"--cluster-config-file", dir+"/nodes.conf", "--dir", dir, "--save", "", "--appendonly", "no")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), DisableIdentity: true})
+		t.Cleanup(func() { c.Close() })
+		waitFor(t, "node "+strconv.Itoa(i)+" to answer", func() bool { return c.Ping(ctx).Err() == nil })
+		lo, hi := i*16384/3, (i+1)*16384/3-1
+		if err := c.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", lo, hi).Err(); err != nil {
+			t.Fatalf("CLUSTER ADDSLOTSRANGE: %v", err)
+		}
+		nodes = append(nodes, c)
+	}
+	for _, port := range ports[1:] {
+		if err := nodes[0].ClusterMeet(ctx, "127.0.0.1", strconv.Itoa(port)).Err(); err != nil {
+			t.Fatalf("CLUSTER MEET: %v", err)
+		}
+	}
+	for _, c := range nodes {
+		waitFor(t, "the cluster to be ok", func() bool {
+			info, err := c.ClusterInfo(ctx).Result()
+			return err == nil && strings.Contains(info, "cluster_state:ok") && strings.Contains(info, "cluster_known_nodes:3")
+		})
+	}
+	return "127.0.0.1:" + strconv.Itoa(ports[0])
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCluster writes three accounts, whose slots are on different nodes, to
+// a Redis Cluster through a cluster:// URL, re-runs, and counts.
+func TestCluster(t *testing.T) {
+	addr := startCluster(t)
+	tg, err := redis.ParseURL("redis://" + addr + "/0?cluster=true&prefix=pvc&batch=100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.Cluster == nil || tg.Prefix != "pvc" || tg.Batch != 100 {
+		t.Fatalf("ParseURL: %+v", tg)
+	}
+	cc := tg.NewClient()
+	defer cc.Close()
+	ctx := context.Background()
+	accounts := []string{"blog", "shop", "news"}
+	slots := map[int64]bool{}
+	for _, a := range accounts {
+		slots[cc.ClusterKeySlot(ctx, redis.Keys{Prefix: "pvc"}.Key(a, "uv", "202408")).Val()] = true
+	}
+	if len(slots) < 2 {
+		t.Logf("the accounts share a slot: the test proves less")
+	}
+	p := plan(t, time.UTC, "2024-08-01", 2, accounts...)
+	var reps []mapreduce.Report
+	uv := mapreduce.Report{Name: "uniques"}
+	urls := mapreduce.Report{Name: "urls"}
+	want := map[string]uint64{}
+	for i, a := range accounts {
+		hours := map[int]*hll.Sketch{}
+		union := hll.New()
+		for h := 0; h < len(p.Calendar.Hours); h += 3 {
+			hours[h] = sketchOf(fmt.Sprintf("%s-%d-", a, h), 100*(i+1))
+			union.Merge(hours[h])
+		}
+		want[a] = union.Count()
+		uv.Rows = append(uv.Rows, uvRows(p, a, hours)...)
+		urls.Rows = append(urls.Rows, countRows(p, a, 300, uint64(i))...)
+	}
+	reps = append(reps, uv, urls)
+	opt := redis.Options{Prefix: tg.Prefix, Batch: tg.Batch, Range: true}
+	if err := redis.Ping(ctx, cc, redis.Keys{Prefix: "pvc"}); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	st := write(t, cc, opt, reps, p)
+	t.Logf("stats %+v", st)
+	dump := func() map[string]string {
+		out := map[string]string{}
+		err := cc.(*goredis.ClusterClient).ForEachMaster(ctx, func(ctx context.Context, n *goredis.Client) error {
+			for _, k := range scan(t, n, "pvc:*") {
+				out[k] = n.Dump(ctx, k).Val()
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	first := dump()
+	for _, a := range accounts {
+		n, keys, err := redis.Count(ctx, cc, redis.Keys{Prefix: "pvc"}, a, p.Start, p.End, time.UTC, false)
+		if err != nil {
+			t.Fatalf("Count %s: %v", a, err)
+		}
+		if n != want[a] || len(keys) != 2 {
+			t.Errorf("Count %s = %d over %v, want %d over 2 days", a, n, keys, want[a])
+		}
+		if z := cc.ZCard(ctx, redis.Keys{Prefix: "pvc"}.Key(a, "urls", "20240801")).Val(); z != 300 {
+			t.Errorf("%s urls: %d members, want 300", a, z)
+		}
+	}
+	write(t, cc, opt, reps, p)
+	sameDumps(t, "re-run on the cluster", dump(), first)
+}
