@@ -271,9 +271,10 @@ func Ping(ctx context.Context, c goredis.UniversalClient, k Keys) error {
 		return err
 	}
 	key := k.Key("pvjobs", "ping", newRunID())
-	if err := c.Set(ctx, key, "1", time.Second).Err(); err != nil {
+	if err := c.Set(ctx, key, "1", time.Minute).Err(); err != nil {
 		return fmt.Errorf("test write: %w", err)
 	}
+	c.Del(ctx, key) // The expiry removes it otherwise.
 	return nil
 }
 
