@@ -89,6 +89,7 @@ func commands() []*cli.Command {
 		exportCommand(),
 		schemaCommand(),
 		scheduleCommand(),
+		uniquesCommand(),
 		completionCommand(),
 	}
 }

@@ -39,7 +39,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "geoip", Usage: "geo: path of a GeoIP2/GeoLite2 City or Country database (.mmdb)", EnvVars: []string{"PVJOBS_GEOIP"}},
 		&cli.BoolFlag{Name: "include-bots", Usage: "count bots in every report, not only in devices"},
 		&cli.BoolFlag{Name: "exact-uniques", Usage: "uniques: count visitors exactly with a hash set (small data; for checking the sketches)"},
-	}, append(cassandraFlags(), opsFlags()...)...)
+	}, append(append(cassandraFlags(), opsFlags()...), redisFlags()...)...)
 }
 
 func runCommand() *cli.Command {
@@ -78,6 +78,8 @@ type runParams struct {
 	UniqueMinutes   bool
 	// Cassandra holds the --cql-* flags given (see cassandra.go).
 	Cassandra cassandraParams
+	// Redis holds the --redis-* flags (see redis.go).
+	Redis redisParams
 	// runOps: config job, dry run, timeout, progress, metrics (config.go).
 	runOps
 }
@@ -105,6 +107,8 @@ func paramsFromFlags(c *cli.Context) runParams {
 		IncludeBots:     c.Bool("include-bots"),
 		ExactUniques:    c.Bool("exact-uniques"),
 		Cassandra:       cassandraParamsFromFlags(c),
+		Redis:           redisParamsFromFlags(c),
+		UniqueMinutes:   uvMinutes(c),
 	}
 }
 

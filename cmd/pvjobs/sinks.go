@@ -39,7 +39,7 @@ func (s *csvSink) Write(_ context.Context, reps []mapreduce.Report, plan *mapred
 
 func (s *csvSink) String() string { return "CSV files in " + s.opt.Dir }
 
-// openRedisSink is replaced when the Redis sink is wired in.
+// openRedisSink opens a Redis sink (redis.go).
 var openRedisSink = func(spec string, p *runParams) (sink, error) {
-	return nil, usagef("--out %q: the Redis sink is not built in yet", spec)
+	return newRedisSink(spec, p)
 }

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/urfave/cli/v2"
+
+	"github.com/pvjobs/pvjobs/jobs"
+	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/reports/redis"
+)
+
+// redisParams holds the --redis-* and --uv-* flags of the Redis sink.
+type redisParams struct {
+	Prefix          string
+	Batch, Pipeline int
+	Top             int
+	TTL             string
+	Range           bool
+	UVMerge         bool
+	Cluster         bool
+	Timeout         string
+	User            string
+	// Password comes from $PVJOBS_REDIS_PASSWORD only, not from a flag.
+	Password      string
+	CA, Cert, Key string
+}
+
+// redisFlags are the flags of the Redis sink (--out redis://...).
+func redisFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "redis-prefix", Value: redis.DefaultPrefix, Usage: "redis: first part of every key, as in pv:{blog}:urls:20240801 (URL: prefix=)", EnvVars: []string{"PVJOBS_REDIS_PREFIX"}},
+		&cli.IntFlag{Name: "redis-batch", Value: redis.DefaultBatch, Usage: "redis: members per ZADD (URL: batch=)", EnvVars: []string{"PVJOBS_REDIS_BATCH"}},
+		&cli.IntFlag{Name: "redis-pipeline", Value: redis.DefaultPipeline, Usage: "redis: commands per round trip (URL: pipeline=)", EnvVars: []string{"PVJOBS_REDIS_PIPELINE"}},
+		&cli.IntFlag{Name: "redis-top", Usage: "redis: keep only the N highest counts of each sorted set (0: all)", EnvVars: []string{"PVJOBS_REDIS_TOP"}},
+		&cli.StringFlag{Name: "redis-ttl", Aliases: []string{"ttl"}, Usage: "redis: expiry of every key written: 90d, 36h (default: none)", EnvVars: []string{"PVJOBS_REDIS_TTL"}},
+		&cli.BoolFlag{Name: "redis-range", Usage: "redis: also write the keys of the whole range, as in pv:{blog}:urls:20240801-20240807"},
+		&cli.BoolFlag{Name: "uv-merge", Usage: "redis: PFMERGE unique visitors into the existing keys (that a live producer PFADDs to) instead of replacing them", EnvVars: []string{"PVJOBS_UV_MERGE"}},
+		&cli.StringFlag{Name: "uv-granularity", Value: "hour", Usage: "uniques: finest period of sketches and Redis keys: hour, or minute (adds minute keys)", EnvVars: []string{"PVJOBS_UV_GRANULARITY"},
+			Action: func(_ *cli.Context, v string) error { return checkGranularity(v) }},
+		&cli.BoolFlag{Name: "redis-cluster", Usage: "redis: the URL names a node of a Redis Cluster (URL: cluster=true, or addr= for more seed nodes)", EnvVars: []string{"PVJOBS_REDIS_CLUSTER"}},
+		&cli.StringFlag{Name: "redis-timeout", Usage: "redis: dial, read and write timeout: 5s (URL: dial_timeout=, read_timeout=, write_timeout=; default go-redis's 5s dial, 3s read and write)", EnvVars: []string{"PVJOBS_REDIS_TIMEOUT"}},
+		&cli.StringFlag{Name: "redis-user", Usage: "redis: ACL user name when the URL has none (the password: $PVJOBS_REDIS_PASSWORD)", EnvVars: []string{"PVJOBS_REDIS_USER"}},
+		&cli.StringFlag{Name: "redis-ca", Usage: "redis: PEM file of the certificate authorities to trust for rediss:// (default: the system's)", EnvVars: []string{"PVJOBS_REDIS_CA"}},
+		&cli.StringFlag{Name: "redis-cert", Usage: "redis: PEM client certificate for rediss://", EnvVars: []string{"PVJOBS_REDIS_CERT"}},
+		&cli.StringFlag{Name: "redis-key", Usage: "redis: PEM key of --redis-cert", EnvVars: []string{"PVJOBS_REDIS_KEY"}},
+	}
+}
+
+// redisParamsFromFlags reads the flags of redisFlags.
+func redisParamsFromFlags(c *cli.Context) redisParams {
+	return redisParams{
+		Prefix:   c.String("redis-prefix"),
+		Batch:    c.Int("redis-batch"),
+		Pipeline: c.Int("redis-pipeline"),
+		Top:      c.Int("redis-top"),
+		TTL:      c.String("redis-ttl"),
+		Range:    c.Bool("redis-range"),
+		UVMerge:  c.Bool("uv-merge"),
+		Cluster:  c.Bool("redis-cluster"),
+		Timeout:  c.String("redis-timeout"),
+		User:     c.String("redis-user"),
+		Password: os.Getenv("PVJOBS_REDIS_PASSWORD"),
+		CA:       c.String("redis-ca"),
+		Cert:     c.String("redis-cert"),
+		Key:      c.String("redis-key"),
+	}
+}
+
+// uvMinutes reads --uv-granularity: whether the uniques job makes minute
+// sketches.
+func uvMinutes(c *cli.Context) bool { return c.String("uv-granularity") == "minute" }
+
+func checkGranularity(v string) error {
+	if v != "hour" && v != "minute" {
+		return usagef("--uv-granularity %q: want hour or minute", v)
+	}
+	return nil
+}
+
+// redisTarget parses a redis:// URL and applies the connection flags of rp:
+// user and password, TLS files, timeout, cluster.
+func redisTarget(spec string, rp *redisParams) (*redis.Target, error) {
+	goredis.SetLogger(redisLog{})
+	if rp.Cluster {
+		spec = withQuery(spec, "cluster=true")
+	}
+	tg, err := redis.ParseURL(spec)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	tg.SetAuth(rp.User, rp.Password)
+	if err := tg.SetTLS(rp.CA, rp.Cert, rp.Key); err != nil {
+		return nil, usagef("%v", err)
+	}
+	if rp.Timeout != "" {
+		d, err := time.ParseDuration(rp.Timeout)
+		if err != nil || d <= 0 {
+			return nil, usagef("--redis-timeout %q: want a duration such as 5s", rp.Timeout)
+		}
+		tg.SetTimeout(d)
+	}
+	return tg, nil
+}
+
+// withQuery adds kv to the URL's query.
+func withQuery(spec, kv string) string {
+	for i := 0; i < len(spec); i++ {
+		if spec[i] == '?' {
+			return spec + "&" + kv
+		}
+	}
+	return spec + "?" + kv
+}
+
+// newRedisSink opens one --out redis://... or rediss://... sink: the URL's
+// query wins over the flags for that output. Unless the run is a dry run it
+// checks that the server answers and takes writes, so that a run does not
+// read for an hour to fail at the end.
+func newRedisSink(spec string, p *runParams) (sink, error) {
+	rp := &p.Redis
+	tg, err := redisTarget(spec, rp)
+	if err != nil {
+		return nil, err
+	}
+	opt := redis.Options{
+		Prefix:   rp.Prefix,
+		Batch:    rp.Batch,
+		Pipeline: rp.Pipeline,
+		Top:      rp.Top,
+		Range:    rp.Range,
+		UVMerge:  rp.UVMerge,
+		Minutes:  p.UniqueMinutes,
+	}
+	if tg.Prefix != "" {
+		opt.Prefix = tg.Prefix
+	}
+	if tg.Batch > 0 {
+		opt.Batch = tg.Batch
+	}
+	if tg.Pipeline > 0 {
+		opt.Pipeline = tg.Pipeline
+	}
+	if opt.Prefix == "" {
+		opt.Prefix = redis.DefaultPrefix
+	}
+	if err := redis.ValidPrefix(opt.Prefix); err != nil {
+		return nil, usagef("--redis-prefix: %v", err)
+	}
+	if opt.Batch < 1 || opt.Pipeline < 1 || opt.Top < 0 {
+		return nil, usagef("--redis-batch %d, --redis-pipeline %d, --redis-top %d: want batch and pipeline 1 or more, top 0 or more", opt.Batch, opt.Pipeline, opt.Top)
+	}
+	if rp.TTL != "" {
+		d, err := parseDuration(rp.TTL)
+		if err != nil || d <= 0 {
+			return nil, usagef("--redis-ttl %q: want a duration such as 90d or 36h", rp.TTL)
+		}
+		opt.TTL = d
+	}
+	if p.ExactUniques {
+		if defs, err := jobs.Lookup(splitList(p.Jobs)); err == nil && slices.ContainsFunc(defs, func(d jobs.Def) bool { return d.Name == "uniques" }) {
+			return nil, usagef("--exact-uniques: exact counts cannot be written to Redis, whose unique-visitor keys are HyperLogLogs")
+		}
+	}
+	s := &redisSink{target: tg, opt: opt}
+	if !p.DryRun {
+		if err := s.ping(context.Background()); err != nil {
+			return nil, fmt.Errorf("--out %s: %w", redis.Redact(spec), err)
+		}
+	}
+	return s, nil
+}
+
+// redisSink writes reports to Redis (package reports/redis). It opens a
+// client for each Write and closes it after, so that the scheduler's runs
+// hold no connections between runs.
+type redisSink struct {
+	target *redis.Target
+	opt    redis.Options
+}
+
+func (s *redisSink) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	c := s.target.NewClient()
+	defer c.Close()
+	if err := redis.Ping(ctx, c, redis.Keys{Prefix: s.opt.Prefix}); err != nil {
+		return fmt.Errorf("%s: %w", s.target, err)
+	}
+	return nil
+}
+
+func (s *redisSink) Write(ctx context.Context, reps []mapreduce.Report, plan *mapreduce.Plan) error {
+	c := s.target.NewClient()
+	defer c.Close()
+	t0 := time.Now()
+	st, err := redis.NewWriter(c, s.opt).Write(ctx, reps, plan)
+	if err != nil {
+		return err
+	}
+	slog.Info("redis written", "target", s.target.String(), "prefix", s.opt.Prefix, "accounts", st.Accounts,
+		"replaced", st.Replaced, "merged", st.Merged, "deleted", st.Deleted, "unchanged", st.Unchanged,
+		"members", st.Members, "round_trips", st.RoundTrips, "took", time.Since(t0).Round(time.Millisecond))
+	if st.SkippedPartial > 0 {
+		slog.Warn("redis: rows of days the range covers only in part were not written: sorted sets hold whole days only",
+			"rows", st.SkippedPartial)
+	}
+	return nil
+}
+
+func (s *redisSink) String() string {
+	return fmt.Sprintf("%s, keys %s:{account}:…", s.target, s.opt.Prefix)
+}
+
+// redisLog sends go-redis's own log lines (such as each failed dial) to
+// slog at debug level: the errors that matter reach the user anyway.
+type redisLog struct{}
+
+func (redisLog) Printf(_ context.Context, format string, v ...any) {
+	slog.Debug("go-redis: " + fmt.Sprintf(format, v...))
+}

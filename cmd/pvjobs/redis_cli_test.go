@@ -1,0 +1,335 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/pvjobs/pvjobs/jobs/uniques"
+	"github.com/pvjobs/pvjobs/mapreduce"
+)
+
+// redisCLIAddr returns $PVJOBS_REDIS_ADDR, or skips the test (fails it when
+// CI or PVJOBS_TEST_DISALLOW_SKIP is set).
+func redisCLIAddr(t *testing.T) string {
+	t.Helper()
+	addr := os.Getenv("PVJOBS_REDIS_ADDR")
+	if addr == "" {
+		const how = "start one with `testdata/redis/redis.sh up` and set PVJOBS_REDIS_ADDR=$(testdata/redis/redis.sh addr)"
+		if os.Getenv("CI") != "" || os.Getenv("PVJOBS_TEST_DISALLOW_SKIP") != "" {
+			t.Fatalf("PVJOBS_REDIS_ADDR is empty and CI or PVJOBS_TEST_DISALLOW_SKIP is set, so this Redis integration test may not skip: %s", how)
+		}
+		t.Skipf("PVJOBS_REDIS_ADDR is empty, skipping the Redis integration test: %s", how)
+	}
+	return addr
+}
+
+// redisCLIClient returns a client of the test Redis and a key prefix of the
+// test's own, whose keys are deleted at the end.
+func redisCLIClient(t *testing.T) (*goredis.Client, string, string) {
+	t.Helper()
+	addr := redisCLIAddr(t)
+	c := goredis.NewClient(&goredis.Options{Addr: addr, DisableIdentity: true})
+	t.Cleanup(func() { c.Close() })
+	prefix := fmt.Sprintf("pvcli%d-%x", os.Getpid(), rand.Uint32())
+	t.Cleanup(func() {
+		if keys := redisKeys(t, c, prefix+":*"); len(keys) > 0 {
+			c.Del(context.Background(), keys...)
+		}
+	})
+	return c, addr, prefix
+}
+
+func redisKeys(t *testing.T, c *goredis.Client, pattern string) []string {
+	t.Helper()
+	var keys []string
+	iter := c.Scan(context.Background(), 0, pattern, 1000).Iterator()
+	for iter.Next(context.Background()) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatalf("SCAN: %v", err)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func redisDumps(t *testing.T, c *goredis.Client, prefix string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, k := range redisKeys(t, c, prefix+":*") {
+		out[k] = c.Dump(context.Background(), k).Val()
+	}
+	return out
+}
+
+func sameRedisDumps(t *testing.T, what string, got, want map[string]string) {
+	t.Helper()
+	n := 0
+	for k, v := range want {
+		if got[k] != v {
+			n++
+			if n <= 5 {
+				t.Errorf("%s: key %s changed or is gone", what, k)
+			}
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			n++
+			if n <= 5 {
+				t.Errorf("%s: new key %s", what, k)
+			}
+		}
+	}
+	if n > 5 {
+		t.Errorf("%s: %d keys differ in all", what, n)
+	}
+}
+
+func TestRedisUsageErrors(t *testing.T) {
+	shards := genShards(t)
+	base := []string{"run", "--source", shards, "--jobs", "urls,uniques", "--quiet", "--dry-run"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no host", []string{"--out", "redis:///0"}, "no host"},
+		{"bad db", []string{"--out", "redis://localhost:6379/x"}, "database number"},
+		{"unknown option", []string{"--out", "redis://localhost:6379/0?colour=blue"}, "colour"},
+		{"bad prefix in URL", []string{"--out", "redis://localhost:6379/0?prefix=a{b}"}, "prefix"},
+		{"bad prefix flag", []string{"--out", "redis://localhost:6379/0", "--redis-prefix", "has space"}, "--redis-prefix"},
+		{"bad batch", []string{"--out", "redis://localhost:6379/0?batch=0"}, "batch"},
+		{"bad ttl", []string{"--out", "redis://localhost:6379/0", "--ttl", "soon"}, "--redis-ttl"},
+		{"negative top", []string{"--out", "redis://localhost:6379/0", "--redis-top", "-1"}, "--redis-top"},
+		{"cluster db", []string{"--out", "redis://localhost:6379/3?cluster=true"}, "database 0 only"},
+		{"TLS files without rediss", []string{"--out", "redis://localhost:6379/0", "--redis-ca", "ca.pem"}, "rediss://"},
+		{"bad timeout", []string{"--out", "redis://localhost:6379/0", "--redis-timeout", "-1s"}, "--redis-timeout"},
+		{"bad granularity", []string{"--uv-granularity", "second"}, "--uv-granularity"},
+		{"exact uniques", []string{"--out", "redis://localhost:6379/0", "--exact-uniques"}, "--exact-uniques"},
+		{"password redacted", []string{"--out", "redis://u:hunter2@localhost:6379/0?colour=blue"}, "xxxxx"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := pvjobs(t, context.Background(), slices.Concat(base, tc.args)...)
+			if code != exitUsage || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr %q, want exit 2 and %q (stdout %q)", code, errOut, tc.want, out)
+			}
+			if strings.Contains(errOut, "hunter2") {
+				t.Errorf("the password shows: %q", errOut)
+			}
+		})
+	}
+	t.Run("redis down", func(t *testing.T) {
+		out := t.TempDir()
+		code, _, errOut := pvjobs(t, context.Background(), "run", "--source", shards, "--jobs", "urls", "--quiet",
+			"--out", "csv:"+out, "--out", "redis://127.0.0.1:1/0?max_retries=0&dial_timeout=2s")
+		if code != exitFailed || !strings.Contains(errOut, "redis 127.0.0.1:1 db 0") || !strings.Contains(errOut, "connection refused") {
+			t.Errorf("exit %d, stderr %q: want exit 1 naming the server and the refusal", code, errOut)
+		}
+		if names := dirNames(t, out); len(names) > 0 {
+			t.Errorf("a run whose Redis is down wrote %v", names)
+		}
+	})
+}
+
+// visitorsJob collects the visitor keys of each account and hour, as the
+// uniques job adds them to its sketches.
+type visitorsJob struct{ got *visitorsPartial }
+
+type visitorsPartial struct {
+	accounts int
+	keys     map[[2]int]map[string]bool // (account, hour) -> visitor keys
+}
+
+func (j *visitorsJob) NewPartial(plan *mapreduce.Plan) *visitorsPartial {
+	return &visitorsPartial{accounts: len(plan.Accounts), keys: map[[2]int]map[string]bool{}}
+}
+
+func (j *visitorsJob) Map(p *visitorsPartial, pv *mapreduce.PageView) {
+	k := [2]int{pv.Shard % p.accounts, int(pv.Bucket.Hour)}
+	if p.keys[k] == nil {
+		p.keys[k] = map[string]bool{}
+	}
+	p.keys[k][string(uniques.VisitorKey(nil, pv))] = true
+}
+
+func (j *visitorsJob) Merge(dst, src *visitorsPartial) {
+	for k, m := range src.keys {
+		if dst.keys[k] == nil {
+			dst.keys[k] = map[string]bool{}
+		}
+		for v := range m {
+			dst.keys[k][v] = true
+		}
+	}
+}
+
+func (j *visitorsJob) Reports(p *visitorsPartial, plan *mapreduce.Plan) []mapreduce.Report {
+	j.got = p
+	return nil
+}
+
+// TestRedisRun runs every job into CSV and Redis at once and checks the keys:
+// hour keys against keys PFADDed with the visitors read back from the shards,
+// sorted sets against the CSV, a re-run leaving every key byte-identical.
+func TestRedisRun(t *testing.T) {
+	c, addr, prefix := redisCLIClient(t)
+	ctx := context.Background()
+	shards := genShards(t)
+	csvDir := t.TempDir()
+	args := []string{"run", "--source", shards, "--from", "2024-08-01", "--to", "2024-08-03", "--tz", "Europe/Berlin",
+		"--geoip", filepath.Join("..", "..", "testdata", "geoip", "test-city.mmdb"), "--quiet",
+		"--out", "csv:" + csvDir, "--out", "redis://" + addr + "/0?prefix=" + prefix, "--redis-range", "--uv-granularity", "minute"}
+	mustPvjobs(t, args...)
+	first := redisDumps(t, c, prefix)
+	if len(first) == 0 {
+		t.Fatal("no keys written")
+	}
+
+	// Every CSV row of a whole day or of the range is a sorted-set member.
+	for _, rep := range []string{"urls", "sources", "searchterms", "devices", "geo"} {
+		rows := readCSV(t, filepath.Join(csvDir, rep+".csv"))
+		n := 0
+		for _, r := range rows[1:] {
+			account, period, start := r[0], r[1], r[2]
+			part := strings.ReplaceAll(start, "-", "")
+			if period == "range" {
+				part = "20240801-20240803"
+			}
+			key := prefix + ":{" + account + "}:" + rep + ":" + part
+			member := strings.Join(r[3:len(r)-1], "\t")
+			score, err := c.ZScore(ctx, key, member).Result()
+			if err != nil || strconv.FormatInt(int64(score), 10) != r[len(r)-1] {
+				if n++; n <= 3 {
+					t.Errorf("%s: ZSCORE %s %q = %v, %v; CSV says %s", rep, key, member, score, err, r[len(r)-1])
+				}
+			}
+		}
+	}
+
+	// Hour keys hold what PFADD of the visitors makes.
+	p := runParams{Source: shards, Accounts: "all", TZ: "Europe/Berlin", Jobs: "uniques", MaxBadRows: "0.1%", runOps: runOps{Progress: "none"}}
+	setRange(&p, time.Date(2024, 8, 1, 0, 0, 0, 0, mustLoc(t, "Europe/Berlin")), time.Date(2024, 8, 4, 0, 0, 0, 0, mustLoc(t, "Europe/Berlin")))
+	s, err := setupRun(ctx, &p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	vj := &visitorsJob{}
+	if _, err := mapreduce.Run(ctx, s.plan, s.src, []mapreduce.Task{mapreduce.NewTask("visitors", vj)}, s.opts); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for k, visitors := range vj.got.keys {
+		account, hour := s.plan.Accounts[k[0]], s.plan.Calendar.Hours[k[1]].Start
+		key := prefix + ":{" + account + "}:uv:" + hour.Format("2006010215")
+		ref := prefix + ":ref:" + strconv.Itoa(k[0]) + ":" + strconv.Itoa(k[1])
+		var elems []any
+		for v := range visitors {
+			elems = append(elems, v)
+		}
+		if err := c.PFAdd(ctx, ref, elems...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := c.Get(ctx, key).Result()
+		want, _ := c.Get(ctx, ref).Result()
+		if got != want {
+			// Equal registers are what counts; the package documents the
+			// rare sparse values that differ in bytes.
+			a, b := c.PFCount(ctx, key).Val(), c.PFCount(ctx, ref).Val()
+			t.Errorf("%s: the sink's value differs from PFADD's (PFCOUNT %d and %d)", key, a, b)
+		}
+		checked++
+	}
+	if checked < 100 {
+		t.Errorf("only %d hour keys checked", checked)
+	}
+
+	// The same run again changes no byte.
+	mustPvjobs(t, args...)
+	after := redisDumps(t, c, prefix)
+	for k := range after {
+		if strings.Contains(k, ":ref:") {
+			delete(after, k)
+		}
+	}
+	sameRedisDumps(t, "re-run", after, first)
+}
+
+func mustLoc(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Skipf("time zone %s: %v", name, err)
+	}
+	return loc
+}
+
+// TestRedisKilledRun SIGKILLs pvjobs while it writes to Redis: the reports
+// of the run before are intact, and the temporary keys left expire.
+func TestRedisKilledRun(t *testing.T) {
+	c, addr, prefix := redisCLIClient(t)
+	bin := filepath.Join(buildPvjobs(t), "pvjobs")
+	base := t.TempDir()
+	args := func(shards string, extra ...string) []string {
+		return slices.Concat([]string{"run", "--source", shards, "--from", "2024-08-01", "--to", "2024-08-07", "--jobs", "urls,uniques",
+			"--quiet", "--uv-granularity", "minute", "--out", "redis://" + addr + "/0?prefix=" + prefix}, extra)
+	}
+	for _, seed := range []string{"1", "2"} {
+		mustPvjobs(t, "gen", "--to-dir", filepath.Join(base, seed), "--accounts", "blog,shop", "--from", "2024-08-01",
+			"--to", "2024-08-07", "--rows-per-day", "3000", "--seed", seed)
+	}
+	mustPvjobs(t, args(filepath.Join(base, "1"))...)
+	before := redisDumps(t, c, prefix)
+
+	// One command per round trip makes the writes last long enough to be
+	// caught in the middle.
+	cmd := exec.Command(bin, args(filepath.Join(base, "2"), "--redis-pipeline", "1")...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(60 * time.Second)
+	for len(redisKeys(t, c, prefix+":*:tmp:*")) == 0 {
+		select {
+		case err := <-done:
+			t.Fatalf("pvjobs ended (%v) before it was seen writing", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("pvjobs never wrote a temporary key")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // well into its writes
+	cmd.Process.Signal(syscall.SIGKILL)
+	<-done
+
+	after := redisDumps(t, c, prefix)
+	tmps := 0
+	for k := range after {
+		if strings.Contains(k, ":tmp:") {
+			tmps++
+			if ttl := c.PTTL(context.Background(), k).Val(); ttl <= 0 || ttl > time.Hour {
+				t.Errorf("temporary key %s: TTL %v, want at most an hour", k, ttl)
+			}
+			delete(after, k)
+		}
+	}
+	sameRedisDumps(t, "killed run", after, before)
+	t.Logf("killed pvjobs left %d temporary keys, all expiring", tmps)
+}
