@@ -248,19 +248,24 @@ func (t *Target) String() string {
 	return s
 }
 
-// Redact returns the URL with its password replaced by "xxxxx".
+// Redact returns the URL with its password replaced by "xxxxx": whatever
+// lies between the first colon after the scheme and the last "@". It errs on
+// the side of hiding (an "@" in the query hides more than the password) and
+// works on text that does not parse as a URL too.
 func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		if i, j := strings.Index(raw, "://"), strings.LastIndex(raw, "@"); i >= 0 && j > i {
-			return raw[:i+3] + "xxxxx" + raw[j:]
-		}
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + 3
+	}
+	at := strings.LastIndex(raw, "@")
+	if at < start {
 		return raw
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	colon := strings.IndexByte(raw[start:at], ':')
+	if colon < 0 {
+		return raw
 	}
-	return u.String()
+	return raw[:start+colon+1] + "xxxxx" + raw[at:]
 }
 
 // Ping checks that the server answers and takes writes: PING, then a SET of

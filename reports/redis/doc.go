@@ -1,3 +1,124 @@
 // Package redis writes reports to Redis: counts as sorted sets, unique
-// visitors as native HyperLogLog values.
+// visitors as native HyperLogLog values, each report swapped in atomically
+// per account; and it answers "how many distinct visitors in this window"
+// with one PFCOUNT over the fewest keys (Cover, Count).
+//
+// # Keys
+//
+// Every key is prefix:{account}:report:time, the prefix "pv" unless
+// Options.Prefix says otherwise. The account sits in a hash tag, so all keys
+// of an account live in one Redis Cluster slot: one transaction can swap
+// them, one PFCOUNT can union them.
+//
+//	pv:{blog}:urls:20240801               sorted set: a day of a counting report
+//	pv:{blog}:urls:20240801-20240807      sorted set: the run's range (Options.Range)
+//	pv:{blog}:uv:2024080118               HyperLogLog: visitors of an hour
+//	pv:{blog}:uv:20240801                 HyperLogLog: a day
+//	pv:{blog}:uv:202408                   HyperLogLog: a month
+//	pv:{blog}:uv:202408011820             HyperLogLog: a minute (uniques minute rows)
+//	pv:{blog}:uv:20240801-20240807        HyperLogLog: the range (Options.Range)
+//	pv:{blog}:tmp:RUN:urls:20240801       a temporary key of run RUN (see Atomicity)
+//
+// The report part is the report's name (urls, sources, searchterms, devices,
+// geo), except "uv" for the uniques report. The time part (TimePart) is the
+// wall-clock time of the period's start in the run's time zone, with the
+// year: YYYYMMDDHHMM, YYYYMMDDHH, YYYYMMDD, YYYYMM. Days and months are local
+// days and months; hours are the calendar's hours of real elapsed time from
+// local midnight (mapreduce.Calendar), so a day has 23 or 25 of them when
+// daylight saving time starts or ends. When the clock is turned back, the
+// hour (and its minutes) that repeats a wall-clock time already shown gets
+// the UTC offset appended, and the first occurrence keeps the plain name:
+// in Europe/Berlin on 2024-10-27, 2024102702 is 02:00 CEST and
+// 2024102702+0100 is 02:00 CET. A range that is whole local days is named by
+// its first and last day; otherwise by its start and end instants to the
+// minute, 202408011800-202408030630.
+//
+// # Values
+//
+// Sorted sets: members are the report's key columns joined by a tab (a URL;
+// "google\tpvjobs redis" for searchterms engine and term; "mobile\tChrome\tAndroid"
+// for devices), scores the counts, so ZREVRANGE key 0 9 WITHSCORES is the top
+// ten. Options.Top keeps the Top members ZREVRANGE lists first (highest
+// score, ties by member, descending).
+//
+// HyperLogLogs: the string value Redis itself holds after PFADDing the same
+// visitor keys (see mapreduce/hll and jobs/uniques.VisitorKey): same
+// registers, sparse or dense as Redis would encode them, cached cardinality
+// marked invalid. PFCOUNT, PFMERGE and later PFADDs work on them as on any
+// HyperLogLog. PFCOUNT caches the count in bytes 8 to 15 of the value.
+//
+// # Writes
+//
+// Counts are written with ZADD of absolute totals, Options.Batch members per
+// ZADD and Options.Pipeline commands per round trip, never ZINCRBY: a re-run
+// writes the same scores. HyperLogLogs are written with SET. What happens to
+// each key:
+//
+//   - A whole period of the run (a day of a whole-day run, its hours, a
+//     month the run covers entirely, the range) replaces its key.
+//   - A whole period without rows deletes its key: a day of a counting
+//     report without page views, an hour without visitors (minutes too
+//     with Options.Minutes). A re-run on changed data leaves no stale key.
+//   - A unique-visitor row of a period the run covers only in part (the month
+//     of a nightly run of one day; the edge days and hours of a run from
+//     18:00 to 06:30; ReportRow.Partial) is never SET over the key: it is
+//     unioned into it. A HyperLogLog union is idempotent, so nightly runs
+//     build the month key day by day, and re-running a day does not count
+//     twice. The union is computed here, from the key read under WATCH, and
+//     written only when it adds a register, so that a re-run leaves the key
+//     byte for byte as it was. To rebuild a month exactly, run the whole
+//     month: its row is then whole and replaces the key.
+//   - A counting row of a period the run covers only in part is not written
+//     (Stats.SkippedPartial): counts cannot be merged idempotently, and a part
+//     must not replace a whole day.
+//   - With Options.UVMerge, for keys a live producer also PFADDs to, every
+//     unique-visitor row is merged with PFMERGE into the existing key, and no
+//     unique-visitor key is deleted.
+//   - A HyperLogLog key that already holds the value a replacing row would
+//     write (its cached count aside) is left alone, so a re-run of the same
+//     job leaves every key byte-identical even after readers ran PFCOUNT.
+//
+// Options.TTL sets an expiry on every key written: on the temporary key
+// before RENAME (which keeps it), on the key after a merge.
+//
+// # Atomicity
+//
+// Every key is first written under a temporary name in its account's slot,
+// prefix:{account}:tmp:RUN:..., with a safety expiry (Options.TempTTL, an
+// hour): what a killed run leaves behind disappears by itself. Each round
+// trip of these writes is one MULTI/EXEC, so no temporary key exists without
+// its expiry even when the writer dies mid-stream. When all keys of all
+// accounts are written, each account is swapped in with one MULTI/EXEC,
+// under WATCH of its temporary keys (and of the keys it unions into): RENAME
+// over the old keys, unions, deletes. Readers see all of an account's new
+// report or none of it. When anything fails before the swap (Redis down or
+// refusing writes, a temporary key expired, a key to merge into that is not
+// a HyperLogLog, the context cancelled), the temporary keys are deleted and
+// every account keeps its previous reports, untouched.
+//
+// Atomicity is per account: a Redis Cluster cannot run one transaction over
+// several slots. Once the swaps have begun they go on even when the context
+// is cancelled, so that an interrupt does not split a run; only Redis
+// failing during that phase can leave earlier accounts swapped and later
+// ones not (the error names them). A transaction whose reply is lost is
+// resolved by looking at the temporary keys: gone means it ran.
+//
+// # Counting over a window
+//
+// Cover returns the fewest calendar periods that tile a window exactly:
+// whole months, then whole days, then hours, then minutes (when the keys
+// have them) at the edges, with the same calendar and key names as the
+// writes; Count runs one PFCOUNT over their keys. From 2024-08-01 18:00 to
+// 2024-08-03 06:30 that is six hours, a day, six hours and 30 minutes: 43
+// keys. The keys of the periods a run covered only in part hold what that
+// run (and earlier ones) read of them, so a window counts what was written.
+//
+// # Servers
+//
+// Target, from ParseURL, describes a server (redis://, rediss:// for TLS,
+// user:password@ for ACL users, /db) or a Redis Cluster (cluster=true,
+// addr= for more seed nodes). The writes need these commands: PING, SET,
+// GET, GETRANGE, ZADD, PEXPIRE, PERSIST, RENAME, DEL, EXISTS, PFMERGE, MULTI,
+// EXEC, WATCH, UNWATCH (an ACL user with +@read +@write +@transaction
+// +@connection and the key pattern prefix:*); Count needs PFCOUNT.
 package redis

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,9 +132,13 @@ func TestCluster(t *testing.T) {
 	t.Logf("stats %+v", st)
 	dump := func() map[string]string {
 		out := map[string]string{}
+		var mu sync.Mutex // ForEachMaster calls in parallel
 		err := cc.(*goredis.ClusterClient).ForEachMaster(ctx, func(ctx context.Context, n *goredis.Client) error {
 			for _, k := range scan(t, n, "pvc:*") {
-				out[k] = n.Dump(ctx, k).Val()
+				v := n.Dump(ctx, k).Val()
+				mu.Lock()
+				out[k] = v
+				mu.Unlock()
 			}
 			return nil
 		})

@@ -606,8 +606,9 @@ func (w *Writer) unchanged(ctx context.Context, tx *goredis.Tx, a *accountOps) (
 		}
 	}
 	same := map[*op]bool{}
-	for i := 0; i < len(ops); i += w.opt.Pipeline {
-		chunk := ops[i:min(i+w.opt.Pipeline, len(ops))]
+	const chunkSize = 1000 // GETs per round trip
+	for i := 0; i < len(ops); i += chunkSize {
+		chunk := ops[i:min(i+chunkSize, len(ops))]
 		gets := make([]*goredis.StringCmd, len(chunk))
 		_, err := tx.Pipelined(ctx, func(p goredis.Pipeliner) error {
 			for j, o := range chunk {
