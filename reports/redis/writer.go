@@ -251,17 +251,31 @@ func (w *Writer) build(reps []mapreduce.Report, plan *mapreduce.Plan, run string
 		}
 		return TimePart(p, start.In(loc), time.Time{})
 	}
+	isUV := make([]bool, len(reps))
 	for ri := range reps {
 		rep := &reps[ri]
 		name := ReportName(rep.Name)
 		uv := isHLLReport(rep)
+		isUV[ri] = uv
+		// Rows come grouped by account and period: remember the last key.
+		var last struct {
+			account string
+			p       mapreduce.Period
+			start   time.Time
+			part    string
+			final   string
+		}
 		for i := range rep.Rows {
 			r := &rep.Rows[i]
 			if r.Period == mapreduce.PeriodRange && !w.opt.Range {
 				continue
 			}
-			part := partOf(r.Period, r.Start)
-			final := w.keys.Key(r.Account, name, part)
+			if r.Account != last.account || r.Period != last.p || !r.Start.Equal(last.start) || last.final == "" {
+				last.account, last.p, last.start = r.Account, r.Period, r.Start
+				last.part = partOf(r.Period, r.Start)
+				last.final = w.keys.Key(r.Account, name, last.part)
+			}
+			part, final := last.part, last.final
 			o := ops[final]
 			if uv {
 				if r.Sketch == nil {
@@ -310,7 +324,7 @@ func (w *Writer) build(reps []mapreduce.Report, plan *mapreduce.Plan, run string
 	for ri := range reps {
 		rep := &reps[ri]
 		name := ReportName(rep.Name)
-		uv := isHLLReport(rep)
+		uv := isUV[ri]
 		if uv && w.opt.UVMerge {
 			continue
 		}
