@@ -80,3 +80,37 @@ func TestUniquesRedisAndSource(t *testing.T) {
 		})
 	}
 }
+
+// TestUniquesFallBack counts windows around the Europe/Berlin fall-back of
+// 2024-10-27, whose 02:00 hour is there twice, from Redis and from shards.
+func TestUniquesFallBack(t *testing.T) {
+	c, addr, prefix := redisCLIClient(t)
+	dir := t.TempDir()
+	mustPvjobs(t, "gen", "--to-dir", dir, "--accounts", "blog", "--from", "2024-10-26", "--to", "2024-10-28", "--rows-per-day", "3000")
+	url := "redis://" + addr + "/0?prefix=" + prefix
+	mustPvjobs(t, "run", "--source", dir, "--from", "2024-10-26", "--to", "2024-10-27", "--tz", "Europe/Berlin", "--jobs", "uniques",
+		"--quiet", "--out", url)
+	for _, k := range []string{"2024102702", "2024102702+0100", "2024102703"} {
+		if c.Exists(context.Background(), prefix+":{blog}:uv:"+k).Val() != 1 {
+			t.Errorf("no key for hour %s", k)
+		}
+	}
+	for _, w := range []struct {
+		from, to string
+		keys     int
+	}{
+		{"2024-10-27T01:00", "2024-10-27T04:00", 4},
+		{"2024-10-26T22:00", "2024-10-28T00:00", 3},
+		{"2024-10-26", "2024-10-27", 2},
+	} {
+		fromRedis := mustPvjobs(t, "uniques", "--redis", url, "--accounts", "blog", "--from", w.from, "--to", w.to, "--tz", "Europe/Berlin", "-v")
+		fromSource := mustPvjobs(t, "uniques", "--source", dir, "--accounts", "blog", "--from", w.from, "--to", w.to, "--tz", "Europe/Berlin")
+		first, _, _ := strings.Cut(fromRedis, "\n")
+		if first+"\n" != fromSource {
+			t.Errorf("window %s to %s: Redis says %q, the shards say %q", w.from, w.to, first, fromSource)
+		}
+		if n := strings.Count(fromRedis, "\n  "+prefix); n != w.keys {
+			t.Errorf("window %s to %s: %d keys, want %d:\n%s", w.from, w.to, n, w.keys, fromRedis)
+		}
+	}
+}
