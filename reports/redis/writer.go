@@ -151,20 +151,21 @@ type accountOps struct {
 	tmps    []string // temporary keys written, or being written
 }
 
-// Write writes the run's reports for plan and returns what it did.
+// Write writes the run's reports for plan and returns what it did (see the
+// package documentation for what happens to each key).
 //
 // Every key is first written under a temporary name in its account's slot,
 // prefix:{account}:tmp:RUN:..., with a safety expiry (Options.TempTTL), each
 // round trip a MULTI/EXEC so that no temporary key ever exists without it.
 // When every key of every account was written, each account is swapped in
-// with one MULTI/EXEC: RENAME over the old key (or PFMERGE into it for
-// partial periods and Options.UVMerge), and DEL of the keys of whole periods
-// that have no rows any more. Readers see all of an account's new keys or
-// none. When anything fails before the swap, the temporary keys are deleted
-// and Redis holds the previous reports, unchanged. Once the swap phase has
-// begun it goes on when ctx is cancelled, so that an interrupt does not leave
-// some accounts swapped and others not; Redis failing during that phase
-// does (the error names the accounts swapped).
+// with one MULTI/EXEC: RENAME over the old keys, unions into the keys of
+// partial periods (PFMERGE with Options.UVMerge), DEL of the keys of whole
+// periods that have no rows any more. Readers see all of an account's new
+// keys or none. When anything fails before the swap, the temporary keys are
+// deleted and Redis holds the previous reports, unchanged. Once the swap
+// phase has begun it goes on when ctx is cancelled, so that an interrupt does
+// not leave some accounts swapped and others not; Redis failing during that
+// phase does (the error names the accounts swapped).
 func (w *Writer) Write(ctx context.Context, reps []mapreduce.Report, plan *mapreduce.Plan) (Stats, error) {
 	var st Stats
 	run := newRunID()
