@@ -35,21 +35,21 @@ type redisParams struct {
 // redisFlags are the flags of the Redis sink (--out redis://...).
 func redisFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "redis-prefix", Value: redis.DefaultPrefix, Usage: "redis: first part of every key, as in pv:{blog}:urls:20240801 (URL: prefix=)", EnvVars: []string{"PVJOBS_REDIS_PREFIX"}},
-		&cli.IntFlag{Name: "redis-batch", Value: redis.DefaultBatch, Usage: "redis: members per ZADD (URL: batch=)", EnvVars: []string{"PVJOBS_REDIS_BATCH"}},
-		&cli.IntFlag{Name: "redis-pipeline", Value: redis.DefaultPipeline, Usage: "redis: commands per round trip (URL: pipeline=)", EnvVars: []string{"PVJOBS_REDIS_PIPELINE"}},
-		&cli.IntFlag{Name: "redis-top", Usage: "redis: keep only the N highest counts of each sorted set (0: all)", EnvVars: []string{"PVJOBS_REDIS_TOP"}},
-		&cli.StringFlag{Name: "redis-ttl", Aliases: []string{"ttl"}, Usage: "redis: expiry of every key written: 90d, 36h (default: none)", EnvVars: []string{"PVJOBS_REDIS_TTL"}},
-		&cli.BoolFlag{Name: "redis-range", Usage: "redis: also write the keys of the whole range, as in pv:{blog}:urls:20240801-20240807"},
-		&cli.BoolFlag{Name: "uv-merge", Usage: "redis: PFMERGE unique visitors into the existing keys (that a live producer PFADDs to) instead of replacing them", EnvVars: []string{"PVJOBS_UV_MERGE"}},
-		&cli.StringFlag{Name: "uv-granularity", Value: "hour", Usage: "uniques: finest period of sketches and Redis keys: hour, or minute (adds minute keys)", EnvVars: []string{"PVJOBS_UV_GRANULARITY"},
+		&cli.StringFlag{Name: "redis-prefix", Value: redis.DefaultPrefix, Usage: "redis: first part of every key, as in pv:{blog}:urls:20240801 (URL: prefix=)", EnvVars: []string{"PVJOBS_REDIS_PREFIX"}, Category: "Redis"},
+		&cli.IntFlag{Name: "redis-batch", Value: redis.DefaultBatch, Usage: "redis: members per ZADD (URL: batch=)", EnvVars: []string{"PVJOBS_REDIS_BATCH"}, Category: "Redis"},
+		&cli.IntFlag{Name: "redis-pipeline", Value: redis.DefaultPipeline, Usage: "redis: commands per round trip (URL: pipeline=)", EnvVars: []string{"PVJOBS_REDIS_PIPELINE"}, Category: "Redis"},
+		&cli.IntFlag{Name: "redis-top", Usage: "redis: keep only the N highest counts of each sorted set (0: all)", EnvVars: []string{"PVJOBS_REDIS_TOP"}, Category: "Redis"},
+		&cli.StringFlag{Name: "redis-ttl", Aliases: []string{"ttl"}, Usage: "redis: expiry of every key written: 90d, 36h (default: none)", EnvVars: []string{"PVJOBS_REDIS_TTL"}, Category: "Redis"},
+		&cli.BoolFlag{Name: "redis-range", Usage: "redis: also write the keys of the whole range, as in pv:{blog}:urls:20240801-20240807", Category: "Redis"},
+		&cli.BoolFlag{Name: "uv-merge", Usage: "redis: PFMERGE unique visitors into the existing keys (that a live producer PFADDs to) instead of replacing them", EnvVars: []string{"PVJOBS_UV_MERGE"}, Category: "Redis"},
+		&cli.StringFlag{Name: "uv-granularity", Value: "hour", Usage: "uniques: finest period of sketches and Redis keys: hour, or minute (adds minute keys)", EnvVars: []string{"PVJOBS_UV_GRANULARITY"}, Category: "Redis",
 			Action: func(_ *cli.Context, v string) error { return checkGranularity(v) }},
-		&cli.BoolFlag{Name: "redis-cluster", Usage: "redis: the URL names a node of a Redis Cluster (URL: cluster=true, or addr= for more seed nodes)", EnvVars: []string{"PVJOBS_REDIS_CLUSTER"}},
-		&cli.StringFlag{Name: "redis-timeout", Usage: "redis: dial, read and write timeout: 5s (URL: dial_timeout=, read_timeout=, write_timeout=; default go-redis's 5s dial, 3s read and write)", EnvVars: []string{"PVJOBS_REDIS_TIMEOUT"}},
-		&cli.StringFlag{Name: "redis-user", Usage: "redis: ACL user name when the URL has none (the password: $PVJOBS_REDIS_PASSWORD)", EnvVars: []string{"PVJOBS_REDIS_USER"}},
-		&cli.StringFlag{Name: "redis-ca", Usage: "redis: PEM file of the certificate authorities to trust for rediss:// (default: the system's)", EnvVars: []string{"PVJOBS_REDIS_CA"}},
-		&cli.StringFlag{Name: "redis-cert", Usage: "redis: PEM client certificate for rediss://", EnvVars: []string{"PVJOBS_REDIS_CERT"}},
-		&cli.StringFlag{Name: "redis-key", Usage: "redis: PEM key of --redis-cert", EnvVars: []string{"PVJOBS_REDIS_KEY"}},
+		&cli.BoolFlag{Name: "redis-cluster", Usage: "redis: the URL names a node of a Redis Cluster (URL: cluster=true, or addr= for more seed nodes)", EnvVars: []string{"PVJOBS_REDIS_CLUSTER"}, Category: "Redis"},
+		&cli.StringFlag{Name: "redis-timeout", Usage: "redis: dial, read and write timeout: 5s (URL: dial_timeout=, read_timeout=, write_timeout=; default go-redis's 5s dial, 3s read and write)", EnvVars: []string{"PVJOBS_REDIS_TIMEOUT"}, Category: "Redis"},
+		&cli.StringFlag{Name: "redis-user", Usage: "redis: ACL user name when the URL has none (the password: $PVJOBS_REDIS_PASSWORD)", EnvVars: []string{"PVJOBS_REDIS_USER"}, Category: "Redis"},
+		&cli.StringFlag{Name: "redis-ca", Usage: "redis: PEM file of the certificate authorities to trust for rediss:// (default: the system's)", EnvVars: []string{"PVJOBS_REDIS_CA"}, Category: "Redis"},
+		&cli.StringFlag{Name: "redis-cert", Usage: "redis: PEM client certificate for rediss://", EnvVars: []string{"PVJOBS_REDIS_CERT"}, Category: "Redis"},
+		&cli.StringFlag{Name: "redis-key", Usage: "redis: PEM key of --redis-cert", EnvVars: []string{"PVJOBS_REDIS_KEY"}, Category: "Redis"},
 	}
 }
 
