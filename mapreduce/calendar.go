@@ -47,13 +47,15 @@ type Calendar struct {
 func NewCalendar(start, end time.Time, loc *time.Location) *Calendar {
 	c := &Calendar{Loc: loc}
 	ls := start.In(loc)
-	day := time.Date(ls.Year(), ls.Month(), ls.Day(), 0, 0, 0, 0, loc)
+	date := DateOf(ls)
+	day := date.In(loc)
 	for day.Before(end) {
-		next := time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, loc)
-		if len(c.Months) == 0 || day.Month() != c.Months[len(c.Months)-1].Start.Month() {
-			m0 := time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, loc)
-			m1 := time.Date(day.Year(), day.Month()+1, 1, 0, 0, 0, 0, loc)
-			c.Months = append(c.Months, span(m0, m1, 0))
+		nextDate := date.AddDays(1)
+		next := nextDate.In(loc)
+		if len(c.Months) == 0 || date.Month != DateOf(c.Months[len(c.Months)-1].Start).Month {
+			first := Date{date.Year, date.Month, 1}
+			next := DateOf(first.In(time.UTC).AddDate(0, 1, 0))
+			c.Months = append(c.Months, span(first.In(loc), next.In(loc), 0))
 		}
 		c.Days = append(c.Days, span(day, next, len(c.Months)-1))
 		for h := day; h.Before(next); {
@@ -64,7 +66,7 @@ func NewCalendar(start, end time.Time, loc *time.Location) *Calendar {
 			c.Hours = append(c.Hours, span(h, hn, len(c.Days)-1))
 			h = hn
 		}
-		day = next
+		day, date = next, nextDate
 	}
 	return c
 }

@@ -91,9 +91,20 @@ func DateOf(t time.Time) Date {
 	return Date{y, m, d}
 }
 
-// In returns the first instant of the day in loc.
+// In returns the first instant of the day in loc. Where a daylight-saving
+// change skips midnight (America/Santiago, America/Havana, ...), the day
+// starts at the change, the first instant whose local date is d.
 func (d Date) In(loc *time.Location) time.Time {
-	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+	if DateOf(t) != d {
+		// time.Date picked an instant of the previous local day: the day
+		// begins where that zone period ends.
+		_, end := t.ZoneBounds()
+		if !end.IsZero() && DateOf(end) == d {
+			t = end
+		}
+	}
+	return t
 }
 
 // AddDays returns the date n days later.

@@ -132,12 +132,6 @@ func TestTimePartUnique(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		if day, ok := skippedMidnight(loc, start, end); ok {
-			// mapreduce.NewCalendar loops forever on a day whose midnight the
-			// clock skips: time.Date normalises it to 23:00 of the day before.
-			t.Logf("%s: skipped: the clock skips midnight on %s (mapreduce.NewCalendar does not handle it yet)", name, day.Format("2006-01-02"))
-			continue
-		}
 		cal := mapreduce.NewCalendar(start, end, loc)
 		seen := make(map[string]time.Time, len(cal.Hours))
 		check := func(p mapreduce.Period, at time.Time) {
@@ -187,16 +181,4 @@ func TestRepeated(t *testing.T) {
 	if redis.Repeated(time.Date(2024, 10, 27, 1, 30, 0, 0, time.UTC)) {
 		t.Error("Repeated(UTC time) = true")
 	}
-}
-
-// skippedMidnight returns a day in [start, end) of loc whose midnight the
-// clock skips (a spring-forward at 00:00, as in Chile and Cuba).
-func skippedMidnight(loc *time.Location, start, end time.Time) (time.Time, bool) {
-	for d := start.In(loc); d.Before(end); d = d.AddDate(0, 0, 1) {
-		m := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
-		if m.Day() != d.Day() {
-			return d, true
-		}
-	}
-	return time.Time{}, false
 }
