@@ -179,7 +179,7 @@ func applyJob(p *runParams, j *config.Job, isSet func(flag string) bool) {
 	str("geoip", &p.GeoIP, j.GeoIP)
 	flag("include-bots", &p.IncludeBots, j.IncludeBots)
 	flag("exact-uniques", &p.ExactUniques, j.ExactUniques)
-	flag("unique-minutes", &p.UniqueMinutes, j.UniqueMinutes)
+	flag("uv-granularity", &p.UniqueMinutes, j.UniqueMinutes) // unique_minutes: true is --uv-granularity minute
 	str("metrics-file", &p.MetricsFile, j.MetricsFile)
 	if j.Timeout != nil && !isSet("timeout") {
 		p.Timeout = *j.Timeout
