@@ -29,3 +29,5 @@ echo "== whole jobs end to end on 1.15M generated page views in memory, on 1 and
 go test -run '^$' -bench . -benchmem -cpu 1,2 -benchtime 3x ./jobs/
 echo "== the full job from Cassandra next to a bare gocql scan of the same partitions"
 go test -run '^$' -bench . -benchtime 5x ./readers/cassandra/
+echo "== Redis sink: a month of reports for one account (155 sorted sets, 229,400 members, 776 HyperLogLog keys)"
+go test -run '^$' -bench WriteMonth -benchtime 3x ./reports/redis/
