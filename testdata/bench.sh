@@ -6,6 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== decoder, sketches and the per-row parts of each job"
+go test -run '^$' -bench . -benchmem $(go list ./readers/... ./mapreduce/... ./jobs/*/ | grep -v /readers/cassandra)
+echo "== whole jobs end to end on 1.15M generated page views in memory, on 1 and 2 cores (GOMAXPROCS)"
+go test -run '^$' -bench . -benchmem -cpu 1,2 -benchtime 3x ./jobs/
+
+# The server benchmarks come last, so a starting server does not disturb the
+# in-memory ones.
 started=()
 cleanup() {
   local rc=$?
@@ -23,10 +30,6 @@ export PVJOBS_CASSANDRA_ADDR="127.0.0.1:${PVJOBS_CASSANDRA_PORT:-9042}"
 PVJOBS_REDIS_ADDR="$(bash testdata/redis/redis.sh addr)"
 export PVJOBS_REDIS_ADDR
 
-echo "== decoder, sketches and the per-row parts of each job"
-go test -run '^$' -bench . -benchmem $(go list ./readers/... ./mapreduce/... ./jobs/*/ | grep -v /readers/cassandra)
-echo "== whole jobs end to end on 1.15M generated page views in memory, on 1 and 2 cores (GOMAXPROCS)"
-go test -run '^$' -bench . -benchmem -cpu 1,2 -benchtime 3x ./jobs/
 echo "== the full job from Cassandra next to a bare gocql scan of the same partitions"
 go test -run '^$' -bench . -benchtime 5x ./readers/cassandra/
 echo "== Redis sink: a month of reports for one account (155 sorted sets, 229,400 members, 776 HyperLogLog keys)"
