@@ -165,8 +165,20 @@ func Check(ds []Def, cfg *Config) error {
 	return nil
 }
 
+// combined lists jobs that share their per-row work: when every job of an
+// entry runs, one task makes all their reports. sources and searchterms
+// classify the same referrer; together they classify it once per row.
+var combined = []struct {
+	names []string
+	new   func(cfg *Config) mapreduce.Task
+}{
+	{[]string{"sources", "searchterms"}, func(cfg *Config) mapreduce.Task {
+		return sources.NewBoth(sources.Options{InternalDomains: cfg.InternalDomains})
+	}},
+}
+
 // Build returns the tasks of ds and a function that releases what they hold;
-// call it after the run.
+// call it after the run. Jobs listed in combined share one task.
 func Build(ds []Def, cfg *Config) ([]mapreduce.Task, func(), error) {
 	var ts []mapreduce.Task
 	var closers []func()
@@ -175,7 +187,22 @@ func Build(ds []Def, cfg *Config) ([]mapreduce.Task, func(), error) {
 			c()
 		}
 	}
+	done := map[string]bool{}
+	for _, c := range combined {
+		if slices.ContainsFunc(c.names, func(n string) bool {
+			return !slices.ContainsFunc(ds, func(d Def) bool { return d.Name == n })
+		}) {
+			continue
+		}
+		ts = append(ts, c.new(cfg))
+		for _, n := range c.names {
+			done[n] = true
+		}
+	}
 	for _, d := range ds {
+		if done[d.Name] {
+			continue
+		}
 		t, c, err := d.New(cfg)
 		if err != nil {
 			closeAll()

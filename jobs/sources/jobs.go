@@ -57,9 +57,29 @@ func (j *SourcesJob) NewPartial(plan *mapreduce.Plan) *Partial { return newParti
 // Map implements mapreduce.Job.
 func (j *SourcesJob) Map(p *Partial, pv *mapreduce.PageView) {
 	r := p.cache.classify(pv.URL, pv.Referrer, false, true)
+	p.countSource(pv, &r)
+}
+
+// countSource counts pv under r's medium and source.
+func (p *Partial) countSource(pv *mapreduce.PageView, r *Result) {
 	p.key = append(append(append(p.key[:0], r.Medium...), '\t'), r.Source...)
 	p.t.Add(pv, p.key)
 }
+
+// countTerm counts pv under r's engine and term when r is a search.
+func (p *Partial) countTerm(pv *mapreduce.PageView, r *Result) {
+	if !r.IsSearch {
+		return
+	}
+	p.key = append(append(append(p.key[:0], r.Engine...), '\t'), r.Term...)
+	p.t.Add(pv, p.key)
+}
+
+// sourcesSpec and termsSpec describe the two reports.
+var (
+	sourcesSpec = tally.ReportSpec{Name: SourcesName, Keys: []string{"medium", "source"}, Measure: "pageviews", Days: true, Range: true}
+	termsSpec   = tally.ReportSpec{Name: SearchTermsName, Keys: []string{"engine", "term"}, Measure: "pageviews", Days: true, Range: true}
+)
 
 // Merge implements mapreduce.Job.
 func (j *SourcesJob) Merge(dst, src *Partial) { dst.t.Merge(src.t) }
@@ -67,9 +87,7 @@ func (j *SourcesJob) Merge(dst, src *Partial) { dst.t.Merge(src.t) }
 // Reports implements mapreduce.Job: the report "sources" with key columns
 // medium and source.
 func (j *SourcesJob) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
-	return []mapreduce.Report{p.t.Report(plan, tally.ReportSpec{
-		Name: SourcesName, Keys: []string{"medium", "source"}, Measure: "pageviews", Days: true, Range: true,
-	})}
+	return []mapreduce.Report{p.t.Report(plan, sourcesSpec)}
 }
 
 // SearchTermsJob counts page views referred by search engines per engine and
@@ -89,11 +107,7 @@ func (j *SearchTermsJob) NewPartial(plan *mapreduce.Plan) *Partial { return newP
 // Map implements mapreduce.Job.
 func (j *SearchTermsJob) Map(p *Partial, pv *mapreduce.PageView) {
 	r := p.cache.classify(pv.URL, pv.Referrer, true, false)
-	if !r.IsSearch {
-		return
-	}
-	p.key = append(append(append(p.key[:0], r.Engine...), '\t'), r.Term...)
-	p.t.Add(pv, p.key)
+	p.countTerm(pv, &r)
 }
 
 // Merge implements mapreduce.Job.
@@ -102,7 +116,5 @@ func (j *SearchTermsJob) Merge(dst, src *Partial) { dst.t.Merge(src.t) }
 // Reports implements mapreduce.Job: the report "searchterms" with key
 // columns engine and term.
 func (j *SearchTermsJob) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
-	return []mapreduce.Report{p.t.Report(plan, tally.ReportSpec{
-		Name: SearchTermsName, Keys: []string{"engine", "term"}, Measure: "pageviews", Days: true, Range: true,
-	})}
+	return []mapreduce.Report{p.t.Report(plan, termsSpec)}
 }

@@ -1,0 +1,50 @@
+package sources
+
+import (
+	"github.com/pvjobs/pvjobs/jobs/tally"
+	"github.com/pvjobs/pvjobs/mapreduce"
+)
+
+// BothName names the task that makes the sources and searchterms reports
+// together.
+const BothName = SourcesName + "+" + SearchTermsName
+
+// NewBoth returns one task that makes both the sources and the searchterms
+// reports, classifying each row's referrer once for both: the campaign
+// override of sources changes only the medium and source, never the engine
+// and term that searchterms counts, so one classification serves both. Its
+// reports equal those of NewSources and NewSearchTerms run side by side.
+// Bots are left out.
+func NewBoth(opt Options) mapreduce.Task {
+	return mapreduce.NewTask(BothName, &BothJob{c: NewClassifier(opt.InternalDomains)})
+}
+
+// BothJob counts sources and search terms in one pass over the referrers.
+type BothJob struct{ c *Classifier }
+
+// BothPartial is one worker's counts of both reports; sources owns the
+// worker's Cache.
+type BothPartial struct{ sources, terms *Partial }
+
+// NewPartial implements mapreduce.Job.
+func (j *BothJob) NewPartial(plan *mapreduce.Plan) *BothPartial {
+	return &BothPartial{sources: newPartial(j.c, plan), terms: &Partial{t: tally.New(plan)}}
+}
+
+// Map implements mapreduce.Job.
+func (j *BothJob) Map(p *BothPartial, pv *mapreduce.PageView) {
+	r := p.sources.cache.classify(pv.URL, pv.Referrer, true, true)
+	p.sources.countSource(pv, &r)
+	p.terms.countTerm(pv, &r)
+}
+
+// Merge implements mapreduce.Job.
+func (j *BothJob) Merge(dst, src *BothPartial) {
+	dst.sources.t.Merge(src.sources.t)
+	dst.terms.t.Merge(src.terms.t)
+}
+
+// Reports implements mapreduce.Job: "sources", then "searchterms".
+func (j *BothJob) Reports(p *BothPartial, plan *mapreduce.Plan) []mapreduce.Report {
+	return []mapreduce.Report{p.sources.t.Report(plan, sourcesSpec), p.terms.t.Report(plan, termsSpec)}
+}
