@@ -254,7 +254,6 @@ type worker struct {
 	hint    int32
 	item    WorkItem
 	ctx     context.Context
-	items   int
 	rows    int64
 	bad     int64
 	samples []*RowError
@@ -291,13 +290,11 @@ func (w *worker) run(ctx context.Context, src Source, work <-chan WorkItem) erro
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			var re *RowError
-			if errors.As(err, &re) || errors.Is(err, ErrTooManyBadRows) {
+			if errors.Is(err, ErrTooManyBadRows) {
 				return err
 			}
 			return &ItemError{Item: it, Err: err}
 		}
-		w.items++
 		w.shardRows[it.ShardIndex] += w.rows - before
 		if w.opt.OnItem != nil {
 			w.opt.OnItem(it, w.rows-before)

@@ -30,20 +30,6 @@ type PageView struct {
 	Agent *Agent
 }
 
-// Reset clears pv for reuse, keeping its buffers.
-func (pv *PageView) Reset() {
-	pv.Time = 0
-	pv.TS = [16]byte{}
-	pv.URL = pv.URL[:0]
-	pv.Title = pv.Title[:0]
-	pv.IP = pv.IP[:0]
-	pv.Referrer = pv.Referrer[:0]
-	pv.UserAgent = pv.UserAgent[:0]
-	pv.Language = pv.Language[:0]
-	pv.VisitorID = pv.VisitorID[:0]
-	pv.Agent = nil
-}
-
 // Agent is the classification of a user agent shared by every job of a run, so
 // the user agent is parsed once per row (and cached per string by the enricher).
 type Agent struct {

@@ -34,8 +34,7 @@ func (m memSource) Read(ctx context.Context, item mapreduce.WorkItem, fn func(*m
 type ipDecoder struct{}
 
 func (ipDecoder) Decode(value []byte, pv *mapreduce.PageView) error {
-	pv.Reset()
-	pv.IP = value
+	*pv = mapreduce.PageView{IP: value}
 	return nil
 }
 

@@ -2,7 +2,6 @@ package urls
 
 import (
 	"bytes"
-	"strings"
 )
 
 // NotSet is the report key of a page view without a URL.
@@ -28,10 +27,7 @@ var trackingParams = map[string]bool{
 
 // IsTrackingParam reports whether the query parameter name identifies a
 // campaign or click rather than content: utm_* and the names in the list above.
-func IsTrackingParam(name string) bool {
-	name = strings.ToLower(name)
-	return strings.HasPrefix(name, "utm_") || trackingParams[name]
-}
+func IsTrackingParam(name string) bool { return isTracking([]byte(name)) }
 
 // Normalize appends the report form of the page URL raw to dst. The rule,
 // chosen to match what analytics tools show as "one page":
