@@ -43,19 +43,29 @@ func (t *Tally) AddN(a, d int, key []byte, n int64) {
 		c.counts[i] += n
 		return
 	}
+	c.insert(string(key), n)
+}
+
+// insert adds key, not yet in c, with count n.
+func (c *cell) insert(key string, n int64) {
 	if c.index == nil {
 		c.index = make(map[string]int32)
 	}
-	c.index[string(key)] = int32(len(c.counts))
+	c.index[key] = int32(len(c.counts))
 	c.counts = append(c.counts, n)
 }
 
-// Merge adds o's counts into t. Both must come from the same plan.
+// Merge adds o's counts into t. Both must come from the same plan. Keys new
+// to t share o's strings: nothing is copied.
 func (t *Tally) Merge(o *Tally) {
 	for ci := range o.cells {
-		oc := &o.cells[ci]
+		oc, c := &o.cells[ci], &t.cells[ci]
 		for k, i := range oc.index {
-			t.AddN(ci/t.days, ci%t.days, []byte(k), oc.counts[i])
+			if j, ok := c.index[k]; ok {
+				c.counts[j] += oc.counts[i]
+			} else {
+				c.insert(k, oc.counts[i])
+			}
 		}
 	}
 }
