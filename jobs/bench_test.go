@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -45,6 +46,7 @@ func benchJobs(b *testing.B, names []string, cfg *jobs.Config, opt mapreduce.Opt
 	opt.NewDecoder = pageview.NewMapreduceDecoder
 	b.ResetTimer()
 	var rows int64
+	workers := 0
 	for b.Loop() {
 		tasks, closeTasks, err := jobs.Build(defs, cfg)
 		if err != nil {
@@ -56,13 +58,17 @@ func benchJobs(b *testing.B, names []string, cfg *jobs.Config, opt mapreduce.Opt
 		}
 		closeTasks()
 		rows += res.Summary.Rows
+		workers = res.Summary.Workers
 	}
+	b.ReportMetric(float64(workers), "workers")
+	b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "pageviews/s")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows), "ns/pageview")
 }
 
 // BenchmarkURLJob is the URL job end to end (decode, count, merge, report).
-// Run with -cpu 1,2 to see the gain per core.
+// Run with GOMAXPROCS=1 and =2 (one process each, as make bench does) to see
+// the gain per core; procs and workers are reported with the figures.
 func BenchmarkURLJob(b *testing.B) {
 	benchJobs(b, []string{"urls"}, &jobs.Config{}, mapreduce.Options{})
 }
