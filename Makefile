@@ -31,7 +31,7 @@ demo: build ## generate a week of data and run every job on it
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	$(BIN) gen --to-dir $(DEMO_DIR)/shards --accounts blog,shop --from 2024-08-01 --to 2024-08-07 --rows-per-day 20000
 	$(BIN) run --source $(DEMO_DIR)/shards --from 2024-08-01 --to 2024-08-07 --jobs all \
-		--geoip testdata/geoip/test-city.mmdb --out csv:$(DEMO_DIR)/reports --top 5
+		--geoip jobs/geo/testdb/test-city.mmdb --out csv:$(DEMO_DIR)/reports --top 5
 
 cassandra-up: ## start the test Cassandra 5.0 (fetched from Maven Central on first use)
 	bash testdata/cassandra/cassandra.sh up

@@ -77,6 +77,6 @@ func BenchmarkURLJob(b *testing.B) {
 // devices, geo on the generated City database, uniques) with the user-agent
 // enricher that keeps bots out of the other reports.
 func BenchmarkAllJobs(b *testing.B) {
-	benchJobs(b, []string{"all"}, &jobs.Config{GeoIP: "../testdata/geoip/test-city.mmdb"},
+	benchJobs(b, []string{"all"}, &jobs.Config{GeoIP: "geo/testdb/test-city.mmdb"},
 		mapreduce.Options{NewEnricher: devices.NewEnricher(0)})
 }

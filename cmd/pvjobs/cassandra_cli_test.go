@@ -101,7 +101,7 @@ func TestCassandraCLI(t *testing.T) {
 	tmp := t.TempDir()
 	shards := filepath.Join(tmp, "shards")
 	cassMustCLI(t, "gen", "--to-dir", shards, "--accounts", "blog,shop", "--from", "2024-08-01", "--to", "2024-08-03", "--rows-per-day", "2500")
-	const geoip = "../../testdata/geoip/test-city.mmdb"
+	const geoip = "../../jobs/geo/testdb/test-city.mmdb"
 	runArgs := []string{"run", "--from", "2024-08-01", "--to", "2024-08-03", "--tz", "Europe/Berlin", "--jobs", "all", "--geoip", geoip, "--top", "0", "--quiet"}
 	fromFiles := filepath.Join(tmp, "csv-files")
 	cassMustCLI(t, append(runArgs, "--source", shards, "--out", "csv:"+fromFiles)...)

@@ -8,7 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/pvjobs/pvjobs/jobs/config"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/configfile"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
 
@@ -95,9 +96,9 @@ func paramsFromContext(c *cli.Context) (runParams, error) {
 		return p, err
 	}
 	p.runOps = ops
-	var job *config.Job
+	var job *configfile.Job
 	if path := c.String("config"); path != "" {
-		f, err := config.Load(path)
+		f, err := configfile.Load(path)
 		if err != nil {
 			return p, &usageError{err}
 		}
@@ -115,7 +116,7 @@ func paramsFromContext(c *cli.Context) (runParams, error) {
 }
 
 // pickJob returns the job of f named name, or f's only job when name is "".
-func pickJob(f *config.File, name string) (*config.Job, error) {
+func pickJob(f *configfile.File, name string) (*configfile.Job, error) {
 	if name == "" {
 		if len(f.Jobs) == 1 {
 			return f.Jobs[0], nil
@@ -135,7 +136,7 @@ func pickJob(f *config.File, name string) (*config.Job, error) {
 
 // applyJob copies the values of j into p where isSet says no flag (or its
 // environment variable) gave one: flag > env > file > default.
-func applyJob(p *runParams, j *config.Job, isSet func(flag string) bool) {
+func applyJob(p *runParams, j *configfile.Job, isSet func(flag string) bool) {
 	p.Job = j.Name
 	str := func(flag string, dst *string, v *string) {
 		if v != nil && !isSet(flag) {
@@ -188,9 +189,9 @@ func applyJob(p *runParams, j *config.Job, isSet func(flag string) bool) {
 
 // resolveDates turns --yesterday, --today, --last (or, when no dates are
 // given at all, the config job's range) into From and To: RFC 3339 instants
-// that mapreduce.ParseRange reads back. --from/--to and the relative flags
+// that daterange.ParseRange reads back. --from/--to and the relative flags
 // exclude each other.
-func resolveDates(c *cli.Context, p *runParams, job *config.Job) error {
+func resolveDates(c *cli.Context, p *runParams, job *configfile.Job) error {
 	yesterday, today, last := c.Bool("yesterday"), c.Bool("today"), c.String("last")
 	relative := yesterday || today || last != ""
 	if relative && (p.From != "" || p.To != "") {
@@ -211,7 +212,7 @@ func resolveDates(c *cli.Context, p *runParams, job *config.Job) error {
 	}
 	var start, end time.Time
 	if relative {
-		if start, end, err = mapreduce.Relative(now, loc, yesterday, today, last); err != nil {
+		if start, end, err = daterange.Relative(now, loc, yesterday, today, last); err != nil {
 			return usagef("%v", err)
 		}
 	} else {

@@ -10,11 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
 	"github.com/pvjobs/pvjobs/jobs"
+	"github.com/pvjobs/pvjobs/jobs/geo/testdb"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/pageview"
 	"github.com/pvjobs/pvjobs/reports/table"
-	"github.com/pvjobs/pvjobs/testdata/geoip"
 	"github.com/urfave/cli/v2"
 )
 
@@ -291,7 +292,7 @@ func shardList(keys []mapreduce.ShardKey, n int) string {
 // for accounts and days it has when they are not given.
 func planSpec(ctx context.Context, p *runParams, src source, loc *time.Location) (mapreduce.PlanSpec, error) {
 	spec := mapreduce.PlanSpec{Loc: loc, Slices: p.Slices}
-	start, end, err := mapreduce.ParseRange(p.From, p.To, loc)
+	start, end, err := daterange.ParseRange(p.From, p.To, loc)
 	if err != nil {
 		return spec, usagef("%v", err)
 	}
@@ -357,7 +358,7 @@ func defaultGeoIP() (path string, cleanup func(), err error) {
 		return "", nil, fmt.Errorf("test GeoIP database: %w", err)
 	}
 	cleanup = func() { os.Remove(f.Name()) }
-	if _, err := f.Write(geoip.TestCity); err != nil {
+	if _, err := f.Write(testdb.TestCity); err != nil {
 		f.Close()
 		cleanup()
 		return "", nil, fmt.Errorf("test GeoIP database: %w", err)

@@ -14,16 +14,16 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/urfave/cli/v2"
 
-	"github.com/pvjobs/pvjobs/jobs/config"
-	"github.com/pvjobs/pvjobs/jobs/schedule"
-	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/configfile"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
 	"github.com/pvjobs/pvjobs/reports/metrics"
 )
 
 // Test hooks: the scheduler's clock, and a function told the address
 // /metrics listens on.
 var (
-	scheduleClock    = schedule.Real
+	scheduleClock    = scheduler.Real
 	onMetricsListen  = func(addr string) {}
 	shutdownGrace    = 5 * time.Second
 	scheduleFlagSkip = []string{"from", "to", "yesterday", "today", "last", "now", "dry-run", "job", "config", "progress"}
@@ -66,7 +66,7 @@ func scheduleFlags() []cli.Flag {
 
 // scheduledJob is a config job ready for the scheduler.
 type scheduledJob struct {
-	job    schedule.Job
+	job    scheduler.Job
 	params runParams
 }
 
@@ -77,7 +77,7 @@ func scheduleAction(c *cli.Context) error {
 	if c.String("config") == "" {
 		return usagef("schedule: --config FILE is required")
 	}
-	f, err := config.Load(c.String("config"))
+	f, err := configfile.Load(c.String("config"))
 	if err != nil {
 		return &usageError{err}
 	}
@@ -100,7 +100,7 @@ func scheduleAction(c *cli.Context) error {
 			return usagef("--lock-ttl %q: want a duration of at least 1s", v)
 		}
 	}
-	cfg := schedule.Config{Clock: scheduleClock, Logger: slog.Default()}
+	cfg := scheduler.Config{Clock: scheduleClock, Logger: slog.Default()}
 	lockDesc := "in-process"
 	switch {
 	case set.Lock != "":
@@ -116,11 +116,11 @@ func scheduleAction(c *cli.Context) error {
 		if err != nil {
 			return fmt.Errorf("lock: redis at %s: %w", opt.Addr, err)
 		}
-		cfg.Locker = &schedule.RedisLocker{Client: client, TTL: set.LockTTL}
-		cfg.Store = &schedule.RedisStore{Client: client}
+		cfg.Locker = &scheduler.RedisLocker{Client: client, TTL: set.LockTTL}
+		cfg.Store = &scheduler.RedisStore{Client: client}
 		lockDesc = "redis " + opt.Addr
 	case set.State != "":
-		cfg.Store = &schedule.FileStore{Path: set.State}
+		cfg.Store = &scheduler.FileStore{Path: set.State}
 	}
 	reg := &metrics.Registry{}
 	if set.MetricsAddr != "" {
@@ -147,7 +147,7 @@ func scheduleAction(c *cli.Context) error {
 		}
 		return err
 	}
-	s, err := schedule.New(cfg)
+	s, err := scheduler.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func scheduleAction(c *cli.Context) error {
 // scheduledJobs returns the jobs of f to schedule: those named by --job, or
 // every job with a schedule, each with its run parameters (flag > env > file
 // > default).
-func scheduledJobs(c *cli.Context, f *config.File) ([]scheduledJob, error) {
+func scheduledJobs(c *cli.Context, f *configfile.File) ([]scheduledJob, error) {
 	want := c.StringSlice("job")
 	for _, n := range want {
 		if _, err := f.Job(n); err != nil {
@@ -189,12 +189,12 @@ func scheduledJobs(c *cli.Context, f *config.File) ([]scheduledJob, error) {
 		if err != nil {
 			return nil, usagef("job %s: --tz %q: unknown time zone", j.Name, p.TZ)
 		}
-		sch, err := schedule.ParseCron(*j.Schedule, loc)
+		sch, err := scheduler.ParseCron(*j.Schedule, loc)
 		if err != nil {
 			pos, _ := j.Pos("schedule")
 			return nil, usagef("%s: jobs.%s.schedule: %v", pos, j.Name, err)
 		}
-		sj := schedule.Job{Name: j.Name, Schedule: sch, Loc: loc, Window: mapreduce.Yesterday}
+		sj := scheduler.Job{Name: j.Name, Schedule: sch, Loc: loc, Window: daterange.Yesterday}
 		if j.Range != nil {
 			sj.Window = *j.Range
 		}

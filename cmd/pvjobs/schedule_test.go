@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pvjobs/pvjobs/jobs/schedule"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
 )
 
 // syncBuffer is a bytes.Buffer safe for the scheduler's goroutines.
@@ -35,7 +35,7 @@ func (s *syncBuffer) String() string {
 
 // scheduler runs 'pvjobs schedule args...' on clock until the returned stop
 // function is called, which returns its exit code.
-func startScheduler(t *testing.T, clock schedule.Clock, args ...string) (stderr *syncBuffer, metricsAddr <-chan string, stop func() int) {
+func startScheduler(t *testing.T, clock scheduler.Clock, args ...string) (stderr *syncBuffer, metricsAddr <-chan string, stop func() int) {
 	t.Helper()
 	prevClock, prevListen := scheduleClock, onMetricsListen
 	addr := make(chan string, 1)
@@ -64,14 +64,14 @@ func startScheduler(t *testing.T, clock schedule.Clock, args ...string) (stderr 
 
 // nextSlot waits until the scheduler waits for want (RFC 3339) and moves the
 // clock there.
-func nextSlot(t *testing.T, clock *schedule.FakeClock, want string, stderr *syncBuffer) {
+func nextSlot(t *testing.T, clock *scheduler.FakeClock, want string, stderr *syncBuffer) {
 	t.Helper()
 	clock.Set(waitingFor(t, clock, want, stderr))
 }
 
 // waitingFor waits until the scheduler waits for want (RFC 3339), without
 // moving the clock, and returns that time.
-func waitingFor(t *testing.T, clock *schedule.FakeClock, want string, stderr *syncBuffer) time.Time {
+func waitingFor(t *testing.T, clock *scheduler.FakeClock, want string, stderr *syncBuffer) time.Time {
 	t.Helper()
 	if !clock.BlockUntil(1, 10*time.Second) {
 		t.Fatalf("the scheduler is not waiting for %s:\n%s", want, stderr)
@@ -107,7 +107,7 @@ jobs:
     reports: [urls]
 `, dir))
 	berlin, _ := time.LoadLocation("Europe/Berlin")
-	clock := schedule.NewFakeClock(time.Date(2024, 8, 6, 12, 0, 0, 0, berlin))
+	clock := scheduler.NewFakeClock(time.Date(2024, 8, 6, 12, 0, 0, 0, berlin))
 	stderr, addrc, stop := startScheduler(t, clock, "--config", cfg)
 	var addr string
 	select {
@@ -168,7 +168,7 @@ jobs:
     schedule: "30 2 * * *"
     catch_up: 3d
 `, dir))
-	clock := schedule.NewFakeClock(time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
+	clock := scheduler.NewFakeClock(time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
 	stderr, _, stop := startScheduler(t, clock, "--config", cfg, "--state", state)
 	nextSlot(t, clock, "2024-08-08T02:30:00Z", stderr)
 	nextSlot(t, clock, "2024-08-09T02:30:00Z", stderr)
@@ -241,7 +241,7 @@ jobs:
     out: csv:%s/out
     schedule: "0 3 * * *"
 `, addr, job, dir))
-	clock := schedule.NewFakeClock(time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
+	clock := scheduler.NewFakeClock(time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
 	// One after the other: urfave/cli's flag parsing is not safe for two
 	// apps at once (one process runs one). Both log to the second's stderr
 	// from then on.

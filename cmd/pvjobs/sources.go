@@ -9,7 +9,7 @@ import (
 
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/file"
-	"github.com/pvjobs/pvjobs/testdata/sample"
+	"github.com/pvjobs/pvjobs/readers/sample"
 )
 
 // source is a mapreduce.Source the CLI opened and must close.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/reports/redis"
 )
@@ -59,7 +60,7 @@ func uniquesAction(c *cli.Context) error {
 	if err != nil {
 		return usagef("--tz %q: unknown time zone", c.String("tz"))
 	}
-	start, end, err := mapreduce.ParseRange(c.String("from"), c.String("to"), loc)
+	start, end, err := daterange.ParseRange(c.String("from"), c.String("to"), loc)
 	if err != nil {
 		return usagef("%v", err)
 	}

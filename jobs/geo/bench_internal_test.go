@@ -113,12 +113,12 @@ func benchMap(b *testing.B, path string, warm bool, visitors int, pick func(r *r
 // test database, with 80,000 visitors (the bench data of package jobs has
 // 40,000 per account).
 func BenchmarkMap(b *testing.B) {
-	benchMap(b, "../../testdata/geoip/test-city.mmdb", true, 80_000, sampleAddr)
+	benchMap(b, "testdb/test-city.mmdb", true, 80_000, sampleAddr)
 }
 
 // BenchmarkMapCold is BenchmarkMap with the caches starting empty.
 func BenchmarkMapCold(b *testing.B) {
-	benchMap(b, "../../testdata/geoip/test-city.mmdb", false, 80_000, sampleAddr)
+	benchMap(b, "testdb/test-city.mmdb", false, 80_000, sampleAddr)
 }
 
 // BenchmarkMapGeoLite2Cold is the per-row path on the real GeoLite2-City,
@@ -139,7 +139,7 @@ func TestResolverBounded(t *testing.T) {
 	if n := unsafe.Sizeof(ipSlot{}); n != 64 {
 		t.Errorf("ipSlot is %d bytes, want one 64-byte cache line", n)
 	}
-	db, err := Open("../../testdata/geoip/test-city.mmdb")
+	db, err := Open("testdb/test-city.mmdb")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func FuzzResolver(f *testing.F) {
 		"[::1]:443", "fe80::1%eth0", "", "garbage", strings.Repeat("1", 70)} {
 		f.Add([]byte(s))
 	}
-	db, err := Open("../../testdata/geoip/test-city.mmdb")
+	db, err := Open("testdb/test-city.mmdb")
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -16,8 +16,8 @@ import (
 )
 
 const (
-	cityDB    = "../../testdata/geoip/test-city.mmdb"
-	countryDB = "../../testdata/geoip/test-country.mmdb"
+	cityDB    = "testdb/test-city.mmdb"
+	countryDB = "testdb/test-country.mmdb"
 )
 
 func openDB(t testing.TB, path string) *geo.DB {
@@ -253,7 +253,7 @@ func TestGenerateReproducible(t *testing.T) {
 		t.Skip("no go command in PATH")
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(gobin, "run", "../../testdata/geoip/gen", "-dir", dir)
+	cmd := exec.Command(gobin, "run", "./testdb/gen", "-dir", dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go run gen: %v\n%s", err, out)
 	}
@@ -262,12 +262,12 @@ func TestGenerateReproducible(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := os.ReadFile(filepath.Join("../../testdata/geoip", name))
+		want, err := os.ReadFile(filepath.Join("testdb", name))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("testdata/geoip/%s is stale: run go generate ./jobs/geo", name)
+			t.Errorf("jobs/geo/testdb/%s is stale: run go generate ./jobs/geo", name)
 		}
 	}
 }
@@ -301,7 +301,7 @@ func FuzzParseIP(f *testing.F) {
 }
 
 func ExampleDB_Lookup() {
-	db, err := geo.Open("../../testdata/geoip/test-city.mmdb")
+	db, err := geo.Open("testdb/test-city.mmdb")
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -39,9 +39,9 @@
 //
 // # Test databases
 //
-// testdata/geoip/test-city.mmdb and test-country.mmdb are small synthetic
+// jobs/geo/testdb/test-city.mmdb and test-country.mmdb are small synthetic
 // databases of the networks in SampleNetworks, written by
-// testdata/geoip/gen with mmdbwriter; regenerate them with
+// jobs/geo/testdb/gen with mmdbwriter; regenerate them with
 //
 //	go generate ./jobs/geo
 //
@@ -50,4 +50,4 @@
 // runs TestRealGeoLite2 on it.
 package geo
 
-//go:generate go run ../../testdata/geoip/gen -dir ../../testdata/geoip
+//go:generate go run ./testdb/gen -dir testdb

@@ -12,7 +12,7 @@ import (
 const Name = "geo"
 
 // ErrNoDatabase is returned by Check when no database is given.
-var ErrNoDatabase = errors.New("no GeoIP database: the geo job needs --geoip PATH, a GeoIP2/GeoLite2 City or Country .mmdb file (testdata/geoip/fetch-geolite2.sh fetches GeoLite2-City)")
+var ErrNoDatabase = errors.New("no GeoIP database: the geo job needs --geoip PATH, a GeoIP2/GeoLite2 City or Country .mmdb file (make geo-real fetches GeoLite2-City)")
 
 // Check validates the database path of a run before any data is read:
 // ErrNoDatabase when path is "", else the error of Open.

@@ -2,7 +2,7 @@ package geo
 
 import "net/netip"
 
-// SampleNetwork is one network of the test databases (testdata/geoip) and of
+// SampleNetwork is one network of the test databases (jobs/geo/testdb) and of
 // the synthetic data that should geolocate with them.
 type SampleNetwork struct {
 	// Prefix is the network in CIDR form: "81.2.69.0/24", "2001:480::/48".
@@ -17,7 +17,7 @@ type SampleNetwork struct {
 }
 
 // SampleNetworks are the networks of the generated test databases
-// testdata/geoip/test-city.mmdb and test-country.mmdb (go generate
+// jobs/geo/testdb/test-city.mmdb and test-country.mmdb (go generate
 // ./jobs/geo writes them from this table), IPv4 and IPv6, across six
 // continents. A synthetic-data generator that draws visitor IPs from these
 // prefixes gets geo reports that look like real ones.

@@ -203,7 +203,7 @@ func BenchmarkCassandraJob(b *testing.B) {
 	tbl := open(b, nil)
 	s := bareSession(b)
 	defs := jobs.All()
-	cfg := &jobs.Config{GeoIP: "../../testdata/geoip/test-city.mmdb"}
+	cfg := &jobs.Config{GeoIP: "../../jobs/geo/testdb/test-city.mmdb"}
 	if err := jobs.Check(defs, cfg); err != nil {
 		b.Fatal(err)
 	}

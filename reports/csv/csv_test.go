@@ -16,8 +16,8 @@ import (
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/file"
 	"github.com/pvjobs/pvjobs/readers/pageview"
+	"github.com/pvjobs/pvjobs/readers/sample"
 	"github.com/pvjobs/pvjobs/reports/csv"
-	"github.com/pvjobs/pvjobs/testdata/sample"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

@@ -15,7 +15,7 @@ func mustLoad(t testing.TB, name string) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		t.Skipf("time zone %s: %v", name, err)
+		t.Fatalf("time zone %s: %v", name, err)
 	}
 	return loc
 }

@@ -1,4 +1,4 @@
-package mapreduce_test
+package daterange_test
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
 )
 
 func relLoc(t testing.TB, name string) *time.Location {
@@ -52,12 +52,12 @@ func TestParseRange(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			start, end, err := mapreduce.ParseRange(tc.from, tc.to, tc.loc)
+			start, end, err := daterange.ParseRange(tc.from, tc.to, tc.loc)
 			if tc.wantErr {
 				if err == nil {
 					t.Fatalf("ParseRange(%q, %q) = %v, %v; want an error", tc.from, tc.to, start, end)
 				}
-				if !errors.Is(err, mapreduce.ErrBadRange) {
+				if !errors.Is(err, daterange.ErrBadRange) {
 					t.Errorf("error %v does not wrap ErrBadRange", err)
 				}
 				return
@@ -74,7 +74,7 @@ func TestParseRange(t *testing.T) {
 		})
 	}
 	t.Run("both empty", func(t *testing.T) {
-		start, end, err := mapreduce.ParseRange("", " ", time.UTC)
+		start, end, err := daterange.ParseRange("", " ", time.UTC)
 		if err != nil || !start.IsZero() || !end.IsZero() {
 			t.Errorf("ParseRange(\"\", \"\") = %v, %v, %v; want zero times, nil", start, end, err)
 		}
@@ -84,19 +84,19 @@ func TestParseRange(t *testing.T) {
 func TestParseWindow(t *testing.T) {
 	tests := []struct {
 		in   string
-		want mapreduce.Window
+		want daterange.Window
 		str  string
 	}{
-		{"yesterday", mapreduce.Yesterday, "yesterday"},
-		{" Today ", mapreduce.Today, "today"},
-		{"last 7d", mapreduce.Window{Days: 7}, "last 7d"},
-		{"7d", mapreduce.Window{Days: 7}, "last 7d"},
-		{"last 2w", mapreduce.Window{Days: 14}, "last 14d"},
-		{"last 1d", mapreduce.Yesterday, "yesterday"},
+		{"yesterday", daterange.Yesterday, "yesterday"},
+		{" Today ", daterange.Today, "today"},
+		{"last 7d", daterange.Window{Days: 7}, "last 7d"},
+		{"7d", daterange.Window{Days: 7}, "last 7d"},
+		{"last 2w", daterange.Window{Days: 14}, "last 14d"},
+		{"last 1d", daterange.Yesterday, "yesterday"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
-			w, err := mapreduce.ParseWindow(tc.in)
+			w, err := daterange.ParseWindow(tc.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +107,7 @@ func TestParseWindow(t *testing.T) {
 	}
 	for _, bad := range []string{"", "last", "last 0d", "last -1d", "last 7", "last 7h", "last 9999d", "last week", "tomorrow"} {
 		t.Run("bad "+bad, func(t *testing.T) {
-			if w, err := mapreduce.ParseWindow(bad); err == nil {
+			if w, err := daterange.ParseWindow(bad); err == nil {
 				t.Errorf("ParseWindow(%q) = %+v; want an error", bad, w)
 			}
 		})
@@ -143,7 +143,7 @@ func TestRelative(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			start, end, err := mapreduce.Relative(now, tc.loc, tc.yesterday, tc.today, tc.last)
+			start, end, err := daterange.Relative(now, tc.loc, tc.yesterday, tc.today, tc.last)
 			if tc.wantErr {
 				if err == nil {
 					t.Fatalf("got [%s, %s); want an error", start, end)
@@ -175,13 +175,13 @@ func TestWindowDST(t *testing.T) {
 	tests := []struct {
 		name string
 		now  time.Time
-		w    mapreduce.Window
+		w    daterange.Window
 		want time.Duration
 	}{
-		{"spring forward yesterday", time.Date(2024, 4, 1, 2, 30, 0, 0, berlin), mapreduce.Yesterday, 23 * time.Hour},
-		{"fall back yesterday", time.Date(2024, 10, 28, 2, 30, 0, 0, berlin), mapreduce.Yesterday, 25 * time.Hour},
-		{"week over spring forward", time.Date(2024, 4, 3, 2, 30, 0, 0, berlin), mapreduce.Window{Days: 7}, 7*24*time.Hour - time.Hour},
-		{"ordinary day", time.Date(2024, 8, 2, 2, 30, 0, 0, berlin), mapreduce.Yesterday, 24 * time.Hour},
+		{"spring forward yesterday", time.Date(2024, 4, 1, 2, 30, 0, 0, berlin), daterange.Yesterday, 23 * time.Hour},
+		{"fall back yesterday", time.Date(2024, 10, 28, 2, 30, 0, 0, berlin), daterange.Yesterday, 25 * time.Hour},
+		{"week over spring forward", time.Date(2024, 4, 3, 2, 30, 0, 0, berlin), daterange.Window{Days: 7}, 7*24*time.Hour - time.Hour},
+		{"ordinary day", time.Date(2024, 8, 2, 2, 30, 0, 0, berlin), daterange.Yesterday, 24 * time.Hour},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -199,9 +199,9 @@ func TestWindowDST(t *testing.T) {
 func ExampleRelative() {
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	now := time.Date(2024, 8, 8, 2, 30, 0, 0, berlin) // a nightly run
-	start, end, _ := mapreduce.Relative(now, berlin, true, false, "")
+	start, end, _ := daterange.Relative(now, berlin, true, false, "")
 	fmt.Println("--yesterday:", start.Format(time.RFC3339), "to", end.Format(time.RFC3339))
-	start, end, _ = mapreduce.Relative(now, berlin, false, false, "7d")
+	start, end, _ = daterange.Relative(now, berlin, false, false, "7d")
 	fmt.Println("--last 7d:  ", start.Format(time.RFC3339), "to", end.Format(time.RFC3339))
 	// Output:
 	// --yesterday: 2024-08-07T00:00:00+02:00 to 2024-08-08T00:00:00+02:00
@@ -214,7 +214,7 @@ func FuzzParseRange(f *testing.F) {
 	}
 	berlin := relLoc(f, "Europe/Berlin")
 	f.Fuzz(func(t *testing.T, from, to string) {
-		start, end, err := mapreduce.ParseRange(from, to, berlin)
+		start, end, err := daterange.ParseRange(from, to, berlin)
 		if err == nil && !start.IsZero() && !start.Before(end) {
 			t.Errorf("ParseRange(%q, %q) = [%s, %s): not a range", from, to, start, end)
 		}

@@ -1,11 +1,11 @@
-package schedule_test
+package scheduler_test
 
 import (
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pvjobs/pvjobs/jobs/schedule"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
 )
 
 func loadLoc(t testing.TB, name string) *time.Location {
@@ -17,9 +17,9 @@ func loadLoc(t testing.TB, name string) *time.Location {
 	return loc
 }
 
-func mustParse(t testing.TB, spec string, loc *time.Location) *schedule.Schedule {
+func mustParse(t testing.TB, spec string, loc *time.Location) *scheduler.Schedule {
 	t.Helper()
-	s, err := schedule.ParseCron(spec, loc)
+	s, err := scheduler.ParseCron(spec, loc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestParseCronErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.spec, func(t *testing.T) {
-			_, err := schedule.ParseCron(tc.spec, time.UTC)
+			_, err := scheduler.ParseCron(tc.spec, time.UTC)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("ParseCron(%q) = %v; want an error containing %q", tc.spec, err, tc.want)
 			}
@@ -106,7 +106,7 @@ func FuzzParseCron(f *testing.F) {
 	berlin := loadLoc(f, "Europe/Berlin")
 	start := time.Date(2024, 10, 26, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, spec string) {
-		s, err := schedule.ParseCron(spec, berlin)
+		s, err := scheduler.ParseCron(spec, berlin)
 		if err != nil {
 			return
 		}

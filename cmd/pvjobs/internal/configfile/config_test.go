@@ -1,4 +1,4 @@
-package config_test
+package configfile_test
 
 import (
 	"errors"
@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pvjobs/pvjobs/jobs/config"
-	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/configfile"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
 )
 
 // repoFile returns the path of a file relative to the repository root.
 func repoFile(rel string) string {
 	_, here, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(here), "..", "..", rel)
+	return filepath.Join(filepath.Dir(here), "..", "..", "..", "..", rel)
 }
 
 // lineOf returns the number of the first line of the file at path that
@@ -38,7 +38,7 @@ func lineOf(t *testing.T, path, prefix string) int {
 }
 
 func TestLoadExample(t *testing.T) {
-	f, err := config.Load(repoFile("testdata/config/pvjobs.yaml"))
+	f, err := configfile.Load(repoFile("testdata/config/pvjobs.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestLoadExample(t *testing.T) {
 	if n.Source != nil || !slices.Equal(n.Accounts, []string{"all"}) || !slices.Equal(n.Reports, []string{"urls", "uniques"}) ||
 		!slices.Equal(n.Out, []string{"csv:pvjobs-out/nightly"}) || *n.CSVPattern != "{report}-{from}.csv" ||
 		*n.TZ != "Europe/Berlin" || *n.MaxBadRows != "0.1%" || *n.Top != 0 || *n.Schedule != "30 2 * * *" ||
-		*n.Range != mapreduce.Yesterday || *n.CatchUp != 72*time.Hour || *n.Timeout != 2*time.Hour ||
+		*n.Range != daterange.Yesterday || *n.CatchUp != 72*time.Hour || *n.Timeout != 2*time.Hour ||
 		*n.MetricsFile != "pvjobs-out/nightly.prom" {
 		t.Errorf("nightly %+v", n)
 	}
@@ -74,7 +74,7 @@ func TestLoadExample(t *testing.T) {
 		t.Errorf("next slot %s", next.Format(time.RFC3339))
 	}
 	w, _ := f.Job("weekly")
-	if *w.Top != 5 || *w.TZ != "Europe/Berlin" || *w.Range != (mapreduce.Window{Days: 7}) || w.CatchUp != nil || w.MetricsFile != nil {
+	if *w.Top != 5 || *w.TZ != "Europe/Berlin" || *w.Range != (daterange.Window{Days: 7}) || w.CatchUp != nil || w.MetricsFile != nil {
 		t.Errorf("weekly %+v", w)
 	}
 	// tz comes from the defaults section: its position says so.
@@ -84,13 +84,13 @@ func TestLoadExample(t *testing.T) {
 	if p, ok := w.Pos("top"); !ok || p.Line != lineOf(t, f.Path, "    top: 5") {
 		t.Errorf("weekly top set at %v", p)
 	}
-	if _, err := f.Job("hourly"); !errors.Is(err, config.ErrNoJob) || !strings.Contains(err.Error(), "nightly, weekly") {
+	if _, err := f.Job("hourly"); !errors.Is(err, configfile.ErrNoJob) || !strings.Contains(err.Error(), "nightly, weekly") {
 		t.Errorf("unknown job: %v", err)
 	}
 }
 
 func TestParseDefaults(t *testing.T) {
-	f, err := config.Parse("t.yaml", []byte(`
+	f, err := configfile.Parse("t.yaml", []byte(`
 defaults:
   tz: America/New_York
   out: [csv:a, csv:b]
@@ -131,7 +131,7 @@ jobs:
 }
 
 func TestParseValues(t *testing.T) {
-	f, err := config.Parse("t.yaml", []byte(`
+	f, err := configfile.Parse("t.yaml", []byte(`
 jobs:
   j:
     source: cassandra://db:9042/pv
@@ -161,7 +161,7 @@ jobs:
 	if *j.Source != "cassandra://db:9042/pv" || !slices.Equal(j.Accounts, []string{"blog", "shop"}) || !slices.Equal(j.Reports, []string{"all"}) ||
 		len(j.Out) != 3 || !*j.CSVRaw || *j.Top != 20 || *j.Quiet || *j.Slices != 96 || *j.Workers != 4 || *j.MaxBadRows != "100" ||
 		len(j.InternalDomains) != 2 || *j.GeoIP != "/geo/City.mmdb" || !*j.IncludeBots || !*j.ExactUniques || !*j.UniqueMinutes ||
-		*j.Range != mapreduce.Today || *j.CatchUp != 90*time.Minute || *j.Timeout != 90*time.Minute {
+		*j.Range != daterange.Today || *j.CatchUp != 90*time.Minute || *j.Timeout != 90*time.Minute {
 		t.Errorf("%+v", j)
 	}
 }
@@ -233,13 +233,13 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := config.Parse("t.yaml", []byte(tc.yaml))
+			f, err := configfile.Parse("t.yaml", []byte(tc.yaml))
 			if err == nil {
 				t.Fatalf("no error; parsed %+v", f)
 			}
-			var es config.Errors
+			var es configfile.Errors
 			if !errors.As(err, &es) {
-				t.Fatalf("error %T %v is not config.Errors", err, err)
+				t.Fatalf("error %T %v is not configfile.Errors", err, err)
 			}
 			if len(es) != len(tc.want) {
 				t.Fatalf("%d errors:\n%v\nwant %d:\n%s", len(es), err, len(tc.want), strings.Join(tc.want, "\n"))
@@ -249,16 +249,16 @@ func TestParseErrors(t *testing.T) {
 					t.Errorf("error %d:\n got %s\nwant %s…", i+1, es[i], w)
 				}
 			}
-			var one *config.Error
+			var one *configfile.Error
 			if !errors.As(err, &one) || one.File != "t.yaml" || one.Line == 0 {
-				t.Errorf("errors.As *config.Error: %+v", one)
+				t.Errorf("errors.As *configfile.Error: %+v", one)
 			}
 		})
 	}
 }
 
 func TestLoadMissing(t *testing.T) {
-	if _, err := config.Load(filepath.Join(t.TempDir(), "nope.yaml")); err == nil || !strings.Contains(err.Error(), "nope.yaml") {
+	if _, err := configfile.Load(filepath.Join(t.TempDir(), "nope.yaml")); err == nil || !strings.Contains(err.Error(), "nope.yaml") {
 		t.Errorf("Load of a missing file: %v", err)
 	}
 }
@@ -268,13 +268,13 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("defaults: &d {tz: UTC}\njobs:\n  a: *d\n"))
 	f.Add([]byte("jobs: {a: {out: [csv:x], schedule: '@daily', range: last 7d, catch_up: 3d}}"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		file, err := config.Parse("f.yaml", b)
+		file, err := configfile.Parse("f.yaml", b)
 		if err == nil && len(file.Jobs) == 0 {
 			t.Error("no error and no jobs")
 		}
-		var es config.Errors
+		var es configfile.Errors
 		if err != nil && !errors.As(err, &es) {
-			t.Errorf("error %T is not config.Errors", err)
+			t.Errorf("error %T is not configfile.Errors", err)
 		}
 	})
 }

@@ -1,7 +1,7 @@
 // Package geoip embeds the generated test City database (test-city.mmdb, made
 // by `go generate ./jobs/geo`), so the embedded default run of pvjobs has a
 // geo report wherever it runs.
-package geoip
+package testdb
 
 import _ "embed"
 

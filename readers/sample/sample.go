@@ -1,6 +1,6 @@
 // Package sample embeds the bundled sample shards: two accounts (blog, shop),
 // seven days (2024-08-01 to 2024-08-07), a few thousand page views made by
-// `pvjobs gen` (see gen.sh). `pvjobs run` reads it when no --source is given.
+// `pvjobs gen`. `pvjobs run` reads it when no --source is given.
 package sample
 
 import (

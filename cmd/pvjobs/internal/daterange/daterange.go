@@ -1,4 +1,7 @@
-package mapreduce
+// Package daterange reads the date flags of the command line: --from/--to as days
+// or instants, and the relative ranges --yesterday, --today, --last 7d and a
+// config job's range:.
+package daterange
 
 import (
 	"errors"
@@ -6,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pvjobs/pvjobs/mapreduce"
 )
 
 // ErrBadRange is wrapped by every error of ParseRange, ParseWindow and Relative.
@@ -57,7 +62,7 @@ func isDay(s string) bool { return !strings.ContainsAny(s, "Tt ") }
 
 func parseBound(s string, loc *time.Location, isEnd bool) (time.Time, error) {
 	if isDay(s) {
-		d, err := ParseDate(s)
+		d, err := mapreduce.ParseDate(s)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("%w: %q: want a day (YYYY-MM-DD) or an RFC 3339 time (2024-08-01T06:00:00+02:00)", ErrBadRange, s)
 		}
@@ -114,7 +119,7 @@ func ParseWindow(s string) (Window, error) {
 	return Window{Days: n}, nil
 }
 
-// parseDays parses "7d" or "2w" into days, 1 to MaxDays.
+// parseDays parses "7d" or "2w" into days, 1 to mapreduce.MaxDays.
 func parseDays(s string) (int, error) {
 	if len(s) < 2 {
 		return 0, ErrBadRange
@@ -129,7 +134,7 @@ func parseDays(s string) (int, error) {
 		return 0, ErrBadRange
 	}
 	n, err := strconv.Atoi(s[:len(s)-1])
-	if err != nil || n < 1 || n*mul > MaxDays {
+	if err != nil || n < 1 || n*mul > mapreduce.MaxDays {
 		return 0, ErrBadRange
 	}
 	return n * mul, nil
@@ -161,7 +166,7 @@ func (w Window) Range(now time.Time, loc *time.Location) (start, end time.Time) 
 	if loc == nil {
 		loc = time.UTC
 	}
-	last := DateOf(now.In(loc))
+	last := mapreduce.DateOf(now.In(loc))
 	if !w.Today {
 		last = last.AddDays(-1)
 	}

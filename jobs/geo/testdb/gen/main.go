@@ -6,7 +6,7 @@
 //
 // Run it with `go generate ./jobs/geo`, or:
 //
-//	go run ./testdata/geoip/gen -dir testdata/geoip
+//	go run ./jobs/geo/testdb/gen -dir jobs/geo/testdb
 package main
 
 import (

@@ -1,17 +1,17 @@
-package schedule_test
+package scheduler_test
 
 import (
 	"fmt"
 	"time"
 
-	"github.com/pvjobs/pvjobs/jobs/schedule"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
 )
 
 // A nightly job at 02:30 Berlin time runs once every local day, also on the
 // nights the clocks change.
 func ExampleParseCron() {
 	berlin, _ := time.LoadLocation("Europe/Berlin")
-	s, err := schedule.ParseCron("30 2 * * *", berlin)
+	s, err := scheduler.ParseCron("30 2 * * *", berlin)
 	if err != nil {
 		panic(err)
 	}

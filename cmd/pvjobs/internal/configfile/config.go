@@ -11,7 +11,7 @@
 //	jobs:       # name: job keys
 //
 // The job keys are listed in JobKeys.
-package config
+package configfile
 
 import (
 	"bytes"
@@ -29,8 +29,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
 	"github.com/pvjobs/pvjobs/jobs"
-	"github.com/pvjobs/pvjobs/jobs/schedule"
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
 
@@ -91,7 +92,7 @@ type Job struct {
 	// Schedule is the cron expression (checked), in the job's tz.
 	Schedule *string
 	// Range is the window a run reports when no dates are given.
-	Range   *mapreduce.Window
+	Range   *daterange.Window
 	CatchUp *time.Duration
 	Timeout *time.Duration
 
@@ -118,11 +119,11 @@ func (j *Job) Location() *time.Location {
 }
 
 // ParseSchedule returns the job's schedule, or nil when it has none.
-func (j *Job) ParseSchedule() (*schedule.Schedule, error) {
+func (j *Job) ParseSchedule() (*scheduler.Schedule, error) {
 	if j.Schedule == nil {
 		return nil, nil
 	}
-	return schedule.ParseCron(*j.Schedule, j.Location())
+	return scheduler.ParseCron(*j.Schedule, j.Location())
 }
 
 // Job returns the job named name.
@@ -550,7 +551,7 @@ func (p *parser) jobKey(j *Job, key, path string, v *yaml.Node) bool {
 		s, ok := p.str(v, path)
 		if ok {
 			// Checked for syntax here; again with the job's tz in check.
-			if _, err := schedule.ParseCron(s, time.UTC); err != nil {
+			if _, err := scheduler.ParseCron(s, time.UTC); err != nil {
 				p.errf(v, path, "%v", err)
 				return false
 			}
@@ -561,7 +562,7 @@ func (p *parser) jobKey(j *Job, key, path string, v *yaml.Node) bool {
 		if !ok {
 			return false
 		}
-		w, err := mapreduce.ParseWindow(s)
+		w, err := daterange.ParseWindow(s)
 		if err != nil {
 			p.errf(v, path, "%q: want yesterday, today, or last N days or weeks (last 7d, last 2w)", s)
 			return false
@@ -595,7 +596,7 @@ func (p *parser) jobKey(j *Job, key, path string, v *yaml.Node) bool {
 // check checks what depends on several keys, once the defaults are merged.
 func (p *parser) check(j *Job) {
 	if j.Schedule != nil {
-		if _, err := schedule.ParseCron(*j.Schedule, j.Location()); err != nil {
+		if _, err := scheduler.ParseCron(*j.Schedule, j.Location()); err != nil {
 			pos := j.pos["schedule"]
 			p.errs = append(p.errs, &Error{Pos: pos, Key: "jobs." + j.Name + ".schedule", Msg: err.Error()})
 		}

@@ -10,6 +10,6 @@
 // A slot is one instant a job's cron schedule fires. For each due slot the
 // scheduler takes the job's lock, checks in its Store that no other scheduler
 // already finished the slot, computes the range the slot reports (the job's
-// mapreduce.Window, such as yesterday, relative to the slot in the job's time
+// daterange.Window, such as yesterday, relative to the slot in the job's time
 // zone), calls the RunFunc, and records the slot as done when it succeeded.
-package schedule
+package scheduler

@@ -1,4 +1,4 @@
-package schedule_test
+package scheduler_test
 
 import (
 	"context"
@@ -9,14 +9,14 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/pvjobs/pvjobs/jobs/schedule"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
 )
 
 // The tests in this file run against a real Redis at $PVJOBS_REDIS_ADDR, as
 // started by testdata/redis/redis.sh:
 //
 //	testdata/redis/redis.sh up
-//	PVJOBS_REDIS_ADDR=$(testdata/redis/redis.sh addr) go test ./jobs/schedule/
+//	PVJOBS_REDIS_ADDR=$(testdata/redis/redis.sh addr) go test ./cmd/pvjobs/internal/scheduler/
 //
 // Without the variable they skip, unless CI or PVJOBS_TEST_DISALLOW_SKIP is
 // set, in which case they fail.
@@ -60,8 +60,8 @@ func TestRedisLocker(t *testing.T) {
 	ctx := context.Background()
 	const ttl = 300 * time.Millisecond
 	// Two machines, each with its own connection.
-	a := &schedule.RedisLocker{Client: newClient(), Prefix: prefix, TTL: ttl}
-	b := &schedule.RedisLocker{Client: newClient(), Prefix: prefix, TTL: ttl}
+	a := &scheduler.RedisLocker{Client: newClient(), Prefix: prefix, TTL: ttl}
+	b := &scheduler.RedisLocker{Client: newClient(), Prefix: prefix, TTL: ttl}
 	raw := newClient()
 	key := prefix + "lock:nightly"
 
@@ -165,7 +165,7 @@ func TestRedisLocker(t *testing.T) {
 
 func TestRedisStore(t *testing.T) {
 	newClient, prefix := redisClient(t)
-	testStore(t, &schedule.RedisStore{Client: newClient(), Prefix: prefix})
+	testStore(t, &scheduler.RedisStore{Client: newClient(), Prefix: prefix})
 }
 
 // TestRedisTwoSchedulers runs two schedulers, each with its own Redis
@@ -176,28 +176,28 @@ func TestRedisTwoSchedulers(t *testing.T) {
 	h := newHarness(t, time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
 	release := make(chan struct{})
 	h.block["nightly"] = release
-	job := schedule.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)}
+	job := scheduler.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)}
 	for range 2 {
 		c := newClient()
 		cfg := h.config(job)
-		cfg.Locker = &schedule.RedisLocker{Client: c, Prefix: prefix, TTL: time.Second}
-		cfg.Store = &schedule.RedisStore{Client: c, Prefix: prefix}
+		cfg.Locker = &scheduler.RedisLocker{Client: c, Prefix: prefix, TTL: time.Second}
+		cfg.Store = &scheduler.RedisStore{Client: c, Prefix: prefix}
 		h.start(cfg)
 	}
 	if !h.clock.BlockUntil(2, wait) {
 		t.Fatal("both schedulers should wait")
 	}
 	h.clock.Set(time.Date(2024, 8, 8, 2, 0, 0, 0, time.UTC))
-	kinds := map[schedule.EventKind]int{}
+	kinds := map[scheduler.EventKind]int{}
 	for range 2 {
 		kinds[h.event().Kind]++
 	}
-	if kinds[schedule.EventStarted] != 1 || kinds[schedule.EventSkipped] != 1 {
+	if kinds[scheduler.EventStarted] != 1 || kinds[scheduler.EventSkipped] != 1 {
 		t.Fatalf("events %v; want one started and one skipped", kinds)
 	}
 	close(release)
-	h.expect(schedule.EventSucceeded, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
-	last, err := (&schedule.RedisStore{Client: newClient(), Prefix: prefix}).Last(context.Background(), "nightly")
+	h.expect(scheduler.EventSucceeded, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	last, err := (&scheduler.RedisStore{Client: newClient(), Prefix: prefix}).Last(context.Background(), "nightly")
 	if err != nil || !last.Equal(time.Date(2024, 8, 8, 2, 0, 0, 0, time.UTC)) {
 		t.Errorf("last done slot in Redis: %s, %v", last, err)
 	}

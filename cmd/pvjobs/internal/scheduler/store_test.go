@@ -1,4 +1,4 @@
-package schedule_test
+package scheduler_test
 
 import (
 	"context"
@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pvjobs/pvjobs/jobs/schedule"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
 )
 
-func testStore(t *testing.T, s schedule.Store) {
+func testStore(t *testing.T, s scheduler.Store) {
 	t.Helper()
 	ctx := context.Background()
 	d1 := time.Date(2024, 8, 7, 2, 30, 0, 0, time.UTC)
@@ -34,13 +34,13 @@ func testStore(t *testing.T, s schedule.Store) {
 	}
 }
 
-func TestMemStore(t *testing.T) { testStore(t, &schedule.MemStore{}) }
+func TestMemStore(t *testing.T) { testStore(t, &scheduler.MemStore{}) }
 
 func TestFileStore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
-	testStore(t, &schedule.FileStore{Path: path})
+	testStore(t, &scheduler.FileStore{Path: path})
 	// A new FileStore (a restarted scheduler) reads what the last wrote.
-	last, err := (&schedule.FileStore{Path: path}).Last(context.Background(), "nightly")
+	last, err := (&scheduler.FileStore{Path: path}).Last(context.Background(), "nightly")
 	if err != nil || !last.Equal(time.Date(2024, 8, 8, 2, 30, 0, 0, time.UTC)) {
 		t.Errorf("reloaded: %s, %v", last, err)
 	}
@@ -51,7 +51,7 @@ func TestFileStore(t *testing.T) {
 	if err := os.WriteFile(path, []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (&schedule.FileStore{Path: path}).Last(context.Background(), "nightly"); err == nil || !strings.Contains(err.Error(), path) {
+	if _, err := (&scheduler.FileStore{Path: path}).Last(context.Background(), "nightly"); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("a corrupt state file: %v; want an error naming it", err)
 	}
 }

@@ -1,4 +1,4 @@
-package schedule_test
+package scheduler_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pvjobs/pvjobs/jobs/schedule"
-	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
 )
 
 // wait is how long a test waits (real time) for the scheduler's goroutines to
@@ -22,8 +22,8 @@ const wait = 5 * time.Second
 // harness runs a Scheduler on a FakeClock and records what happens.
 type harness struct {
 	t      *testing.T
-	clock  *schedule.FakeClock
-	events chan schedule.Event
+	clock  *scheduler.FakeClock
+	events chan scheduler.Event
 	// waiters is how many timers are pending when every job waits.
 	waiters int
 	stops   []func()
@@ -39,7 +39,7 @@ type harness struct {
 
 func newHarness(t *testing.T, now time.Time) *harness {
 	return &harness{
-		t: t, clock: schedule.NewFakeClock(now), events: make(chan schedule.Event, 100), waiters: 1,
+		t: t, clock: scheduler.NewFakeClock(now), events: make(chan scheduler.Event, 100), waiters: 1,
 		active: map[string]int{}, maxActive: map[string]int{}, block: map[string]chan struct{}{}, fail: map[string]error{},
 	}
 }
@@ -67,20 +67,20 @@ func (h *harness) run(ctx context.Context, job string, start, end time.Time) err
 
 // config returns a Config for jobs with the harness's clock, run func and
 // event recorder.
-func (h *harness) config(jobs ...schedule.Job) schedule.Config {
-	return schedule.Config{
+func (h *harness) config(jobs ...scheduler.Job) scheduler.Config {
+	return scheduler.Config{
 		Jobs:    jobs,
 		Run:     h.run,
 		Clock:   h.clock,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		OnEvent: func(ev schedule.Event) { h.events <- ev },
+		OnEvent: func(ev scheduler.Event) { h.events <- ev },
 	}
 }
 
 // start starts a scheduler with cfg; the test stops it when it ends.
-func (h *harness) start(cfg schedule.Config) {
+func (h *harness) start(cfg scheduler.Config) {
 	h.t.Helper()
-	s, err := schedule.New(cfg)
+	s, err := scheduler.New(cfg)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func (h *harness) next(want string) {
 }
 
 // event waits for the next event.
-func (h *harness) event() schedule.Event {
+func (h *harness) event() scheduler.Event {
 	h.t.Helper()
 	select {
 	case ev := <-h.events:
@@ -133,11 +133,11 @@ func (h *harness) event() schedule.Event {
 	case <-time.After(wait):
 		h.t.Fatal("no event")
 	}
-	return schedule.Event{}
+	return scheduler.Event{}
 }
 
 // expect waits for the next event and checks its kind, job and range.
-func (h *harness) expect(kind schedule.EventKind, job, from, to string) schedule.Event {
+func (h *harness) expect(kind scheduler.EventKind, job, from, to string) scheduler.Event {
 	h.t.Helper()
 	ev := h.event()
 	got := fmt.Sprintf("%s %s [%s, %s)", ev.Kind, ev.Job, ev.Start.Format(time.RFC3339), ev.End.Format(time.RFC3339))
@@ -163,28 +163,28 @@ func TestSchedulerFires(t *testing.T) {
 	h := newHarness(t, time.Date(2024, 8, 7, 12, 0, 0, 0, berlin))
 	h.waiters = 2
 	h.start(h.config(
-		schedule.Job{Name: "nightly", Schedule: mustParse(t, "30 2 * * *", berlin)},
-		schedule.Job{Name: "weekly", Schedule: mustParse(t, "0 3 * * 1", berlin), Window: mapreduce.Window{Days: 7}},
+		scheduler.Job{Name: "nightly", Schedule: mustParse(t, "30 2 * * *", berlin)},
+		scheduler.Job{Name: "weekly", Schedule: mustParse(t, "0 3 * * 1", berlin), Window: daterange.Window{Days: 7}},
 	))
 	h.next("2024-08-08T02:30:00+02:00")
-	h.expect(schedule.EventStarted, "nightly", "2024-08-07T00:00:00+02:00", "2024-08-08T00:00:00+02:00")
-	h.expect(schedule.EventSucceeded, "nightly", "2024-08-07T00:00:00+02:00", "2024-08-08T00:00:00+02:00")
+	h.expect(scheduler.EventStarted, "nightly", "2024-08-07T00:00:00+02:00", "2024-08-08T00:00:00+02:00")
+	h.expect(scheduler.EventSucceeded, "nightly", "2024-08-07T00:00:00+02:00", "2024-08-08T00:00:00+02:00")
 	h.next("2024-08-09T02:30:00+02:00")
-	h.expect(schedule.EventStarted, "nightly", "2024-08-08T00:00:00+02:00", "2024-08-09T00:00:00+02:00")
-	h.expect(schedule.EventSucceeded, "nightly", "2024-08-08T00:00:00+02:00", "2024-08-09T00:00:00+02:00")
+	h.expect(scheduler.EventStarted, "nightly", "2024-08-08T00:00:00+02:00", "2024-08-09T00:00:00+02:00")
+	h.expect(scheduler.EventSucceeded, "nightly", "2024-08-08T00:00:00+02:00", "2024-08-09T00:00:00+02:00")
 	h.next("2024-08-10T02:30:00+02:00")
-	h.expect(schedule.EventStarted, "nightly", "2024-08-09T00:00:00+02:00", "2024-08-10T00:00:00+02:00")
-	h.expect(schedule.EventSucceeded, "nightly", "2024-08-09T00:00:00+02:00", "2024-08-10T00:00:00+02:00")
+	h.expect(scheduler.EventStarted, "nightly", "2024-08-09T00:00:00+02:00", "2024-08-10T00:00:00+02:00")
+	h.expect(scheduler.EventSucceeded, "nightly", "2024-08-09T00:00:00+02:00", "2024-08-10T00:00:00+02:00")
 	h.next("2024-08-11T02:30:00+02:00")
-	h.expect(schedule.EventStarted, "nightly", "2024-08-10T00:00:00+02:00", "2024-08-11T00:00:00+02:00")
-	h.expect(schedule.EventSucceeded, "nightly", "2024-08-10T00:00:00+02:00", "2024-08-11T00:00:00+02:00")
+	h.expect(scheduler.EventStarted, "nightly", "2024-08-10T00:00:00+02:00", "2024-08-11T00:00:00+02:00")
+	h.expect(scheduler.EventSucceeded, "nightly", "2024-08-10T00:00:00+02:00", "2024-08-11T00:00:00+02:00")
 	// Monday 2024-08-12: nightly first, then weekly.
 	h.next("2024-08-12T02:30:00+02:00")
-	h.expect(schedule.EventStarted, "nightly", "2024-08-11T00:00:00+02:00", "2024-08-12T00:00:00+02:00")
-	h.expect(schedule.EventSucceeded, "nightly", "2024-08-11T00:00:00+02:00", "2024-08-12T00:00:00+02:00")
+	h.expect(scheduler.EventStarted, "nightly", "2024-08-11T00:00:00+02:00", "2024-08-12T00:00:00+02:00")
+	h.expect(scheduler.EventSucceeded, "nightly", "2024-08-11T00:00:00+02:00", "2024-08-12T00:00:00+02:00")
 	h.next("2024-08-12T03:00:00+02:00")
-	h.expect(schedule.EventStarted, "weekly", "2024-08-05T00:00:00+02:00", "2024-08-12T00:00:00+02:00")
-	h.expect(schedule.EventSucceeded, "weekly", "2024-08-05T00:00:00+02:00", "2024-08-12T00:00:00+02:00")
+	h.expect(scheduler.EventStarted, "weekly", "2024-08-05T00:00:00+02:00", "2024-08-12T00:00:00+02:00")
+	h.expect(scheduler.EventSucceeded, "weekly", "2024-08-05T00:00:00+02:00", "2024-08-12T00:00:00+02:00")
 	h.quiet()
 }
 
@@ -207,17 +207,17 @@ func TestSchedulerDST(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, tc.now)
-			h.start(h.config(schedule.Job{Name: "nightly", Schedule: mustParse(t, "30 2 * * *", berlin)}))
+			h.start(h.config(scheduler.Job{Name: "nightly", Schedule: mustParse(t, "30 2 * * *", berlin)}))
 			for i, slot := range tc.slots {
 				h.next(slot)
 				ev := h.event()
-				if ev.Kind != schedule.EventStarted {
+				if ev.Kind != scheduler.EventStarted {
 					t.Fatalf("event %s; want started", ev.Kind)
 				}
 				if got := fmt.Sprintf("%s %s", ev.Start.In(berlin).Format("2006-01-02"), ev.End.Sub(ev.Start)); got != tc.days[i] {
 					t.Errorf("slot %s reports %s; want %s", slot, got, tc.days[i])
 				}
-				if ev := h.event(); ev.Kind != schedule.EventSucceeded {
+				if ev := h.event(); ev.Kind != scheduler.EventSucceeded {
 					t.Fatalf("event %s; want succeeded", ev.Kind)
 				}
 			}
@@ -232,9 +232,9 @@ func TestSchedulerNoOverlap(t *testing.T) {
 	h := newHarness(t, time.Date(2024, 8, 7, 12, 30, 0, 0, time.UTC))
 	release := make(chan struct{})
 	h.block["hourly"] = release
-	h.start(h.config(schedule.Job{Name: "hourly", Schedule: mustParse(t, "@hourly", time.UTC), Window: mapreduce.Today}))
+	h.start(h.config(scheduler.Job{Name: "hourly", Schedule: mustParse(t, "@hourly", time.UTC), Window: daterange.Today}))
 	h.next("2024-08-07T13:00:00Z")
-	h.expect(schedule.EventStarted, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	h.expect(scheduler.EventStarted, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
 	// Three more slots pass while the run goes on: nothing waits on the
 	// clock, nothing else starts.
 	h.clock.Advance(3*time.Hour + 10*time.Minute)
@@ -243,14 +243,14 @@ func TestSchedulerNoOverlap(t *testing.T) {
 	}
 	h.quiet()
 	close(release)
-	h.expect(schedule.EventSucceeded, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
-	ev := h.expect(schedule.EventSkipped, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
-	if !errors.Is(ev.Err, schedule.ErrMissed) || ev.Slot.Format(time.RFC3339) != "2024-08-07T14:00:00Z" {
+	h.expect(scheduler.EventSucceeded, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	ev := h.expect(scheduler.EventSkipped, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	if !errors.Is(ev.Err, scheduler.ErrMissed) || ev.Slot.Format(time.RFC3339) != "2024-08-07T14:00:00Z" {
 		t.Errorf("skipped slot %s with %v; want 14:00 with ErrMissed", ev.Slot, ev.Err)
 	}
 	h.next("2024-08-07T17:00:00Z")
-	h.expect(schedule.EventStarted, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
-	h.expect(schedule.EventSucceeded, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	h.expect(scheduler.EventStarted, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	h.expect(scheduler.EventSucceeded, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
 	h.quiet()
 	if m := h.maxActive["hourly"]; m != 1 {
 		t.Errorf("%d runs at once; want 1", m)
@@ -261,12 +261,12 @@ func TestSchedulerNoOverlap(t *testing.T) {
 // Locker and a Store: each slot runs once.
 func TestSchedulerSharedLock(t *testing.T) {
 	now := time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC)
-	locker, store := &schedule.LocalLocker{}, &schedule.MemStore{}
+	locker, store := &scheduler.LocalLocker{}, &scheduler.MemStore{}
 	t.Run("held lock", func(t *testing.T) {
 		h := newHarness(t, now)
 		release := make(chan struct{})
 		h.block["nightly"] = release
-		job := schedule.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)}
+		job := scheduler.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)}
 		for range 2 {
 			cfg := h.config(job)
 			cfg.Locker, cfg.Store = locker, store
@@ -276,19 +276,19 @@ func TestSchedulerSharedLock(t *testing.T) {
 			t.Fatal("both schedulers should wait")
 		}
 		h.clock.Set(time.Date(2024, 8, 8, 2, 0, 0, 0, time.UTC))
-		kinds := map[schedule.EventKind]int{}
+		kinds := map[scheduler.EventKind]int{}
 		for range 2 {
 			ev := h.event()
 			kinds[ev.Kind]++
-			if ev.Kind == schedule.EventSkipped && !errors.Is(ev.Err, schedule.ErrRunningElsewhere) {
+			if ev.Kind == scheduler.EventSkipped && !errors.Is(ev.Err, scheduler.ErrRunningElsewhere) {
 				t.Errorf("skipped with %v; want ErrRunningElsewhere", ev.Err)
 			}
 		}
-		if kinds[schedule.EventStarted] != 1 || kinds[schedule.EventSkipped] != 1 {
+		if kinds[scheduler.EventStarted] != 1 || kinds[scheduler.EventSkipped] != 1 {
 			t.Fatalf("events %v; want one started and one skipped", kinds)
 		}
 		close(release)
-		h.expect(schedule.EventSucceeded, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+		h.expect(scheduler.EventSucceeded, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
 		if last, _ := store.Last(context.Background(), "nightly"); !last.Equal(time.Date(2024, 8, 8, 2, 0, 0, 0, time.UTC)) {
 			t.Errorf("last done slot %s", last)
 		}
@@ -297,14 +297,14 @@ func TestSchedulerSharedLock(t *testing.T) {
 		// The second scheduler takes the lock only after the first one
 		// finished the slot: the Store tells it the slot is done.
 		h := newHarness(t, now)
-		store := &schedule.MemStore{}
-		job := schedule.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)}
+		store := &scheduler.MemStore{}
+		job := scheduler.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)}
 		first := h.config(job)
 		first.Locker, first.Store = locker, store
 		firstDone := make(chan struct{})
-		first.OnEvent = func(ev schedule.Event) {
+		first.OnEvent = func(ev scheduler.Event) {
 			h.events <- ev
-			if ev.Kind == schedule.EventSucceeded {
+			if ev.Kind == scheduler.EventSucceeded {
 				close(firstDone)
 			}
 		}
@@ -316,10 +316,10 @@ func TestSchedulerSharedLock(t *testing.T) {
 			t.Fatal("both schedulers should wait")
 		}
 		h.clock.Set(time.Date(2024, 8, 8, 2, 0, 0, 0, time.UTC))
-		h.expect(schedule.EventStarted, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
-		h.expect(schedule.EventSucceeded, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
-		ev := h.expect(schedule.EventSkipped, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
-		if !errors.Is(ev.Err, schedule.ErrAlreadyDone) {
+		h.expect(scheduler.EventStarted, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+		h.expect(scheduler.EventSucceeded, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+		ev := h.expect(scheduler.EventSkipped, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+		if !errors.Is(ev.Err, scheduler.ErrAlreadyDone) {
 			t.Errorf("skipped with %v; want ErrAlreadyDone", ev.Err)
 		}
 	})
@@ -328,11 +328,11 @@ func TestSchedulerSharedLock(t *testing.T) {
 // lateLocker tries to take a lock only after after is closed, and until the
 // first holder released it.
 type lateLocker struct {
-	schedule.Locker
+	scheduler.Locker
 	after chan struct{}
 }
 
-func (l lateLocker) TryLock(ctx context.Context, key string) (schedule.Lock, bool, error) {
+func (l lateLocker) TryLock(ctx context.Context, key string) (scheduler.Lock, bool, error) {
 	<-l.after
 	for {
 		if lk, ok, err := l.Locker.TryLock(ctx, key); ok || err != nil {
@@ -364,22 +364,22 @@ func TestSchedulerCatchUp(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, now)
-			store := &schedule.MemStore{}
+			store := &scheduler.MemStore{}
 			if !tc.last.IsZero() {
 				store.Done(context.Background(), "nightly", tc.last)
 			}
-			cfg := h.config(schedule.Job{Name: "nightly", Schedule: mustParse(t, "30 2 * * *", berlin), CatchUp: tc.catchUp})
+			cfg := h.config(scheduler.Job{Name: "nightly", Schedule: mustParse(t, "30 2 * * *", berlin), CatchUp: tc.catchUp})
 			cfg.Store = store
 			h.start(cfg)
 			for _, d := range tc.days {
 				day, _ := time.ParseInLocation("2006-01-02", d, berlin)
 				from, to := day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339)
-				h.expect(schedule.EventStarted, "nightly", from, to)
-				h.expect(schedule.EventSucceeded, "nightly", from, to)
+				h.expect(scheduler.EventStarted, "nightly", from, to)
+				h.expect(scheduler.EventSucceeded, "nightly", from, to)
 			}
 			h.next("2024-08-09T02:30:00+02:00")
-			h.expect(schedule.EventStarted, "nightly", "2024-08-08T00:00:00+02:00", "2024-08-09T00:00:00+02:00")
-			h.expect(schedule.EventSucceeded, "nightly", "2024-08-08T00:00:00+02:00", "2024-08-09T00:00:00+02:00")
+			h.expect(scheduler.EventStarted, "nightly", "2024-08-08T00:00:00+02:00", "2024-08-09T00:00:00+02:00")
+			h.expect(scheduler.EventSucceeded, "nightly", "2024-08-08T00:00:00+02:00", "2024-08-09T00:00:00+02:00")
 			h.quiet()
 		})
 	}
@@ -390,14 +390,14 @@ func TestSchedulerCatchUp(t *testing.T) {
 func TestSchedulerStop(t *testing.T) {
 	h := newHarness(t, time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
 	h.block["nightly"] = make(chan struct{}) // never released
-	store := &schedule.MemStore{}
-	cfg := h.config(schedule.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)})
+	store := &scheduler.MemStore{}
+	cfg := h.config(scheduler.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)})
 	cfg.Store = store
 	h.start(cfg)
 	h.next("2024-08-08T02:00:00Z")
-	h.expect(schedule.EventStarted, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	h.expect(scheduler.EventStarted, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
 	h.stop()
-	ev := h.expect(schedule.EventCancelled, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	ev := h.expect(scheduler.EventCancelled, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
 	if !errors.Is(ev.Err, context.Canceled) {
 		t.Errorf("cancelled run returned %v", ev.Err)
 	}
@@ -415,13 +415,13 @@ func TestSchedulerFailure(t *testing.T) {
 	h := newHarness(t, time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
 	boom := errors.New("boom")
 	h.fail["nightly"] = boom
-	store := &schedule.MemStore{}
-	cfg := h.config(schedule.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)})
+	store := &scheduler.MemStore{}
+	cfg := h.config(scheduler.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)})
 	cfg.Store = store
 	h.start(cfg)
 	h.next("2024-08-08T02:00:00Z")
-	h.expect(schedule.EventStarted, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
-	if ev := h.expect(schedule.EventFailed, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z"); !errors.Is(ev.Err, boom) {
+	h.expect(scheduler.EventStarted, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	if ev := h.expect(scheduler.EventFailed, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z"); !errors.Is(ev.Err, boom) {
 		t.Errorf("failed with %v", ev.Err)
 	}
 	if last, _ := store.Last(context.Background(), "nightly"); !last.IsZero() {
@@ -433,7 +433,7 @@ func TestSchedulerFailure(t *testing.T) {
 // lossyLocker hands out locks the test can lose.
 type lossyLocker struct{ lost chan struct{} }
 
-func (l lossyLocker) TryLock(context.Context, string) (schedule.Lock, bool, error) {
+func (l lossyLocker) TryLock(context.Context, string) (scheduler.Lock, bool, error) {
 	return lossyLock(l), true, nil
 }
 
@@ -447,14 +447,14 @@ func TestSchedulerLockLost(t *testing.T) {
 	h := newHarness(t, time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
 	h.block["nightly"] = make(chan struct{})
 	locker := lossyLocker{make(chan struct{})}
-	cfg := h.config(schedule.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)})
+	cfg := h.config(scheduler.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)})
 	cfg.Locker = locker
 	h.start(cfg)
 	h.next("2024-08-08T02:00:00Z")
-	h.expect(schedule.EventStarted, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	h.expect(scheduler.EventStarted, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
 	close(locker.lost)
-	ev := h.expect(schedule.EventFailed, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
-	if !errors.Is(ev.Err, schedule.ErrLockLost) || !errors.Is(ev.Err, context.Canceled) {
+	ev := h.expect(scheduler.EventFailed, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	if !errors.Is(ev.Err, scheduler.ErrLockLost) || !errors.Is(ev.Err, context.Canceled) {
 		t.Errorf("failed with %v; want ErrLockLost and context.Canceled", ev.Err)
 	}
 	h.next("2024-08-09T02:00:00Z") // the scheduler goes on
@@ -465,18 +465,18 @@ func TestNewErrors(t *testing.T) {
 	s := mustParse(t, "@daily", time.UTC)
 	tests := []struct {
 		name string
-		cfg  schedule.Config
+		cfg  scheduler.Config
 	}{
-		{"no run func", schedule.Config{Jobs: []schedule.Job{{Name: "a", Schedule: s}}}},
-		{"no jobs", schedule.Config{Run: run}},
-		{"no name", schedule.Config{Run: run, Jobs: []schedule.Job{{Schedule: s}}}},
-		{"twice", schedule.Config{Run: run, Jobs: []schedule.Job{{Name: "a", Schedule: s}, {Name: "a", Schedule: s}}}},
-		{"no schedule", schedule.Config{Run: run, Jobs: []schedule.Job{{Name: "a"}}}},
-		{"negative catch-up", schedule.Config{Run: run, Jobs: []schedule.Job{{Name: "a", Schedule: s, CatchUp: -time.Hour}}}},
+		{"no run func", scheduler.Config{Jobs: []scheduler.Job{{Name: "a", Schedule: s}}}},
+		{"no jobs", scheduler.Config{Run: run}},
+		{"no name", scheduler.Config{Run: run, Jobs: []scheduler.Job{{Schedule: s}}}},
+		{"twice", scheduler.Config{Run: run, Jobs: []scheduler.Job{{Name: "a", Schedule: s}, {Name: "a", Schedule: s}}}},
+		{"no schedule", scheduler.Config{Run: run, Jobs: []scheduler.Job{{Name: "a"}}}},
+		{"negative catch-up", scheduler.Config{Run: run, Jobs: []scheduler.Job{{Name: "a", Schedule: s, CatchUp: -time.Hour}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := schedule.New(tc.cfg); err == nil {
+			if _, err := scheduler.New(tc.cfg); err == nil {
 				t.Error("New succeeded")
 			}
 		})
@@ -484,7 +484,7 @@ func TestNewErrors(t *testing.T) {
 }
 
 func TestLocalLocker(t *testing.T) {
-	var l schedule.LocalLocker
+	var l scheduler.LocalLocker
 	ctx := context.Background()
 	a, ok, _ := l.TryLock(ctx, "job")
 	if !ok {

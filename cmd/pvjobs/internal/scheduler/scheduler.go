@@ -1,4 +1,4 @@
-package schedule
+package scheduler
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
 )
 
 // DefaultGrace is how late a slot may still start when its job has no
@@ -44,8 +44,8 @@ type Job struct {
 	// schedule's zone).
 	Loc *time.Location
 	// Window is the range each run reports, relative to its slot (default
-	// mapreduce.Yesterday).
-	Window mapreduce.Window
+	// daterange.Yesterday).
+	Window daterange.Window
 	// CatchUp is how old a missed slot may be and still run, after downtime
 	// or a run that lasted past later slots; missed slots run one after
 	// another, oldest first. 0 means DefaultGrace.
@@ -153,7 +153,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			j.Loc = j.Schedule.Location()
 		}
 		if j.Window.IsZero() {
-			j.Window = mapreduce.Yesterday
+			j.Window = daterange.Yesterday
 		}
 		if j.CatchUp == 0 {
 			j.CatchUp = DefaultGrace
