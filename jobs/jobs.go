@@ -29,6 +29,10 @@ type Config struct {
 	ExactUniques bool
 	// UniqueMinutes adds per-minute unique-visitor rows (uniques).
 	UniqueMinutes bool
+	// MaxRows is the number of rows each report of keyed rows keeps per
+	// account and period, the rest summed into an "(other)" row; 0 keeps
+	// every row.
+	MaxRows int
 }
 
 // Def describes one job.
@@ -53,7 +57,7 @@ var defs = []Def{
 		Summary: "page views per URL (top pages), normalised: no fragment, no utm_*/click ids",
 		Reports: []string{"urls"},
 		New: func(cfg *Config) (mapreduce.Task, func(), error) {
-			return urls.New(urls.Options{StripQuery: cfg.StripQuery}), nil, nil
+			return urls.New(urls.Options{StripQuery: cfg.StripQuery, MaxRows: cfg.MaxRows}), nil, nil
 		},
 	},
 	{
@@ -62,7 +66,7 @@ var defs = []Def{
 		Reports: []string{"sources"},
 		Check:   func(cfg *Config) error { return sources.ValidateDomains(cfg.InternalDomains) },
 		New: func(cfg *Config) (mapreduce.Task, func(), error) {
-			return sources.NewSources(sources.Options{InternalDomains: cfg.InternalDomains}), nil, nil
+			return sources.NewSources(sourcesOptions(cfg)), nil, nil
 		},
 	},
 	{
@@ -71,7 +75,7 @@ var defs = []Def{
 		Reports: []string{"searchterms"},
 		Check:   func(cfg *Config) error { return sources.ValidateDomains(cfg.InternalDomains) },
 		New: func(cfg *Config) (mapreduce.Task, func(), error) {
-			return sources.NewSearchTerms(sources.Options{InternalDomains: cfg.InternalDomains}), nil, nil
+			return sources.NewSearchTerms(sourcesOptions(cfg)), nil, nil
 		},
 	},
 	{
@@ -79,7 +83,7 @@ var defs = []Def{
 		Summary: "page views per device class (desktop, mobile, tablet, bot, unknown), browser and OS",
 		Reports: []string{"devices"},
 		New: func(cfg *Config) (mapreduce.Task, func(), error) {
-			return devices.New(), nil, nil
+			return devices.New(devices.Options{MaxRows: cfg.MaxRows}), nil, nil
 		},
 	},
 	{
@@ -92,7 +96,7 @@ var defs = []Def{
 			if err != nil {
 				return nil, nil, err
 			}
-			return geo.New(db), func() { db.Close() }, nil
+			return geo.New(db, geo.Options{MaxRows: cfg.MaxRows}), func() { db.Close() }, nil
 		},
 	},
 	{
@@ -173,7 +177,7 @@ var combined = []struct {
 	new   func(cfg *Config) mapreduce.Task
 }{
 	{[]string{"sources", "searchterms"}, func(cfg *Config) mapreduce.Task {
-		return sources.NewBoth(sources.Options{InternalDomains: cfg.InternalDomains})
+		return sources.NewBoth(sourcesOptions(cfg))
 	}},
 }
 
@@ -214,4 +218,8 @@ func Build(ds []Def, cfg *Config) ([]mapreduce.Task, func(), error) {
 		ts = append(ts, t)
 	}
 	return ts, closeAll, nil
+}
+
+func sourcesOptions(cfg *Config) sources.Options {
+	return sources.Options{InternalDomains: cfg.InternalDomains, MaxRows: cfg.MaxRows}
 }

@@ -251,6 +251,7 @@ type worker struct {
 	dec     Decoder
 	enrich  func(*PageView)
 	pv      PageView
+	vkey    []byte
 	hint    int32
 	item    WorkItem
 	ctx     context.Context
@@ -321,6 +322,8 @@ func (w *worker) row(r *Row) error {
 	pv.TS = r.TS
 	pv.Time = UUIDTime(r.TS)
 	pv.Shard = w.item.ShardIndex
+	pv.Account = w.item.Account
+	pv.Visitor, w.vkey = VisitorHash(w.vkey, pv)
 	b, ok := w.plan.Calendar.Locate(pv.Time, &w.hint)
 	if !ok {
 		return w.badRow(r, fmt.Errorf("time %s is outside the run's range", UnixTime(pv.Time).Format(time.RFC3339Nano)))

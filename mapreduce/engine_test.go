@@ -119,7 +119,7 @@ func (j *countJob) Map(p *countPartial, pv *mapreduce.PageView) {
 	if pv.Time < sk.Start().UnixNano() || pv.Time >= sk.End().UnixNano() {
 		p.errs = append(p.errs, fmt.Sprintf("row at %s given shard %s", mapreduce.UnixTime(pv.Time), sk))
 	}
-	p.counts[countKey{p.plan.AccountOf(pv.Shard), pv.Bucket.Day, j.key(pv)}]++
+	p.counts[countKey{pv.Account, pv.Bucket.Day, j.key(pv)}]++
 }
 
 func (j *countJob) Merge(dst, src *countPartial) {
@@ -130,11 +130,11 @@ func (j *countJob) Merge(dst, src *countPartial) {
 }
 
 func (j *countJob) Reports(p *countPartial, plan *mapreduce.Plan) []mapreduce.Report {
-	rep := mapreduce.Report{Name: "count", Keys: []string{"key"}, Measure: "pageviews"}
+	rep := mapreduce.Report{Name: "count", Keys: []string{"key"}, Measures: mapreduce.Counts("pageviews")}
 	for k, n := range p.counts {
 		rep.Rows = append(rep.Rows, mapreduce.ReportRow{
 			Account: plan.Accounts[k.account], Period: mapreduce.PeriodDay,
-			Start: plan.Calendar.Days[k.day].Start, Keys: []string{k.key}, Value: n,
+			Start: plan.Calendar.Days[k.day].Start, Keys: []string{k.key}, Values: []float64{float64(n)},
 		})
 	}
 	if len(p.errs) > 0 {
@@ -178,7 +178,7 @@ func referenceCount(t *testing.T, plan *mapreduce.Plan, src *memSource, keep fun
 	}
 	var rows []mapreduce.ReportRow
 	for k, n := range counts {
-		rows = append(rows, mapreduce.ReportRow{Account: k[0], Period: mapreduce.PeriodDay, Start: starts[k[1]], Keys: []string{k[2]}, Value: n})
+		rows = append(rows, mapreduce.ReportRow{Account: k[0], Period: mapreduce.PeriodDay, Start: starts[k[1]], Keys: []string{k[2]}, Values: []float64{float64(n)}})
 	}
 	mapreduce.SortRows(rows)
 	return rows
@@ -192,7 +192,7 @@ func sameRows(t *testing.T, what string, got, want []mapreduce.ReportRow) {
 	}
 	for i := range got {
 		g, w := got[i], want[i]
-		if g.Account != w.Account || g.Period != w.Period || !g.Start.Equal(w.Start) || !slices.Equal(g.Keys, w.Keys) || g.Value != w.Value {
+		if g.Account != w.Account || g.Period != w.Period || !g.Start.Equal(w.Start) || !slices.Equal(g.Keys, w.Keys) || !slices.Equal(g.Values, w.Values) {
 			t.Fatalf("%s: row %d = %+v, want %+v", what, i, g, w)
 		}
 	}
@@ -224,7 +224,7 @@ func TestRunDeterministicAcrossWorkers(t *testing.T) {
 		want := referenceCount(t, plan, src, nil)
 		var wantRows int64
 		for _, r := range want {
-			wantRows += r.Value
+			wantRows += int64(r.Primary())
 		}
 		for _, workers := range []int{1, 2, 8} {
 			t.Run(fmt.Sprintf("split%d/workers%d", split, workers), func(t *testing.T) {
@@ -306,7 +306,7 @@ func TestRunBadRows(t *testing.T) {
 			}
 			var total int64
 			for _, r := range res.Reports[0].Rows {
-				total += r.Value
+				total += int64(r.Primary())
 			}
 			if total != 197 {
 				t.Errorf("report counts %d rows, want the 197 good ones", total)
@@ -685,7 +685,7 @@ func TestRunSplitsReadEveryRowOnce(t *testing.T) {
 			var total int64
 			for _, r := range a.Reports[0].Rows {
 				if r.Period == mapreduce.PeriodRange {
-					total += r.Value
+					total += int64(r.Primary())
 				}
 			}
 			if total != inRange {

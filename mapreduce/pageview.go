@@ -1,6 +1,10 @@
 package mapreduce
 
-import "time"
+import (
+	"time"
+
+	"github.com/pvjobs/pvjobs/mapreduce/hll"
+)
 
 // PageView is one decoded page view. Its byte-slice fields alias buffers owned by
 // the decoder that filled it: they are valid only until the callback that received
@@ -23,6 +27,12 @@ type PageView struct {
 
 	// Shard is the index of the row's shard in the run's [Plan.Shards].
 	Shard int
+	// Account is the index of the row's account in the run's [Plan.Accounts].
+	Account int
+	// Visitor is the hash of the page view's visitor key (see [VisitorKey]):
+	// MurmurHash64A with Redis's seed, so it is also the element a
+	// HyperLogLog of visitors adds.
+	Visitor uint64
 	// Bucket locates Time in the run's calendar (see [Calendar]).
 	Bucket Bucket
 	// Agent is the user agent's classification, filled by the run's [Enricher]
@@ -59,3 +69,25 @@ func (r *Row) Time() int64 { return UUIDTime(r.TS) }
 
 // UnixTime converts Unix nanoseconds to a UTC time.Time.
 func UnixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+// VisitorKey appends the visitor key of pv to dst: visitor_id when present,
+// else ip + "\n" + user_agent. Live producers that PFADD into pvjobs' Redis
+// keys must build the key the same way.
+func VisitorKey(dst []byte, pv *PageView) []byte {
+	if len(pv.VisitorID) > 0 {
+		return append(dst, pv.VisitorID...)
+	}
+	dst = append(dst, pv.IP...)
+	dst = append(dst, '\n')
+	return append(dst, pv.UserAgent...)
+}
+
+// VisitorHash returns the hash of pv's visitor key, as PageView.Visitor
+// holds it; buf is scratch space that may be reused (it is returned).
+func VisitorHash(buf []byte, pv *PageView) (uint64, []byte) {
+	if len(pv.VisitorID) > 0 {
+		return hll.MurmurHash64A(pv.VisitorID, hll.Seed), buf
+	}
+	buf = VisitorKey(buf[:0], pv)
+	return hll.MurmurHash64A(buf, hll.Seed), buf
+}

@@ -60,6 +60,8 @@ type WorkItem struct {
 	// ShardIndex is the shard's index in Plan.Shards.
 	ShardIndex int
 	Shard      ShardKey
+	// Account is the index of the shard's account in Plan.Accounts.
+	Account int
 	Start, End time.Time
 	// Slice is the item's time-slice number within the shard's day (0 for a
 	// whole-shard item).
@@ -84,7 +86,10 @@ type Plan struct {
 	Slices     int
 	// Shards lists every (UTC day, account) pair that overlaps [Start, End), by
 	// day then account.
-	Shards   []ShardKey
+	Shards []ShardKey
+	// ShardAccount holds, for each shard, the index of its account in
+	// Accounts.
+	ShardAccount []int
 	Calendar *Calendar
 }
 
@@ -129,8 +134,9 @@ func NewPlan(spec PlanSpec) (*Plan, error) {
 	}
 	first := p.Start.Truncate(24 * time.Hour)
 	for day := first; day.Before(p.End); day = day.AddDate(0, 0, 1) {
-		for _, a := range accounts {
+		for i, a := range accounts {
 			p.Shards = append(p.Shards, ShardKey{Day: day, Account: a})
+			p.ShardAccount = append(p.ShardAccount, i)
 		}
 	}
 	p.Calendar = NewCalendar(p.Start, p.End, loc)
@@ -156,14 +162,14 @@ func (p *Plan) Items(split Split) []WorkItem {
 	for i, sk := range p.Shards {
 		lo, hi := maxTime(sk.Start(), p.Start), minTime(sk.End(), p.End)
 		if split == SplitShards {
-			items = append(items, WorkItem{ShardIndex: i, Shard: sk, Start: lo, End: hi})
+			items = append(items, WorkItem{ShardIndex: i, Shard: sk, Account: p.ShardAccount[i], Start: lo, End: hi})
 			continue
 		}
 		b := SliceBounds(sk.Day, p.Slices)
 		for s := 0; s < p.Slices; s++ {
 			a, z := maxTime(b[s], lo), minTime(b[s+1], hi)
 			if a.Before(z) {
-				items = append(items, WorkItem{ShardIndex: i, Shard: sk, Start: a, End: z, Slice: s})
+				items = append(items, WorkItem{ShardIndex: i, Shard: sk, Account: p.ShardAccount[i], Start: a, End: z, Slice: s})
 			}
 		}
 	}
@@ -183,6 +189,3 @@ func minTime(a, b time.Time) time.Time {
 	}
 	return b
 }
-
-// AccountOf returns the index in Accounts of the account of shard i.
-func (p *Plan) AccountOf(shard int) int { return shard % len(p.Accounts) }

@@ -217,8 +217,8 @@ func TestNewPlanShards(t *testing.T) {
 				t.Errorf("accounts %v not sorted and unique", p.Accounts)
 			}
 			for i, k := range p.Shards {
-				if p.Accounts[p.AccountOf(i)] != k.Account {
-					t.Errorf("AccountOf(%d) = %s, shard is %s", i, p.Accounts[p.AccountOf(i)], k)
+				if p.Accounts[p.ShardAccount[i]] != k.Account {
+					t.Errorf("ShardAccount[%d] = %s, shard is %s", i, p.Accounts[p.ShardAccount[i]], k)
 				}
 			}
 			if p.Start.Location() != time.UTC || p.End.Location() != time.UTC {

@@ -214,10 +214,10 @@ func TestRunInterop(t *testing.T) {
 		"https://py.example.com/last",
 		"https://py.example.com/map16",
 	}
-	want := "account,period,start,url,pageviews\n"
+	want := "account,period,start,url,pageviews,visitors\n"
 	for _, period := range []string{"day", "range"} {
 		for _, u := range urls {
-			want += "pyacct," + period + ",2024-08-01," + u + ",1\n"
+			want += "pyacct," + period + ",2024-08-01," + u + ",1,1\n"
 		}
 	}
 	if string(got) != want {
@@ -407,7 +407,7 @@ func TestRunBadRowsAndMissingShards(t *testing.T) {
 		t.Errorf("stderr does not report the bad row:\n%s", stderr)
 	}
 	b, _ := os.ReadFile(filepath.Join(out, "urls.csv"))
-	if !strings.Contains(string(b), "blog,range,2024-08-01,/a,3\n") {
+	if !strings.Contains(string(b), "blog,range,2024-08-01,/a,3,1\n") {
 		t.Errorf("urls.csv:\n%s", b)
 	}
 

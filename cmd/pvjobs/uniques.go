@@ -161,7 +161,7 @@ func uniquesFromSource(ctx context.Context, w io.Writer, p *runParams, verbose b
 		for _, r := range rep.Rows {
 			switch r.Period {
 			case mapreduce.PeriodRange:
-				counts[r.Account] = r.Value
+				counts[r.Account] = int64(r.Primary())
 			case mapreduce.PeriodHour:
 				hours[r.Account]++
 			}

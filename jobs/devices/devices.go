@@ -13,28 +13,43 @@ const Name = "devices"
 // Job counts page views per device class, browser family and OS family, bots
 // included. It is built WithBots, so it sees the bots that the engine
 // withholds from other jobs.
-type Job struct{}
+type Job struct{ opt Options }
+
+// Options configures the job.
+type Options struct {
+	// MaxRows is the number of rows kept per account and period (the rest
+	// are summed into an "(other)" row); 0 keeps every row.
+	MaxRows int
+}
 
 // New returns the job as a task.
-func New() mapreduce.Task { return mapreduce.NewTask(Name, &Job{}, mapreduce.WithBots()) }
+func New(opt Options) mapreduce.Task {
+	return mapreduce.NewTask(Name, &Job{opt: opt}, mapreduce.WithBots())
+}
 
-// Partial is one worker's state of the job: the counts, and a cache of its
-// own for rows that come without an Agent (when the run has no enricher).
+// Partial is one worker's state of the job: the counts, the key id of each
+// Agent seen (Agents are shared and read-only, so their pointers identify
+// them), and a cache of its own for rows that come without an Agent (when
+// the run has no enricher).
 type Partial struct {
+	keys  *tally.Keys
 	t     *tally.Tally
+	ids   map[*mapreduce.Agent]uint32
 	cache *cache
-	// key is the tally key of last, the Agent of the previous row.
-	key  []byte
-	last *mapreduce.Agent
+	key   []byte
+	// last and lastID are the Agent of the previous row and its key id.
+	last   *mapreduce.Agent
+	lastID uint32
 }
 
 // NewPartial implements mapreduce.Job.
 func (j *Job) NewPartial(plan *mapreduce.Plan) *Partial {
-	return &Partial{t: tally.New(plan), key: make([]byte, 0, 64)}
+	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, 1, true), ids: map[*mapreduce.Agent]uint32{}, key: make([]byte, 0, 64)}
 }
 
-// Map implements mapreduce.Job: it counts the row under "class\tbrowser\tos",
-// from pv.Agent or, when no enricher set it, from its own classification.
+// Map implements mapreduce.Job: it counts the row under (class, browser,
+// os), from pv.Agent or, when no enricher set it, from its own
+// classification.
 func (j *Job) Map(p *Partial, pv *mapreduce.PageView) {
 	a := pv.Agent
 	if a == nil {
@@ -44,46 +59,53 @@ func (j *Job) Map(p *Partial, pv *mapreduce.PageView) {
 		a = p.cache.agent(pv.UserAgent)
 	}
 	if a != p.last {
-		k := appendField(p.key[:0], a.Class, Unknown)
-		k = append(k, '\t')
-		k = appendField(k, a.Browser, Other)
-		k = append(k, '\t')
-		k = appendField(k, a.OS, Other)
-		p.key, p.last = k, a
+		id, ok := p.ids[a]
+		if !ok {
+			id = p.keys.ID(appendKey(p.key[:0], a))
+			p.ids[a] = id
+		}
+		p.last, p.lastID = a, id
 	}
-	p.t.Add(pv, p.key)
+	p.t.Count(pv, p.lastID)
 }
 
-// appendField appends v, or def when v is empty, with tabs and line breaks
-// (which would break the report's key columns) made spaces.
-func appendField(dst []byte, v, def string) []byte {
+// appendKey appends the tally key of a: its class, browser and OS, each
+// field defaulted when empty, with tabs and line breaks (which would break
+// the report's key columns in a table) made spaces.
+func appendKey(dst []byte, a *mapreduce.Agent) []byte {
+	dst = tally.AppendField(dst, clean(a.Class, Unknown))
+	dst = tally.AppendField(dst, clean(a.Browser, Other))
+	return tally.AppendField(dst, clean(a.OS, Other))
+}
+
+func clean(v, def string) string {
 	if v == "" {
-		v = def
+		return def
 	}
-	if strings.IndexByte(v, '\t') < 0 && strings.IndexByte(v, '\n') < 0 && strings.IndexByte(v, '\r') < 0 {
-		return append(dst, v...)
+	if strings.IndexAny(v, "\t\n\r") < 0 {
+		return v
 	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c == '\t' || c == '\n' || c == '\r' {
-			c = ' '
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return ' '
 		}
-		dst = append(dst, c)
-	}
-	return dst
+		return r
+	}, v)
 }
 
 // Merge implements mapreduce.Job.
-func (j *Job) Merge(dst, src *Partial) { dst.t.Merge(src.t) }
+func (j *Job) Merge(dst, src *Partial) { dst.t.MergeKeyed(dst.keys, src.t, src.keys) }
 
 // Reports implements mapreduce.Job: the report "devices", keyed by class,
 // browser and OS, per account per local day and over the whole range.
 func (j *Job) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
-	return []mapreduce.Report{p.t.Report(plan, tally.ReportSpec{
-		Name:    Name,
-		Keys:    []string{"class", "browser", "os"},
-		Measure: "pageviews",
-		Days:    true,
-		Range:   true,
+	return []mapreduce.Report{p.t.Report(plan, p.keys, tally.ReportSpec{
+		Name:     Name,
+		Keys:     []string{"class", "browser", "os"},
+		Measures: mapreduce.Counts("pageviews", "visitors"),
+		Values:   tally.PageViewsVisitors,
+		Days:     true,
+		Range:    true,
+		MaxRows:  j.opt.MaxRows,
 	})}
 }

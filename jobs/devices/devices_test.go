@@ -117,7 +117,7 @@ func testPlan(t testing.TB) *mapreduce.Plan {
 func rowsOf(rep mapreduce.Report) []string {
 	var out []string
 	for _, r := range rep.Rows {
-		out = append(out, fmt.Sprintf("%s %s %s %s=%d", r.Account, r.Period, r.Start.Format("0102"), strings.Join(r.Keys, "/"), r.Value))
+		out = append(out, fmt.Sprintf("%s %s %s %s=%d", r.Account, r.Period, r.Start.Format("0102"), strings.Join(r.Keys, "/"), int64(r.Primary())))
 	}
 	slices.Sort(out)
 	return out
@@ -139,7 +139,7 @@ func TestJob(t *testing.T) {
 			p1, p2 := job.NewPartial(plan), job.NewPartial(plan)
 			add := func(p *devices.Partial, account, day int, ua string, n int) {
 				for range n {
-					pv := &mapreduce.PageView{UserAgent: []byte(ua), Shard: day*2 + account, Bucket: mapreduce.Bucket{Day: int32(day)}}
+					pv := &mapreduce.PageView{UserAgent: []byte(ua), Account: account, Bucket: mapreduce.Bucket{Day: int32(day)}}
 					if tt.enrich {
 						enrich(pv)
 					}
@@ -157,8 +157,8 @@ func TestJob(t *testing.T) {
 				t.Fatalf("%d reports, want 1", len(reps))
 			}
 			rep := reps[0]
-			if rep.Name != "devices" || !slices.Equal(rep.Keys, []string{"class", "browser", "os"}) || rep.Measure != "pageviews" {
-				t.Errorf("report %q keys %q measure %q", rep.Name, rep.Keys, rep.Measure)
+			if rep.Name != "devices" || !slices.Equal(rep.Keys, []string{"class", "browser", "os"}) || rep.Measures[0].Name != "pageviews" {
+				t.Errorf("report %q keys %q measure %q", rep.Name, rep.Keys, rep.Measures)
 			}
 			want := []string{
 				"blog day 0801 mobile/Safari/iOS=5",
@@ -239,7 +239,7 @@ func TestJobInRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := mapreduce.Run(context.Background(), plan, src,
-				[]mapreduce.Task{devices.New(), urls.New(urls.Options{})},
+				[]mapreduce.Task{devices.New(devices.Options{}), urls.New(urls.Options{})},
 				mapreduce.Options{
 					Workers:     2,
 					NewDecoder:  func() mapreduce.Decoder { return uaDecoder{} },
@@ -257,12 +257,12 @@ func TestJobInRun(t *testing.T) {
 					}
 					switch rep.Name {
 					case "devices":
-						devs += r.Value
-						if r.Keys[0] == devices.Bot && r.Value != 2 {
-							t.Errorf("devices counts %d bot page views, want 2", r.Value)
+						devs += int64(r.Primary())
+						if r.Keys[0] == devices.Bot && int64(r.Primary()) != 2 {
+							t.Errorf("devices counts %d bot page views, want 2", int64(r.Primary()))
 						}
 					case "urls":
-						pages += r.Value
+						pages += int64(r.Primary())
 					}
 				}
 			}
@@ -301,7 +301,7 @@ func BenchmarkJobMap(b *testing.B) {
 			enrich := devices.NewEnricher(0)()
 			pvs := make([]mapreduce.PageView, len(cases))
 			for i, c := range cases {
-				pvs[i] = mapreduce.PageView{UserAgent: []byte(c.ua), Shard: i % 4, Bucket: mapreduce.Bucket{Day: int32(i % 2)}}
+				pvs[i] = mapreduce.PageView{UserAgent: []byte(c.ua), Account: i % 2, Bucket: mapreduce.Bucket{Day: int32(i % 2)}}
 				if withAgent {
 					enrich(&pvs[i])
 				}

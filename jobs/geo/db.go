@@ -3,6 +3,7 @@ package geo
 import (
 	"errors"
 	"fmt"
+	"github.com/pvjobs/pvjobs/jobs/tally"
 	"net/netip"
 	"strings"
 
@@ -34,7 +35,9 @@ type Location struct {
 }
 
 // key is the location's tally key: its columns joined with tabs.
-func (l Location) key() string { return l.Country + "\t" + l.Region + "\t" + l.City }
+func (l Location) key() string {
+	return string(tally.AppendField(tally.AppendField(tally.AppendField(nil, l.Country), l.Region), l.City))
+}
 
 var unknown = Location{Country: Unknown}
 

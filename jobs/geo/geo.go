@@ -44,38 +44,74 @@ const (
 // seen (many IPs share one) is not decoded again. The tally then counts the
 // location's key, so partials, merging and reports are as small as the set of
 // locations, not of IPs.
-type Job struct{ db *DB }
+type Job struct {
+	db  *DB
+	opt Options
+}
+
+// Options configures the job.
+type Options struct {
+	// MaxRows is the number of rows kept per account and period (the rest
+	// are summed into an "(other)" row); 0 keeps every row.
+	MaxRows int
+}
 
 // New returns the geo job over db as a task. db must stay open until the run
 // has finished.
-func New(db *DB) mapreduce.Task { return mapreduce.NewTask(Name, &Job{db: db}) }
+func New(db *DB, opt Options) mapreduce.Task { return mapreduce.NewTask(Name, &Job{db: db, opt: opt}) }
 
-// Partial is one worker's state: its counts and its lookup caches.
+// Partial is one worker's state: its counts, its lookup caches, and the
+// tally key id of each of the resolver's locations (ids[i], or noID), valid
+// for the resolver's generation gen.
 type Partial struct {
-	t *tally.Tally
-	r *resolver
+	keys *tally.Keys
+	t    *tally.Tally
+	r    *resolver
+	ids  []uint32
+	gen  int
 }
+
+const noID = ^uint32(0)
 
 // NewPartial implements mapreduce.Job.
 func (j *Job) NewPartial(plan *mapreduce.Plan) *Partial {
-	return &Partial{t: tally.New(plan), r: newResolver(j.db)}
+	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, 1, true), r: newResolver(j.db)}
 }
 
 // Map implements mapreduce.Job.
-func (j *Job) Map(p *Partial, pv *mapreduce.PageView) { p.t.Add(pv, p.r.key(pv.IP)) }
+func (j *Job) Map(p *Partial, pv *mapreduce.PageView) { p.t.Count(pv, p.id(pv.IP)) }
+
+// id returns the tally key id of the location of the raw ip field.
+func (p *Partial) id(ip []byte) uint32 {
+	i := p.r.loc(ip)
+	if p.gen != p.r.gen {
+		p.ids, p.gen = p.ids[:0], p.r.gen
+	}
+	for int(i) >= len(p.ids) {
+		p.ids = append(p.ids, noID)
+	}
+	id := p.ids[i]
+	if id == noID {
+		id = p.keys.ID(p.r.keys[i])
+		p.ids[i] = id
+	}
+	return id
+}
 
 // Merge implements mapreduce.Job.
-func (j *Job) Merge(dst, src *Partial) { dst.t.Merge(src.t) }
+func (j *Job) Merge(dst, src *Partial) { dst.t.MergeKeyed(dst.keys, src.t, src.keys) }
 
-// Reports implements mapreduce.Job: page views per country, region and city,
-// per account per day and over the whole range.
+// Reports implements mapreduce.Job: page views and visitors per country,
+// region and city, per account per day and over the whole range.
 func (j *Job) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
-	return []mapreduce.Report{p.t.Report(plan, tally.ReportSpec{
-		Name:    Name,
-		Keys:    []string{"country", "region", "city"},
-		Measure: "pageviews",
-		Days:    true,
-		Range:   true,
+	return []mapreduce.Report{p.t.Report(plan, p.keys, tally.ReportSpec{
+		Name:     Name,
+		Keys:     []string{"country", "region", "city"},
+		Measures: mapreduce.Counts("pageviews", "visitors"),
+		Values:   tally.PageViewsVisitors,
+		Days:     true,
+		Range:    true,
+		MaxRows:  j.opt.MaxRows,
 	})}
 }
 
@@ -91,7 +127,10 @@ func (j *Job) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
 // control word, its slot and the key's bytes elsewhere in memory, and at
 // 100,000 distinct IPs each of those is a cache miss.
 type resolver struct {
-	db      *DB
+	db *DB
+	// gen counts the resets: location indexes of an older generation are
+	// void.
+	gen     int
 	seed    maphash.Seed
 	slots   []ipSlot
 	offsets map[uintptr]int32
@@ -120,6 +159,7 @@ func newResolver(db *DB) *resolver {
 
 // reset empties every cache, as the indexes they hold are about to change.
 func (r *resolver) reset() {
+	r.gen++
 	clear(r.slots)
 	clear(r.offsets)
 	clear(r.index)
@@ -130,22 +170,25 @@ func (r *resolver) reset() {
 
 // key returns the tally key of the location of the raw ip field. The result
 // is owned by the resolver.
-func (r *resolver) key(ip []byte) []byte {
+func (r *resolver) key(ip []byte) []byte { return r.keys[r.loc(ip)] }
+
+// loc returns the index in keys of the location of the raw ip field.
+func (r *resolver) loc(ip []byte) int32 {
 	if len(ip) == 0 {
-		return r.keys[0]
+		return 0
 	}
 	if len(ip) > ipInline {
-		return r.keys[r.resolve(string(ip))]
+		return r.resolve(string(ip))
 	}
 	s := &r.slots[maphash.Bytes(r.seed, ip)&(ipSlots-1)]
 	if int(s.n) == len(ip) && string(s.ip[:s.n]) == string(ip) {
-		return r.keys[s.loc]
+		return s.loc
 	}
 	i := r.resolve(string(ip))
 	s = &r.slots[maphash.Bytes(r.seed, ip)&(ipSlots-1)] // resolve may have reset
 	s.n = uint8(copy(s.ip[:], ip))
 	s.loc = i
-	return r.keys[i]
+	return i
 }
 
 // resolve parses and looks up one ip field and returns its location's index.

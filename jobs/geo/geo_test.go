@@ -55,7 +55,7 @@ func runJob(t *testing.T, db *geo.DB, rows map[string][2][]string) []string {
 			src[i] = append(src[i], mapreduce.Row{TS: ts, Value: []byte(ip), Index: int64(j), Offset: -1})
 		}
 	}
-	res, err := mapreduce.Run(context.Background(), plan, src, []mapreduce.Task{geo.New(db)},
+	res, err := mapreduce.Run(context.Background(), plan, src, []mapreduce.Task{geo.New(db, geo.Options{})},
 		mapreduce.Options{Workers: 2, NewDecoder: func() mapreduce.Decoder { return ipDecoder{} }})
 	if err != nil {
 		t.Fatal(err)
@@ -64,12 +64,12 @@ func runJob(t *testing.T, db *geo.DB, rows map[string][2][]string) []string {
 		t.Fatalf("%d reports, want 1", len(res.Reports))
 	}
 	rep := res.Reports[0]
-	if rep.Name != "geo" || rep.Measure != "pageviews" || !slices.Equal(rep.Keys, []string{"country", "region", "city"}) {
-		t.Fatalf("report %q keys %q measure %q", rep.Name, rep.Keys, rep.Measure)
+	if rep.Name != "geo" || rep.Measures[0].Name != "pageviews" || !slices.Equal(rep.Keys, []string{"country", "region", "city"}) {
+		t.Fatalf("report %q keys %q measure %q", rep.Name, rep.Keys, rep.Measures)
 	}
 	var lines []string
 	for _, r := range rep.Rows {
-		lines = append(lines, fmt.Sprintf("%s %s %s %s %d", r.Account, r.Period, r.Start.Format("01-02"), strings.Join(r.Keys, "|"), r.Value))
+		lines = append(lines, fmt.Sprintf("%s %s %s %s %d", r.Account, r.Period, r.Start.Format("01-02"), strings.Join(r.Keys, "|"), int64(r.Primary())))
 	}
 	return lines
 }

@@ -16,11 +16,14 @@ const BothName = SourcesName + "+" + SearchTermsName
 // reports equal those of NewSources and NewSearchTerms run side by side.
 // Bots are left out.
 func NewBoth(opt Options) mapreduce.Task {
-	return mapreduce.NewTask(BothName, &BothJob{c: NewClassifier(opt.InternalDomains)})
+	return mapreduce.NewTask(BothName, &BothJob{c: NewClassifier(opt.InternalDomains), maxRows: opt.MaxRows})
 }
 
 // BothJob counts sources and search terms in one pass over the referrers.
-type BothJob struct{ c *Classifier }
+type BothJob struct {
+	c       *Classifier
+	maxRows int
+}
 
 // BothPartial is one worker's counts of both reports; sources owns the
 // worker's Cache.
@@ -28,7 +31,7 @@ type BothPartial struct{ sources, terms *Partial }
 
 // NewPartial implements mapreduce.Job.
 func (j *BothJob) NewPartial(plan *mapreduce.Plan) *BothPartial {
-	return &BothPartial{sources: newPartial(j.c, plan), terms: &Partial{t: tally.New(plan)}}
+	return &BothPartial{sources: newPartial(j.c, plan), terms: &Partial{keys: tally.NewKeys(), t: tally.New(plan, 1, true)}}
 }
 
 // Map implements mapreduce.Job.
@@ -40,11 +43,11 @@ func (j *BothJob) Map(p *BothPartial, pv *mapreduce.PageView) {
 
 // Merge implements mapreduce.Job.
 func (j *BothJob) Merge(dst, src *BothPartial) {
-	dst.sources.t.Merge(src.sources.t)
-	dst.terms.t.Merge(src.terms.t)
+	dst.sources.merge(src.sources)
+	dst.terms.merge(src.terms)
 }
 
 // Reports implements mapreduce.Job: "sources", then "searchterms".
 func (j *BothJob) Reports(p *BothPartial, plan *mapreduce.Plan) []mapreduce.Report {
-	return []mapreduce.Report{p.sources.t.Report(plan, sourcesSpec), p.terms.t.Report(plan, termsSpec)}
+	return []mapreduce.Report{p.sources.report(plan, sourcesSpec, j.maxRows), p.terms.report(plan, termsSpec, j.maxRows)}
 }

@@ -18,11 +18,15 @@ type Options struct {
 	// InternalDomains are referrer domains counted as internal besides the
 	// page's own host (see NewClassifier).
 	InternalDomains []string
+	// MaxRows is the number of rows kept per account and period (the rest
+	// are summed into an "(other)" row); 0 keeps every row.
+	MaxRows int
 }
 
 // Partial is one worker's state of either job: its counts, and its Cache of
 // classifications.
 type Partial struct {
+	keys  *tally.Keys
 	t     *tally.Tally
 	cache *Cache
 	key   []byte
@@ -32,7 +36,17 @@ func newPartial(c *Classifier, plan *mapreduce.Plan) *Partial {
 	if c == nil {
 		c = defaultClassifier()
 	}
-	return &Partial{t: tally.New(plan), cache: c.NewCache()}
+	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, 1, true), cache: c.NewCache()}
+}
+
+// merge adds src's counts.
+func (p *Partial) merge(src *Partial) { p.t.MergeKeyed(p.keys, src.t, src.keys) }
+
+// report builds the report of spec, keeping at most maxRows rows per account
+// and period.
+func (p *Partial) report(plan *mapreduce.Plan, spec tally.ReportSpec, maxRows int) mapreduce.Report {
+	spec.MaxRows = maxRows
+	return p.t.Report(plan, p.keys, spec)
 }
 
 // defaultClassifier serves the zero jobs: no internal domains.
@@ -44,11 +58,14 @@ var defaultClassifier = sync.OnceValue(func() *Classifier { return NewClassifier
 // would keep every distinct referrer URL (and, for internal detection and
 // campaigns, the page's host and query) until report time. The zero
 // SourcesJob has no internal domains.
-type SourcesJob struct{ c *Classifier }
+type SourcesJob struct {
+	c       *Classifier
+	maxRows int
+}
 
 // NewSources returns the sources job as a task. Bots are left out.
 func NewSources(opt Options) mapreduce.Task {
-	return mapreduce.NewTask(SourcesName, &SourcesJob{c: NewClassifier(opt.InternalDomains)})
+	return mapreduce.NewTask(SourcesName, &SourcesJob{c: NewClassifier(opt.InternalDomains), maxRows: opt.MaxRows})
 }
 
 // NewPartial implements mapreduce.Job.
@@ -62,8 +79,8 @@ func (j *SourcesJob) Map(p *Partial, pv *mapreduce.PageView) {
 
 // countSource counts pv under r's medium and source.
 func (p *Partial) countSource(pv *mapreduce.PageView, r *Result) {
-	p.key = append(append(append(p.key[:0], r.Medium...), '\t'), r.Source...)
-	p.t.Add(pv, p.key)
+	p.key = tally.AppendField(tally.AppendField(p.key[:0], r.Medium), r.Source)
+	p.t.Count(pv, p.keys.ID(p.key))
 }
 
 // countTerm counts pv under r's engine and term when r is a search.
@@ -71,34 +88,39 @@ func (p *Partial) countTerm(pv *mapreduce.PageView, r *Result) {
 	if !r.IsSearch {
 		return
 	}
-	p.key = append(append(append(p.key[:0], r.Engine...), '\t'), r.Term...)
-	p.t.Add(pv, p.key)
+	p.key = tally.AppendField(tally.AppendField(p.key[:0], r.Engine), r.Term)
+	p.t.Count(pv, p.keys.ID(p.key))
 }
 
 // sourcesSpec and termsSpec describe the two reports.
 var (
-	sourcesSpec = tally.ReportSpec{Name: SourcesName, Keys: []string{"medium", "source"}, Measure: "pageviews", Days: true, Range: true}
-	termsSpec   = tally.ReportSpec{Name: SearchTermsName, Keys: []string{"engine", "term"}, Measure: "pageviews", Days: true, Range: true}
+	sourcesSpec = tally.ReportSpec{Name: SourcesName, Keys: []string{"medium", "source"},
+		Measures: mapreduce.Counts("pageviews", "visitors"), Values: tally.PageViewsVisitors, Days: true, Range: true}
+	termsSpec = tally.ReportSpec{Name: SearchTermsName, Keys: []string{"engine", "term"},
+		Measures: mapreduce.Counts("pageviews", "visitors"), Values: tally.PageViewsVisitors, Days: true, Range: true}
 )
 
 // Merge implements mapreduce.Job.
-func (j *SourcesJob) Merge(dst, src *Partial) { dst.t.Merge(src.t) }
+func (j *SourcesJob) Merge(dst, src *Partial) { dst.merge(src) }
 
 // Reports implements mapreduce.Job: the report "sources" with key columns
 // medium and source.
 func (j *SourcesJob) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
-	return []mapreduce.Report{p.t.Report(plan, sourcesSpec)}
+	return []mapreduce.Report{p.report(plan, sourcesSpec, j.maxRows)}
 }
 
 // SearchTermsJob counts page views referred by search engines per engine and
 // search term. It goes by the referrer alone: campaign parameters on the
 // page URL do not change the engine or term. The zero SearchTermsJob has no
 // internal domains.
-type SearchTermsJob struct{ c *Classifier }
+type SearchTermsJob struct {
+	c       *Classifier
+	maxRows int
+}
 
 // NewSearchTerms returns the searchterms job as a task. Bots are left out.
 func NewSearchTerms(opt Options) mapreduce.Task {
-	return mapreduce.NewTask(SearchTermsName, &SearchTermsJob{c: NewClassifier(opt.InternalDomains)})
+	return mapreduce.NewTask(SearchTermsName, &SearchTermsJob{c: NewClassifier(opt.InternalDomains), maxRows: opt.MaxRows})
 }
 
 // NewPartial implements mapreduce.Job.
@@ -111,10 +133,10 @@ func (j *SearchTermsJob) Map(p *Partial, pv *mapreduce.PageView) {
 }
 
 // Merge implements mapreduce.Job.
-func (j *SearchTermsJob) Merge(dst, src *Partial) { dst.t.Merge(src.t) }
+func (j *SearchTermsJob) Merge(dst, src *Partial) { dst.merge(src) }
 
 // Reports implements mapreduce.Job: the report "searchterms" with key
 // columns engine and term.
 func (j *SearchTermsJob) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
-	return []mapreduce.Report{p.t.Report(plan, termsSpec)}
+	return []mapreduce.Report{p.report(plan, termsSpec, j.maxRows)}
 }

@@ -87,7 +87,7 @@ func testRun(t *testing.T, tasks []mapreduce.Task, rows []row) []mapreduce.Repor
 func lines(rep mapreduce.Report) []string {
 	var out []string
 	for _, r := range rep.Rows {
-		out = append(out, fmt.Sprintf("%s %s %s=%d", r.Period, r.Start.Format("01-02"), strings.Join(r.Keys, "|"), r.Value))
+		out = append(out, fmt.Sprintf("%s %s %s=%d", r.Period, r.Start.Format("01-02"), strings.Join(r.Keys, "|"), int64(r.Primary())))
 	}
 	return out
 }
@@ -108,7 +108,7 @@ var jobRows = []row{
 
 func TestSourcesJob(t *testing.T) {
 	reps := testRun(t, []mapreduce.Task{sources.NewSources(sources.Options{InternalDomains: []string{"example.net"}})}, jobRows)
-	if len(reps) != 1 || reps[0].Name != "sources" || !slices.Equal(reps[0].Keys, []string{"medium", "source"}) || reps[0].Measure != "pageviews" {
+	if len(reps) != 1 || reps[0].Name != "sources" || !slices.Equal(reps[0].Keys, []string{"medium", "source"}) || reps[0].Measures[0].Name != "pageviews" {
 		t.Fatalf("reports = %+v", reps)
 	}
 	got := lines(reps[0])

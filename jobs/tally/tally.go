@@ -1,134 +1,201 @@
-// Package tally counts keys per account and local day: the partial result that
-// every counting job (urls, sources, devices, geo, ...) folds rows into.
+// Package tally counts keys per account and local day: the partial result
+// that every report of keyed rows (urls, sources, devices, geo, ...) folds
+// page views and visits into, and the builder of those reports.
 //
-// Counting is cheap on the per-row path (one map lookup that does not allocate
-// for a key seen before); the work of turning raw keys into report keys is done
-// once per distinct raw key, at report time, by a Canon function. So a job can
-// count raw URLs and normalise each distinct URL once, not once per row.
+// A job gives each distinct raw key an id (with a Keys interner, or ids of
+// its own), and a Tally keeps, per (account, day, id), a few counters — page
+// views, and the job's others, such as visits or bounces — and, when asked,
+// the key's distinct visitors (see Visitors). Counting is one probe of a flat
+// hash table on the per-row path and does not allocate for a key seen
+// before; turning raw keys into report keys (a URL's normalisation, say) is
+// done once per distinct raw key when the report is built (see Report).
 package tally
 
 import (
-	"strings"
-	"time"
-
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
 
-// Tally counts keys per (account, day) cell. It is owned by one worker.
+// Tally holds counters per (account, day, key id). Column 0 is conventionally
+// page views; a job names its columns in its ReportSpec. A Tally is owned by
+// one worker.
 type Tally struct {
-	accounts, days int
-	cells          []cell
+	cols, days int
+	visitors   bool
+	// Per entry: its (id, cell) key, cols counters, and its visitors: one
+	// hash in vone, or a set in sets[vref] (vref -1 when none).
+	keys  []uint64
+	vals  []int64
+	vone  []uint64
+	vref  []int32
+	sets  []*visitorSet
+	slots []int32 // -1 is empty, else an entry; len is a power of two
+	mask  uint32
 }
 
-type cell struct {
-	index  map[string]int32
-	counts []int64
+// New returns an empty Tally for plan with cols counters per entry, keeping
+// each entry's distinct visitors when visitors is true.
+func New(plan *mapreduce.Plan, cols int, visitors bool) *Tally {
+	if cols > MaxCols {
+		panic("tally: too many columns")
+	}
+	t := &Tally{cols: max(cols, 1), days: len(plan.Calendar.Days), visitors: visitors}
+	t.slots = newSlots(256)
+	t.mask = 255
+	return t
 }
 
-// New returns an empty Tally for plan.
-func New(plan *mapreduce.Plan) *Tally {
-	a, d := len(plan.Accounts), len(plan.Calendar.Days)
-	return &Tally{accounts: a, days: d, cells: make([]cell, a*d)}
+// zeros holds the counters of a new entry.
+var zeros [16]int64
+
+// MaxCols is the most counters an entry may have.
+const MaxCols = len(zeros)
+
+func newSlots(n int) []int32 {
+	s := make([]int32, n)
+	for i := range s {
+		s[i] = -1
+	}
+	return s
 }
 
-// Add counts key once for pv's account and day. key is copied when new.
-func (t *Tally) Add(pv *mapreduce.PageView, key []byte) {
-	t.AddN(pv.Shard%t.accounts, int(pv.Bucket.Day), key, 1)
+// Cell returns the cell index of account index a and day index d.
+func (t *Tally) Cell(a, d int) int { return a*t.days + d }
+
+// Len returns the number of entries.
+func (t *Tally) Len() int { return len(t.keys) }
+
+func slotHash(k uint64) uint32 { return uint32((k * 0x9e3779b97f4a7c15) >> 32) }
+
+// Entry returns the entry of key id in cell, adding it with zero counters
+// when new.
+func (t *Tally) Entry(cell int, id uint32) int32 {
+	k := uint64(id)<<32 | uint64(uint32(cell))
+	for i := slotHash(k) & t.mask; ; i = (i + 1) & t.mask {
+		e := t.slots[i]
+		if e < 0 {
+			e = int32(len(t.keys))
+			t.keys = append(t.keys, k)
+			t.vals = append(t.vals, zeros[:t.cols]...)
+			if t.visitors {
+				t.vone = append(t.vone, 0)
+				t.vref = append(t.vref, -1)
+			}
+			t.slots[i] = e
+			if len(t.keys)*4 > len(t.slots)*3 {
+				t.grow()
+			}
+			return e
+		}
+		if t.keys[e] == k {
+			return e
+		}
+	}
 }
 
-// AddN adds n to key in the cell of account index a and day index d.
-func (t *Tally) AddN(a, d int, key []byte, n int64) {
-	c := &t.cells[a*t.days+d]
-	if i, ok := c.index[string(key)]; ok {
-		c.counts[i] += n
+func (t *Tally) grow() {
+	slots := newSlots(2 * len(t.slots))
+	mask := uint32(len(slots) - 1)
+	for e, k := range t.keys {
+		i := slotHash(k) & mask
+		for slots[i] >= 0 {
+			i = (i + 1) & mask
+		}
+		slots[i] = int32(e)
+	}
+	t.slots, t.mask = slots, mask
+}
+
+// Add adds n to counter col of entry e.
+func (t *Tally) Add(e int32, col int, n int64) { t.vals[int(e)*t.cols+col] += n }
+
+// Val returns counter col of entry e.
+func (t *Tally) Val(e int32, col int) int64 { return t.vals[int(e)*t.cols+col] }
+
+// AddVisitor adds the visitor hash h to entry e. It does nothing when the
+// tally keeps no visitors.
+func (t *Tally) AddVisitor(e int32, h uint64) {
+	if !t.visitors {
 		return
 	}
-	c.insert(string(key), n)
-}
-
-// insert adds key, not yet in c, with count n.
-func (c *cell) insert(key string, n int64) {
-	if c.index == nil {
-		c.index = make(map[string]int32)
+	if h == 0 {
+		h = 1
 	}
-	c.index[key] = int32(len(c.counts))
-	c.counts = append(c.counts, n)
+	if r := t.vref[e]; r >= 0 {
+		t.sets[r].add(h)
+		return
+	}
+	switch one := t.vone[e]; one {
+	case h:
+	case 0:
+		t.vone[e] = h
+	default:
+		s := newVisitorSet()
+		s.add(one)
+		s.add(h)
+		t.vref[e] = int32(len(t.sets))
+		t.sets = append(t.sets, s)
+	}
 }
 
-// Merge adds o's counts into t. Both must come from the same plan. Keys new
-// to t share o's strings: nothing is copied.
-func (t *Tally) Merge(o *Tally) {
-	for ci := range o.cells {
-		oc, c := &o.cells[ci], &t.cells[ci]
-		for k, i := range oc.index {
-			if j, ok := c.index[k]; ok {
-				c.counts[j] += oc.counts[i]
-			} else {
-				c.insert(k, oc.counts[i])
+// Count counts a page view under key id: counter 0 (page views) plus one,
+// and its visitor, in the cell of pv's account and day. It returns the
+// entry.
+func (t *Tally) Count(pv *mapreduce.PageView, id uint32) int32 {
+	e := t.Entry(pv.Account*t.days+int(pv.Bucket.Day), id)
+	t.vals[int(e)*t.cols]++
+	if t.visitors {
+		t.AddVisitor(e, pv.Visitor)
+	}
+	return e
+}
+
+// ID returns the key id and the cell of entry e.
+func (t *Tally) ID(e int32) (id uint32, cell int) {
+	k := t.keys[e]
+	return uint32(k >> 32), int(uint32(k))
+}
+
+// Merge adds the entries of o into t. ids maps o's key ids to t's (nil when
+// both use the same ids). Both must come from the same plan and have the
+// same columns.
+func (t *Tally) Merge(o *Tally, ids func(uint32) uint32) {
+	for oe := range o.keys {
+		id, cell := o.ID(int32(oe))
+		if ids != nil {
+			id = ids(id)
+		}
+		e := t.Entry(cell, id)
+		for c := range t.cols {
+			t.vals[int(e)*t.cols+c] += o.vals[oe*o.cols+c]
+		}
+		if !t.visitors {
+			continue
+		}
+		if r := o.vref[oe]; r >= 0 {
+			os := o.sets[r]
+			if tr := t.vref[e]; tr >= 0 {
+				t.sets[tr].merge(os)
+				continue
 			}
-		}
-	}
-}
-
-// Canon maps a raw counted key to the report's key columns (joined by tabs for
-// several columns); keys that map to the same string are summed. Returning ""
-// drops the key.
-type Canon func(raw string) string
-
-// ReportSpec names a report built from a Tally.
-type ReportSpec struct {
-	Name    string
-	Keys    []string
-	Measure string
-	// Canon maps raw keys to report keys; nil keeps them.
-	Canon Canon
-	// Days adds one row set per day; Range adds one over the whole range.
-	Days, Range bool
-}
-
-// Report builds the report: per account per day and/or over the whole range.
-func (t *Tally) Report(plan *mapreduce.Plan, spec ReportSpec) mapreduce.Report {
-	rep := mapreduce.Report{Name: spec.Name, Keys: spec.Keys, Measure: spec.Measure}
-	canon := map[string]string{}
-	key := func(raw string) string {
-		if spec.Canon == nil {
-			return raw
-		}
-		k, ok := canon[raw]
-		if !ok {
-			k = spec.Canon(raw)
-			canon[raw] = k
-		}
-		return k
-	}
-	for a, account := range plan.Accounts {
-		total := map[string]int64{}
-		for d := 0; d < t.days; d++ {
-			c := &t.cells[a*t.days+d]
-			day := map[string]int64{}
-			for raw, i := range c.index {
-				if k := key(raw); k != "" {
-					day[k] += c.counts[i]
-					total[k] += c.counts[i]
-				}
+			// Take o's set over; it is not used again.
+			if one := t.vone[e]; one != 0 {
+				os.add(one)
 			}
-			if spec.Days {
-				rep.Rows = appendRows(rep.Rows, account, mapreduce.PeriodDay, plan.Calendar.Days[d].Start, day)
-			}
-		}
-		if spec.Range {
-			rep.Rows = appendRows(rep.Rows, account, mapreduce.PeriodRange, plan.Start.In(plan.Loc), total)
+			t.vref[e] = int32(len(t.sets))
+			t.sets = append(t.sets, os)
+			o.sets[r] = nil
+		} else if h := o.vone[oe]; h != 0 {
+			t.AddVisitor(e, h)
 		}
 	}
-	return rep
 }
 
-func appendRows(rows []mapreduce.ReportRow, account string, p mapreduce.Period, start time.Time, counts map[string]int64) []mapreduce.ReportRow {
-	for k, n := range counts {
-		rows = append(rows, mapreduce.ReportRow{Account: account, Period: p, Start: start, Keys: Keys(k), Value: n})
+// MergeKeyed merges o into t where each uses its own Keys: o's ids are
+// re-interned in keys by their bytes in okeys.
+func (t *Tally) MergeKeyed(keys *Keys, o *Tally, okeys *Keys) {
+	ids := make([]uint32, okeys.Len())
+	for i := range ids {
+		ids[i] = keys.ID(okeys.Bytes(uint32(i)))
 	}
-	return rows
+	t.Merge(o, func(id uint32) uint32 { return ids[id] })
 }
-
-// Keys splits a tab-joined report key into its columns.
-func Keys(k string) []string { return strings.Split(k, "\t") }

@@ -43,15 +43,8 @@ type Job struct{ opt Options }
 func New(opt Options) mapreduce.Task { return mapreduce.NewTask(Name, &Job{opt: opt}) }
 
 // VisitorKey appends the visitor key of pv to dst: visitor_id when present,
-// else ip + "\n" + user_agent.
-func VisitorKey(dst []byte, pv *mapreduce.PageView) []byte {
-	if len(pv.VisitorID) > 0 {
-		return append(dst, pv.VisitorID...)
-	}
-	dst = append(dst, pv.IP...)
-	dst = append(dst, '\n')
-	return append(dst, pv.UserAgent...)
-}
+// else ip + "\n" + user_agent (see mapreduce.VisitorKey).
+func VisitorKey(dst []byte, pv *mapreduce.PageView) []byte { return mapreduce.VisitorKey(dst, pv) }
 
 // Partial is one worker's sketches (or sets), per account and hour.
 type Partial struct {
@@ -80,26 +73,20 @@ func (j *Job) NewPartial(plan *mapreduce.Plan) *Partial {
 
 // Map implements mapreduce.Job.
 func (j *Job) Map(p *Partial, pv *mapreduce.PageView) {
-	var key []byte
-	if len(pv.VisitorID) > 0 {
-		key = pv.VisitorID
-	} else {
-		p.buf = VisitorKey(p.buf[:0], pv)
-		key = p.buf
-	}
-	cell := (pv.Shard%p.accounts)*p.hours + int(pv.Bucket.Hour)
+	cell := pv.Account*p.hours + int(pv.Bucket.Hour)
 	if p.sets != nil {
 		m := p.sets[cell]
 		if m == nil {
 			m = map[string]struct{}{}
 			p.sets[cell] = m
 		}
-		if _, ok := m[string(key)]; !ok {
-			m[string(key)] = struct{}{}
+		p.buf = VisitorKey(p.buf[:0], pv)
+		if _, ok := m[string(p.buf)]; !ok {
+			m[string(p.buf)] = struct{}{}
 		}
 		return
 	}
-	h := hll.MurmurHash64A(key, hll.Seed)
+	h := pv.Visitor
 	s := p.sketches[cell]
 	if s == nil {
 		s = hll.New()
@@ -164,7 +151,7 @@ func (c *sketchCounter) add(o counter) {
 }
 
 func (c *sketchCounter) row(r *mapreduce.ReportRow) {
-	r.Value = int64(c.s.Count())
+	r.Values = []float64{float64(c.s.Count())}
 	r.Sketch = c.s
 }
 
@@ -176,7 +163,7 @@ func (c *setCounter) add(o counter) {
 	}
 }
 
-func (c *setCounter) row(r *mapreduce.ReportRow) { r.Value = int64(len(c.m)) }
+func (c *setCounter) row(r *mapreduce.ReportRow) { r.Values = []float64{float64(len(c.m))} }
 
 func (p *Partial) empty() counter {
 	if p.sets != nil {
@@ -203,7 +190,7 @@ func (p *Partial) cell(i int) counter {
 // when asked.
 func (j *Job) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
 	cal := plan.Calendar
-	rep := mapreduce.Report{Name: Name, Measure: "visitors"}
+	rep := mapreduce.Report{Name: Name, Measures: mapreduce.Counts("visitors")}
 	add := func(account string, period mapreduce.Period, span *mapreduce.Span, c counter) {
 		r := mapreduce.ReportRow{Account: account, Period: period, Start: span.Start,
 			Partial: !span.Covers(plan.Start, plan.End)}

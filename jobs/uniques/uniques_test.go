@@ -34,7 +34,7 @@ func run(t *testing.T, opt uniques.Options) map[string]mapreduce.ReportRow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Reports) != 1 || res.Reports[0].Name != uniques.Name || res.Reports[0].Measure != "visitors" {
+	if len(res.Reports) != 1 || res.Reports[0].Name != uniques.Name || res.Reports[0].Measures[0].Name != "visitors" {
 		t.Fatalf("reports %+v", res.Reports)
 	}
 	rows := map[string]mapreduce.ReportRow{}
@@ -65,8 +65,8 @@ func TestSketchAgainstExact(t *testing.T) {
 		if e.Sketch != nil || s.Sketch == nil {
 			t.Errorf("%s: exact row carries a sketch, or sketch row none", k)
 		}
-		if diff := float64(s.Value - e.Value); diff > 0.02*float64(e.Value)+1 || -diff > 0.02*float64(e.Value)+1 {
-			t.Errorf("%s: sketch %d, exact %d", k, s.Value, e.Value)
+		if diff := float64(int64(s.Primary()) - int64(e.Primary())); diff > 0.02*float64(int64(e.Primary()))+1 || -diff > 0.02*float64(int64(e.Primary()))+1 {
+			t.Errorf("%s: sketch %d, exact %d", k, int64(s.Primary()), int64(e.Primary()))
 		}
 	}
 	// 3 days × 24 hours, 3 days, 2 months (August and September), 1 range.
@@ -90,16 +90,16 @@ func TestUnions(t *testing.T) {
 			u.Merge(r.Sketch.(*hll.Sketch))
 		}
 		d := rows[key(account, mapreduce.PeriodDay, day)]
-		if got := int64(u.Count()); got != d.Value {
-			t.Errorf("%s: union of hours %d, day %d", account, got, d.Value)
+		if got := int64(u.Count()); got != int64(d.Primary()) {
+			t.Errorf("%s: union of hours %d, day %d", account, got, int64(d.Primary()))
 		}
 		all := hll.New()
 		for i := -1; i <= 1; i++ {
 			all.Merge(rows[key(account, mapreduce.PeriodDay, day.AddDate(0, 0, i))].Sketch.(*hll.Sketch))
 		}
 		rng := rows[key(account, mapreduce.PeriodRange, day.AddDate(0, 0, -1))]
-		if got := int64(all.Count()); got != rng.Value {
-			t.Errorf("%s: union of days %d, range %d", account, got, rng.Value)
+		if got := int64(all.Count()); got != int64(rng.Primary()) {
+			t.Errorf("%s: union of days %d, range %d", account, got, int64(rng.Primary()))
 		}
 		if d.Partial || rng.Partial {
 			t.Errorf("%s: whole day or range marked partial", account)
@@ -129,7 +129,7 @@ func TestMinutes(t *testing.T) {
 	if n < 30 {
 		t.Fatalf("only %d minute rows in a busy hour", n)
 	}
-	if got, want := int64(u.Count()), rows[key("blog", mapreduce.PeriodHour, hour)].Value; got != want {
+	if got, want := int64(u.Count()), int64(rows[key("blog", mapreduce.PeriodHour, hour)].Values[0]); got != want {
 		t.Errorf("union of minutes %d, hour %d", got, want)
 	}
 }

@@ -1,5 +1,6 @@
-// Package urls is the top-pages job: page views per URL, per account per day
-// and over the whole range, with URLs normalised (see Normalize).
+// Package urls is the top-pages job: page views and visitors per URL, per
+// account per day and over the whole range, with URLs normalised (see
+// Normalize).
 package urls
 
 import (
@@ -14,32 +15,48 @@ const Name = "urls"
 type Options struct {
 	// StripQuery drops the whole query string from URLs.
 	StripQuery bool
+	// MaxRows is the number of rows kept per account and period (the rest
+	// are summed into an "(other)" row); 0 keeps every row.
+	MaxRows int
 }
 
-// Job counts page views per URL. It counts raw URLs on the per-row path and
-// normalises each distinct URL once, when the report is built.
+// Job counts page views and visitors per URL. It counts raw URLs on the
+// per-row path and normalises each distinct URL once, when the report is
+// built.
 type Job struct{ opt Options }
 
 // New returns the job as a task.
 func New(opt Options) mapreduce.Task { return mapreduce.NewTask(Name, &Job{opt: opt}) }
 
+// Partial is one worker's counts: raw URLs interned in keys.
+type Partial struct {
+	keys *tally.Keys
+	t    *tally.Tally
+}
+
 // NewPartial implements mapreduce.Job.
-func (j *Job) NewPartial(plan *mapreduce.Plan) *tally.Tally { return tally.New(plan) }
+func (j *Job) NewPartial(plan *mapreduce.Plan) *Partial {
+	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, 1, true)}
+}
 
 // Map implements mapreduce.Job.
-func (j *Job) Map(t *tally.Tally, pv *mapreduce.PageView) { t.Add(pv, pv.URL) }
+func (j *Job) Map(p *Partial, pv *mapreduce.PageView) { p.t.Count(pv, p.keys.ID(pv.URL)) }
 
 // Merge implements mapreduce.Job.
-func (j *Job) Merge(dst, src *tally.Tally) { dst.Merge(src) }
+func (j *Job) Merge(dst, src *Partial) { dst.t.MergeKeyed(dst.keys, src.t, src.keys) }
 
 // Reports implements mapreduce.Job.
-func (j *Job) Reports(t *tally.Tally, plan *mapreduce.Plan) []mapreduce.Report {
-	return []mapreduce.Report{t.Report(plan, tally.ReportSpec{
-		Name:    Name,
-		Keys:    []string{"url"},
-		Measure: "pageviews",
-		Canon:   func(raw string) string { return string(Normalize(nil, []byte(raw), j.opt.StripQuery)) },
+func (j *Job) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
+	return []mapreduce.Report{p.t.Report(plan, p.keys, tally.ReportSpec{
+		Name:     Name,
+		Keys:     []string{"url"},
+		Measures: mapreduce.Counts("pageviews", "visitors"),
+		Values:   tally.PageViewsVisitors,
+		Canon: func(dst, raw []byte) ([]byte, bool) {
+			return Normalize(dst, raw, j.opt.StripQuery), true
+		},
 		Days:    true,
 		Range:   true,
+		MaxRows: j.opt.MaxRows,
 	})}
 }

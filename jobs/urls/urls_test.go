@@ -74,15 +74,15 @@ func TestJob(t *testing.T) {
 				t.Fatalf("%d reports", len(res.Reports))
 			}
 			rep := res.Reports[0]
-			if rep.Name != "urls" || strings.Join(rep.Keys, ",") != "url" || rep.Measure != "pageviews" {
-				t.Errorf("report %s keys %v measure %s", rep.Name, rep.Keys, rep.Measure)
+			if rep.Name != "urls" || strings.Join(rep.Keys, ",") != "url" || rep.Measures[0].Name != "pageviews" {
+				t.Errorf("report %s keys %v measures %v", rep.Name, rep.Keys, rep.Measures)
 			}
 			var got []string
 			for _, r := range rep.Rows {
 				if len(r.Keys) != 1 {
 					t.Errorf("row %+v has %d key columns, want 1", r, len(r.Keys))
 				}
-				got = append(got, fmt.Sprintf("%s %s %s %s %d", r.Account, r.Period, r.Start.Format("01-02"), r.Keys[0], r.Value))
+				got = append(got, fmt.Sprintf("%s %s %s %s %d", r.Account, r.Period, r.Start.Format("01-02"), r.Keys[0], int64(r.Primary())))
 			}
 			page2 := "https://blog.example.com/?page=2"
 			if strip {
@@ -122,12 +122,12 @@ func sortedWant(want []string) []string {
 		fmt.Sscan(f[len(f)-1], &v)
 		start, _ := time.Parse("01-02", f[2])
 		rows[i] = mapreduce.ReportRow{Account: f[0], Period: mapreduce.Period(f[1]), Start: start,
-			Keys: []string{strings.Join(f[3:len(f)-1], " ")}, Value: v}
+			Keys: []string{strings.Join(f[3:len(f)-1], " ")}, Values: []float64{float64(v)}}
 	}
 	mapreduce.SortRows(rows)
 	out := make([]string, len(rows))
 	for i, r := range rows {
-		out[i] = fmt.Sprintf("%s %s %s %s %d", r.Account, r.Period, r.Start.Format("01-02"), r.Keys[0], r.Value)
+		out[i] = fmt.Sprintf("%s %s %s %s %d", r.Account, r.Period, r.Start.Format("01-02"), r.Keys[0], int64(r.Primary()))
 	}
 	return out
 }

@@ -1,12 +1,15 @@
 // Package csv writes reports as CSV files: one file per report, a header row,
 // stable column names, RFC 4180 quoting.
 //
-// Columns are: account, period, start, the report's key columns, the measure.
+// Columns are: account, period, start, the report's key columns, its measures.
 // period is hour, day, month or range; start is the period's first day
 // (YYYY-MM-DD) or, for hours and minutes, its first instant in the run's time
 // zone (YYYY-MM-DDTHH:MM±hh:mm, so both hours of a daylight-saving fall-back
-// stay distinct). Rows are sorted by account, period, start, measure
-// descending, then keys.
+// stay distinct). Rows are sorted by account, period, start, primary measure
+// (the first) descending, then keys; a report that keeps only its top rows
+// per account and period ends each group with an "(other)" row summing the
+// rest. Measures are written as whole numbers, rates (0 to 1) with four
+// decimals, seconds with one, means with two; a rate of no visits is empty.
 //
 // # Formula neutralising
 //
@@ -29,7 +32,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -54,7 +56,10 @@ type Options struct {
 func Header(rep *mapreduce.Report) []string {
 	h := []string{"account", "period", "start"}
 	h = append(h, rep.Keys...)
-	return append(h, rep.Measure)
+	for _, m := range rep.Measures {
+		h = append(h, m.Name)
+	}
+	return h
 }
 
 // FormatStart formats a period's start as the CSV start column does.
@@ -157,7 +162,7 @@ func WriteReport(w interface{ Write([]byte) (int, error) }, rep *mapreduce.Repor
 	if err := cw.Write(Header(rep)); err != nil {
 		return err
 	}
-	rec := make([]string, 0, 4+len(rep.Keys))
+	rec := make([]string, 0, 3+len(rep.Keys)+len(rep.Measures))
 	for i := range rep.Rows {
 		r := &rep.Rows[i]
 		rec = append(rec[:0], r.Account, string(r.Period), FormatStart(r.Period, r.Start))
@@ -167,7 +172,9 @@ func WriteReport(w interface{ Write([]byte) (int, error) }, rep *mapreduce.Repor
 			}
 			rec = append(rec, k)
 		}
-		rec = append(rec, strconv.FormatInt(r.Value, 10))
+		for i, m := range rep.Measures {
+			rec = append(rec, m.Format(r.Values[i]))
+		}
 		if err := cw.Write(rec); err != nil {
 			return err
 		}

@@ -118,7 +118,7 @@ func TestGoldenSample(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(recs[0], []string{"account", "period", "start", "url", "pageviews"}) {
+			if !slices.Equal(recs[0], []string{"account", "period", "start", "url", "pageviews", "visitors"}) {
 				t.Errorf("header %v", recs[0])
 			}
 			var rangeTotal int
@@ -140,12 +140,12 @@ func TestGoldenSample(t *testing.T) {
 }
 
 func report(keys []string, rows ...mapreduce.ReportRow) mapreduce.Report {
-	return mapreduce.Report{Name: "r", Keys: keys, Measure: "pageviews", Rows: rows}
+	return mapreduce.Report{Name: "r", Keys: keys, Measures: mapreduce.Counts("pageviews"), Rows: rows}
 }
 
 func row(account string, keys ...string) mapreduce.ReportRow {
 	return mapreduce.ReportRow{Account: account, Period: mapreduce.PeriodDay,
-		Start: time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC), Keys: keys, Value: 3}
+		Start: time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC), Keys: keys, Values: []float64{float64(3)}}
 }
 
 // TestQuoting checks RFC 4180 quoting byte for byte, and that encoding/csv
@@ -282,7 +282,7 @@ func TestFileName(t *testing.T) {
 			t.Errorf("FileName(%q) = %q, want %q", pattern, got, want)
 		}
 	}
-	if h := csv.Header(&mapreduce.Report{Keys: []string{"engine", "term"}, Measure: "visits"}); !slices.Equal(h, []string{"account", "period", "start", "engine", "term", "visits"}) {
+	if h := csv.Header(&mapreduce.Report{Keys: []string{"engine", "term"}, Measures: mapreduce.Counts("visits")}); !slices.Equal(h, []string{"account", "period", "start", "engine", "term", "visits"}) {
 		t.Errorf("Header = %v", h)
 	}
 }

@@ -20,11 +20,11 @@ import (
 func monthOfReports(b *testing.B, p *mapreduce.Plan) []mapreduce.Report {
 	r := rand.New(rand.NewPCG(5, 6))
 	counting := func(name string, keys []string, perDay int, member func(i int) []string) mapreduce.Report {
-		rep := mapreduce.Report{Name: name, Keys: keys, Measure: "pageviews"}
+		rep := mapreduce.Report{Name: name, Keys: keys, Measures: mapreduce.Counts("pageviews")}
 		for d := range p.Calendar.Days {
 			for i := 0; i < perDay; i++ {
 				rep.Rows = append(rep.Rows, mapreduce.ReportRow{Account: "blog", Period: mapreduce.PeriodDay,
-					Start: p.Calendar.Days[d].Start, Keys: member(i), Value: int64(1 + r.IntN(10_000)/(1+i))})
+					Start: p.Calendar.Days[d].Start, Keys: member(i), Values: []float64{float64(int64(1 + r.IntN(10_000)/(1+i)))}})
 			}
 		}
 		return rep

@@ -44,7 +44,7 @@ func uvMinuteRows(p *mapreduce.Plan, account string, visits []visit) []mapreduce
 	for m, s := range minutes {
 		start := cal.Hours[m[0]].Start.Add(time.Duration(m[1]) * time.Minute)
 		rows = append(rows, mapreduce.ReportRow{Account: account, Period: mapreduce.PeriodMinute, Start: start,
-			Sketch: s, Value: int64(s.Count())})
+			Sketch: s, Values: []float64{float64(int64(s.Count()))}})
 	}
 	return rows
 }

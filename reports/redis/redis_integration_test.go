@@ -155,7 +155,7 @@ func uvRows(p *mapreduce.Plan, account string, hours map[int]*hll.Sketch) []mapr
 	}
 	row := func(per mapreduce.Period, s *mapreduce.Span, sk *hll.Sketch) {
 		rows = append(rows, mapreduce.ReportRow{Account: account, Period: per, Start: s.Start, Sketch: sk,
-			Value: int64(sk.Count()), Partial: !s.Covers(p.Start, p.End)})
+			Values: []float64{float64(int64(sk.Count()))}, Partial: !s.Covers(p.Start, p.End)})
 	}
 	for h := range cal.Hours {
 		if sk := hours[h]; sk != nil {
@@ -186,12 +186,12 @@ func countRows(p *mapreduce.Plan, account string, perDay int, seed uint64) []map
 			url := "/page/" + strconv.Itoa(i)
 			n := int64(1 + r.IntN(1000))
 			rows = append(rows, mapreduce.ReportRow{Account: account, Period: mapreduce.PeriodDay, Start: p.Calendar.Days[d].Start,
-				Keys: []string{url}, Value: n})
+				Keys: []string{url}, Values: []float64{float64(n)}})
 			total[url] += n
 		}
 	}
 	for url, n := range total {
-		rows = append(rows, mapreduce.ReportRow{Account: account, Period: mapreduce.PeriodRange, Start: p.Start.In(p.Loc), Keys: []string{url}, Value: n})
+		rows = append(rows, mapreduce.ReportRow{Account: account, Period: mapreduce.PeriodRange, Start: p.Start.In(p.Loc), Keys: []string{url}, Values: []float64{float64(n)}})
 	}
 	return rows
 }
@@ -274,7 +274,7 @@ func TestSinkHLLMatchesPFADD(t *testing.T) {
 	for h, n := range sizes {
 		hours[h] = sketchOf(fmt.Sprintf("v%d-", n), n)
 	}
-	rep := mapreduce.Report{Name: "uniques", Measure: "visitors", Rows: uvRows(p, "blog", hours)}
+	rep := mapreduce.Report{Name: "uniques", Measures: mapreduce.Counts("visitors"), Rows: uvRows(p, "blog", hours)}
 	keys := redis.Keys{Prefix: prefix}
 	write(t, c, redis.Options{Prefix: prefix, Range: true}, []mapreduce.Report{rep}, p)
 	var hourKeys []string
@@ -357,10 +357,10 @@ func TestSinkSortedSets(t *testing.T) {
 	rows = append(rows, countRows(p, "blog", 50, 1)...)
 	rows = append(rows, countRows(p, "shop", 5, 2)...)
 	rows = append(rows, mapreduce.ReportRow{Account: "blog", Period: mapreduce.PeriodDay, Start: p.Calendar.Days[0].Start,
-		Keys: []string{"google", "pvjobs redis"}, Value: 3})
+		Keys: []string{"google", "pvjobs redis"}, Values: []float64{float64(3)}})
 	reps := []mapreduce.Report{
-		{Name: "urls", Keys: []string{"url"}, Measure: "pageviews", Rows: rows[:len(rows)-1]},
-		{Name: "searchterms", Keys: []string{"engine", "term"}, Measure: "pageviews", Rows: rows[len(rows)-1:]},
+		{Name: "urls", Keys: []string{"url"}, Measures: mapreduce.Counts("pageviews"), Rows: rows[:len(rows)-1]},
+		{Name: "searchterms", Keys: []string{"engine", "term"}, Measures: mapreduce.Counts("pageviews"), Rows: rows[len(rows)-1:]},
 	}
 	st := write(t, c, redis.Options{Prefix: prefix, Top: 10, TTL: time.Hour, Range: true, Batch: 7, Pipeline: 5}, reps, p)
 	keys := redis.Keys{Prefix: prefix}
@@ -383,8 +383,8 @@ func TestSinkSortedSets(t *testing.T) {
 		}
 	}
 	slices.SortFunc(day, func(a, b mapreduce.ReportRow) int {
-		if a.Value != b.Value {
-			return int(b.Value - a.Value)
+		if int64(a.Primary()) != int64(b.Primary()) {
+			return int(int64(b.Primary()) - int64(a.Primary()))
 		}
 		return strings.Compare(b.Keys[0], a.Keys[0])
 	})
@@ -396,8 +396,8 @@ func TestSinkSortedSets(t *testing.T) {
 		t.Fatalf("ZREVRANGE: %d members, want 10 (--top)", len(got))
 	}
 	for i, z := range got {
-		if z.Member != day[i].Keys[0] || int64(z.Score) != day[i].Value {
-			t.Errorf("rank %d: %v %v, want %s %d", i, z.Member, z.Score, day[i].Keys[0], day[i].Value)
+		if z.Member != day[i].Keys[0] || int64(z.Score) != int64(day[i].Primary()) {
+			t.Errorf("rank %d: %v %v, want %s %d", i, z.Member, z.Score, day[i].Keys[0], int64(day[i].Primary()))
 		}
 	}
 	if m, _ := c.ZRange(ctx, keys.Key("blog", "searchterms", "20240801"), 0, -1).Result(); !slices.Equal(m, []string{"google\tpvjobs redis"}) {

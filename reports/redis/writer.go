@@ -303,13 +303,16 @@ func (w *Writer) build(reps []mapreduce.Report, plan *mapreduce.Plan, run string
 				st.SkippedPartial++
 				continue
 			}
+			if r.Other {
+				continue // sorted sets hold the kept rows; the rest is in the CSV's (other) row
+			}
 			if o == nil {
 				o = &op{kind: opReplace, final: final, tmp: w.keys.TempKey(run, r.Account, name, part)}
 				ops[final] = o
 				ao := account(r.Account)
 				ao.ops = append(ao.ops, o)
 			}
-			o.members = append(o.members, goredis.Z{Score: float64(r.Value), Member: r.Member()})
+			o.members = append(o.members, goredis.Z{Score: r.Primary(), Member: r.Member()})
 		}
 	}
 	// Whole periods of the run without rows: their keys go.

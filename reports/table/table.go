@@ -18,8 +18,13 @@ import (
 // MaxCell is the widest a key cell is printed; longer ones are cut with "…".
 const MaxCell = 60
 
+// Brief is the number of measures the table shows: a report lists its
+// measures most important first.
+const Brief = 3
+
 // Top prints, for each report and account, the top n rows of the whole range
-// (for reports without range rows, the first n rows).
+// (for reports without range rows, the first n rows), with the report's
+// first Brief measures and the share of the primary one.
 func Top(w io.Writer, reps []mapreduce.Report, n int) error {
 	for _, rep := range reps {
 		byAccount := map[string][]mapreduce.ReportRow{}
@@ -45,11 +50,12 @@ func Top(w io.Writer, reps []mapreduce.Report, n int) error {
 			}
 			byAccount[r.Account] = append(byAccount[r.Account], r)
 		}
+		ms := rep.Measures[:min(Brief, len(rep.Measures))]
 		for _, a := range accounts {
 			rows := byAccount[a]
-			var total int64
+			var total float64
 			for _, r := range rows {
-				total += r.Value
+				total += r.Primary()
 			}
 			if series {
 				fmt.Fprintf(w, "\n%s — account %s\n", rep.Name, a)
@@ -61,22 +67,37 @@ func Top(w io.Writer, reps []mapreduce.Report, n int) error {
 			} else if len(rows) > n {
 				rows = rows[:n]
 			}
-			vw := len(rep.Measure)
-			for _, r := range rows {
-				vw = max(vw, len(group(r.Value)))
+			widths := make([]int, len(ms))
+			for i, m := range ms {
+				widths[i] = len(m.Name)
+				for _, r := range rows {
+					widths[i] = max(widths[i], len(format(m, r.Values[i])))
+				}
 			}
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			hdr := fmt.Sprintf("%3s  %*s  %6s", "#", vw, rep.Measure, "share")
+			hdr := fmt.Sprintf("%3s", "#")
+			for i, m := range ms {
+				hdr += fmt.Sprintf("  %*s", widths[i], m.Name)
+				if i == 0 {
+					hdr += fmt.Sprintf("  %6s", "share")
+				}
+			}
 			if !hasRange {
 				hdr += "  start           "
 			}
 			fmt.Fprintf(tw, "%s\t%s\n", hdr, strings.Join(rep.Keys, "\t"))
 			for i, r := range rows {
-				share := "-"
-				if total > 0 && !series {
-					share = fmt.Sprintf("%.1f%%", 100*float64(r.Value)/float64(total))
+				line := fmt.Sprintf("%3d", i+1)
+				for j, m := range ms {
+					line += fmt.Sprintf("  %*s", widths[j], format(m, r.Values[j]))
+					if j == 0 {
+						share := "-"
+						if total > 0 && !series {
+							share = fmt.Sprintf("%.1f%%", 100*r.Primary()/total)
+						}
+						line += fmt.Sprintf("  %6s", share)
+					}
 				}
-				line := fmt.Sprintf("%3d  %*s  %6s", i+1, vw, group(r.Value), share)
 				if !hasRange {
 					line += "  " + r.Start.Format("2006-01-02 15:04")
 					if r.Period == mapreduce.PeriodRange {
@@ -95,6 +116,24 @@ func Top(w io.Writer, reps []mapreduce.Report, n int) error {
 		}
 	}
 	return nil
+}
+
+// format formats a value for the table: counts with thousands separators,
+// rates as percentages, others as sinks write them.
+func format(m mapreduce.Measure, v float64) string {
+	switch m.Kind {
+	case mapreduce.Count:
+		return group(int64(v))
+	case mapreduce.Rate:
+		if v != v {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f%%", 100*v)
+	}
+	if s := m.Format(v); s != "" {
+		return s
+	}
+	return "-"
 }
 
 // Summary prints the run summary.

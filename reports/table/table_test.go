@@ -16,11 +16,11 @@ var (
 )
 
 func r(account string, p mapreduce.Period, start time.Time, v int64, keys ...string) mapreduce.ReportRow {
-	return mapreduce.ReportRow{Account: account, Period: p, Start: start, Keys: keys, Value: v}
+	return mapreduce.ReportRow{Account: account, Period: p, Start: start, Keys: keys, Values: []float64{float64(v)}}
 }
 
 func TestTopKeyedWithRange(t *testing.T) {
-	rep := mapreduce.Report{Name: "urls", Keys: []string{"url"}, Measure: "pageviews", Rows: []mapreduce.ReportRow{
+	rep := mapreduce.Report{Name: "urls", Keys: []string{"url"}, Measures: mapreduce.Counts("pageviews"), Rows: []mapreduce.ReportRow{
 		r("blog", mapreduce.PeriodDay, aug1, 999, "/day-rows-are-not-shown"),
 		r("blog", mapreduce.PeriodRange, aug1, 1500, "/"),
 		r("blog", mapreduce.PeriodRange, aug1, 300, "/a"),
@@ -50,7 +50,7 @@ urls — account shop — top 1 of 1
 }
 
 func TestTopWithoutRange(t *testing.T) {
-	rep := mapreduce.Report{Name: "hits", Keys: []string{"engine", "term"}, Measure: "visits", Rows: []mapreduce.ReportRow{
+	rep := mapreduce.Report{Name: "hits", Keys: []string{"engine", "term"}, Measures: mapreduce.Counts("visits"), Rows: []mapreduce.ReportRow{
 		r("blog", mapreduce.PeriodDay, aug1, 3, "google", "go"),
 		r("blog", mapreduce.PeriodDay, aug2, 1, "bing", "rust"),
 	}}
@@ -70,7 +70,7 @@ hits — account blog — top 2 of 2
 }
 
 func TestTopSeries(t *testing.T) {
-	rep := mapreduce.Report{Name: "uniques", Measure: "visitors", Rows: []mapreduce.ReportRow{
+	rep := mapreduce.Report{Name: "uniques", Measures: mapreduce.Counts("visitors"), Rows: []mapreduce.ReportRow{
 		r("blog", mapreduce.PeriodHour, aug1, 5),
 		r("blog", mapreduce.PeriodDay, aug1, 40),
 		r("blog", mapreduce.PeriodDay, aug2, 35),
@@ -100,7 +100,7 @@ uniques — account blog
 
 func TestTopCells(t *testing.T) {
 	long := strings.Repeat("\u00e9", table.MaxCell+1)
-	rep := mapreduce.Report{Name: "t", Keys: []string{"k"}, Measure: "n", Rows: []mapreduce.ReportRow{
+	rep := mapreduce.Report{Name: "t", Keys: []string{"k"}, Measures: mapreduce.Counts("n"), Rows: []mapreduce.ReportRow{
 		r("a", mapreduce.PeriodRange, aug1, 4, long),
 		r("a", mapreduce.PeriodRange, aug1, 3, strings.Repeat("x", table.MaxCell)),
 		r("a", mapreduce.PeriodRange, aug1, 2, "tab\there\nnewline"),
