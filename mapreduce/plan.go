@@ -61,7 +61,7 @@ type WorkItem struct {
 	ShardIndex int
 	Shard      ShardKey
 	// Account is the index of the shard's account in Plan.Accounts.
-	Account int
+	Account    int
 	Start, End time.Time
 	// Slice is the item's time-slice number within the shard's day (0 for a
 	// whole-shard item).
@@ -90,7 +90,7 @@ type Plan struct {
 	// ShardAccount holds, for each shard, the index of its account in
 	// Accounts.
 	ShardAccount []int
-	Calendar *Calendar
+	Calendar     *Calendar
 }
 
 // NewPlan checks spec and expands it into shards.
