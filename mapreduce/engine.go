@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -56,6 +57,10 @@ type Options struct {
 	// OnItem, when set, is called after each finished work item with the rows
 	// it read, from the worker goroutines (concurrently).
 	OnItem func(item WorkItem, rows int64)
+	// VisitTimeout is the longest gap between two page views of one visit
+	// (default DefaultVisitTimeout). Visits are found only when a task
+	// counts them (VisitJob).
+	VisitTimeout time.Duration
 }
 
 // Summary describes a finished (or failed) run.
@@ -183,6 +188,12 @@ func Run(ctx context.Context, plan *Plan, src Source, tasks []Task, opt Options)
 	}
 	workers := make([]*worker, n)
 	var shared sharedState
+	if slices.ContainsFunc(tasks, Task.seesVisits) {
+		if opt.VisitTimeout <= 0 {
+			opt.VisitTimeout = DefaultVisitTimeout
+		}
+		shared.stitch = newStitcher(items, len(plan.Accounts), opt.VisitTimeout)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	work := make(chan WorkItem)
 	g.Go(func() error {
@@ -202,6 +213,10 @@ func Run(ctx context.Context, plan *Plan, src Source, tasks []Task, opt Options)
 		g.Go(func() error { return w.run(gctx, src, work) })
 	}
 	err := g.Wait()
+	if err == nil && shared.stitch != nil && len(workers) > 0 {
+		// Every item is done: the visits still pending are complete.
+		shared.stitch.flush(workers[0].mapVisit)
+	}
 	sum := summarize(plan, workers, len(items))
 	sum.Duration = time.Since(start)
 	if err == nil && opt.MaxBad.Exceeded(sum.BadRows, sum.Rows) {
@@ -236,9 +251,11 @@ func budgetError(sum *Summary, b Budget) error {
 	return err
 }
 
-// sharedState is touched only off the per-row path (bad rows).
+// sharedState is touched only off the per-row path (bad rows, the end of
+// a work item).
 type sharedState struct {
-	bad atomic.Int64
+	bad    atomic.Int64
+	stitch *stitcher
 }
 
 type worker struct {
@@ -260,6 +277,8 @@ type worker struct {
 	samples []*RowError
 	// shardRows counts rows per shard index.
 	shardRows []int64
+	// sess finds visits when a task counts them.
+	sess *sessionizer
 }
 
 func newWorker(plan *Plan, tasks []Task, opt *Options, shared *sharedState) *worker {
@@ -278,7 +297,21 @@ func newWorker(plan *Plan, tasks []Task, opt *Options, shared *sharedState) *wor
 	if opt.NewEnricher != nil {
 		w.enrich = opt.NewEnricher()
 	}
+	if shared.stitch != nil {
+		w.sess = newSessionizer(plan, opt.VisitTimeout, w.mapVisit)
+	}
 	return w
+}
+
+// mapVisit hands a complete visit to every task that counts visits.
+func (w *worker) mapVisit(v *Visit) {
+	bot := v.Bot()
+	for i, p := range w.parts {
+		if bot && !w.bots[i] {
+			continue
+		}
+		p.mapVisit(v)
+	}
 }
 
 func (w *worker) run(ctx context.Context, src Source, work <-chan WorkItem) error {
@@ -286,6 +319,9 @@ func (w *worker) run(ctx context.Context, src Source, work <-chan WorkItem) erro
 	for it := range work {
 		w.item = it
 		before := w.rows
+		if w.sess != nil {
+			w.sess.startItem(it)
+		}
 		err := src.Read(ctx, it, w.row)
 		if err != nil && !errors.Is(err, ErrNoShard) {
 			if ctx.Err() != nil {
@@ -297,6 +333,9 @@ func (w *worker) run(ctx context.Context, src Source, work <-chan WorkItem) erro
 			return &ItemError{Item: it, Err: err}
 		}
 		w.shardRows[it.ShardIndex] += w.rows - before
+		if w.sess != nil {
+			w.shared.stitch.done(it, w.sess.endItem(), w.mapVisit, w.sess.release)
+		}
 		if w.opt.OnItem != nil {
 			w.opt.OnItem(it, w.rows-before)
 		}
@@ -339,6 +378,9 @@ func (w *worker) row(r *Row) error {
 			continue
 		}
 		p.mapRow(pv)
+	}
+	if w.sess != nil {
+		w.sess.add(pv)
 	}
 	return nil
 }

@@ -15,6 +15,16 @@ type Job[P any] interface {
 	Reports(p P, plan *Plan) []Report
 }
 
+// VisitJob is implemented by jobs that count visits as well as page views:
+// the engine calls MapVisit once for every visit of the run (see Visit), on
+// one of the partials, from that worker's goroutine or, for visits completed
+// while the partials are merged, from the merging goroutine before Merge. v
+// and its page views are valid only during the call. A job of visits
+// withheld from bots sees no visit whose first page view is a bot's.
+type VisitJob[P any] interface {
+	MapVisit(p P, v *Visit)
+}
+
 // Task is a Job bound to a name, type-erased so jobs of different partial types
 // share one run. Build one with NewTask.
 type Task interface {
@@ -23,11 +33,13 @@ type Task interface {
 	newPartial(plan *Plan) partial
 	reports(parts []partial, plan *Plan) []Report
 	seesBots() bool
+	seesVisits() bool
 }
 
 // partial is one worker's state of one task.
 type partial interface {
 	mapRow(pv *PageView)
+	mapVisit(v *Visit)
 }
 
 // TaskOption configures a Task.
@@ -61,8 +73,18 @@ type taskPartial[P any] struct {
 
 func (tp *taskPartial[P]) mapRow(pv *PageView) { tp.job.Map(tp.p, pv) }
 
+func (tp *taskPartial[P]) mapVisit(v *Visit) {
+	if vj, ok := tp.job.(VisitJob[P]); ok {
+		vj.MapVisit(tp.p, v)
+	}
+}
+
 func (t *task[P]) Name() string   { return t.name }
 func (t *task[P]) seesBots() bool { return t.opts.bots }
+func (t *task[P]) seesVisits() bool {
+	_, ok := t.job.(VisitJob[P])
+	return ok
+}
 func (t *task[P]) newPartial(plan *Plan) partial {
 	return &taskPartial[P]{job: t.job, p: t.job.NewPartial(plan)}
 }

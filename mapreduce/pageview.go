@@ -35,9 +35,35 @@ type PageView struct {
 	Visitor uint64
 	// Bucket locates Time in the run's calendar (see [Calendar]).
 	Bucket Bucket
-	// Agent is the user agent's classification, filled by the run's [Enricher]
-	// when one is configured; nil otherwise.
+	// Agent is the user agent's classification, filled by the run's enricher
+	// (Options.NewEnricher) when one is configured; nil otherwise.
 	Agent *Agent
+	// Origin is the traffic source the page view's referrer and URL tell,
+	// filled by the run's enricher when one is configured; nil otherwise.
+	// It may point to the enricher's scratch space: it is valid only during
+	// the callback that received the PageView.
+	Origin *Origin
+}
+
+// Origin is the classification of a page view's referrer and campaign
+// parameters, shared by every job of a run and by the sessions, which start
+// a new visit when a page view brings a source other than its visit's.
+type Origin struct {
+	// Medium is direct, internal, search, social, email, referral or a
+	// campaign's utm_medium; Name is the engine's, network's or site's name,
+	// or a campaign's utm_source.
+	Medium, Name string
+	// Campaign is set when Medium and Name come from the page URL's campaign
+	// parameters or ad click ids rather than from the referrer.
+	Campaign bool
+	// IsSearch is set for a search engine's referrer; Engine and Term
+	// describe it.
+	IsSearch     bool
+	Engine, Term string
+	// Key identifies Medium and Name: 0 when the page view brings no source
+	// of its own (direct or internal traffic), else a hash of both that is
+	// never 0, 1 or 2.
+	Key uint64
 }
 
 // Agent is the classification of a user agent shared by every job of a run, so

@@ -66,6 +66,8 @@ type WorkItem struct {
 	// Slice is the item's time-slice number within the shard's day (0 for a
 	// whole-shard item).
 	Slice int
+	// Seq is the item's index in the list Plan.Items returned.
+	Seq int
 }
 
 // String names the item for errors and logs: "20240801.blog [10:00,11:00)".
@@ -162,14 +164,14 @@ func (p *Plan) Items(split Split) []WorkItem {
 	for i, sk := range p.Shards {
 		lo, hi := maxTime(sk.Start(), p.Start), minTime(sk.End(), p.End)
 		if split == SplitShards {
-			items = append(items, WorkItem{ShardIndex: i, Shard: sk, Account: p.ShardAccount[i], Start: lo, End: hi})
+			items = append(items, WorkItem{ShardIndex: i, Shard: sk, Account: p.ShardAccount[i], Start: lo, End: hi, Seq: len(items)})
 			continue
 		}
 		b := SliceBounds(sk.Day, p.Slices)
 		for s := 0; s < p.Slices; s++ {
 			a, z := maxTime(b[s], lo), minTime(b[s+1], hi)
 			if a.Before(z) {
-				items = append(items, WorkItem{ShardIndex: i, Shard: sk, Account: p.ShardAccount[i], Start: a, End: z, Slice: s})
+				items = append(items, WorkItem{ShardIndex: i, Shard: sk, Account: p.ShardAccount[i], Start: a, End: z, Slice: s, Seq: len(items)})
 			}
 		}
 	}

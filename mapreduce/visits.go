@@ -1,0 +1,454 @@
+package mapreduce
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"sync"
+	"time"
+)
+
+// DefaultVisitTimeout is the longest gap between two page views of one visit.
+const DefaultVisitTimeout = 30 * time.Minute
+
+// Visit is one visit (a session): a visitor's run of page views with no gap
+// longer than the run's visit timeout, within one local day, and without a
+// page view that brings another source (see Options.VisitTimeout and the
+// package documentation). The engine finds visits whatever the work items
+// and workers: a visit whose page views fell into several time slices is
+// stitched together when the slices are done.
+type Visit struct {
+	// Account is the index of the visit's account in Plan.Accounts.
+	Account int
+	// Visitor is the visitor's hash (PageView.Visitor).
+	Visitor uint64
+	// Start and End are the times of the first and last page view (Unix
+	// nanoseconds).
+	Start, End int64
+	// Bucket locates Start: a visit belongs to the hour and day of its first
+	// page view.
+	Bucket Bucket
+	// PageViews is the number of page views of the visit.
+	PageViews int
+	// Entry is the visit's first page view: every field is set (Agent and
+	// Origin as the run's enricher set them). Exit is its last page view,
+	// with Time, URL and Title set. Both are owned by the engine and valid
+	// only during MapVisit.
+	Entry, Exit *PageView
+}
+
+// Bounce reports whether the visit has a single page view.
+func (v *Visit) Bounce() bool { return v.PageViews == 1 }
+
+// Duration returns the time from the first page view to the last: 0 for a
+// bounce.
+func (v *Visit) Duration() time.Duration { return time.Duration(v.End - v.Start) }
+
+// Bot reports whether the visit's first page view is a bot's.
+func (v *Visit) Bot() bool { return v.Entry.Agent != nil && v.Entry.Agent.Bot }
+
+// visit sources: the source of a visit is the Origin.Key of its first page
+// view, or sourceNone when that brings none (direct or internal traffic).
+// sourceInherited marks a visit whose first page view in a work item may
+// continue a visit of an earlier item: its source is that visit's.
+const (
+	sourceNone      = 1
+	sourceInherited = 2
+)
+
+// pvCopy is a copy of a page view whose byte fields live in buf.
+type pvCopy struct {
+	pv  PageView
+	src Origin
+	buf []byte
+}
+
+// set copies every field of pv.
+func (c *pvCopy) set(pv *PageView) {
+	c.buf = c.buf[:0]
+	c.pv = *pv
+	c.pv.URL = c.keep(pv.URL)
+	c.pv.Title = c.keep(pv.Title)
+	c.pv.IP = c.keep(pv.IP)
+	c.pv.Referrer = c.keep(pv.Referrer)
+	c.pv.UserAgent = c.keep(pv.UserAgent)
+	c.pv.Language = c.keep(pv.Language)
+	c.pv.VisitorID = c.keep(pv.VisitorID)
+	c.fix(pv)
+}
+
+// setExit copies the time, URL and title of pv.
+func (c *pvCopy) setExit(pv *PageView) {
+	c.buf = c.buf[:0]
+	c.pv = PageView{Time: pv.Time, TS: pv.TS, Account: pv.Account, Visitor: pv.Visitor, Bucket: pv.Bucket}
+	c.pv.URL = c.keep(pv.URL)
+	c.pv.Title = c.keep(pv.Title)
+	c.fix(pv)
+}
+
+// keep appends b to buf and returns where it lives, or nil for nothing.
+// Fields are re-pointed after all are copied (buf may grow), by fix.
+func (c *pvCopy) keep(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	c.buf = append(c.buf, b...)
+	return b
+}
+
+// fix points the copied fields into buf, in the order keep stored them.
+func (c *pvCopy) fix(orig *PageView) {
+	off := 0
+	take := func(f *[]byte) {
+		if *f == nil {
+			return
+		}
+		n := len(*f)
+		*f = c.buf[off : off+n : off+n]
+		off += n
+	}
+	take(&c.pv.URL)
+	take(&c.pv.Title)
+	take(&c.pv.IP)
+	take(&c.pv.Referrer)
+	take(&c.pv.UserAgent)
+	take(&c.pv.Language)
+	take(&c.pv.VisitorID)
+	if orig.Origin != nil {
+		c.src = *orig.Origin
+		c.pv.Origin = &c.src
+	} else {
+		c.pv.Origin = nil
+	}
+}
+
+// fragment is a visit, or the part of one that a work item saw.
+type fragment struct {
+	visitor     uint64
+	account     int
+	first, last int64
+	day         int32
+	bucket      Bucket
+	count       int
+	// source is the visit's source as far as the item knows it; firstSource
+	// is the Origin.Key of the first page view (0: none).
+	source, firstSource uint64
+	// headOpen: an earlier item may hold the page view before first, in the
+	// same visit; tailOpen: a later item may hold the next one.
+	headOpen, tailOpen bool
+	entry, exit        pvCopy
+	// gen tells a reused fragment from the visit a stale queue entry saw.
+	gen uint32
+	// order sorts fragments of one visitor that start at the same instant:
+	// the item's Seq, then the fragment's number within the item.
+	order uint64
+}
+
+// queued is an entry of a sessionizer's activity queue: the fragment and
+// its last page view time when queued.
+type queued struct {
+	f    *fragment
+	last int64
+	gen  uint32
+}
+
+// sessionizer finds the visits of one worker's work items.
+type sessionizer struct {
+	timeout int64
+	cal     *Calendar
+	plan    *Plan
+	item    WorkItem
+	lo, hi  int64
+	// made counts the fragments begun in the item.
+	made uint64
+	open    map[uint64]*fragment
+	// queue holds every page view's fragment in arrival order, so visits
+	// idle for longer than the timeout are finished as time moves on and
+	// the open map holds only the visitors of the last timeout.
+	queue []queued
+	qhead int
+	free  []*fragment
+	// deferred are the fragments that may join those of other items.
+	deferred []*fragment
+	emit     func(*Visit)
+	visit    Visit
+}
+
+func newSessionizer(plan *Plan, timeout time.Duration, emit func(*Visit)) *sessionizer {
+	return &sessionizer{timeout: int64(timeout), cal: plan.Calendar, plan: plan, open: map[uint64]*fragment{}, emit: emit}
+}
+
+// startItem begins a work item.
+func (s *sessionizer) startItem(it WorkItem) {
+	s.item = it
+	s.lo, s.hi = it.Start.UnixNano(), it.End.UnixNano()
+	s.deferred = s.deferred[:0]
+	s.made = 0
+}
+
+func (s *sessionizer) get() *fragment {
+	if n := len(s.free); n > 0 {
+		f := s.free[n-1]
+		s.free = s.free[:n-1]
+		return f
+	}
+	return &fragment{}
+}
+
+func (s *sessionizer) release(f *fragment) {
+	f.gen++
+	s.free = append(s.free, f)
+}
+
+// add adds a page view of the current item. Rows of an item come in time
+// order; a row that comes earlier than its visitor's last one joins that
+// visitor's current visit.
+func (s *sessionizer) add(pv *PageView) {
+	s.expire(pv.Time)
+	var key uint64
+	if pv.Origin != nil {
+		key = pv.Origin.Key
+	}
+	f := s.open[pv.Visitor]
+	if f != nil {
+		gap := pv.Time - f.last
+		switch {
+		case gap > s.timeout || pv.Bucket.Day != f.day:
+			s.finish(f, false)
+		case key != 0 && f.source == sourceInherited:
+			// The first page view of this item that brings a source, in a
+			// visit that may continue an earlier item's: whether it starts a
+			// new visit depends on that visit's source. Split here; the
+			// stitcher joins the two parts when the sources agree.
+			s.finish(f, true)
+			s.begin(pv, key, true)
+			return
+		case key != 0 && key != f.source:
+			s.finish(f, false)
+		default:
+			if pv.Time > f.last {
+				f.last = pv.Time
+			}
+			f.count++
+			f.exit.setExit(pv)
+			s.queue = append(s.queue, queued{f, f.last, f.gen})
+			return
+		}
+	}
+	// A first page view of this visitor in the item, or a new visit.
+	open := f == nil && pv.Time-s.timeout < s.lo && s.cal.Days[pv.Bucket.Day].StartNs < s.lo && s.lo > s.plan.Start.UnixNano()
+	s.begin(pv, key, open)
+}
+
+// begin starts a fragment at pv. headOpen says an earlier item may hold the
+// visit's page view before pv.
+func (s *sessionizer) begin(pv *PageView, key uint64, headOpen bool) {
+	f := s.get()
+	f.visitor, f.account = pv.Visitor, pv.Account
+	f.first, f.last, f.day, f.bucket, f.count = pv.Time, pv.Time, pv.Bucket.Day, pv.Bucket, 1
+	f.firstSource, f.headOpen, f.tailOpen = key, headOpen, false
+	f.order = uint64(s.item.Seq)<<32 | s.made
+	s.made++
+	switch {
+	case key != 0:
+		f.source = key
+	case headOpen:
+		f.source = sourceInherited
+	default:
+		f.source = sourceNone
+	}
+	f.entry.set(pv)
+	f.exit.setExit(pv)
+	s.open[pv.Visitor] = f
+	s.queue = append(s.queue, queued{f, f.last, f.gen})
+}
+
+// finish ends fragment f: it is a whole visit, handed to emit, unless an
+// item before or after may hold more of it; then it is deferred to the
+// stitcher.
+func (s *sessionizer) finish(f *fragment, tailOpen bool) {
+	if s.open[f.visitor] == f {
+		delete(s.open, f.visitor)
+	}
+	f.tailOpen = tailOpen
+	if f.headOpen || f.tailOpen {
+		s.deferred = append(s.deferred, f)
+		f.gen++ // its queue entries are stale now
+		return
+	}
+	s.emitVisit(f.account, f.visitor, []*fragment{f})
+	s.release(f)
+}
+
+// expire finishes the visits idle for longer than the timeout at time now.
+func (s *sessionizer) expire(now int64) {
+	for s.qhead < len(s.queue) {
+		q := s.queue[s.qhead]
+		if q.last+s.timeout >= now {
+			break
+		}
+		s.qhead++
+		if q.gen == q.f.gen && q.f.last == q.last && s.open[q.f.visitor] == q.f {
+			s.finish(q.f, false)
+		}
+	}
+	if s.qhead > 4096 && s.qhead*2 > len(s.queue) {
+		n := copy(s.queue, s.queue[s.qhead:])
+		s.queue, s.qhead = s.queue[:n], 0
+	}
+}
+
+// endItem finishes every open visit of the item and returns the fragments
+// that may join those of other items. The slice is reused by the next item.
+func (s *sessionizer) endItem() []*fragment {
+	runEnd := s.plan.End.UnixNano()
+	for _, f := range s.open {
+		open := s.hi < runEnd && f.last+s.timeout >= s.hi && s.cal.Days[f.day].EndNs > s.hi
+		s.finish(f, open)
+	}
+	clear(s.open)
+	s.queue, s.qhead = s.queue[:0], 0
+	return s.deferred
+}
+
+// emitVisit hands the visit of the fragments fs (in time order) to emit.
+func (s *sessionizer) emitVisit(account int, visitor uint64, fs []*fragment) {
+	emitVisit(&s.visit, account, visitor, fs, s.emit)
+}
+
+func emitVisit(v *Visit, account int, visitor uint64, fs []*fragment, emit func(*Visit)) {
+	first, last := fs[0], fs[len(fs)-1]
+	*v = Visit{Account: account, Visitor: visitor, Start: first.first, Bucket: first.bucket,
+		Entry: &first.entry.pv, Exit: &last.exit.pv}
+	for _, f := range fs {
+		v.PageViews += f.count
+		v.End = max(v.End, f.last)
+	}
+	emit(v)
+}
+
+// stitcher joins the fragments of visits that span work items. Workers hand
+// it each item's deferred fragments when the item is done; once every item
+// of an account up to some time (its watermark) is done, the visits that
+// can no longer grow are complete and go back to the worker to be counted.
+// It is shared by the workers and locked once per work item, never per row.
+type stitcher struct {
+	mu       sync.Mutex
+	timeout  int64
+	accounts []*accountStitch
+	// pos maps a work item's Seq to its account and index there.
+	pos []itemPos
+}
+
+type itemPos struct{ account, index int }
+
+type accountStitch struct {
+	starts  []int64 // item start times, in order
+	done    []bool
+	next    int // first item not done
+	pending []*fragment
+}
+
+func newStitcher(items []WorkItem, accounts int, timeout time.Duration) *stitcher {
+	st := &stitcher{timeout: int64(timeout), pos: make([]itemPos, len(items))}
+	st.accounts = make([]*accountStitch, accounts)
+	for i := range st.accounts {
+		st.accounts[i] = &accountStitch{}
+	}
+	byAccount := make([][]int, accounts)
+	for i, it := range items {
+		byAccount[it.Account] = append(byAccount[it.Account], i)
+	}
+	for a, idx := range byAccount {
+		slices.SortStableFunc(idx, func(x, y int) int { return items[x].Start.Compare(items[y].Start) })
+		as := st.accounts[a]
+		for j, i := range idx {
+			st.pos[items[i].Seq] = itemPos{a, j}
+			as.starts = append(as.starts, items[i].Start.UnixNano())
+		}
+		as.done = make([]bool, len(idx))
+	}
+	return st
+}
+
+// done records that item is finished with the deferred fragments frags
+// (taken over by the stitcher) and calls emit for every visit now complete,
+// with the lock held. Fragments of complete visits are returned to release.
+func (st *stitcher) done(item WorkItem, frags []*fragment, emit func(*Visit), release func(*fragment)) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	p := st.pos[item.Seq]
+	as := st.accounts[p.account]
+	as.done[p.index] = true
+	as.pending = append(as.pending, frags...)
+	moved := false
+	for as.next < len(as.done) && as.done[as.next] {
+		as.next++
+		moved = true
+	}
+	if !moved {
+		return
+	}
+	wm := int64(math.MaxInt64)
+	if as.next < len(as.starts) {
+		wm = as.starts[as.next]
+	}
+	as.pending = st.resolve(p.account, as.pending, wm, emit, release)
+}
+
+// flush completes every pending visit; all items must be done.
+func (st *stitcher) flush(emit func(*Visit)) {
+	for a, as := range st.accounts {
+		as.pending = st.resolve(a, as.pending, math.MaxInt64, emit, func(*fragment) {})
+	}
+}
+
+// resolve emits the visits among pending that are complete at watermark wm
+// (every item that starts before wm is done) and returns the fragments
+// still pending.
+func (st *stitcher) resolve(account int, pending []*fragment, wm int64, emit func(*Visit), release func(*fragment)) []*fragment {
+	slices.SortFunc(pending, func(a, b *fragment) int {
+		return cmp.Or(cmp.Compare(a.visitor, b.visitor), cmp.Compare(a.first, b.first), cmp.Compare(a.order, b.order))
+	})
+	keep := pending[:0]
+	var v Visit
+	var chain []*fragment
+	for i := 0; i < len(pending); {
+		f := pending[i]
+		if f.first >= wm {
+			// An item before f may not be done: f waits.
+			keep = append(keep, f)
+			i++
+			continue
+		}
+		chain = append(chain[:0], f)
+		src := f.source
+		if src == sourceInherited {
+			src = sourceNone // nothing before it joined: it starts a visit
+		}
+		j := i + 1
+		for ; j < len(pending); j++ {
+			g, prev := pending[j], chain[len(chain)-1]
+			if g.visitor != f.visitor || g.first >= wm || !prev.tailOpen || !g.headOpen ||
+				g.day != prev.day || g.first-prev.last > st.timeout ||
+				(g.firstSource != 0 && g.firstSource != src) {
+				break
+			}
+			chain = append(chain, g)
+		}
+		last := chain[len(chain)-1]
+		if last.tailOpen && last.last+st.timeout >= wm {
+			// The visit may go on in an item not done yet.
+			keep = append(keep, chain...)
+		} else {
+			emitVisit(&v, account, f.visitor, chain, emit)
+			for _, g := range chain {
+				release(g)
+			}
+		}
+		i = j
+	}
+	// Clear the tail so released fragments are not kept alive.
+	clear(pending[len(keep):])
+	return keep
+}
