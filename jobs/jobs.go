@@ -13,6 +13,7 @@ import (
 	"github.com/pvjobs/pvjobs/jobs/sources"
 	"github.com/pvjobs/pvjobs/jobs/uniques"
 	"github.com/pvjobs/pvjobs/jobs/urls"
+	"github.com/pvjobs/pvjobs/jobs/visits"
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
 
@@ -42,54 +43,88 @@ type Def struct {
 	Summary string
 	// Reports names the reports the job writes.
 	Reports []string
+	// Visits is set for jobs that count visits: the run then finds visits
+	// (sessions), which needs every page view's source (see Enricher).
+	Visits bool
+	// Group names jobs that share their per-row work: the jobs of one group
+	// that a run selects are made by one task (see groups).
+	Group string
 	// Check validates cfg for this job before any data is read; nil when the
 	// job needs nothing.
 	Check func(cfg *Config) error
 	// New builds the job's task; close, when not nil, releases what the task
-	// holds (a database) after the run.
+	// holds (a database) after the run. Jobs of a group are built by the
+	// group's builder instead.
 	New func(cfg *Config) (t mapreduce.Task, close func(), err error)
 }
+
+// The groups of jobs that share one task.
+const (
+	groupPages     = "pages"
+	groupReferrers = "referrers"
+)
 
 // defs is the registry, in the order `pvjobs jobs` lists them.
 var defs = []Def{
 	{
 		Name:    urls.Name,
-		Summary: "page views per URL (top pages), normalised: no fragment, no utm_*/click ids",
-		Reports: []string{"urls"},
+		Summary: "page views and visitors per URL (top pages), normalised: no fragment, no utm_*/click ids",
+		Reports: []string{urls.Name},
+		Group:   groupPages,
+	},
+	{
+		Name:    urls.EntryPagesName,
+		Summary: "visits per entry page (a visit's first page), with bounces, bounce rate and duration",
+		Reports: []string{urls.EntryPagesName},
+		Visits:  true,
+		Group:   groupPages,
+	},
+	{
+		Name:    urls.ExitPagesName,
+		Summary: "visits per exit page (a visit's last page), with the exit rate: exits / page views of the URL",
+		Reports: []string{urls.ExitPagesName},
+		Visits:  true,
+		Group:   groupPages,
+	},
+	{
+		Name:    visits.Name,
+		Summary: "visitors, visits, page views, bounces, bounce rate, visit duration, page views per visit per hour, day, month, range",
+		Reports: []string{visits.Name},
+		Visits:  true,
 		New: func(cfg *Config) (mapreduce.Task, func(), error) {
-			return urls.New(urls.Options{StripQuery: cfg.StripQuery, MaxRows: cfg.MaxRows}), nil, nil
+			return visits.New(), nil, nil
 		},
 	},
 	{
-		Name:    "sources",
-		Summary: "page views per referrer medium (direct, internal, search, social, email, referral) and source",
-		Reports: []string{"sources"},
+		Name:    sources.SourcesName,
+		Summary: "page views, visitors and visits per medium (direct, internal, search, social, email, referral) and source",
+		Reports: []string{sources.SourcesName},
+		Visits:  true,
+		Group:   groupReferrers,
 		Check:   func(cfg *Config) error { return sources.ValidateDomains(cfg.InternalDomains) },
-		New: func(cfg *Config) (mapreduce.Task, func(), error) {
-			return sources.NewSources(sourcesOptions(cfg)), nil, nil
-		},
 	},
 	{
-		Name:    "searchterms",
-		Summary: "page views per search engine and search term, parsed from referrers",
-		Reports: []string{"searchterms"},
+		Name:    sources.SearchTermsName,
+		Summary: "page views, visitors and visits per search engine and search term, parsed from referrers",
+		Reports: []string{sources.SearchTermsName},
+		Visits:  true,
+		Group:   groupReferrers,
 		Check:   func(cfg *Config) error { return sources.ValidateDomains(cfg.InternalDomains) },
-		New: func(cfg *Config) (mapreduce.Task, func(), error) {
-			return sources.NewSearchTerms(sourcesOptions(cfg)), nil, nil
-		},
 	},
 	{
 		Name:    devices.Name,
-		Summary: "page views per device class (desktop, mobile, tablet, bot, unknown), browser and OS",
-		Reports: []string{"devices"},
+		Summary: "page views, visitors and visits per device class (desktop, mobile, tablet, bot, unknown), browser and OS",
+		Reports: []string{devices.Name},
+		Visits:  true,
 		New: func(cfg *Config) (mapreduce.Task, func(), error) {
 			return devices.New(devices.Options{MaxRows: cfg.MaxRows}), nil, nil
 		},
 	},
 	{
 		Name:    geo.Name,
-		Summary: "page views per country, region and city (needs --geoip, a GeoIP2/GeoLite2 database)",
-		Reports: []string{"geo"},
+		Summary: "page views, visitors and visits per country, region and city (needs --geoip, a GeoIP2/GeoLite2 database)",
+		Reports: []string{geo.Name},
+		Visits:  true,
 		Check:   func(cfg *Config) error { return geo.Check(cfg.GeoIP) },
 		New: func(cfg *Config) (mapreduce.Task, func(), error) {
 			db, err := geo.Open(cfg.GeoIP)
@@ -102,10 +137,34 @@ var defs = []Def{
 	{
 		Name:    uniques.Name,
 		Summary: "unique visitors per hour, day, month and range (Redis-compatible HyperLogLog)",
-		Reports: []string{"uniques"},
+		Reports: []string{uniques.Name},
 		New: func(cfg *Config) (mapreduce.Task, func(), error) {
 			return uniques.New(uniques.Options{Exact: cfg.ExactUniques, Minutes: cfg.UniqueMinutes}), nil, nil
 		},
+	},
+}
+
+// groups builds the task of the jobs of a group that a run selects (names,
+// in registry order).
+var groups = map[string]func(cfg *Config, names []string) mapreduce.Task{
+	groupPages: func(cfg *Config, names []string) mapreduce.Task {
+		opt := urls.Options{StripQuery: cfg.StripQuery, MaxRows: cfg.MaxRows}
+		if len(names) == 1 && names[0] == urls.Name {
+			return urls.New(opt) // no visits needed
+		}
+		return urls.NewPages(opt, names)
+	},
+	groupReferrers: func(cfg *Config, names []string) mapreduce.Task {
+		opt := sources.Options{InternalDomains: cfg.InternalDomains, MaxRows: cfg.MaxRows}
+		switch {
+		case len(names) == 2:
+			// sources and searchterms classify the same referrer: together
+			// they classify it once per row.
+			return sources.NewBoth(opt)
+		case names[0] == sources.SourcesName:
+			return sources.NewSources(opt)
+		}
+		return sources.NewSearchTerms(opt)
 	},
 }
 
@@ -169,20 +228,8 @@ func Check(ds []Def, cfg *Config) error {
 	return nil
 }
 
-// combined lists jobs that share their per-row work: when every job of an
-// entry runs, one task makes all their reports. sources and searchterms
-// classify the same referrer; together they classify it once per row.
-var combined = []struct {
-	names []string
-	new   func(cfg *Config) mapreduce.Task
-}{
-	{[]string{"sources", "searchterms"}, func(cfg *Config) mapreduce.Task {
-		return sources.NewBoth(sourcesOptions(cfg))
-	}},
-}
-
 // Build returns the tasks of ds and a function that releases what they hold;
-// call it after the run. Jobs listed in combined share one task.
+// call it after the run. The jobs of a group share one task.
 func Build(ds []Def, cfg *Config) ([]mapreduce.Task, func(), error) {
 	var ts []mapreduce.Task
 	var closers []func()
@@ -191,20 +238,19 @@ func Build(ds []Def, cfg *Config) ([]mapreduce.Task, func(), error) {
 			c()
 		}
 	}
-	done := map[string]bool{}
-	for _, c := range combined {
-		if slices.ContainsFunc(c.names, func(n string) bool {
-			return !slices.ContainsFunc(ds, func(d Def) bool { return d.Name == n })
-		}) {
-			continue
-		}
-		ts = append(ts, c.new(cfg))
-		for _, n := range c.names {
-			done[n] = true
+	grouped := map[string][]string{}
+	for _, d := range defs { // registry order, whatever the order of ds
+		if d.Group != "" && slices.ContainsFunc(ds, func(x Def) bool { return x.Name == d.Name }) {
+			grouped[d.Group] = append(grouped[d.Group], d.Name)
 		}
 	}
+	built := map[string]bool{}
 	for _, d := range ds {
-		if done[d.Name] {
+		if d.Group != "" {
+			if !built[d.Group] {
+				ts = append(ts, groups[d.Group](cfg, grouped[d.Group]))
+				built[d.Group] = true
+			}
 			continue
 		}
 		t, c, err := d.New(cfg)
@@ -220,6 +266,22 @@ func Build(ds []Def, cfg *Config) ([]mapreduce.Task, func(), error) {
 	return ts, closeAll, nil
 }
 
-func sourcesOptions(cfg *Config) sources.Options {
-	return sources.Options{InternalDomains: cfg.InternalDomains, MaxRows: cfg.MaxRows}
+// Enricher returns the run's per-worker enricher for the jobs ds: every
+// user agent is classified (bots are left out of most reports whatever the
+// jobs), and when a job needs it — sources, searchterms, or any job that
+// counts visits, since a page view that brings another source starts a new
+// visit — every page view's source.
+func Enricher(ds []Def, cfg *Config) func() func(*mapreduce.PageView) {
+	agents := devices.NewEnricher(0)
+	if !slices.ContainsFunc(ds, func(d Def) bool { return d.Visits || d.Group == groupReferrers }) {
+		return agents
+	}
+	origins := sources.NewEnricher(sources.Options{InternalDomains: cfg.InternalDomains})
+	return func() func(*mapreduce.PageView) {
+		a, o := agents(), origins()
+		return func(pv *mapreduce.PageView) {
+			a(pv)
+			o(pv)
+		}
+	}
 }

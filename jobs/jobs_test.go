@@ -2,7 +2,7 @@ package jobs_test
 
 import (
 	"context"
-	"reflect"
+	"fmt"
 	"testing"
 	"time"
 
@@ -68,7 +68,9 @@ func TestBuildCombined(t *testing.T) {
 		if len(both[name].Rows) == 0 {
 			t.Fatalf("%s: no rows", name)
 		}
-		if !reflect.DeepEqual(both[name], apart[name]) {
+		// Compared as text: a rate of no visits is NaN, which is not equal
+		// to itself.
+		if fmt.Sprintf("%+v", both[name]) != fmt.Sprintf("%+v", apart[name]) {
 			t.Errorf("%s: combined report differs from the job run alone", name)
 		}
 	}

@@ -227,7 +227,7 @@ func TestRunInterop(t *testing.T) {
 
 func TestJobsAndVersion(t *testing.T) {
 	out := mustPvjobs(t, "jobs")
-	if !strings.HasPrefix(out, "JOB ") || !regexp.MustCompile(`(?m)^urls +urls +page views per URL`).MatchString(out) {
+	if !strings.HasPrefix(out, "JOB ") || !regexp.MustCompile(`(?m)^urls +urls +page views and visitors per URL`).MatchString(out) {
 		t.Errorf("jobs printed:\n%s", out)
 	}
 	for _, args := range [][]string{{"--version"}, {"-v"}} {

@@ -13,6 +13,7 @@ import (
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
 	"github.com/pvjobs/pvjobs/jobs"
 	"github.com/pvjobs/pvjobs/jobs/geo/testdb"
+	"github.com/pvjobs/pvjobs/jobs/tally"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/pageview"
 	"github.com/pvjobs/pvjobs/reports/table"
@@ -40,6 +41,8 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "geoip", Usage: "geo: path of a GeoIP2/GeoLite2 City or Country database (.mmdb)", EnvVars: []string{"PVJOBS_GEOIP"}},
 		&cli.BoolFlag{Name: "include-bots", Usage: "count bots in every report, not only in devices"},
 		&cli.BoolFlag{Name: "exact-uniques", Usage: "uniques: count visitors exactly with a hash set (small data; for checking the sketches)"},
+		&cli.IntFlag{Name: "max-rows", Value: tally.DefaultMaxRows, Usage: "rows each report keeps per account and period; the rest are summed into an (other) row (0: every row)", EnvVars: []string{"PVJOBS_MAX_ROWS"}},
+		&cli.StringFlag{Name: "visit-timeout", Value: "30m", Usage: "visits: the longest gap between two page views of one visit", EnvVars: []string{"PVJOBS_VISIT_TIMEOUT"}},
 	}, append(append(cassandraFlags(), opsFlags()...), redisFlags()...)...)
 }
 
@@ -77,6 +80,8 @@ type runParams struct {
 	IncludeBots     bool
 	ExactUniques    bool
 	UniqueMinutes   bool
+	MaxRows         int
+	VisitTimeout    string
 	// Cassandra holds the --cql-* flags given (see cassandra.go).
 	Cassandra cassandraParams
 	// Redis holds the --redis-* flags (see redis.go).
@@ -107,6 +112,8 @@ func paramsFromFlags(c *cli.Context) runParams {
 		GeoIP:           c.String("geoip"),
 		IncludeBots:     c.Bool("include-bots"),
 		ExactUniques:    c.Bool("exact-uniques"),
+		MaxRows:         c.Int("max-rows"),
+		VisitTimeout:    c.String("visit-timeout"),
 		Cassandra:       cassandraParamsFromFlags(c),
 		Redis:           redisParamsFromFlags(c),
 		UniqueMinutes:   uvMinutes(c),
@@ -157,6 +164,18 @@ func setupRun(ctx context.Context, p *runParams) (*runSetup, error) {
 		GeoIP:           p.GeoIP,
 		ExactUniques:    p.ExactUniques,
 		UniqueMinutes:   p.UniqueMinutes,
+		MaxRows:         p.MaxRows,
+	}
+	if p.MaxRows < 0 {
+		return nil, usagef("--max-rows %d: want 0 (every row) or more", p.MaxRows)
+	}
+	visitTimeout := mapreduce.DefaultVisitTimeout
+	if p.VisitTimeout != "" {
+		d, err := parseDuration(p.VisitTimeout)
+		if err != nil || d <= 0 || d > 24*time.Hour {
+			return nil, usagef("--visit-timeout %q: want a duration from 1s to 24h, such as 30m", p.VisitTimeout)
+		}
+		visitTimeout = d
 	}
 	if p.Source == "" && cfg.GeoIP == "" {
 		path, cleanup, err := defaultGeoIP()
@@ -208,11 +227,12 @@ func setupRun(ctx context.Context, p *runParams) (*runSetup, error) {
 	s.cleanup = append(s.cleanup, closeTasks)
 	s.tasks = tasks
 	s.opts = mapreduce.Options{
-		Workers:     p.Workers,
-		NewDecoder:  pageview.NewMapreduceDecoder,
-		NewEnricher: newEnricher(p),
-		IncludeBots: p.IncludeBots,
-		MaxBad:      budget,
+		Workers:      p.Workers,
+		NewDecoder:   pageview.NewMapreduceDecoder,
+		NewEnricher:  jobs.Enricher(defs, cfg),
+		VisitTimeout: visitTimeout,
+		IncludeBots:  p.IncludeBots,
+		MaxBad:       budget,
 	}
 	ok = true
 	return s, nil

@@ -44,13 +44,20 @@ type Partial struct {
 
 // NewPartial implements mapreduce.Job.
 func (j *Job) NewPartial(plan *mapreduce.Plan) *Partial {
-	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, 1, true), ids: map[*mapreduce.Agent]uint32{}, key: make([]byte, 0, 64)}
+	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, tally.TrafficCols, true), ids: map[*mapreduce.Agent]uint32{}, key: make([]byte, 0, 64)}
 }
 
 // Map implements mapreduce.Job: it counts the row under (class, browser,
 // os), from pv.Agent or, when no enricher set it, from its own
 // classification.
-func (j *Job) Map(p *Partial, pv *mapreduce.PageView) {
+func (j *Job) Map(p *Partial, pv *mapreduce.PageView) { p.t.Count(pv, p.id(pv)) }
+
+// MapVisit implements mapreduce.VisitJob: a visit counts under the device
+// of its first page view.
+func (j *Job) MapVisit(p *Partial, v *mapreduce.Visit) { p.t.CountVisit(v, p.id(v.Entry)) }
+
+// id returns the key id of pv's device.
+func (p *Partial) id(pv *mapreduce.PageView) uint32 {
 	a := pv.Agent
 	if a == nil {
 		if p.cache == nil {
@@ -66,7 +73,7 @@ func (j *Job) Map(p *Partial, pv *mapreduce.PageView) {
 		}
 		p.last, p.lastID = a, id
 	}
-	p.t.Count(pv, p.lastID)
+	return p.lastID
 }
 
 // appendKey appends the tally key of a: its class, browser and OS, each
@@ -102,8 +109,8 @@ func (j *Job) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
 	return []mapreduce.Report{p.t.Report(plan, p.keys, tally.ReportSpec{
 		Name:     Name,
 		Keys:     []string{"class", "browser", "os"},
-		Measures: mapreduce.Counts("pageviews", "visitors"),
-		Values:   tally.PageViewsVisitors,
+		Measures: tally.TrafficMeasures,
+		Values:   tally.TrafficValues,
 		Days:     true,
 		Range:    true,
 		MaxRows:  j.opt.MaxRows,

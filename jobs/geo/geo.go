@@ -75,11 +75,15 @@ const noID = ^uint32(0)
 
 // NewPartial implements mapreduce.Job.
 func (j *Job) NewPartial(plan *mapreduce.Plan) *Partial {
-	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, 1, true), r: newResolver(j.db)}
+	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, tally.TrafficCols, true), r: newResolver(j.db)}
 }
 
 // Map implements mapreduce.Job.
 func (j *Job) Map(p *Partial, pv *mapreduce.PageView) { p.t.Count(pv, p.id(pv.IP)) }
+
+// MapVisit implements mapreduce.VisitJob: a visit counts under the location
+// of its first page view.
+func (j *Job) MapVisit(p *Partial, v *mapreduce.Visit) { p.t.CountVisit(v, p.id(v.Entry.IP)) }
 
 // id returns the tally key id of the location of the raw ip field.
 func (p *Partial) id(ip []byte) uint32 {
@@ -107,8 +111,8 @@ func (j *Job) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
 	return []mapreduce.Report{p.t.Report(plan, p.keys, tally.ReportSpec{
 		Name:     Name,
 		Keys:     []string{"country", "region", "city"},
-		Measures: mapreduce.Counts("pageviews", "visitors"),
-		Values:   tally.PageViewsVisitors,
+		Measures: tally.TrafficMeasures,
+		Values:   tally.TrafficValues,
 		Days:     true,
 		Range:    true,
 		MaxRows:  j.opt.MaxRows,

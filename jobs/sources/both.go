@@ -31,14 +31,23 @@ type BothPartial struct{ sources, terms *Partial }
 
 // NewPartial implements mapreduce.Job.
 func (j *BothJob) NewPartial(plan *mapreduce.Plan) *BothPartial {
-	return &BothPartial{sources: newPartial(j.c, plan), terms: &Partial{keys: tally.NewKeys(), t: tally.New(plan, 1, true)}}
+	return &BothPartial{sources: newPartial(j.c, plan), terms: &Partial{keys: tally.NewKeys(), t: tally.New(plan, tally.TrafficCols, true), cache: nil}}
 }
 
 // Map implements mapreduce.Job.
 func (j *BothJob) Map(p *BothPartial, pv *mapreduce.PageView) {
-	r := p.sources.cache.classify(pv.URL, pv.Referrer, true, true)
+	r := p.sources.result(pv, true, true)
 	p.sources.countSource(pv, &r)
 	p.terms.countTerm(pv, &r)
+}
+
+// MapVisit implements mapreduce.VisitJob.
+func (j *BothJob) MapVisit(p *BothPartial, v *mapreduce.Visit) {
+	r := p.sources.result(v.Entry, true, true)
+	p.sources.t.CountVisit(v, p.sources.sourceID(&r))
+	if r.IsSearch {
+		p.terms.t.CountVisit(v, p.terms.termID(&r))
+	}
 }
 
 // Merge implements mapreduce.Job.

@@ -36,7 +36,7 @@ func newPartial(c *Classifier, plan *mapreduce.Plan) *Partial {
 	if c == nil {
 		c = defaultClassifier()
 	}
-	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, 1, true), cache: c.NewCache()}
+	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, tally.TrafficCols, true), cache: c.NewCache()}
 }
 
 // merge adds src's counts.
@@ -73,32 +73,57 @@ func (j *SourcesJob) NewPartial(plan *mapreduce.Plan) *Partial { return newParti
 
 // Map implements mapreduce.Job.
 func (j *SourcesJob) Map(p *Partial, pv *mapreduce.PageView) {
-	r := p.cache.classify(pv.URL, pv.Referrer, false, true)
+	r := p.result(pv, false, true)
 	p.countSource(pv, &r)
 }
 
-// countSource counts pv under r's medium and source.
-func (p *Partial) countSource(pv *mapreduce.PageView, r *Result) {
+// sourceID returns the key id of r's medium and source.
+func (p *Partial) sourceID(r *Result) uint32 {
 	p.key = tally.AppendField(tally.AppendField(p.key[:0], r.Medium), r.Source)
-	p.t.Count(pv, p.keys.ID(p.key))
+	return p.keys.ID(p.key)
 }
+
+// termID returns the key id of r's engine and term; r must be a search.
+func (p *Partial) termID(r *Result) uint32 {
+	p.key = tally.AppendField(tally.AppendField(p.key[:0], r.Engine), r.Term)
+	return p.keys.ID(p.key)
+}
+
+// countSource counts pv under r's medium and source.
+func (p *Partial) countSource(pv *mapreduce.PageView, r *Result) { p.t.Count(pv, p.sourceID(r)) }
 
 // countTerm counts pv under r's engine and term when r is a search.
 func (p *Partial) countTerm(pv *mapreduce.PageView, r *Result) {
-	if !r.IsSearch {
-		return
+	if r.IsSearch {
+		p.t.Count(pv, p.termID(r))
 	}
-	p.key = tally.AppendField(tally.AppendField(p.key[:0], r.Engine), r.Term)
-	p.t.Count(pv, p.keys.ID(p.key))
+}
+
+// visitSource counts v under the medium and source of its first page view.
+func (p *Partial) visitSource(v *mapreduce.Visit) {
+	r := p.result(v.Entry, false, true)
+	p.t.CountVisit(v, p.sourceID(&r))
+}
+
+// visitTerm counts v under the engine and term of its first page view when
+// that came from a search engine.
+func (p *Partial) visitTerm(v *mapreduce.Visit) {
+	if r := p.result(v.Entry, true, false); r.IsSearch {
+		p.t.CountVisit(v, p.termID(&r))
+	}
 }
 
 // sourcesSpec and termsSpec describe the two reports.
 var (
 	sourcesSpec = tally.ReportSpec{Name: SourcesName, Keys: []string{"medium", "source"},
-		Measures: mapreduce.Counts("pageviews", "visitors"), Values: tally.PageViewsVisitors, Days: true, Range: true}
+		Measures: tally.TrafficMeasures, Values: tally.TrafficValues, Days: true, Range: true}
 	termsSpec = tally.ReportSpec{Name: SearchTermsName, Keys: []string{"engine", "term"},
-		Measures: mapreduce.Counts("pageviews", "visitors"), Values: tally.PageViewsVisitors, Days: true, Range: true}
+		Measures: tally.TrafficMeasures, Values: tally.TrafficValues, Days: true, Range: true}
 )
+
+// MapVisit implements mapreduce.VisitJob: a visit counts under the source
+// of its first page view.
+func (j *SourcesJob) MapVisit(p *Partial, v *mapreduce.Visit) { p.visitSource(v) }
 
 // Merge implements mapreduce.Job.
 func (j *SourcesJob) Merge(dst, src *Partial) { dst.merge(src) }
@@ -128,9 +153,13 @@ func (j *SearchTermsJob) NewPartial(plan *mapreduce.Plan) *Partial { return newP
 
 // Map implements mapreduce.Job.
 func (j *SearchTermsJob) Map(p *Partial, pv *mapreduce.PageView) {
-	r := p.cache.classify(pv.URL, pv.Referrer, true, false)
+	r := p.result(pv, true, false)
 	p.countTerm(pv, &r)
 }
+
+// MapVisit implements mapreduce.VisitJob: a visit counts under the search
+// term of its first page view.
+func (j *SearchTermsJob) MapVisit(p *Partial, v *mapreduce.Visit) { p.visitTerm(v) }
 
 // Merge implements mapreduce.Job.
 func (j *SearchTermsJob) Merge(dst, src *Partial) { dst.merge(src) }

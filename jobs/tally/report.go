@@ -255,10 +255,6 @@ func (b *builder) keys(cid uint32) []string {
 	return f
 }
 
-// PageViews is the Values of a report whose only measure is page views
-// (counter 0).
-func PageViews(dst []float64, sums []int64, _ uint64) { dst[0] = float64(sums[0]) }
-
 // PageViewsVisitors is the Values of a report of page views (counter 0) and
 // visitors.
 func PageViewsVisitors(dst []float64, sums []int64, visitors uint64) {

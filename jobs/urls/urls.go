@@ -47,16 +47,6 @@ func (j *Job) Merge(dst, src *Partial) { dst.t.MergeKeyed(dst.keys, src.t, src.k
 
 // Reports implements mapreduce.Job.
 func (j *Job) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
-	return []mapreduce.Report{p.t.Report(plan, p.keys, tally.ReportSpec{
-		Name:     Name,
-		Keys:     []string{"url"},
-		Measures: mapreduce.Counts("pageviews", "visitors"),
-		Values:   tally.PageViewsVisitors,
-		Canon: func(dst, raw []byte) ([]byte, bool) {
-			return Normalize(dst, raw, j.opt.StripQuery), true
-		},
-		Days:    true,
-		Range:   true,
-		MaxRows: j.opt.MaxRows,
-	})}
+	canon := func(dst, raw []byte) ([]byte, bool) { return Normalize(dst, raw, j.opt.StripQuery), true }
+	return []mapreduce.Report{p.t.Report(plan, p.keys, urlsSpec(canon, j.opt.MaxRows))}
 }
