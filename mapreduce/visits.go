@@ -161,7 +161,7 @@ type sessionizer struct {
 	lo, hi  int64
 	// made counts the fragments begun in the item.
 	made uint64
-	open    map[uint64]*fragment
+	open map[uint64]*fragment
 	// queue holds every page view's fragment in arrival order, so visits
 	// idle for longer than the timeout are finished as time moves on and
 	// the open map holds only the visitors of the last timeout.

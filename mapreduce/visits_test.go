@@ -228,7 +228,9 @@ func TestVisitsExactWhateverTheSplit(t *testing.T) {
 // visit while one bringing the visit's own source does not.
 func TestVisitTimeoutEdges(t *testing.T) {
 	day := time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)
-	at := func(h, m, s int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second) }
+	at := func(h, m, s int) time.Time {
+		return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second)
+	}
 	pvs := []genPV{
 		// a: 29:59 and 30:00 continue, 30:01 starts a new visit.
 		{"blog", "a", "/1", "", at(10, 0, 0)},
