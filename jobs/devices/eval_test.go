@@ -213,7 +213,7 @@ func evaluate(cases []evalCase) map[string]*evalResult {
 
 // loadEvalTSV reads a file of labelled user agents: class, the source's own
 // label and the user agent, tab-separated, one a line; # starts a comment.
-func loadEvalTSV(t *testing.T, path string) []evalCase {
+func loadEvalTSV(t testing.TB, path string) []evalCase {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -265,7 +265,7 @@ type matomoFixture struct {
 // headers that Classify does not see, and so are the device types that are
 // none of our classes (camera, car browser, peripheral, smart display, smart
 // speaker) and fixtures without a device type.
-func loadMatomoFixtures(t *testing.T, dir string) []evalCase {
+func loadMatomoFixtures(t testing.TB, dir string) []evalCase {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*.yml"))
 	if err != nil || len(files) == 0 {
@@ -335,4 +335,25 @@ func isPocketConsole(model string) bool {
 		}
 	}
 	return false
+}
+
+// BenchmarkClassifyEval classifies the user agents of the committed
+// evaluation set in turn: browsers of every class and many robots.
+func BenchmarkClassifyEval(b *testing.B) {
+	files, err := filepath.Glob("testdata/eval/*.tsv")
+	if err != nil || len(files) == 0 {
+		b.Fatalf("no evaluation set in testdata/eval (%v)", err)
+	}
+	var uas []string
+	for _, f := range files {
+		for _, c := range loadEvalTSV(b, f) {
+			uas = append(uas, c.ua)
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		devices.Classify(uas[i%len(uas)])
+		i++
+	}
 }
