@@ -86,10 +86,17 @@ func parse(s string) (p *useragent.UserAgent) {
 // androidModel returns the device model of an Android user agent, "SM-G991B"
 // for "Mozilla/5.0 (Linux; Android 12; SM-G991B Build/SP1A.210812.016; wv)
 // ...", and the span of its field in s; "" and an empty span when there is
-// none. Chrome's reduced user agent names every device "K".
+// none. Chrome's reduced user agent names every device "K". UC Browser
+// writes Android "Adr"; some apps leave the parentheses out ("Mozilla/5.0
+// Linux; U; Android 4.4.4; en-US; SM-T113 Build/KTU84P AppleWebKit/...");
+// Huawei's browser puts "HarmonyOS" before the model and "HMSCore" after.
 func androidModel(s string) (string, span) {
 	c, off := firstComment(s)
-	if off < 0 || !strings.Contains(c, "Android") {
+	if off < 0 {
+		c, off = s, 0
+	}
+	lc := lowerASCII(c)
+	if !strings.Contains(lc, "android") && !strings.Contains(c, "Adr ") {
 		return "", span{}
 	}
 	seen := false
@@ -104,30 +111,57 @@ func androidModel(s string) (string, span) {
 		f := strings.TrimSpace(field)
 		switch {
 		case !seen:
-			seen = strings.HasPrefix(f, "Android")
+			seen = hasPrefixFold(f, "android") || strings.HasPrefix(f, "Adr ")
 		case f == "" || f == "U" || f == "I" || f == "wv" || strings.HasPrefix(f, "arm") ||
-			f == "Mobile" || f == "Tablet" || f == "TV" || strings.HasPrefix(f, "rv:") || isLocale(f):
+			f == "Mobile" || f == "Tablet" || f == "TV" || f == "HarmonyOS" || strings.HasPrefix(f, "rv:") ||
+			strings.HasPrefix(f, "x86") || isLocale(f):
 		default:
 			model := f
 			if i := strings.Index(model, "Build/"); i >= 0 {
 				model = strings.TrimSpace(model[:i])
 			}
-			return model, span{off + pos, off + end}
+			if i := strings.Index(model, " AppleWebKit"); i >= 0 {
+				model = strings.TrimSpace(model[:i])
+			}
+			lo := off + pos + strings.Index(field, f)
+			return model, span{lo, lo + len(model)}
 		}
 		pos = end + 1
 	}
 	return "", span{}
 }
 
-// isLocale reports whether f looks like a locale tag: "en", "en-us", "zh_CN".
+// isLocale reports whether f looks like a locale tag: "en", "en-us",
+// "zh_CN", "zh-Hans-CN", "es-419".
 func isLocale(f string) bool {
-	if len(f) != 2 && len(f) != 5 {
-		return false
+	for k := 0; f != ""; k++ {
+		part := f
+		if i := strings.IndexAny(f, "-_"); i >= 0 {
+			part, f = f[:i], f[i+1:]
+			if f == "" {
+				return false
+			}
+		} else {
+			f = ""
+		}
+		switch {
+		case k == 0 && (len(part) == 2 || len(part) == 3) && allLetters(part):
+		case k > 0 && k < 3 && (len(part) == 2 || len(part) == 4) && allLetters(part):
+		case k > 0 && k < 3 && len(part) == 3 && isDigit(part[0]) && isDigit(part[1]) && isDigit(part[2]):
+		default:
+			return false
+		}
 	}
-	if !isLetter(f[0]) || !isLetter(f[1]) {
-		return false
+	return true
+}
+
+func allLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isLetter(s[i]) {
+			return false
+		}
 	}
-	return len(f) == 2 || ((f[2] == '-' || f[2] == '_') && isLetter(f[3]) && isLetter(f[4]))
+	return true
 }
 
 // deviceClass applies the device rules, in order, to a user agent that is not
@@ -184,6 +218,9 @@ func androidClass(s, l, lm string) string {
 	if isTabletModel(lm) || strings.Contains(l, "/apad") {
 		return Tablet
 	}
+	if isComputerModel(lm) {
+		return Desktop // Android on a laptop or desktop PC
+	}
 	if major, _, ok := versionAfter(l, "android "); ok && major == 3 {
 		return Tablet
 	}
@@ -194,7 +231,7 @@ func androidClass(s, l, lm string) string {
 	// and its kin) or comes from Gecko, says "Mobile" where it applies; a
 	// cut or custom one (an app's web view ending after "Chrome/77.0") does
 	// not.
-	browser := strings.HasPrefix(s, "Mozilla/") && (strings.Contains(s, "Safari/") || strings.Contains(s, "Gecko/"))
+	browser := strings.HasPrefix(l, "mozilla/") && (strings.Contains(l, "safari/") || strings.Contains(l, "gecko/"))
 	if browser && !containsAny(l, "opera mini", "ucweb", "ucbrowser") {
 		return Tablet
 	}
@@ -226,39 +263,6 @@ func isIPadAsMac(s, l string) bool {
 		return false
 	}
 	return hasWordPrefix(s, "Mobile/") || containsAny(s, "CriOS/", "FxiOS/", "EdgiOS/", "OPiOS/")
-}
-
-// isTabletModel reports Android models named as tablets: a word starting with
-// "tab" ("Galaxy Tab", "Lenovo TAB 2", "TAB7"), ending in "pad" ("MatePad",
-// "Mi Pad 4", "ViewPad7"), Samsung's Galaxy Tab codes (SM-T, SM-X, SM-P and
-// the older GT-P, GT-N5/N8), Lenovo's "TB-", the "MID" codes of generic
-// tablets, and Amazon's Fire codes ("KFTT", "KFMAWI"). lm is lower case.
-func isTabletModel(lm string) bool {
-	if lm == "" {
-		return false
-	}
-	if hasWordPrefix(lm, "tab") || hasToken(lm, "pad") || hasWordPrefix(lm, "tb-") {
-		return true
-	}
-	if containsAny(lm, "nexus 7", "nexus 9", "nexus 10", "pixel c", "pixel tablet") {
-		return true
-	}
-	for _, p := range []string{"sm-t", "sm-x", "sm-p", "gt-p", "gt-n5", "gt-n8", "yt-", "yt3-", "mid"} {
-		if i := strings.Index(lm, p); i >= 0 && (i == 0 || !isAlnum(lm[i-1])) {
-			if j := i + len(p); j == len(lm) || isDigit(lm[j]) || (p == "mid" && !isLetter(lm[j])) || p[len(p)-1] == '-' {
-				return true
-			}
-		}
-	}
-	if len(lm) >= 4 && len(lm) <= 8 && strings.HasPrefix(lm, "kf") {
-		for i := 2; i < len(lm); i++ {
-			if !isLetter(lm[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }
 
 // isWindowsTablet reports Windows tablets: Windows RT ("ARM") and Windows 8

@@ -59,6 +59,12 @@ func hasWord(s, w string) bool {
 	}
 }
 
+// hasPrefixFold reports whether s starts with prefix, a lower-case ASCII
+// string, in any case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
 // hasWordPrefix is hasWord without the check after w: the word starts with w.
 func hasWordPrefix(s, w string) bool {
 	for off := 0; ; {
