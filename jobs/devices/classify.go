@@ -39,6 +39,15 @@ func Classify(ua string) mapreduce.Agent {
 	p := parse(s)
 	model, msp := androidModel(s)
 	os := osFamily(s, l)
+	if desktopAppMatcher.atStart(l) {
+		// A person's feed reader or media centre: not a robot, even if it
+		// names its site; a desktop unless it says otherwise.
+		class := deviceClass(s, l, model, msp, p)
+		if class == Unknown {
+			class = Desktop
+		}
+		return mapreduce.Agent{Class: class, Browser: productAfter(s, 0), OS: os}
+	}
 	if name, ok := isBot(s, l, msp, p); ok {
 		return mapreduce.Agent{Class: Bot, Browser: name, OS: os, Bot: true}
 	}
@@ -54,6 +63,19 @@ func Classify(ua string) mapreduce.Agent {
 	}
 	return mapreduce.Agent{Class: class, Browser: browserFamily(s, l, p), OS: os}
 }
+
+// desktopApps, in lower case, start the user agents of programs that run on
+// a person's computer and fetch pages for that person: feed readers, media
+// centres, office suites. Robots' lists often count them as robots, as they
+// give their site's address; like Matomo, we count them as the device they
+// run on.
+var desktopApps = []string{
+	"liferea/", "netnewswire", "rssbandit/", "evergreen (", "akregator/", "feedstation/", "feeddemon/",
+	"rssowl/", "newsfox/", "vienna/", "xbmc/", "kodi/", "doughnut/", "quicktime", "microsoft office ",
+	"microsoft office/",
+}
+
+var desktopAppMatcher = newMatcher(desktopApps)
 
 // phoneMakers, in lower case, are makers of phones whose name starts the
 // short user agents of their feature phones.
@@ -215,11 +237,14 @@ func androidClass(s, l, lm string) string {
 	if strings.Contains(lm, "chromebook") {
 		return Desktop // an Android app on Chrome OS
 	}
-	if isTabletModel(lm) || strings.Contains(l, "/apad") {
+	if isTabletModel(lm) {
 		return Tablet
 	}
 	if isComputerModel(lm) {
 		return Desktop // Android on a laptop or desktop PC
+	}
+	if strings.Contains(l, "/apad") {
+		return Tablet
 	}
 	if major, _, ok := versionAfter(l, "android "); ok && major == 3 {
 		return Tablet
@@ -421,7 +446,7 @@ var desktopTokens = []string{
 	"openbsd", "netbsd", "dragonfly", "sunos", "solaris", "haiku", "beos", "os/2", "amiga",
 	"risc os", "ubuntu", "fedora", "debian", "irix", "hp-ux", "aix", "osf1", "unix", "win32",
 	"win64", "winnt", "win98", "win95", "win 9x", "macbook", "imac", "macmini", "macpro",
-	"openharmony",
+	"openharmony", "inferno", "syllable", "wtos",
 }
 
 var desktopMatcher = newMatcher(desktopTokens)

@@ -191,6 +191,19 @@ func (m *matcher) each(l string, fn func(i, k int) bool) {
 	}
 }
 
+// atStart reports whether l starts with a token of m.
+func (m *matcher) atStart(l string) bool {
+	if l == "" {
+		return false
+	}
+	for _, k := range m.byFirst[l[0]] {
+		if strings.HasPrefix(l, m.toks[k]) {
+			return true
+		}
+	}
+	return false
+}
+
 // anyWordPrefix reports whether a token of m starts a word of l.
 func (m *matcher) anyWordPrefix(l string) bool {
 	found := false
