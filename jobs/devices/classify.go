@@ -249,7 +249,7 @@ func androidClass(s, l, lm string) string {
 	if major, _, ok := versionAfter(l, "android "); ok && major == 3 {
 		return Tablet
 	}
-	if isMobile(l) {
+	if isMobile(l) || isFoldableModel(lm) {
 		return Mobile
 	}
 	// Only a whole browser user agent, one that ends in "Safari/..." (Chrome
@@ -422,7 +422,7 @@ func isMobile(l string) bool {
 			return true
 		}
 	}
-	return mobileMatcher.anyWordPrefix(l) || hasWord(l, "phone")
+	return mobileMatcher.anyWordPrefix(l) || hasWord(l, "phone") || strings.Contains(l, "mobilesafari/")
 }
 
 // windowsWord finds Windows named the short way: "win10", "win7 x64", "winxp".

@@ -116,7 +116,8 @@ var tabletRulesByFirst = func() (idx [256][]modelRule) {
 // isTabletModel reports Android models named as tablets. lm is the model in
 // lower case. Besides tabletModelRules: a word starting with "tab" or a
 // "tab" inside a word ("Galaxy Tab", "TAB7", "SurfTab", "XTab"; not
-// "table"), a word ending in "pad" ("MatePad", "Mi Pad 4", "ViewPad7"),
+// "table"), a word ending in "pad" ("MatePad", "Mi Pad 4", "ViewPad7"; not
+// the phone maker Coolpad),
 // "MID" codes of generic tablets, Google's Nexus 7, 9 and 10, Amazon's Fire
 // codes ("KFTT", "KFMAWI"), and the codes of huaweiWiFiModel,
 // xiaomiPadModel, sizeCodedModel and archosTablet.
@@ -124,7 +125,7 @@ func isTabletModel(lm string) bool {
 	if lm == "" {
 		return false
 	}
-	if tabWord(lm) || hasToken(lm, "pad") {
+	if tabWord(lm) || (hasToken(lm, "pad") && !strings.Contains(lm, "coolpad")) {
 		return true
 	}
 	if containsAny(lm, "nexus 7", "nexus 9", "nexus 10") {
@@ -293,6 +294,29 @@ func archosTablet(lm string) bool {
 	}
 	n, k := leadingInt(rest)
 	return k >= 2 && n >= 70
+}
+
+// foldableModelRules are model prefixes of foldable phones, in lower case:
+// unfolded, their browsers leave "Mobile" out as a tablet's do, but they
+// are phones. Samsung's Galaxy Z Fold (SM-F9..), Huawei's Mate X (TAH, TET,
+// PAL, GRL, ICL), Honor's Magic V (MGI, VCA, FCP), Google's Pixel Fold;
+// Vivo's codes are handled by vivoPhoneModel.
+var foldableModelRules = []modelRule{
+	{"sm-f9", nextDigit}, {"tah-", nextAny}, {"tet-", nextAny}, {"pal-", nextAny}, {"grl-", nextAny},
+	{"icl-", nextAny}, {"mgi-", nextAny}, {"vca-", nextAny}, {"fcp-", nextAny}, {"pixel fold", nextAny},
+}
+
+// isFoldableModel reports foldable phones (foldableModelRules) and Vivo's
+// phones, whose codes are "V" and four digits ("V2229A", "V2330"); Vivo's
+// pads are "PA" codes.
+func isFoldableModel(lm string) bool {
+	for _, r := range foldableModelRules {
+		if strings.HasPrefix(lm, r.prefix) && r.next.matches(lm[len(r.prefix):]) {
+			return true
+		}
+	}
+	return len(lm) >= 5 && lm[0] == 'v' && isDigit(lm[1]) && isDigit(lm[2]) && isDigit(lm[3]) && isDigit(lm[4]) &&
+		(len(lm) == 5 || (len(lm) == 6 && isLetter(lm[5])))
 }
 
 // computerModels, in lower case, are families of laptops and desktops: an
