@@ -96,6 +96,17 @@ var knownBots = []knownBot{
 	{tok: "diffbot", name: "Diffbot"},
 	{tok: "omgili", name: "omgili"},
 	{tok: "img2dataset", name: "img2dataset"},
+	// Other crawlers, site copiers and checkers that borrow a browser's
+	// user agent or name no robot word.
+	{tok: "nutch", name: "Nutch"},
+	{tok: "sitesucker", name: "SiteSucker"},
+	{tok: "newsblur", name: "NewsBlur", lib: true}, // its iPhone and iPad apps name the device
+	{tok: "deepcrawl", name: "DeepCrawl"},
+	{tok: "mixnode", name: "Mixnode"},
+	{tok: "thousandeyes", name: "ThousandEyes"},
+	{tok: "whatcms", name: "WhatCMS"},
+	{tok: "securityheaders", name: "SecurityHeaders"},
+	{tok: "internal dummy connection", name: "Apache"},
 	// Link previewers of social networks and messengers.
 	{tok: "facebookexternalhit", name: "facebookexternalhit"},
 	{tok: "facebookcatalog", name: "facebookcatalog"},

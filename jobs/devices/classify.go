@@ -446,7 +446,7 @@ var desktopTokens = []string{
 	"openbsd", "netbsd", "dragonfly", "sunos", "solaris", "haiku", "beos", "os/2", "amiga",
 	"risc os", "ubuntu", "fedora", "debian", "irix", "hp-ux", "aix", "osf1", "unix", "win32",
 	"win64", "winnt", "win98", "win95", "win 9x", "macbook", "imac", "macmini", "macpro",
-	"openharmony", "inferno", "syllable", "wtos",
+	"openharmony", "inferno", "syllable", "wtos", "aros", "lindows", "centos",
 }
 
 var desktopMatcher = newMatcher(desktopTokens)
