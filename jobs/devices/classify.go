@@ -37,12 +37,12 @@ func Classify(ua string) mapreduce.Agent {
 	s := strings.TrimSpace(ua)
 	l := lowerASCII(s)
 	p := parse(s)
-	model, msp := androidModel(s)
+	msp := androidModel(s, l)
 	os := osFamily(s, l)
 	if desktopAppMatcher.atStart(l) {
 		// A person's feed reader or media centre: not a robot, even if it
 		// names its site; a desktop unless it says otherwise.
-		class := deviceClass(s, l, model, msp, p)
+		class := deviceClass(s, l, msp, p)
 		if class == Unknown {
 			class = Desktop
 		}
@@ -51,7 +51,7 @@ func Classify(ua string) mapreduce.Agent {
 	if name, ok := isBot(s, l, msp, p); ok {
 		return mapreduce.Agent{Class: Bot, Browser: name, OS: os, Bot: true}
 	}
-	class := deviceClass(s, l, model, msp, p)
+	class := deviceClass(s, l, msp, p)
 	if class == Unknown && os == Other && !hasEngine(l) && phoneMakerMatcher.anyWordPrefix(l) {
 		// Feature phones send little more than their maker and model:
 		// "SAMSUNG-E1410", "MOT-L6I", "LG-A133/V100".
@@ -105,21 +105,21 @@ func parse(s string) (p *useragent.UserAgent) {
 	return useragent.New(s)
 }
 
-// androidModel returns the device model of an Android user agent, "SM-G991B"
-// for "Mozilla/5.0 (Linux; Android 12; SM-G991B Build/SP1A.210812.016; wv)
-// ...", and the span of its field in s; "" and an empty span when there is
-// none. Chrome's reduced user agent names every device "K". UC Browser
+// androidModel finds the device model of an Android user agent s (l is its
+// lower case) and returns its span in s: "SM-G991B" in "Mozilla/5.0 (Linux;
+// Android 12; SM-G991B Build/SP1A.210812.016; wv) ..."; an empty span when
+// there is none. Chrome's reduced user agent names every device "K". UC Browser
 // writes Android "Adr"; some apps leave the parentheses out ("Mozilla/5.0
 // Linux; U; Android 4.4.4; en-US; SM-T113 Build/KTU84P AppleWebKit/...");
 // Huawei's browser puts "HarmonyOS" before the model and "HMSCore" after.
-func androidModel(s string) (string, span) {
+func androidModel(s, l string) span {
 	c, off := firstComment(s)
 	if off < 0 {
 		c, off = s, 0
 	}
-	lc := lowerASCII(c)
+	lc := l[off : off+len(c)]
 	if !strings.Contains(lc, "android") && !strings.Contains(c, "Adr ") {
-		return "", span{}
+		return span{}
 	}
 	seen := false
 	for pos := 0; pos <= len(c); {
@@ -146,11 +146,11 @@ func androidModel(s string) (string, span) {
 				model = strings.TrimSpace(model[:i])
 			}
 			lo := off + pos + strings.Index(field, f)
-			return model, span{lo, lo + len(model)}
+			return span{lo, lo + len(model)}
 		}
 		pos = end + 1
 	}
-	return "", span{}
+	return span{}
 }
 
 // isLocale reports whether f looks like a locale tag: "en", "en-us",
@@ -188,14 +188,14 @@ func allLetters(s string) bool {
 
 // deviceClass applies the device rules, in order, to a user agent that is not
 // a bot.
-func deviceClass(s, l, model string, msp span, p *useragent.UserAgent) string {
-	lm := lowerASCII(model)
+func deviceClass(s, l string, msp span, p *useragent.UserAgent) string {
+	lm := l[msp.lo:msp.hi] // the model in lower case
 	switch {
 	case isHandheldConsole(l):
 		return Mobile
 	case isConsole(l):
 		return Desktop
-	case isTV(s, l, model, msp):
+	case isTV(s, l, msp):
 		return Desktop
 	case containsAny(l, "oculusbrowser", "mobile vr") || hasWord(s, "VR"):
 		return Mobile // VR headsets, like watches, count as mobile
@@ -335,7 +335,7 @@ var tvMatcher = newMatcher(tvTokens)
 // isTV reports smart TVs and other devices on a TV: tvTokens, the word "TV"
 // ("... (lite) TV Safari/537.36", "Profilo 4K Android TV", "(TV; rv:") and
 // Amazon Fire TV models ("AFTMM").
-func isTV(s, l, model string, msp span) bool {
+func isTV(s, l string, msp span) bool {
 	if tvMatcher.anyWordPrefix(l) || fireTV(s) {
 		return true
 	}
@@ -358,7 +358,7 @@ func isTV(s, l, model string, msp span) bool {
 		}
 		inModel = true
 	}
-	return (inModel || isTVModel(lowerASCII(model))) && !isMobile(l)
+	return (inModel || isTVModel(l[msp.lo:msp.hi])) && !isMobile(l)
 }
 
 // fireTV reports Amazon Fire TV models, "AFT" and capitals: "AFTMM", "AFTSSS".
