@@ -54,12 +54,15 @@ var tabletModelRules = []modelRule{
 	{"vrd", nextCode}, {"eln", nextCode}, {"hey", nextCode}, {"rod", nextCode}, {"gdi", nextCode},
 	{"brt", nextCode}, {"ndl", nextCode}, {"xyao", nextCode}, {"pce", nextCode}, {"sgt", nextCode},
 	{"btk", nextCode}, {"fdr", nextCode}, {"wgr", nextCode}, {"t1", nextCode}, {"m2", nextCode},
-	{"s7-", nextDigit}, {"mediapad", nextAny}, {"matepad", nextAny},
-	// Lenovo: Tab and Yoga Tab codes, IdeaTab, Xiaoxin Pad.
+	{"s7-", nextDigit}, {"s8-", nextDigit}, {"s10-", nextDigit}, {"7d-", nextDigit}, {"gem-", nextDigit},
+	{"ple", nextCode}, {"bgo", nextCode}, {"mediapad", nextAny}, {"matepad", nextAny},
+	// Lenovo: Tab and Yoga Tab codes, IdeaTab, Xiaoxin Pad (see also
+	// lenovoIdeaTabModel).
 	{"tb", nextCode}, {"tb", nextDigit}, {"yt", nextCode}, {"ideatab", nextAny},
 	// Xiaomi, Oppo, OnePlus, Realme, Vivo, Nokia pads (see also xiaomiPadModel).
 	{"21051182", nextAny}, {"22081281", nextAny}, {"22081282", nextAny}, {"22081283", nextAny},
-	{"opd", nextDigit}, {"rmp", nextDigit}, {"nokia t", nextDigit}, {"ipa", nextDigit},
+	{"m2105k81", nextAny}, {"opd", nextDigit}, {"rmp", nextDigit}, {"pa2", nextDigit}, {"nokia t", nextDigit},
+	{"ipa", nextDigit},
 	// Asus: ZenPad, MeMO Pad, Fonepad, Transformer codes.
 	{"p00", nextAny}, {"p01", nextAny}, {"p02", nextDigit}, {"k00", nextAny}, {"k01", nextAny},
 	{"me1", nextDigit}, {"me3", nextDigit}, {"me4", nextDigit}, {"me57", nextDigit}, {"me58", nextDigit},
@@ -91,7 +94,7 @@ var tabletModelRules = []modelRule{
 	{"cat nova", nextAny}, {"catnova", nextAny}, {"cat stargate", nextAny},
 	{"irulu", nextAny}, {"iball_slide", nextAny}, {"iball slide", nextAny},
 	{"navitel_t", nextAny}, {"y88x", nextAny},
-	{"tpc", nextAny}, {"m7-3g", nextAny}, {"m7_3g", nextAny}, {"m8-3g", nextAny}, {"m9-3g", nextAny},
+	{"qta", nextAny}, {"okt", nextDigit}, {"kurio", nextAny}, {"lavie", nextAny}, {"tpc", nextAny}, {"m7-3g", nextAny}, {"m7_3g", nextAny}, {"m8-3g", nextAny}, {"m9-3g", nextAny},
 	// Words.
 	{"tablet", nextAny}, {"slate", nextAny}, {"kindle", nextAny},
 	// Alcatel and TCL tablets, four digits and a letter: 8082, 9032X, ...
@@ -103,6 +106,8 @@ var tabletModelRules = []modelRule{
 	{"9020", nextNoDigit}, {"9024", nextNoDigit}, {"9025", nextNoDigit}, {"9026", nextNoDigit},
 	{"9027", nextNoDigit}, {"9029", nextNoDigit}, {"9032", nextNoDigit},
 	{"9060", nextNoDigit}, {"9132", nextNoDigit}, {"9203", nextNoDigit}, {"9309", nextNoDigit},
+	{"9080", nextNoDigit}, {"9081", nextNoDigit}, {"9137", nextNoDigit}, {"9466", nextNoDigit},
+	{"8491", nextNoDigit}, {"8496", nextNoDigit},
 }
 
 // tabletRulesByFirst indexes tabletModelRules by their first byte.
@@ -147,7 +152,41 @@ func isTabletModel(lm string) bool {
 			}
 		}
 	}
-	return huaweiWiFiModel(lm) || xiaomiPadModel(lm) || sizeCodedModel(lm) || archosTablet(lm)
+	return huaweiWiFiModel(lm) || xiaomiPadModel(lm) || sizeCodedModel(lm) || archosTablet(lm) ||
+		lenovoIdeaTabModel(lm) || onnModel(lm)
+}
+
+// lenovoIdeaTabModel reports the codes of Lenovo's IdeaTab and Tab A, B and
+// S lines: a letter, four digits and a Wi-Fi "-F", 3G "-H" or "-HV" or
+// "-E" variant ("A3000-H", "S6000-F", "B8000-F"; Lenovo's phones are "-A"
+// or "-L", "A6000-L"), or a letter, the screen size, '-' and two digits
+// ("A7-30", "A10-70", "S8-50").
+func lenovoIdeaTabModel(lm string) bool {
+	lm = strings.TrimPrefix(lm, "lenovo ")
+	if len(lm) < 5 || (lm[0] != 'a' && lm[0] != 'b' && lm[0] != 's') {
+		return false
+	}
+	rest := lm[1:]
+	if n, k := leadingInt(rest); k == 4 && n >= 1000 && len(rest) > 5 && rest[4] == '-' {
+		v := rest[5:]
+		return v == "f" || v == "h" || v == "hv" || v == "e" || v == "fe" || strings.HasPrefix(v, "f ") || strings.HasPrefix(v, "h ")
+	}
+	n, k := leadingInt(rest)
+	return (k == 1 || k == 2) && n >= 7 && n <= 13 && len(rest) >= k+3 && rest[k] == '-' && isDigit(rest[k+1]) && isDigit(rest[k+2])
+}
+
+// onnModel reports the tablets of Walmart's onn brand, named by a nine-digit
+// item number starting with "1000" ("100011885", "100015685-A").
+func onnModel(lm string) bool {
+	if len(lm) < 9 || !strings.HasPrefix(lm, "1000") {
+		return false
+	}
+	for i := 4; i < 9; i++ {
+		if !isDigit(lm[i]) {
+			return false
+		}
+	}
+	return len(lm) == 9 || lm[9] == '-'
 }
 
 // matches reports whether rest, what follows a prefix, is what n asks for.
@@ -242,10 +281,14 @@ func huaweiWiFiModel(lm string) bool {
 }
 
 // xiaomiPadModel reports the codes of Xiaomi's and Redmi's pads, which
-// carry "RP" (Redmi Pad) or "P" after a date: "23073RPBFG", "24091RPADC".
+// carry "RP" after a date and maybe a letter: "23073RPBFG", "24091RPADC",
+// "2307BRPDCC".
 func xiaomiPadModel(lm string) bool {
 	i := 0
 	for i < len(lm) && isDigit(lm[i]) {
+		i++
+	}
+	if i == 4 && i < len(lm) && isLetter(lm[i]) {
 		i++
 	}
 	if i < 4 || i > 5 || !strings.HasPrefix(lm[i:], "rp") {
