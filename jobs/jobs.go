@@ -9,8 +9,12 @@ import (
 	"strings"
 
 	"github.com/pvjobs/pvjobs/jobs/devices"
+	"github.com/pvjobs/pvjobs/jobs/hours"
+	"github.com/pvjobs/pvjobs/jobs/languages"
+	"github.com/pvjobs/pvjobs/jobs/titles"
 	"github.com/pvjobs/pvjobs/jobs/geo"
 	"github.com/pvjobs/pvjobs/jobs/sources"
+	"github.com/pvjobs/pvjobs/jobs/sources/spam"
 	"github.com/pvjobs/pvjobs/jobs/uniques"
 	"github.com/pvjobs/pvjobs/jobs/urls"
 	"github.com/pvjobs/pvjobs/jobs/visits"
@@ -34,6 +38,23 @@ type Config struct {
 	// account and period, the rest summed into an "(other)" row; 0 keeps
 	// every row.
 	MaxRows int
+	// SpamDomains are referrer-spam hosts added to the embedded list; their
+	// page views are left out of every report unless IncludeSpam.
+	SpamDomains []string
+	// IncludeSpam keeps referrer spam in the reports.
+	IncludeSpam bool
+}
+
+// SpamList returns the referrer-spam list of cfg: the embedded one with
+// SpamDomains added.
+func (cfg *Config) SpamList() (*spam.List, error) { return spam.Embedded().With(cfg.SpamDomains) }
+
+// CheckSpam validates cfg's spam domains.
+func CheckSpam(cfg *Config) error {
+	if _, err := cfg.SpamList(); err != nil {
+		return fmt.Errorf("--spam-domains: %w", err)
+	}
+	return nil
 }
 
 // Def describes one job.
@@ -110,6 +131,40 @@ var defs = []Def{
 		Visits:  true,
 		Group:   groupReferrers,
 		Check:   func(cfg *Config) error { return sources.ValidateDomains(cfg.InternalDomains) },
+	},
+	{
+		Name:    sources.CampaignsName,
+		Summary: "page views, visitors and visits per campaign: utm_campaign, utm_source, utm_medium, utm_term, utm_content",
+		Reports: []string{sources.CampaignsName},
+		Visits:  true,
+		New: func(cfg *Config) (mapreduce.Task, func(), error) {
+			return sources.NewCampaigns(sources.Options{MaxRows: cfg.MaxRows}), nil, nil
+		},
+	},
+	{
+		Name:    titles.Name,
+		Summary: "page views and visitors per page title",
+		Reports: []string{titles.Name},
+		New: func(cfg *Config) (mapreduce.Task, func(), error) {
+			return titles.New(titles.Options{MaxRows: cfg.MaxRows}), nil, nil
+		},
+	},
+	{
+		Name:    languages.Name,
+		Summary: "page views, visitors and visits per browser language and region (BCP 47), with the language's English name",
+		Reports: []string{languages.Name},
+		Visits:  true,
+		New: func(cfg *Config) (mapreduce.Task, func(), error) {
+			return languages.New(languages.Options{MaxRows: cfg.MaxRows}), nil, nil
+		},
+	},
+	{
+		Name:    hours.Name,
+		Summary: "page views and visitors per local weekday and hour of the day over the range",
+		Reports: []string{hours.Name},
+		New: func(cfg *Config) (mapreduce.Task, func(), error) {
+			return hours.New(), nil, nil
+		},
 	},
 	{
 		Name:    devices.Name,
@@ -216,6 +271,21 @@ func Lookup(names []string) ([]Def, error) {
 	return out, nil
 }
 
+// Available returns the jobs of ds that cfg lets run, and a note for each
+// job left out: "all" means every job that can run, so a run without a
+// GeoIP database leaves geo out (naming geo explicitly without one stays an
+// error, from Check).
+func Available(ds []Def, cfg *Config) (runnable []Def, notes []string) {
+	for _, d := range ds {
+		if d.Name == geo.Name && cfg.GeoIP == "" {
+			notes = append(notes, "geo left out: it needs a GeoIP2/GeoLite2 City database (--geoip PATH; make geo-real fetches GeoLite2-City)")
+			continue
+		}
+		runnable = append(runnable, d)
+	}
+	return runnable, notes
+}
+
 // Check validates cfg for every job in ds.
 func Check(ds []Def, cfg *Config) error {
 	for _, d := range ds {
@@ -268,15 +338,21 @@ func Build(ds []Def, cfg *Config) ([]mapreduce.Task, func(), error) {
 
 // Enricher returns the run's per-worker enricher for the jobs ds: every
 // user agent is classified (bots are left out of most reports whatever the
-// jobs), and when a job needs it — sources, searchterms, or any job that
-// counts visits, since a page view that brings another source starts a new
-// visit — every page view's source.
+// jobs), and every page view's source — for referrer spam, left out of
+// every report unless cfg.IncludeSpam, for sources and searchterms, and for
+// visits, since a page view that brings another source starts a new one.
+// Only a run that includes spam and counts neither sources nor visits skips
+// the sources.
 func Enricher(ds []Def, cfg *Config) func() func(*mapreduce.PageView) {
 	agents := devices.NewEnricher(0)
-	if !slices.ContainsFunc(ds, func(d Def) bool { return d.Visits || d.Group == groupReferrers }) {
+	if cfg.IncludeSpam && !slices.ContainsFunc(ds, func(d Def) bool { return d.Visits || d.Group == groupReferrers }) {
 		return agents
 	}
-	origins := sources.NewEnricher(sources.Options{InternalDomains: cfg.InternalDomains})
+	list, err := cfg.SpamList()
+	if err != nil {
+		list = spam.Embedded() // CheckSpam refused cfg before the run
+	}
+	origins := sources.NewEnricher(sources.Options{InternalDomains: cfg.InternalDomains, Spam: list})
 	return func() func(*mapreduce.PageView) {
 		a, o := agents(), origins()
 		return func(pv *mapreduce.PageView) {

@@ -57,6 +57,10 @@ type Options struct {
 	// OnItem, when set, is called after each finished work item with the rows
 	// it read, from the worker goroutines (concurrently).
 	OnItem func(item WorkItem, rows int64)
+	// IncludeSpam hands page views whose Origin is Spam to the tasks; by
+	// default they are dropped (and counted in Summary.Spam) before any task
+	// or the sessions see them.
+	IncludeSpam bool
 	// VisitTimeout is the longest gap between two page views of one visit
 	// (default DefaultVisitTimeout). Visits are found only when a task
 	// counts them (VisitJob).
@@ -74,6 +78,8 @@ type Summary struct {
 	Missing []ShardKey
 	Rows    int64
 	BadRows int64
+	// Spam counts the page views dropped as referrer spam.
+	Spam int64
 	// BadSamples holds the first bad rows (at most 10 per worker).
 	BadSamples []*RowError
 	Duration   time.Duration
@@ -274,6 +280,7 @@ type worker struct {
 	ctx     context.Context
 	rows    int64
 	bad     int64
+	spam    int64
 	samples []*RowError
 	// shardRows counts rows per shard index.
 	shardRows []int64
@@ -372,6 +379,10 @@ func (w *worker) row(r *Row) error {
 	if w.enrich != nil {
 		w.enrich(pv)
 	}
+	if pv.Origin != nil && pv.Origin.Spam && !w.opt.IncludeSpam {
+		w.spam++
+		return nil
+	}
 	bot := pv.Agent != nil && pv.Agent.Bot
 	for i, p := range w.parts {
 		if bot && !w.bots[i] {
@@ -404,6 +415,7 @@ func summarize(plan *Plan, workers []*worker, items int) Summary {
 	for _, w := range workers {
 		s.Rows += w.rows
 		s.BadRows += w.bad
+		s.Spam += w.spam
 		s.BadSamples = append(s.BadSamples, w.samples...)
 		for i, r := range w.shardRows {
 			rows[i] += r

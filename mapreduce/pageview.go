@@ -60,6 +60,10 @@ type Origin struct {
 	// describe it.
 	IsSearch     bool
 	Engine, Term string
+	// Spam is set when the referrer is a known referrer spammer's: the
+	// engine leaves such page views out of every report unless the run
+	// includes spam (Options.IncludeSpam).
+	Spam bool
 	// Key identifies Medium and Name: 0 when the page view brings no source
 	// of its own (direct or internal traffic), else a hash of both that is
 	// never 0, 1 or 2.

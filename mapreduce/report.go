@@ -80,6 +80,10 @@ type Report struct {
 	Name string
 	// Keys names the key columns, for example ["url"] or ["engine", "term"].
 	Keys []string
+	// Labels names columns that describe a row's keys without being part
+	// of them, such as a URL's title: sinks that need a row's identity (a
+	// Redis member) use its keys only.
+	Labels []string
 	// Measures names the value columns. The first is the report's primary
 	// measure: rows are ranked by it, and it is the score of the report's
 	// Redis sorted sets.
@@ -100,6 +104,8 @@ type ReportRow struct {
 	Start time.Time
 	// Keys holds one value per key column of the report.
 	Keys []string
+	// Labels holds one value per label column of the report.
+	Labels []string
 	// Values holds one value per measure of the report.
 	Values []float64
 	// Sketch is set by reports of unique visitors; Values[0] is then its

@@ -214,10 +214,11 @@ func TestRunInterop(t *testing.T) {
 		"https://py.example.com/last",
 		"https://py.example.com/map16",
 	}
-	want := "account,period,start,url,pageviews,visitors\n"
+	titles := []string{"Legacy raw", "Home", strings.Repeat("T", 299) + "é", "(not set)", "Sixteen"}
+	want := "account,period,start,url,title,pageviews,visitors\n"
 	for _, period := range []string{"day", "range"} {
-		for _, u := range urls {
-			want += "pyacct," + period + ",2024-08-01," + u + ",1,1\n"
+		for i, u := range urls {
+			want += "pyacct," + period + ",2024-08-01," + u + "," + titles[i] + ",1,1\n"
 		}
 	}
 	if string(got) != want {
@@ -294,10 +295,11 @@ func TestGen(t *testing.T) {
 		}
 		var total int64
 		accounts := map[string]bool{}
+		pv := column(t, recs[0], "pageviews")
 		for _, r := range recs[1:] {
 			accounts[r[0]] = true
 			if r[1] == "range" {
-				v, _ := strconv.ParseInt(r[4], 10, 64)
+				v, _ := strconv.ParseInt(r[pv], 10, 64)
 				total += v
 			}
 		}
@@ -407,7 +409,7 @@ func TestRunBadRowsAndMissingShards(t *testing.T) {
 		t.Errorf("stderr does not report the bad row:\n%s", stderr)
 	}
 	b, _ := os.ReadFile(filepath.Join(out, "urls.csv"))
-	if !strings.Contains(string(b), "blog,range,2024-08-01,/a,3,1\n") {
+	if !strings.Contains(string(b), "blog,range,2024-08-01,/a,(not set),3,1\n") {
 		t.Errorf("urls.csv:\n%s", b)
 	}
 

@@ -62,7 +62,7 @@ func runMetrics(p *runParams, ok bool, start time.Time) metrics.Run {
 	run := metrics.Run{Job: job, Finished: time.Now(), Success: ok, Duration: time.Since(start)}
 	if res := p.result; res != nil {
 		s := &res.Summary
-		run.Rows, run.BadRows = s.Rows, s.BadRows
+		run.Rows, run.BadRows, run.Spam = s.Rows, s.BadRows, s.Spam
 		run.ShardsFound, run.ShardsMissing = s.ShardsFound, s.ShardsMissing
 		if ok {
 			run.ReportRows = map[string]int64{}
@@ -96,7 +96,7 @@ func logRun(p *runParams, err error) {
 	}
 	s := &res.Summary
 	attrs := []any{"job", p.Job, "shards_read", s.ShardsFound, "shards_missing", s.ShardsMissing,
-		"rows", s.Rows, "bad_rows", s.BadRows, "duration", s.Duration.Round(time.Millisecond).String(),
+		"rows", s.Rows, "bad_rows", s.BadRows, "spam", s.Spam, "duration", s.Duration.Round(time.Millisecond).String(),
 		"rows_per_s", int64(s.RowsPerSecond())}
 	if err != nil {
 		slog.Warn("run summary (failed)", attrs...)

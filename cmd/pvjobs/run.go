@@ -41,6 +41,8 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "geoip", Usage: "geo: path of a GeoIP2/GeoLite2 City or Country database (.mmdb)", EnvVars: []string{"PVJOBS_GEOIP"}},
 		&cli.BoolFlag{Name: "include-bots", Usage: "count bots in every report, not only in devices"},
 		&cli.BoolFlag{Name: "exact-uniques", Usage: "uniques: count visitors exactly with a hash set (small data; for checking the sketches)"},
+		&cli.StringSliceFlag{Name: "spam-domains", Usage: "referrer-spam hosts to leave out besides the embedded list (a host covers its subdomains)", EnvVars: []string{"PVJOBS_SPAM_DOMAINS"}},
+		&cli.BoolFlag{Name: "include-spam", Usage: "keep referrer spam in the reports (it is left out by default, like bots)"},
 		&cli.IntFlag{Name: "max-rows", Value: tally.DefaultMaxRows, Usage: "rows each report keeps per account and period; the rest are summed into an (other) row (0: every row)", EnvVars: []string{"PVJOBS_MAX_ROWS"}},
 		&cli.StringFlag{Name: "visit-timeout", Value: "30m", Usage: "visits: the longest gap between two page views of one visit", EnvVars: []string{"PVJOBS_VISIT_TIMEOUT"}},
 	}, append(append(cassandraFlags(), opsFlags()...), redisFlags()...)...)
@@ -82,6 +84,8 @@ type runParams struct {
 	UniqueMinutes   bool
 	MaxRows         int
 	VisitTimeout    string
+	SpamDomains     []string
+	IncludeSpam     bool
 	// Cassandra holds the --cql-* flags given (see cassandra.go).
 	Cassandra cassandraParams
 	// Redis holds the --redis-* flags (see redis.go).
@@ -113,6 +117,8 @@ func paramsFromFlags(c *cli.Context) runParams {
 		IncludeBots:     c.Bool("include-bots"),
 		ExactUniques:    c.Bool("exact-uniques"),
 		MaxRows:         c.Int("max-rows"),
+		SpamDomains:     c.StringSlice("spam-domains"),
+		IncludeSpam:     c.Bool("include-spam"),
 		VisitTimeout:    c.String("visit-timeout"),
 		Cassandra:       cassandraParamsFromFlags(c),
 		Redis:           redisParamsFromFlags(c),
@@ -129,6 +135,8 @@ type runSetup struct {
 	outs    []sink
 	opts    mapreduce.Options
 	cleanup []func()
+	// notes say which jobs of --jobs all were left out, and why.
+	notes []string
 }
 
 func (s *runSetup) close() {
@@ -165,6 +173,11 @@ func setupRun(ctx context.Context, p *runParams) (*runSetup, error) {
 		ExactUniques:    p.ExactUniques,
 		UniqueMinutes:   p.UniqueMinutes,
 		MaxRows:         p.MaxRows,
+		SpamDomains:     p.SpamDomains,
+		IncludeSpam:     p.IncludeSpam,
+	}
+	if err := jobs.CheckSpam(cfg); err != nil {
+		return nil, usagef("%v", err)
 	}
 	if p.MaxRows < 0 {
 		return nil, usagef("--max-rows %d: want 0 (every row) or more", p.MaxRows)
@@ -184,6 +197,12 @@ func setupRun(ctx context.Context, p *runParams) (*runSetup, error) {
 		}
 		cfg.GeoIP = path
 		s.cleanup = append(s.cleanup, cleanup)
+	}
+	if slices.Contains(splitList(p.Jobs), "all") {
+		// all is every job that can run: without a GeoIP database, geo is
+		// left out and the summary says so.
+		defs, s.notes = jobs.Available(defs, cfg)
+		s.defs = defs
 	}
 	if err := jobs.Check(defs, cfg); err != nil {
 		return nil, usagef("%v", err)
@@ -283,6 +302,9 @@ func execute(ctx context.Context, p *runParams, stdout, stderr io.Writer) error 
 			}
 		}
 		table.Summary(w, &res.Summary, res.Reports)
+		for _, n := range s.notes {
+			fmt.Fprintf(w, "note: %s\n", n)
+		}
 		if len(res.Summary.Missing) > 0 {
 			fmt.Fprintf(w, "missing shards: %s\n", shardList(res.Summary.Missing, 8))
 		}

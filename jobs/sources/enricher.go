@@ -3,6 +3,7 @@ package sources
 import (
 	"hash/maphash"
 
+	"github.com/pvjobs/pvjobs/jobs/sources/spam"
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
 
@@ -14,8 +15,15 @@ import (
 // a new visit when a page view brings a source other than its visit's: any
 // medium but direct and internal brings one. pv.Origin points to the
 // worker's scratch space, overwritten by the next row.
+//
+// A page view whose referrer is on the spam list (opt.Spam, or the embedded
+// list when nil) is marked Origin.Spam.
 func NewEnricher(opt Options) func() func(*mapreduce.PageView) {
 	c := NewClassifier(opt.InternalDomains)
+	list := opt.Spam
+	if list == nil {
+		list = spam.Embedded()
+	}
 	seed := maphash.MakeSeed()
 	return func() func(*mapreduce.PageView) {
 		cache := c.NewCache()
@@ -26,6 +34,9 @@ func NewEnricher(opt Options) func() func(*mapreduce.PageView) {
 				IsSearch: r.IsSearch, Engine: r.Engine, Term: r.Term}
 			if r.Medium != MediumDirect && r.Medium != MediumInternal {
 				o.Key = originKey(seed, r.Medium, r.Source)
+			}
+			if r.Medium == MediumReferral && !r.Campaign && list.Has(r.Source) {
+				o.Spam = true
 			}
 			pv.Origin = &o
 		}

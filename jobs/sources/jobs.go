@@ -3,6 +3,7 @@ package sources
 import (
 	"sync"
 
+	"github.com/pvjobs/pvjobs/jobs/sources/spam"
 	"github.com/pvjobs/pvjobs/jobs/tally"
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
@@ -21,6 +22,9 @@ type Options struct {
 	// MaxRows is the number of rows kept per account and period (the rest
 	// are summed into an "(other)" row); 0 keeps every row.
 	MaxRows int
+	// Spam is the list of referrer-spam hosts (see NewEnricher); nil means
+	// the embedded list.
+	Spam *spam.List
 }
 
 // Partial is one worker's state of either job: its counts, and its Cache of

@@ -29,6 +29,10 @@ type ReportSpec struct {
 	// raw keys that map to the same report key are added up (visitors as a
 	// union). ok false drops the key. It is called once per distinct raw key.
 	Canon func(dst, raw []byte) (key []byte, ok bool)
+	// Labels names label columns (see mapreduce.Report.Labels); Label
+	// returns a row's labels from its key columns, once per report key.
+	Labels []string
+	Label  func(keys []string) []string
 	// Keep, when set, drops the rows whose summed counters it refuses (an
 	// exit-pages report keeps the URLs with exits).
 	Keep func(sums []int64) bool
@@ -45,7 +49,7 @@ type ReportSpec struct {
 // several raw keys or days add up to are sums, and their visitors unions.
 func (t *Tally) Report(plan *mapreduce.Plan, keys *Keys, spec ReportSpec) mapreduce.Report {
 	b := newBuilder(t, plan, keys, spec)
-	rep := mapreduce.Report{Name: spec.Name, Keys: spec.Keys, Measures: spec.Measures}
+	rep := mapreduce.Report{Name: spec.Name, Keys: spec.Keys, Labels: spec.Labels, Measures: spec.Measures}
 	day, total := b.newAgg(), b.newAgg()
 	for a, account := range plan.Accounts {
 		total.reset()
@@ -78,9 +82,9 @@ type builder struct {
 	cid   []uint32
 	// byCell lists the entries of each cell: order[start[c]:start[c+1]].
 	order, start []int32
-	// fields caches the key columns of report keys.
-	fields [][]string
-	vals   []float64
+	// fields and labels cache the key and label columns of report keys.
+	fields, labels [][]string
+	vals           []float64
 }
 
 const dropped = ^uint32(0)
@@ -118,6 +122,9 @@ func newBuilder(t *Tally, plan *mapreduce.Plan, keys *Keys, spec ReportSpec) *bu
 		next[c]++
 	}
 	b.fields = make([][]string, b.canon.Len())
+	if spec.Label != nil {
+		b.labels = make([][]string, b.canon.Len())
+	}
 	b.vals = make([]float64, len(spec.Measures))
 	return b
 }
@@ -212,6 +219,7 @@ func (b *builder) emit(rows []mapreduce.ReportRow, a *agg, account string, p map
 		rows = append(rows, mapreduce.ReportRow{
 			Account: account, Period: p, Start: start,
 			Keys:   b.keys(a.cids[i]),
+			Labels: b.rowLabels(a.cids[i]),
 			Values: slices.Clone(b.values(a, i)),
 		})
 	}
@@ -253,6 +261,19 @@ func (b *builder) keys(cid uint32) []string {
 	f := Fields(b.canon.Bytes(cid), len(b.spec.Keys))
 	b.fields[cid] = f
 	return f
+}
+
+// rowLabels returns the label columns of report key cid, or nil.
+func (b *builder) rowLabels(cid uint32) []string {
+	if b.labels == nil {
+		return nil
+	}
+	if l := b.labels[cid]; l != nil {
+		return l
+	}
+	l := b.spec.Label(b.keys(cid))
+	b.labels[cid] = l
+	return l
 }
 
 // PageViewsVisitors is the Values of a report of page views (counter 0) and

@@ -30,12 +30,13 @@ const (
 type PagesJob struct {
 	opt     Options
 	reports []string
+	urls    bool // the urls report is asked for
 }
 
 // NewPages returns the job that makes the reports named (of urls,
 // entrypages, exitpages) as one task.
 func NewPages(opt Options, reports []string) mapreduce.Task {
-	return mapreduce.NewTask(PagesName(reports), &PagesJob{opt: opt, reports: slices.Clone(reports)})
+	return mapreduce.NewTask(PagesName(reports), &PagesJob{opt: opt, reports: slices.Clone(reports), urls: slices.Contains(reports, Name)})
 }
 
 // PagesName names the task of the reports.
@@ -54,11 +55,17 @@ func (j *PagesJob) has(name string) bool { return slices.Contains(j.reports, nam
 
 // NewPartial implements mapreduce.Job.
 func (j *PagesJob) NewPartial(plan *mapreduce.Plan) *Partial {
-	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, pagesCols, j.has(Name))}
+	return newPartial(plan, pagesCols, j.has(Name))
 }
 
 // Map implements mapreduce.Job.
-func (j *PagesJob) Map(p *Partial, pv *mapreduce.PageView) { p.t.Count(pv, p.keys.ID(pv.URL)) }
+func (j *PagesJob) Map(p *Partial, pv *mapreduce.PageView) {
+	if j.urls {
+		p.count(pv)
+	} else {
+		p.t.Count(pv, p.keys.ID(pv.URL))
+	}
+}
 
 // MapVisit implements mapreduce.VisitJob: the visit counts as an entry on
 // its first page's URL and an exit from its last page's.
@@ -74,7 +81,7 @@ func (j *PagesJob) MapVisit(p *Partial, v *mapreduce.Visit) {
 }
 
 // Merge implements mapreduce.Job.
-func (j *PagesJob) Merge(dst, src *Partial) { dst.t.MergeKeyed(dst.keys, src.t, src.keys) }
+func (j *PagesJob) Merge(dst, src *Partial) { dst.merge(src) }
 
 // Reports implements mapreduce.Job: the reports asked for, in the order
 // urls, entrypages, exitpages.
@@ -82,7 +89,9 @@ func (j *PagesJob) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report 
 	canon := func(dst, raw []byte) ([]byte, bool) { return Normalize(dst, raw, j.opt.StripQuery), true }
 	var reps []mapreduce.Report
 	if j.has(Name) {
-		reps = append(reps, p.t.Report(plan, p.keys, urlsSpec(canon, j.opt.MaxRows)))
+		rep := p.t.Report(plan, p.keys, urlsSpec(canon, j.opt.MaxRows))
+		p.label(&rep, j.opt.StripQuery)
+		reps = append(reps, rep)
 	}
 	if j.has(EntryPagesName) {
 		reps = append(reps, p.t.Report(plan, p.keys, tally.ReportSpec{

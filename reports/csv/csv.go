@@ -1,7 +1,8 @@
 // Package csv writes reports as CSV files: one file per report, a header row,
 // stable column names, RFC 4180 quoting.
 //
-// Columns are: account, period, start, the report's key columns, its measures.
+// Columns are: account, period, start, the report's key columns, its label
+// columns (such as a URL's title), its measures.
 // period is hour, day, month or range; start is the period's first day
 // (YYYY-MM-DD) or, for hours and minutes, its first instant in the run's time
 // zone (YYYY-MM-DDTHH:MM±hh:mm, so both hours of a daylight-saving fall-back
@@ -56,6 +57,7 @@ type Options struct {
 func Header(rep *mapreduce.Report) []string {
 	h := []string{"account", "period", "start"}
 	h = append(h, rep.Keys...)
+	h = append(h, rep.Labels...)
 	for _, m := range rep.Measures {
 		h = append(h, m.Name)
 	}
@@ -171,6 +173,16 @@ func WriteReport(w interface{ Write([]byte) (int, error) }, rep *mapreduce.Repor
 				k = Neutralize(k)
 			}
 			rec = append(rec, k)
+		}
+		for i := range rep.Labels {
+			l := ""
+			if i < len(r.Labels) {
+				l = r.Labels[i]
+			}
+			if !raw {
+				l = Neutralize(l)
+			}
+			rec = append(rec, l)
 		}
 		for i, m := range rep.Measures {
 			rec = append(rec, m.Format(r.Values[i]))

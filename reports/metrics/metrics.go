@@ -14,6 +14,7 @@
 //	pvjobs_last_run_duration_seconds       how long the last run took
 //	pvjobs_last_run_rows                   rows it read
 //	pvjobs_last_run_bad_rows               rows it skipped as bad
+//	pvjobs_last_run_spam_pageviews         page views it left out as referrer spam
 //	pvjobs_last_run_rows_per_second        its read rate
 //	pvjobs_last_run_shards{state}          shards found and missing
 //	pvjobs_last_run_report_rows{report}    rows per report written
@@ -52,6 +53,8 @@ type Run struct {
 	Duration time.Duration
 	Rows     int64
 	BadRows  int64
+	// Spam counts the page views left out as referrer spam.
+	Spam int64
 	// ShardsFound and ShardsMissing count the shards of the plan with and
 	// without rows.
 	ShardsFound, ShardsMissing int
@@ -161,6 +164,8 @@ var families = []family{
 		lastOnly(func(j *job) []sample { return one(float64(j.last.Rows)) })},
 	{"pvjobs_last_run_bad_rows", "gauge", "Rows the job's last run skipped as bad.",
 		lastOnly(func(j *job) []sample { return one(float64(j.last.BadRows)) })},
+	{"pvjobs_last_run_spam_pageviews", "gauge", "Page views the job's last run left out as referrer spam.",
+		lastOnly(func(j *job) []sample { return one(float64(j.last.Spam)) })},
 	{"pvjobs_last_run_rows_per_second", "gauge", "Rows per second the job's last run read.",
 		lastOnly(func(j *job) []sample {
 			if j.last.Duration <= 0 {
@@ -352,6 +357,8 @@ func (r *Registry) read(rd io.Reader) error {
 			last.Rows = int64(v)
 		case "pvjobs_last_run_bad_rows":
 			last.BadRows = int64(v)
+		case "pvjobs_last_run_spam_pageviews":
+			last.Spam = int64(v)
 		case "pvjobs_last_run_shards":
 			switch labels["state"] {
 			case "found":

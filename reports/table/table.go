@@ -6,6 +6,7 @@ package table
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -85,7 +86,7 @@ func Top(w io.Writer, reps []mapreduce.Report, n int) error {
 			if !hasRange {
 				hdr += "  start           "
 			}
-			fmt.Fprintf(tw, "%s\t%s\n", hdr, strings.Join(rep.Keys, "\t"))
+			fmt.Fprintf(tw, "%s\t%s\n", hdr, strings.Join(append(slices.Clone(rep.Keys), rep.Labels...), "\t"))
 			for i, r := range rows {
 				line := fmt.Sprintf("%3d", i+1)
 				for j, m := range ms {
@@ -104,9 +105,16 @@ func Top(w io.Writer, reps []mapreduce.Report, n int) error {
 						line += " (range)"
 					}
 				}
-				keys := make([]string, len(r.Keys))
-				for j, k := range r.Keys {
-					keys[j] = clip(k)
+				keys := make([]string, 0, len(r.Keys)+len(rep.Labels))
+				for _, k := range r.Keys {
+					keys = append(keys, clip(k))
+				}
+				for j := range rep.Labels {
+					l := ""
+					if j < len(r.Labels) {
+						l = r.Labels[j]
+					}
+					keys = append(keys, clip(l))
 				}
 				fmt.Fprintf(tw, "%s\t%s\n", line, strings.Join(keys, "\t"))
 			}
@@ -138,8 +146,12 @@ func format(m mapreduce.Measure, v float64) string {
 
 // Summary prints the run summary.
 func Summary(w io.Writer, s *mapreduce.Summary, reps []mapreduce.Report) {
-	fmt.Fprintf(w, "\nshards %d read, %d missing · rows %s (%s bad) · %s · %s rows/s · %d workers\n",
-		s.ShardsFound, s.ShardsMissing, group(s.Rows), group(s.BadRows),
+	spam := ""
+	if s.Spam > 0 {
+		spam = fmt.Sprintf(", %s referrer spam left out", group(s.Spam))
+	}
+	fmt.Fprintf(w, "\nshards %d read, %d missing · rows %s (%s bad%s) · %s · %s rows/s · %d workers\n",
+		s.ShardsFound, s.ShardsMissing, group(s.Rows), group(s.BadRows), spam,
 		s.Duration.Round(time.Millisecond), group(int64(s.RowsPerSecond())), s.Workers)
 	for _, r := range reps {
 		fmt.Fprintf(w, "report %-12s %s rows\n", r.Name, group(int64(len(r.Rows))))
