@@ -54,6 +54,6 @@ func (j *Job) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
 	return []mapreduce.Report{p.t.Report(plan, p.keys, tally.ReportSpec{
 		Name: Name, Keys: []string{"weekday", "hour"},
 		Measures: mapreduce.Counts("pageviews", "visitors"), Values: tally.PageViewsVisitors,
-		Range:    true,
+		Range: true,
 	})}
 }

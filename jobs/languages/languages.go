@@ -98,7 +98,9 @@ func (j *Job) NewPartial(plan *mapreduce.Plan) *Partial {
 func (j *Job) Map(p *Partial, pv *mapreduce.PageView) { p.t.Count(pv, p.keys.ID(pv.Language)) }
 
 // MapVisit implements mapreduce.VisitJob.
-func (j *Job) MapVisit(p *Partial, v *mapreduce.Visit) { p.t.CountVisit(v, p.keys.ID(v.Entry.Language)) }
+func (j *Job) MapVisit(p *Partial, v *mapreduce.Visit) {
+	p.t.CountVisit(v, p.keys.ID(v.Entry.Language))
+}
 
 // Merge implements mapreduce.Job.
 func (j *Job) Merge(dst, src *Partial) { dst.t.MergeKeyed(dst.keys, src.t, src.keys) }

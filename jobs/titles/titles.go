@@ -88,7 +88,7 @@ func (j *Job) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
 	return []mapreduce.Report{p.t.Report(plan, p.keys, tally.ReportSpec{
 		Name: Name, Keys: []string{"title"},
 		Measures: mapreduce.Counts("pageviews", "visitors"), Values: tally.PageViewsVisitors,
-		Canon:    func(dst, raw []byte) ([]byte, bool) { return Normalize(dst, raw), true },
-		Days:     true, Range: true, MaxRows: j.opt.MaxRows,
+		Canon: func(dst, raw []byte) ([]byte, bool) { return Normalize(dst, raw), true },
+		Days:  true, Range: true, MaxRows: j.opt.MaxRows,
 	})}
 }

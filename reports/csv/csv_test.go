@@ -118,14 +118,14 @@ func TestGoldenSample(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(recs[0], []string{"account", "period", "start", "url", "pageviews", "visitors"}) {
+			if !slices.Equal(recs[0], []string{"account", "period", "start", "url", "title", "pageviews", "visitors"}) {
 				t.Errorf("header %v", recs[0])
 			}
 			var rangeTotal int
 			for _, r := range recs[1:] {
 				if r[1] == "range" {
 					var n int
-					for _, c := range r[4] {
+					for _, c := range r[5] {
 						n = n*10 + int(c-'0')
 					}
 					rangeTotal += n

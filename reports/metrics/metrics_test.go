@@ -53,6 +53,9 @@ func Example() {
 	// # HELP pvjobs_last_run_bad_rows Rows the job's last run skipped as bad.
 	// # TYPE pvjobs_last_run_bad_rows gauge
 	// pvjobs_last_run_bad_rows{job="nightly"} 2
+	// # HELP pvjobs_last_run_spam_pageviews Page views the job's last run left out as referrer spam.
+	// # TYPE pvjobs_last_run_spam_pageviews gauge
+	// pvjobs_last_run_spam_pageviews{job="nightly"} 0
 	// # HELP pvjobs_last_run_rows_per_second Rows per second the job's last run read.
 	// # TYPE pvjobs_last_run_rows_per_second gauge
 	// pvjobs_last_run_rows_per_second{job="nightly"} 2000
