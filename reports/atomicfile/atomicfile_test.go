@@ -204,15 +204,15 @@ func TestRemoveStale(t *testing.T) {
 		mtime time.Time
 		stale bool
 	}{
-		{".urls.csv.pvjobs-tmp-" + hostID + "-" + strconv.Itoa(dead) + "-0a0b0c0d", recent, true},        // a killed run of this host
-		{".urls.csv.pvjobs-tmp-" + hostID + "-" + strconv.Itoa(os.Getpid()) + "-0a0b0c0d", old, true},    // any file unmodified for StaleAge
+		{".urls.csv.pvjobs-tmp-" + hostID + "-" + strconv.Itoa(dead) + "-0a0b0c0d", recent, true},         // a killed run of this host
+		{".urls.csv.pvjobs-tmp-" + hostID + "-" + strconv.Itoa(os.Getpid()) + "-0a0b0c0d", old, true},     // any file unmodified for StaleAge
 		{".urls.csv.pvjobs-tmp-" + hostID + "-" + strconv.Itoa(os.Getpid()) + "-01020304", recent, false}, // this process is writing it
 		{".urls.csv.pvjobs-tmp-" + hostID + "-" + strconv.Itoa(os.Getppid()) + "-01020304", recent, false},
 		{".urls.csv.pvjobs-tmp-00000000-" + strconv.Itoa(dead) + "-01020304", recent, false}, // another host's: its pid says nothing here
 		{".urls.csv.pvjobs-tmp-00000000-1-01020304", old, true},
 		{".urls.csv.tmp521639925", old, true}, // an earlier version's
 		{".urls.csv.tmp521639926", recent, false},
-		{".urls.csv.tmpx", old, false},                                                              // not ours
+		{".urls.csv.tmpx", old, false},                                                             // not ours
 		{".devices.csv.pvjobs-tmp-" + hostID + "-" + strconv.Itoa(dead) + "-0a0b0c0d", old, false}, // another file's
 		{"urls.csv", old, false},
 	}
