@@ -24,8 +24,8 @@ func TestRedact(t *testing.T) {
 	f("redis://user@127.0.0.1:6379/0", "redis://user@127.0.0.1:6379/0")
 	f("redis://user:s3cret@h:6379/0", "redis://user:xxxxx@h:6379/0")
 	f("redis://:s3cret@h:6379/0", "redis://:xxxxx@h:6379/0")
-	f("redis://user:s3cret@h:63x9/0", "redis://user:xxxxx@h:63x9/0")            // does not parse
-	f("rediss://user:s3:cr@et@h:6379/0", "rediss://user:xxxxx@h:6379/0")         // unescaped : and @
+	f("redis://user:s3cret@h:63x9/0", "redis://user:xxxxx@h:63x9/0")              // does not parse
+	f("rediss://user:s3:cr@et@h:6379/0", "rediss://user:xxxxx@h:6379/0")          // unescaped : and @
 	f("redis://user:s3%40cret@h/0?prefix=pv", "redis://user:xxxxx@h/0?prefix=pv") // escaped @
 	f("cassandra://u:s3cret@h1,h2:9042/ks?table=t", "cassandra://u:xxxxx@h1,h2:9042/ks?table=t")
 	f("cassandra://h/ks?user=u&password=s3cret&table=t", "cassandra://h/ks?user=u&password=xxxxx&table=t")
