@@ -46,7 +46,7 @@ func exportAction(c *cli.Context) error {
 	ctx := c.Context
 	spec := c.String("source")
 	if !strings.HasPrefix(spec, "cassandra://") {
-		return usagef("--source %q: export reads a Cassandra table, cassandra://host[:port]/keyspace", spec)
+		return usagef("--source %q: export reads a Cassandra table, cassandra://host[:port]/keyspace", sources.Redact(spec))
 	}
 	filter, err := newShardFilter(c.String("accounts"), c.String("from"), c.String("to"))
 	if err != nil {
