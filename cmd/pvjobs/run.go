@@ -16,8 +16,8 @@ import (
 	"github.com/pvjobs/pvjobs/jobs/tally"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/pageview"
-	"github.com/pvjobs/pvjobs/reports/validtext"
 	"github.com/pvjobs/pvjobs/reports/table"
+	"github.com/pvjobs/pvjobs/reports/validtext"
 	"github.com/urfave/cli/v2"
 )
 
