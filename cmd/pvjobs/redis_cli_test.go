@@ -190,7 +190,7 @@ func TestRedisRun(t *testing.T) {
 	shards := genShards(t)
 	csvDir := t.TempDir()
 	args := []string{"run", "--source", shards, "--from", "2024-08-01", "--to", "2024-08-03", "--tz", "Europe/Berlin",
-		"--geoip", filepath.Join("..", "..", "testdata", "geoip", "test-city.mmdb"), "--quiet",
+		"--geoip", filepath.Join("..", "..", "jobs", "geo", "testdb", "test-city.mmdb"), "--quiet",
 		"--out", "csv:" + csvDir, "--out", "redis://" + addr + "/0?prefix=" + prefix, "--redis-range", "--uv-granularity", "minute"}
 	mustPvjobs(t, args...)
 	first := redisDumps(t, c, prefix)

@@ -86,9 +86,11 @@ func TestSecretsNeverShown(t *testing.T) {
 		call{"help with the URL in the environment", map[string]string{"PVJOBS_OUT": redisUnreachable, "PVJOBS_SOURCE": cassUnreachable, "PVJOBS_LOCK": redisUnreachable}, []string{"run", "--help"}},
 		call{"schedule help", map[string]string{"PVJOBS_LOCK": redisUnreachable}, []string{"schedule", "--help"}},
 	)
-	if addr := os.Getenv("PVJOBS_REDIS_ADDR"); addr != "" {
-		// A server that has no password for the default user refuses AUTH.
-		calls = append(calls, call{"redis refuses the password", nil, append(run, "--out", "redis://:"+secret+"@"+addr+"/0")})
+	if os.Getenv("PVJOBS_REDIS_ADDR") != "" {
+		// The server refuses a user it does not know (and the test's own
+		// prefix keeps anything written apart).
+		_, addr, prefix := redisCLIClient(t)
+		calls = append(calls, call{"redis refuses the password", nil, append(run, "--out", "redis://nosuchuser:"+secret+"@"+addr+"/0?prefix="+prefix)})
 	}
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
