@@ -26,10 +26,10 @@ func TestPrepareInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := mapreduce.Report{Name: "urls", Keys: []string{"url"}, Measure: "pageviews"}
+	rep := mapreduce.Report{Name: "urls", Keys: []string{"url"}, Measures: mapreduce.Counts("pageviews")}
 	for i := range 100_000 { // about 4 MB: many buffer flushes
 		rep.Rows = append(rep.Rows, mapreduce.ReportRow{Account: "blog", Period: mapreduce.PeriodDay, Start: start,
-			Keys: []string{fmt.Sprintf("https://blog.example.com/page/%d", i)}, Value: 1})
+			Keys: []string{fmt.Sprintf("https://blog.example.com/page/%d", i)}, Values: []float64{1}})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -14,8 +14,10 @@
 //   - Every other key column replaces each run of invalid bytes with U+FFFD
 //     (�), as Go's strings.ToValidUTF8 does.
 //
-// Valid UTF-8 is never changed. Rows whose keys become equal are one row:
-// their values are added (two spellings of one URL are one page).
+// Valid UTF-8 is never changed. jobs/tally applies the rule to every report
+// key before it adds rows up, so two spellings of one URL are one row (page
+// views added, visitors a union); Reports applies it to what reaches the
+// sinks, so that every sink holds the same text whatever made the report.
 package validtext
 
 import (
@@ -71,15 +73,16 @@ func URL(s string) string {
 	return b.String()
 }
 
-// Reports makes every key of every row of reps valid UTF-8 (in place) and
-// returns the number of cells it changed. A report whose rows then share
-// their account, period, start and keys gets them merged (values added,
-// partial if any was) and is sorted again with mapreduce.SortRows.
+// Reports makes every key of every row of reps valid UTF-8, in place, and
+// returns the number of cells it changed. Reports built by jobs/tally are
+// valid already (the tally cleans keys before it adds rows up, so that keys
+// that become equal are one row, their visitors a union); Reports is the
+// guarantee for every other report. It does not merge rows whose keys become
+// equal: their distinct counts cannot be added.
 func Reports(reps []mapreduce.Report) int {
 	changed := 0
 	for i := range reps {
 		rep := &reps[i]
-		n := 0
 		for j := range rep.Rows {
 			row := &rep.Rows[j]
 			copied := false
@@ -95,38 +98,9 @@ func Reports(reps []mapreduce.Report) int {
 					col = rep.Keys[k]
 				}
 				row.Keys[k] = Cell(col, v)
-				n++
+				changed++
 			}
 		}
-		if n > 0 {
-			rep.Rows = merge(rep.Rows)
-			mapreduce.SortRows(rep.Rows)
-		}
-		changed += n
 	}
 	return changed
-}
-
-// merge adds up rows with equal account, period, start and keys.
-func merge(rows []mapreduce.ReportRow) []mapreduce.ReportRow {
-	type id struct {
-		account string
-		period  mapreduce.Period
-		start   int64
-		loc     string
-		keys    string
-	}
-	seen := make(map[id]int, len(rows))
-	out := rows[:0]
-	for _, r := range rows {
-		k := id{r.Account, r.Period, r.Start.UnixNano(), r.Start.Location().String(), strings.Join(r.Keys, "\x00")}
-		if at, ok := seen[k]; ok && r.Sketch == nil && out[at].Sketch == nil {
-			out[at].Value += r.Value
-			out[at].Partial = out[at].Partial || r.Partial
-			continue
-		}
-		seen[k] = len(out)
-		out = append(out, r)
-	}
-	return out
 }
