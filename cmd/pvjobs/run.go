@@ -138,7 +138,14 @@ func (s *runSetup) close() {
 	}
 }
 
-func setupRun(ctx context.Context, p *runParams) (*runSetup, error) {
+// setupRun checks p and opens everything a run needs, its outputs included.
+func setupRun(ctx context.Context, p *runParams) (*runSetup, error) { return setup(ctx, p, true) }
+
+// setupRead is setupRun without outputs, for commands that only read
+// (pvjobs uniques --source).
+func setupRead(ctx context.Context, p *runParams) (*runSetup, error) { return setup(ctx, p, false) }
+
+func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, error) {
 	s := &runSetup{}
 	ok := false
 	defer func() {
@@ -192,6 +199,9 @@ func setupRun(ctx context.Context, p *runParams) (*runSetup, error) {
 	outs := p.Out
 	if len(outs) == 0 {
 		outs = []string{"csv:pvjobs-out"}
+	}
+	if !withOutputs {
+		outs = nil
 	}
 	for _, o := range outs {
 		out, err := openOutput(ctx, o, p)
