@@ -209,9 +209,13 @@ func TestRedisRun(t *testing.T) {
 				part = "20240801-20240803"
 			}
 			key := prefix + ":{" + account + "}:" + rep + ":" + part
-			// The columns after the keys are pageviews (the score) and
-			// visitors; the (other) row is not a member.
-			keys, pageviews := r[3:len(r)-2], r[len(r)-2]
+			// The key columns end where the measures begin with pageviews,
+			// the score; the (other) row is not a member.
+			pv := slices.Index(rows[0], "pageviews")
+			if pv < 0 {
+				t.Fatalf("%s.csv has no pageviews column: %v", rep, rows[0])
+			}
+			keys, pageviews := r[3:pv], r[pv]
 			if keys[0] == mapreduce.Other {
 				continue
 			}
