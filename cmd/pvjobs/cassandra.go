@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/cassandra"
 	"github.com/urfave/cli/v2"
@@ -64,22 +65,34 @@ func cassandraParamsFromFlags(c *cli.Context) cassandraParams {
 // cassandraConfig parses a cassandra:// URL and applies the flags on top.
 // Mistakes are usage errors.
 func cassandraConfig(spec string, cp cassandraParams) (*cassandra.Config, error) {
-	cfg, err := cassandra.ParseURL(spec)
+	loc, err := sources.Parse(spec)
 	if err != nil {
 		return nil, &usageError{err}
 	}
+	cfg, ok := loc.Config.(*cassandra.Config)
+	if !ok {
+		return nil, usagef("%q: want cassandra://host[:port]/keyspace", loc)
+	}
+	if err := applyCassandraParams(cfg, cp); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// applyCassandraParams applies the --cql-* flags to a parsed URL.
+func applyCassandraParams(cfg *cassandra.Config, cp cassandraParams) error {
 	for _, p := range cassandra.Params { // in a fixed order
 		if v, ok := cp[p.Name]; ok {
 			if err := cfg.Set(p.Name, v); err != nil {
-				return nil, usagef("--cql-%s: %v", p.Name, err)
+				return usagef("--cql-%s: %v", p.Name, err)
 			}
 		}
 	}
 	if err := cfg.Check(); err != nil {
-		return nil, &usageError{err}
+		return &usageError{err}
 	}
 	cfg.OnRetry = logRetry
-	return cfg, nil
+	return nil
 }
 
 // logRetry reports a retry on the log, so a slow run says why.
@@ -90,8 +103,23 @@ func logRetry(e cassandra.RetryEvent) {
 
 // openTable opens the table of a cassandra:// URL.
 func openTable(ctx context.Context, spec string, cp cassandraParams) (*cassandra.Table, error) {
-	cfg, err := cassandraConfig(spec, cp)
+	cfg, err := cassandraConfig(spec, nil)
 	if err != nil {
+		return nil, err
+	}
+	t, err := openCassandraTable(ctx, cfg, cp)
+	if err != nil {
+		return nil, location.Scrub(err, spec)
+	}
+	return t, nil
+}
+
+// openCassandraTable opens the table of a parsed cassandra:// URL with the
+// --cql-* flags applied: the table is a source (one query per time slice, as
+// many in flight as --workers) and a discoverer (--accounts all scans its
+// partition keys).
+func openCassandraTable(ctx context.Context, cfg *cassandra.Config, cp cassandraParams) (*cassandra.Table, error) {
+	if err := applyCassandraParams(cfg, cp); err != nil {
 		return nil, err
 	}
 	t, err := cassandra.Open(ctx, cfg)
@@ -102,13 +130,6 @@ func openTable(ctx context.Context, spec string, cp cassandraParams) (*cassandra
 		return nil, err
 	}
 	return t, nil
-}
-
-// openCassandraSource opens --source cassandra://...: the table is a source
-// (one query per time slice, as many in flight as --workers) and a
-// discoverer (--accounts all scans its partition keys).
-func openCassandraSource(ctx context.Context, p *runParams) (source, error) {
-	return openTable(ctx, p.Source, p.Cassandra)
 }
 
 // shardFilter selects shards by --accounts (a list, or all) and an optional

@@ -98,7 +98,7 @@ func paramsFromContext(c *cli.Context) (runParams, error) {
 	p.runOps = ops
 	var job *configfile.Job
 	if path := c.String("config"); path != "" {
-		f, err := configfile.Load(path)
+		f, err := configfile.Load(path, configLocations)
 		if err != nil {
 			return p, &usageError{err}
 		}

@@ -46,14 +46,14 @@ func exportAction(c *cli.Context) error {
 	ctx := c.Context
 	spec := c.String("source")
 	if !strings.HasPrefix(spec, "cassandra://") {
-		return usagef("--source %q: export reads a Cassandra table, cassandra://host[:port]/keyspace", spec)
+		return usagef("--source %q: export reads a Cassandra table, cassandra://host[:port]/keyspace", sources.Redact(spec))
 	}
 	filter, err := newShardFilter(c.String("accounts"), c.String("from"), c.String("to"))
 	if err != nil {
 		return err
 	}
 	dir := c.String("to-dir")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
 	}
 	tbl, err := openTable(ctx, spec, cassandraParamsFromFlags(c))
@@ -131,19 +131,13 @@ func exportAction(c *cli.Context) error {
 // exportShard writes the partition k to a shard file in dir; an empty or
 // missing partition writes no file.
 func exportShard(ctx context.Context, tbl *cassandra.Table, dir string, k mapreduce.ShardKey, gz bool, rows *atomic.Int64) (int64, error) {
-	w, err := file.Create(dir, k, gz)
-	if err != nil {
-		return 0, err
-	}
-	var n int64
-	err = tbl.ReadPartition(ctx, k, func(r *mapreduce.Row) error {
-		n++
-		rows.Add(1)
-		return w.Write(r.TS, r.Value)
-	})
-	if err != nil || n == 0 {
-		w.Abort()
+	return writeShardFile(dir, k, gz, false, func(w *file.Writer) (int64, error) {
+		var n int64
+		err := tbl.ReadPartition(ctx, k, func(r *mapreduce.Row) error {
+			n++
+			rows.Add(1)
+			return w.Write(r.TS, r.Value)
+		})
 		return n, err
-	}
-	return n, w.Close()
+	})
 }

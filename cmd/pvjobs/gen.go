@@ -3,10 +3,13 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/readers/file"
 	"github.com/pvjobs/pvjobs/readers/synth"
+	"github.com/pvjobs/pvjobs/reports/atomicfile"
 	"github.com/urfave/cli/v2"
 )
 
@@ -66,16 +69,57 @@ func genCommand() *cli.Command {
 				return usagef("%v", err)
 			}
 			dir := c.String("to-dir")
-			if err := os.MkdirAll(dir, 0o755); err != nil {
+			if err := os.MkdirAll(dir, 0o777); err != nil {
 				return err
 			}
 			start := time.Now()
-			n, err := g.WriteDir(c.Context, dir, c.Bool("gzip"))
-			if err != nil {
-				return err
+			var n int64
+			for _, k := range g.Shards() {
+				if err := c.Context.Err(); err != nil {
+					return err
+				}
+				m, err := writeShardFile(dir, k, c.Bool("gzip"), true, func(w *file.Writer) (int64, error) {
+					var m int64
+					for _, row := range g.Rows(k) {
+						if err := w.Write(row.TS, row.Value); err != nil {
+							return m, err
+						}
+						m++
+					}
+					return m, nil
+				})
+				n += m
+				if err != nil {
+					return fmt.Errorf("writing shard %s: %w", k, err)
+				}
 			}
 			fmt.Fprintf(c.App.Writer, "wrote %d page views in %d shards to %s (%s)\n", n, len(g.Shards()), dir, time.Since(start).Round(time.Millisecond))
 			return nil
 		},
 	}
+}
+
+// writeShardFile writes the shard file of k in dir atomically (package
+// atomicfile: synced, renamed into place, a killed run's temporary files
+// removed by the next; mode 0666 less the umask). fill writes the rows and
+// returns how many; with keepEmpty false a shard without rows leaves no
+// file.
+func writeShardFile(dir string, k mapreduce.ShardKey, gz, keepEmpty bool, fill func(w *file.Writer) (int64, error)) (int64, error) {
+	af, err := atomicfile.Create(filepath.Join(dir, file.FileName(k, gz)))
+	if err != nil {
+		return 0, err
+	}
+	w := file.NewWriter(af, gz)
+	n, err := fill(w)
+	if err == nil {
+		err = w.Close()
+	}
+	if err == nil && (n > 0 || keepEmpty) {
+		err = af.Commit()
+	}
+	if err != nil || (n == 0 && !keepEmpty) {
+		w.Abort()
+		af.Abort()
+	}
+	return n, err
 }

@@ -68,7 +68,12 @@ func exitCode(err error, stderr io.Writer) int {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(stderr, "pvjobs: interrupted; no reports written")
+		var ce *commitError
+		if errors.As(err, &ce) && len(ce.Committed) > 0 {
+			fmt.Fprintf(stderr, "pvjobs: interrupted: %v\n", err)
+		} else {
+			fmt.Fprintln(stderr, "pvjobs: interrupted; no reports written")
+		}
 		return exitInterrupted
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "pvjobs: %v\nRun 'pvjobs help' for usage.\n", err)

@@ -268,7 +268,7 @@ func printPlan(w io.Writer, p *runParams, s *runSetup) error {
 	}
 	for _, o := range s.outs {
 		fmt.Fprintf(tw, "output\t%s\n", o)
-		if cs, ok := o.(*csvSink); ok {
+		if cs, ok := o.sink.(*csvSink); ok {
 			var files []string
 			for _, r := range reports {
 				files = append(files, csv.FileName(cs.opt.Pattern, r, plan))

@@ -11,6 +11,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/urfave/cli/v2"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
 	"github.com/pvjobs/pvjobs/jobs"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/reports/redis"
@@ -93,7 +94,7 @@ func redisTarget(spec string, rp *redisParams) (*redis.Target, error) {
 	}
 	tg, err := redis.ParseURL(spec)
 	if err != nil {
-		return nil, usagef("%v", err)
+		return nil, usagef("%v", location.Scrub(err, spec))
 	}
 	tg.SetAuth(rp.User, rp.Password)
 	if err := tg.SetTLS(rp.CA, rp.Cert, rp.Key); err != nil {
@@ -120,9 +121,9 @@ func withQuery(spec, kv string) string {
 }
 
 // newRedisSink opens one --out redis://... or rediss://... sink: the URL's
-// query wins over the flags for that output. Unless the run is a dry run it
-// checks that the server answers and takes writes, so that a run does not
-// read for an hour to fail at the end.
+// query wins over the flags for that output. It does not connect: Check
+// does (PING and a test write), so that a run does not read for an hour to
+// fail at the end.
 func newRedisSink(spec string, p *runParams) (sink, error) {
 	rp := &p.Redis
 	tg, err := redisTarget(spec, rp)
@@ -168,13 +169,7 @@ func newRedisSink(spec string, p *runParams) (sink, error) {
 			return nil, usagef("--exact-uniques: exact counts cannot be written to Redis, whose unique-visitor keys are HyperLogLogs")
 		}
 	}
-	s := &redisSink{target: tg, opt: opt}
-	if !p.DryRun {
-		if err := s.ping(context.Background()); err != nil {
-			return nil, fmt.Errorf("--out %s: %w", redis.Redact(spec), err)
-		}
-	}
-	return s, nil
+	return &redisSink{target: tg, opt: opt}, nil
 }
 
 // redisSink writes reports to Redis (package reports/redis). It opens a
@@ -196,7 +191,44 @@ func (s *redisSink) ping(ctx context.Context) error {
 	return nil
 }
 
-func (s *redisSink) Write(ctx context.Context, reps []mapreduce.Report, plan *mapreduce.Plan) error {
+// Check checks that the server answers and takes writes (not in a dry run).
+func (s *redisSink) Check(ctx context.Context, _ []string, _ *mapreduce.Plan, probe bool) error {
+	if !probe {
+		return nil
+	}
+	return s.ping(ctx)
+}
+
+// Prepare keeps the reports for Commit. reports/redis's Writer.Write writes
+// the temporary keys and swaps them in within one call, so the Redis sink
+// does all its work in Commit and commits before the other outputs (early):
+// when its writes fail, the CSV files are not replaced either.
+// TODO(outputs): call the Writer's own Prepare/Commit once reports/redis has
+// them, so that the temporary keys are written here.
+func (s *redisSink) Prepare(ctx context.Context, reps []mapreduce.Report, plan *mapreduce.Plan) (prepared, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return &redisPrepared{s: s, reps: reps, plan: plan}, nil
+}
+
+// redisPrepared is a Redis output waiting for its commit.
+type redisPrepared struct {
+	s    *redisSink
+	reps []mapreduce.Report
+	plan *mapreduce.Plan
+}
+
+// Commit writes the temporary keys (stopping, with nothing changed, when
+// ctx is done) and swaps every account in (whatever ctx says once begun).
+func (r *redisPrepared) Commit(ctx context.Context) error { return r.s.write(ctx, r.reps, r.plan) }
+
+// Abort has nothing to remove: Prepare wrote nothing.
+func (r *redisPrepared) Abort(context.Context) error { return nil }
+
+func (r *redisPrepared) early() bool { return true }
+
+func (s *redisSink) write(ctx context.Context, reps []mapreduce.Report, plan *mapreduce.Plan) error {
 	c := s.target.NewClient()
 	defer c.Close()
 	t0 := time.Now()

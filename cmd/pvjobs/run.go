@@ -17,6 +17,7 @@ import (
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/pageview"
 	"github.com/pvjobs/pvjobs/reports/table"
+	"github.com/pvjobs/pvjobs/reports/validtext"
 	"github.com/urfave/cli/v2"
 )
 
@@ -132,7 +133,7 @@ type runSetup struct {
 	plan    *mapreduce.Plan
 	defs    []jobs.Def
 	tasks   []mapreduce.Task
-	outs    []sink
+	outs    []output
 	opts    mapreduce.Options
 	cleanup []func()
 	// notes say which jobs of --jobs all were left out, and why.
@@ -145,7 +146,14 @@ func (s *runSetup) close() {
 	}
 }
 
-func setupRun(ctx context.Context, p *runParams) (*runSetup, error) {
+// setupRun checks p and opens everything a run needs, its outputs included.
+func setupRun(ctx context.Context, p *runParams) (*runSetup, error) { return setup(ctx, p, true) }
+
+// setupRead is setupRun without outputs, for commands that only read
+// (pvjobs uniques --source).
+func setupRead(ctx context.Context, p *runParams) (*runSetup, error) { return setup(ctx, p, false) }
+
+func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, error) {
 	s := &runSetup{}
 	ok := false
 	defer func() {
@@ -211,12 +219,18 @@ func setupRun(ctx context.Context, p *runParams) (*runSetup, error) {
 	if len(outs) == 0 {
 		outs = []string{"csv:pvjobs-out"}
 	}
+	if !withOutputs {
+		outs = nil
+	}
 	for _, o := range outs {
-		sk, err := parseOut(o, p)
+		out, err := openOutput(ctx, o, p)
 		if err != nil {
 			return nil, err
 		}
-		s.outs = append(s.outs, sk)
+		s.outs = append(s.outs, out)
+	}
+	if err := checkPattern(s.outs, p.CSVPattern, reportNames(defs)); err != nil {
+		return nil, err
 	}
 	if p.Workers < 0 {
 		return nil, usagef("--workers %d: want 0 (GOMAXPROCS) or more", p.Workers)
@@ -239,6 +253,13 @@ func setupRun(ctx context.Context, p *runParams) (*runSetup, error) {
 		return nil, usagef("%v", err)
 	}
 	s.plan = plan
+	// Every output is checked (and, unless this is a dry run, tried) before
+	// any data is read.
+	for _, o := range s.outs {
+		if err := o.Check(ctx, reportNames(defs), plan, !p.DryRun); err != nil {
+			return nil, fmt.Errorf("--out %s: %w", o.loc, err)
+		}
+	}
 	tasks, closeTasks, err := jobs.Build(defs, cfg)
 	if err != nil {
 		return nil, err
@@ -289,10 +310,11 @@ func execute(ctx context.Context, p *runParams, stdout, stderr io.Writer) error 
 		}
 		return fmt.Errorf("run failed, no reports written: %w", err)
 	}
-	for _, o := range s.outs {
-		if err := o.Write(ctx, res.Reports, s.plan); err != nil {
-			return fmt.Errorf("writing %s: %w", o, err)
-		}
+	if n := validtext.Reports(res.Reports); n > 0 {
+		slog.Info("report keys with invalid UTF-8 made valid (URLs percent-encoded, other text U+FFFD)", "cells", n)
+	}
+	if err := writeOutputs(ctx, s.outs, res.Reports, s.plan); err != nil {
+		return err
 	}
 	if !p.Quiet {
 		w := stdout

@@ -11,11 +11,12 @@ import (
 	"slices"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/urfave/cli/v2"
 
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/configfile"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
 	"github.com/pvjobs/pvjobs/reports/metrics"
 )
@@ -64,6 +65,38 @@ func scheduleFlags() []cli.Flag {
 	return flags
 }
 
+// locks is the registry of the scheduler's lock (--lock, scheduler.lock): a
+// Redis server, opened with the connection flags of the Redis sink (user and
+// $PVJOBS_REDIS_PASSWORD, TLS files, cluster, timeout).
+var locks = location.NewRegistry("lock", redisLock("redis"), redisLock("rediss"))
+
+// lockClient is an opened lock server.
+type lockClient struct {
+	client goredis.UniversalClient
+	desc   string // "redis 10.0.0.1:6379 db 0"
+}
+
+func redisLock(scheme string) location.Factory[*redisParams, lockClient] {
+	return location.New(location.Spec[redisURL, *redisParams, lockClient]{
+		Scheme: scheme, Syntax: scheme + "://[user:password@]host:port/db", Prefix: scheme + "://",
+		Parse: parseRedisURL,
+		Open: func(ctx context.Context, u redisURL, rp *redisParams) (lockClient, error) {
+			tg, err := redisTarget(u.raw, rp)
+			if err != nil {
+				return lockClient{}, err
+			}
+			client := tg.NewClient()
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			if err := client.Ping(pctx).Err(); err != nil {
+				client.Close()
+				return lockClient{}, fmt.Errorf("%s: %w", tg, err)
+			}
+			return lockClient{client, tg.String()}, nil
+		},
+	})
+}
+
 // scheduledJob is a config job ready for the scheduler.
 type scheduledJob struct {
 	job    scheduler.Job
@@ -77,7 +110,7 @@ func scheduleAction(c *cli.Context) error {
 	if c.String("config") == "" {
 		return usagef("schedule: --config FILE is required")
 	}
-	f, err := configfile.Load(c.String("config"))
+	f, err := configfile.Load(c.String("config"), configLocations)
 	if err != nil {
 		return &usageError{err}
 	}
@@ -104,21 +137,19 @@ func scheduleAction(c *cli.Context) error {
 	lockDesc := "in-process"
 	switch {
 	case set.Lock != "":
-		opt, err := redis.ParseURL(set.Lock)
+		loc, err := locks.Parse(set.Lock)
 		if err != nil {
-			return usagef("--lock: %v", err)
+			return usagef("--lock %w", err)
 		}
-		client := redis.NewClient(opt)
-		defer client.Close()
-		pctx, cancel := context.WithTimeout(c.Context, 5*time.Second)
-		err = client.Ping(pctx).Err()
-		cancel()
+		rp := redisParamsFromFlags(c)
+		lc, err := loc.Open(c.Context, &rp)
 		if err != nil {
-			return fmt.Errorf("lock: redis at %s: %w", opt.Addr, err)
+			return fmt.Errorf("--lock %w", err)
 		}
-		cfg.Locker = &scheduler.RedisLocker{Client: client, TTL: set.LockTTL}
-		cfg.Store = &scheduler.RedisStore{Client: client}
-		lockDesc = "redis " + opt.Addr
+		defer lc.client.Close()
+		cfg.Locker = &scheduler.RedisLocker{Client: lc.client, TTL: set.LockTTL}
+		cfg.Store = &scheduler.RedisStore{Client: lc.client}
+		lockDesc = lc.desc
 	case set.State != "":
 		cfg.Store = &scheduler.FileStore{Path: set.State}
 	}

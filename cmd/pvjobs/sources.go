@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
 	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/readers/cassandra"
 	"github.com/pvjobs/pvjobs/readers/file"
 	"github.com/pvjobs/pvjobs/readers/sample"
 )
@@ -25,25 +27,63 @@ type discoverer interface {
 	Discover(ctx context.Context, start, end time.Time) (accounts []string, first, last mapreduce.Date, err error)
 }
 
-// openSource opens --source: "" is the embedded sample, cassandra://... a
-// Cassandra cluster, anything else a directory of shard files.
+// sources is the registry of --source (and the config file's source:): a
+// directory of shard files, or a Cassandra table. Adding a source is adding
+// an entry.
+var sources = location.NewRegistry("source",
+	location.New(location.Spec[string, *runParams, source]{
+		Scheme: "dir", Syntax: "a directory of shard files",
+		Match: func(raw string) bool { return !strings.Contains(raw, "://") },
+		Parse: parseDirSource, Open: openDirSource,
+	}),
+	location.New(location.Spec[*cassandra.Config, *runParams, source]{
+		Scheme: "cassandra", Syntax: "cassandra://host[:port]/keyspace", Prefix: "cassandra://",
+		Parse: cassandra.ParseURL,
+		Open: func(ctx context.Context, cfg *cassandra.Config, p *runParams) (source, error) {
+			t, err := openCassandraTable(ctx, cfg, p.Cassandra)
+			if err != nil {
+				return nil, err
+			}
+			return t, nil
+		},
+	}),
+)
+
+// openSource opens --source: "" is the embedded sample, anything else a
+// location of the sources registry.
 func openSource(ctx context.Context, p *runParams) (source, error) {
-	spec := p.Source
-	switch {
-	case spec == "":
+	if p.Source == "" {
 		return &fileSource{file.NewFS(sample.FS(), sample.Name)}, nil
-	case strings.HasPrefix(spec, "cassandra://"):
-		return openCassandraSource(ctx, p)
-	case strings.Contains(spec, "://"):
-		return nil, usagef("--source %q: want a directory or cassandra://host[:port]/keyspace", spec)
 	}
-	st, err := os.Stat(spec)
-	if err != nil || !st.IsDir() {
-		return nil, usagef("--source %q: not a directory of shard files", spec)
-	}
-	s, err := file.Open(spec)
+	loc, err := sources.Parse(p.Source)
 	if err != nil {
-		return nil, usagef("--source: %v", err)
+		return nil, usagef("--source %w", err)
+	}
+	src, err := loc.Open(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("--source %w", err)
+	}
+	return src, nil
+}
+
+// parseDirSource parses a directory of shard files: any path.
+func parseDirSource(raw string) (string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return "", fmt.Errorf("want a directory of shard files")
+	}
+	return raw, nil
+}
+
+// openDirSource opens a directory of shard files; a path that is not a
+// directory is a usage error.
+func openDirSource(_ context.Context, dir string, _ *runParams) (source, error) {
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return nil, usagef("not a directory of shard files")
+	}
+	s, err := file.Open(dir)
+	if err != nil {
+		return nil, usagef("%v", err)
 	}
 	return &fileSource{s}, nil
 }

@@ -146,7 +146,7 @@ func uniquesFromRedis(ctx context.Context, w io.Writer, url string, rp *redisPar
 // uniquesFromSource runs the uniques job over exactly the window of p and
 // prints the count of each account's union.
 func uniquesFromSource(ctx context.Context, w io.Writer, p *runParams, verbose bool) error {
-	s, err := setupRun(ctx, p)
+	s, err := setupRead(ctx, p)
 	if err != nil {
 		return err
 	}

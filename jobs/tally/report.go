@@ -5,8 +5,10 @@ import (
 	"cmp"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/reports/validtext"
 )
 
 // DefaultMaxRows is the number of rows a report keeps per account and
@@ -91,16 +93,33 @@ const dropped = ^uint32(0)
 
 func newBuilder(t *Tally, plan *mapreduce.Plan, keys *Keys, spec ReportSpec) *builder {
 	b := &builder{t: t, spec: &spec, canon: keys}
-	if spec.Canon != nil {
+	// Report keys are valid UTF-8 (package reports/validtext): a key that is
+	// not gets its fields cleaned here, before rows are added up, so that
+	// keys that become equal are one row with exact unions of visitors.
+	invalid := false
+	for id := range keys.Len() {
+		if !utf8.Valid(keys.Bytes(uint32(id))) {
+			invalid = true
+			break
+		}
+	}
+	if spec.Canon != nil || invalid {
 		b.canon = NewKeys()
 		b.cid = make([]uint32, keys.Len())
-		var buf []byte
+		var buf, clean []byte
 		for id := range b.cid {
-			k, ok := spec.Canon(buf[:0], keys.Bytes(uint32(id)))
-			buf = k
+			k, ok := keys.Bytes(uint32(id)), true
+			if spec.Canon != nil {
+				k, ok = spec.Canon(buf[:0], k)
+				buf = k
+			}
 			if !ok {
 				b.cid[id] = dropped
 				continue
+			}
+			if !utf8.Valid(k) {
+				clean = validKey(clean[:0], k, spec.Keys)
+				k = clean
 			}
 			b.cid[id] = b.canon.ID(k)
 		}
@@ -254,6 +273,23 @@ func (b *builder) values(a *agg, i int) []float64 {
 }
 
 // keys returns the key columns of report key cid.
+// validKey appends to dst the key k of the columns cols with each field made
+// valid UTF-8 by the rule of its column (validtext.Cell, which never writes
+// a Sep byte).
+func validKey(dst, k []byte, cols []string) []byte {
+	for i, f := range Fields(k, len(cols)) {
+		if i > 0 {
+			dst = append(dst, Sep)
+		}
+		col := ""
+		if i < len(cols) {
+			col = cols[i]
+		}
+		dst = append(dst, validtext.Cell(col, f)...)
+	}
+	return dst
+}
+
 func (b *builder) keys(cid uint32) []string {
 	if f := b.fields[cid]; f != nil {
 		return f

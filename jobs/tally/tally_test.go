@@ -180,6 +180,39 @@ func TestCanon(t *testing.T) {
 	}
 }
 
+// TestValidUTF8: report keys are valid UTF-8 (URL columns percent-encoded,
+// others U+FFFD), and keys that become equal are one row: page views added,
+// visitors a union.
+func TestValidUTF8(t *testing.T) {
+	p := testPlan(t)
+	keys, tl := tally.NewKeys(), tally.New(p, 1, true)
+	for _, c := range []struct {
+		key     string
+		visitor uint64
+	}{{"/caf\xe9", 1}, {"/caf\xe9", 2}, {"/caf%E9", 2}, {"/caf%E9", 3}, {"/ok", 1}} {
+		tl.Count(pv(0, 0, c.visitor), keys.ID([]byte(c.key)))
+	}
+	spec := pvSpec
+	spec.Keys, spec.Range = []string{"url"}, false
+	got := rowsText(tl.Report(p, keys, spec).Rows, p.Loc)
+	want := []string{"a day 2024-08-01T00:00 /caf%E9=4,3", "a day 2024-08-01T00:00 /ok=1,1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("url rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Tuple keys: each field by its column's rule, through Canon too.
+	keys, tl = tally.NewKeys(), tally.New(p, 1, true)
+	for v, k := range []string{"search\x00t\xe9rm", "search\x00t\xffrm", "search\x00term"} {
+		tl.Count(pv(0, 0, uint64(v+1)), keys.ID([]byte(k)))
+	}
+	spec.Keys = []string{"medium", "term"}
+	spec.Canon = func(dst, raw []byte) ([]byte, bool) { return append(dst, raw...), true }
+	got = rowsText(tl.Report(p, keys, spec).Rows, p.Loc)
+	want = []string{"a day 2024-08-01T00:00 search|t\uFFFDrm=2,2", "a day 2024-08-01T00:00 search|term=1,1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("tuple rows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // TestMaxRows keeps the top rows per account and period and sums the rest
 // into one Other row, whose visitors are the union of the rows left out.
 func TestMaxRows(t *testing.T) {

@@ -12,11 +12,13 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 )
 
-// Writer writes one shard file atomically: rows go to a temporary file that
-// Close renames into place, so readers never see half a shard. Rows must be
-// written in timeuuid order.
+// Writer writes one shard file: rows in timeuuid order, encoded as the
+// reader expects. A Writer from Create writes a file atomically: rows go to a
+// temporary file that Close renames into place, so readers never see half a
+// shard. A Writer from NewWriter encodes to any io.Writer (such as a file of
+// package reports/atomicfile that the caller commits).
 type Writer struct {
-	f     *os.File
+	f     *os.File // Create only
 	zw    *gzip.Writer
 	bw    *bufio.Writer
 	enc   *msgpack.Encoder
@@ -24,24 +26,38 @@ type Writer struct {
 	done  bool
 }
 
+// FileName returns the name of key's shard file: YYYYMMDD.account.mpk, or
+// .mpk.gz when gz.
+func FileName(key mapreduce.ShardKey, gz bool) string {
+	if gz {
+		return key.String() + ExtGz
+	}
+	return key.String() + Ext
+}
+
+// NewWriter returns a Writer that encodes rows to w, gzip-compressed when
+// gz. Its Close flushes the rows (and ends the gzip stream) but does not
+// close w.
+func NewWriter(w io.Writer, gz bool) *Writer {
+	out := &Writer{}
+	if gz {
+		out.zw, _ = gzip.NewWriterLevel(w, gzip.BestCompression)
+		w = out.zw
+	}
+	out.bw = bufio.NewWriterSize(w, 64<<10)
+	out.enc = msgpack.NewEncoder(out.bw)
+	return out
+}
+
 // Create starts the shard file for key in dir, gzip-compressed when gz.
 func Create(dir string, key mapreduce.ShardKey, gz bool) (*Writer, error) {
-	name := key.String() + Ext
-	if gz {
-		name = key.String() + ExtGz
-	}
+	name := FileName(key, gz)
 	f, err := os.CreateTemp(dir, "."+name+".tmp*")
 	if err != nil {
 		return nil, fmt.Errorf("creating shard file: %w", err)
 	}
-	w := &Writer{f: f, final: filepath.Join(dir, name)}
-	var out io.Writer = f
-	if gz {
-		w.zw, _ = gzip.NewWriterLevel(f, gzip.BestCompression)
-		out = w.zw
-	}
-	w.bw = bufio.NewWriterSize(out, 64<<10)
-	w.enc = msgpack.NewEncoder(w.bw)
+	w := NewWriter(f, gz)
+	w.f, w.final = f, filepath.Join(dir, name)
 	return w, nil
 }
 
@@ -56,7 +72,8 @@ func (w *Writer) Write(ts [16]byte, value []byte) error {
 	return w.enc.EncodeBytes(value)
 }
 
-// Close flushes the file and renames it into place.
+// Close flushes the rows; a Writer from Create then closes its file and
+// renames it into place.
 func (w *Writer) Close() error {
 	if w.done {
 		return nil
@@ -65,6 +82,9 @@ func (w *Writer) Close() error {
 	err := w.bw.Flush()
 	if w.zw != nil && err == nil {
 		err = w.zw.Close()
+	}
+	if w.f == nil {
+		return err
 	}
 	if err == nil {
 		err = w.f.Close()
@@ -81,12 +101,16 @@ func (w *Writer) Close() error {
 	return nil
 }
 
-// Abort drops the file.
+// Abort drops the file of a Writer from Create; a Writer from NewWriter
+// just stops.
 func (w *Writer) Abort() {
 	if w.done {
 		return
 	}
 	w.done = true
+	if w.f == nil {
+		return
+	}
 	w.f.Close()
 	os.Remove(w.f.Name())
 }

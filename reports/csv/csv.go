@@ -20,23 +20,41 @@
 // written with a leading apostrophe ('), which spreadsheets show as text and
 // hide; Options.Raw writes cells unchanged, for programs that read the CSV.
 //
+// # File names
+//
+// Options.Pattern names each report's file in Options.Dir; {report}, {from}
+// and {to} are replaced. It is a file name, not a path (see CheckPattern):
+// reports never land outside their directory.
+//
 // # Atomicity
 //
-// Every file is written to a temporary name in the target directory and
-// renamed into place only after all files of the run were written, so a failed
-// run leaves the previous reports untouched and no half file.
+// Files are written in two steps (see package atomicfile): Prepare writes
+// every report to a temporary file in the target directory, synced to disk,
+// watching its context; Commit renames them all into place and syncs the
+// directory. A failed or interrupted run leaves the previous reports
+// untouched and no half file, and a later run removes what a killed one left.
+// New files get mode 0666 less the umask; a replaced file keeps its mode.
+//
+// Check finds what would make the write fail (a directory that is a file or
+// cannot be written, a file name that is a directory, a pattern that sends
+// several reports to one file) before a run reads any data.
 package csv
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/reports/atomicfile"
 )
 
 // DefaultPattern names report files.
@@ -93,69 +111,241 @@ func FileName(pattern, name string, plan *mapreduce.Plan) string {
 	).Replace(pattern)
 }
 
-// Write writes every report of a run into opt.Dir.
-func Write(reps []mapreduce.Report, plan *mapreduce.Plan, opt Options) (err error) {
-	if err := os.MkdirAll(opt.Dir, 0o755); err != nil {
-		return fmt.Errorf("csv output: %w", err)
+// ErrPattern is wrapped by the errors of CheckPattern.
+var ErrPattern = errors.New("bad CSV file pattern")
+
+// CheckPattern checks a file pattern for a run that writes the given
+// reports: it names a file in Options.Dir, not a path (no "/", so it cannot
+// point outside the directory nor into a sub-directory: give the
+// sub-directory in Dir instead), and contains {report} when there are
+// several reports, which would otherwise share one file.
+func CheckPattern(pattern string, reports []string) error {
+	if pattern == "" {
+		pattern = DefaultPattern
 	}
-	// Check every target first: a rename that fails after others succeeded
-	// would leave the reports of two runs side by side.
-	finals := map[string]string{}
-	for i := range reps {
-		final := filepath.Join(opt.Dir, FileName(opt.Pattern, reps[i].Name, plan))
-		if other, ok := finals[final]; ok {
-			return fmt.Errorf("csv output: reports %s and %s would both be written to %s", other, reps[i].Name, final)
-		}
-		finals[final] = reps[i].Name
-		if st, err := os.Stat(final); err == nil && st.IsDir() {
-			return fmt.Errorf("csv output: %s is a directory", final)
-		}
+	bad := func(why string) error { return fmt.Errorf("%w %q: %s", ErrPattern, pattern, why) }
+	if strings.ContainsAny(pattern, "/\x00") || strings.ContainsRune(pattern, filepath.Separator) {
+		return bad("a file name, not a path: put directories in the output, csv:DIR/sub")
 	}
-	type pending struct{ tmp, final string }
-	var done []pending
-	defer func() {
-		if err != nil {
-			for _, p := range done {
-				os.Remove(p.tmp)
-			}
-		}
-	}()
-	for i := range reps {
-		final := filepath.Join(opt.Dir, FileName(opt.Pattern, reps[i].Name, plan))
-		tmp, werr := writeTemp(&reps[i], final, opt.Raw)
-		if tmp != "" {
-			done = append(done, pending{tmp, final})
-		}
-		if werr != nil {
-			return werr
-		}
+	if len(reports) > 1 && !strings.Contains(pattern, "{report}") {
+		return bad(fmt.Sprintf("has no {report}: the %d reports would go to one file", len(reports)))
 	}
-	for _, p := range done {
-		if err := os.Rename(p.tmp, p.final); err != nil {
-			return fmt.Errorf("csv output: %w", err)
+	for _, r := range reports {
+		if n := strings.ReplaceAll(pattern, "{report}", r); n == "." || n == ".." || strings.TrimSpace(n) == "" {
+			return bad("not a file name")
 		}
 	}
 	return nil
 }
 
-func writeTemp(rep *mapreduce.Report, final string, raw bool) (string, error) {
-	f, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".tmp*")
+// Check checks, before any data is read, that the reports named can be
+// written with opt: the pattern (CheckPattern), the directory (it, or the
+// nearest existing directory above it, must be a directory) and the files
+// (none may be a directory or anything but a regular file). With probe it
+// also creates and removes a temporary file in that directory, so a
+// directory pvjobs may not write to is found now rather than after the run.
+// Check creates nothing that stays.
+func Check(reports []string, plan *mapreduce.Plan, opt Options, probe bool) error {
+	if opt.Dir == "" {
+		return errors.New("csv output: no directory")
+	}
+	if err := CheckPattern(opt.Pattern, reports); err != nil {
+		return err
+	}
+	dir := opt.Dir
+	for {
+		st, err := os.Stat(dir)
+		if err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("csv output %s: %s is not a directory", opt.Dir, dir)
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("csv output %s: %w", opt.Dir, err)
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return fmt.Errorf("csv output %s: %w", opt.Dir, err)
+		}
+		dir = up
+	}
+	if probe {
+		if err := atomicfile.Probe(dir); err != nil {
+			return fmt.Errorf("csv output %s: %w", opt.Dir, err)
+		}
+	}
+	seen := map[string]string{}
+	for _, r := range reports {
+		final := filepath.Join(opt.Dir, FileName(opt.Pattern, r, plan))
+		if other, ok := seen[final]; ok {
+			return fmt.Errorf("csv output: reports %s and %s would both be written to %s", other, r, final)
+		}
+		seen[final] = r
+		st, err := os.Lstat(final)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return fmt.Errorf("csv output: %w", err)
+		case st.IsDir():
+			return fmt.Errorf("csv output: %s is a directory", final)
+		case !st.Mode().IsRegular() && st.Mode()&fs.ModeSymlink == 0:
+			return fmt.Errorf("csv output: %s is not a regular file", final)
+		}
+	}
+	return nil
+}
+
+// Prepared is a run's CSV files written under temporary names (see
+// Prepare), waiting for Commit or Abort. Its methods are called from one
+// goroutine.
+type Prepared struct {
+	files   []*atomicfile.File
+	created []string // directories Prepare made, deepest first
+}
+
+// afterCreate is called with each temporary file's path once it exists
+// (a test hook).
+var afterCreate = func(tmp string) {}
+
+// Prepare writes every report of a run under a temporary name in opt.Dir
+// (created if missing), synced to disk, and returns them for Commit: no
+// final file is touched yet. It stops with ctx's error, leaving nothing
+// behind, when ctx is cancelled while it writes (it checks at every 256 KiB
+// written).
+func Prepare(ctx context.Context, reps []mapreduce.Report, plan *mapreduce.Plan, opt Options) (_ *Prepared, err error) {
+	names := make([]string, len(reps))
+	for i := range reps {
+		names[i] = reps[i].Name
+	}
+	if err := Check(names, plan, opt, false); err != nil {
+		return nil, err
+	}
+	p := &Prepared{}
+	defer func() {
+		if err != nil {
+			p.Abort()
+		}
+	}()
+	if p.created, err = mkdirAll(opt.Dir); err != nil {
+		return nil, fmt.Errorf("csv output: %w", err)
+	}
+	for i := range reps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		final := filepath.Join(opt.Dir, FileName(opt.Pattern, reps[i].Name, plan))
+		f, err := atomicfile.Create(final)
+		if err != nil {
+			return nil, fmt.Errorf("csv output: %w", err)
+		}
+		p.files = append(p.files, f)
+		afterCreate(f.TempName())
+		bw := bufio.NewWriterSize(ctxWriter{ctx, f}, 256<<10)
+		if err := WriteReport(bw, &reps[i], opt.Raw); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", final, err)
+		}
+		if err := bw.Flush(); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", final, err)
+		}
+		if err := f.Finish(); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// Files returns the final paths of the prepared files.
+func (p *Prepared) Files() []string {
+	out := make([]string, len(p.files))
+	for i, f := range p.files {
+		out[i] = f.Name()
+	}
+	return out
+}
+
+// Commit renames every prepared file into place and syncs the directory. It
+// does not look at a context: once begun, it finishes. When a rename fails,
+// the error says which files were replaced already; the rest are removed.
+func (p *Prepared) Commit() error {
+	n, err := atomicfile.CommitAll(p.files)
+	if err == nil {
+		return nil
+	}
+	var rest []*atomicfile.File
+	rest, p.files = p.files[n:], p.files[:n]
+	for _, f := range rest {
+		f.Abort()
+	}
+	if n > 0 {
+		done := make([]string, n)
+		for i, f := range p.files {
+			done[i] = f.Name()
+		}
+		return fmt.Errorf("csv output: %w (already replaced: %s)", err, strings.Join(done, ", "))
+	}
+	return fmt.Errorf("csv output: %w", err)
+}
+
+// Abort removes the temporary files and the directories Prepare created (when
+// still empty); the final files stay as they were. Abort after Commit does
+// nothing.
+func (p *Prepared) Abort() error {
+	var first error
+	for _, f := range p.files {
+		if err := f.Abort(); err != nil && first == nil {
+			first = err
+		}
+	}
+	for _, d := range p.created {
+		os.Remove(d) // fails, as it should, when something else is in it
+	}
+	p.created = nil
+	return first
+}
+
+// Write writes every report of a run into opt.Dir: Prepare, then Commit.
+func Write(ctx context.Context, reps []mapreduce.Report, plan *mapreduce.Plan, opt Options) error {
+	p, err := Prepare(ctx, reps, plan, opt)
 	if err != nil {
-		return "", fmt.Errorf("csv output: %w", err)
+		return err
 	}
-	bw := bufio.NewWriterSize(f, 256<<10)
-	if err := WriteReport(bw, rep, raw); err != nil {
-		f.Close()
-		return f.Name(), fmt.Errorf("writing %s: %w", final, err)
+	return p.Commit()
+}
+
+// mkdirAll makes dir and its missing parents and returns the directories it
+// made, deepest first.
+func mkdirAll(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
 	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return f.Name(), fmt.Errorf("writing %s: %w", final, err)
+	if len(missing) == 0 {
+		return nil, nil
 	}
-	if err := f.Close(); err != nil {
-		return f.Name(), fmt.Errorf("writing %s: %w", final, err)
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return nil, err
 	}
-	return f.Name(), nil
+	return missing, nil
+}
+
+// ctxWriter fails writes once ctx is done.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }
 
 // WriteReport writes rep as CSV to w.

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	stdcsv "encoding/csv"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,7 +104,7 @@ func TestGoldenSample(t *testing.T) {
 				t.Fatalf("sample shards missing: %v", res.Summary.Missing)
 			}
 			dir := t.TempDir()
-			if err := csv.Write(res.Reports, p, csv.Options{Dir: dir}); err != nil {
+			if err := csv.Write(context.Background(), res.Reports, p, csv.Options{Dir: dir}); err != nil {
 				t.Fatal(err)
 			}
 			if names := dirNames(t, dir); !slices.Equal(names, []string{"urls.csv"}) {
@@ -336,7 +338,7 @@ func TestWriteAtomic(t *testing.T) {
 		if err := os.Mkdir(filepath.Join(dir, "c.csv"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		err := csv.Write([]mapreduce.Report{named("a"), named("b"), named("c")}, p, csv.Options{Dir: dir})
+		err := csv.Write(context.Background(), []mapreduce.Report{named("a"), named("b"), named("c")}, p, csv.Options{Dir: dir})
 		if err == nil {
 			t.Fatal("Write succeeded")
 		}
@@ -347,7 +349,7 @@ func TestWriteAtomic(t *testing.T) {
 	})
 	t.Run("a report's directory is missing", func(t *testing.T) {
 		dir := setup(t)
-		err := csv.Write([]mapreduce.Report{named("a"), named("b")}, p, csv.Options{Dir: dir, Pattern: "{report}/x.csv"})
+		err := csv.Write(context.Background(), []mapreduce.Report{named("a"), named("b")}, p, csv.Options{Dir: dir, Pattern: "{report}/x.csv"})
 		if err == nil {
 			t.Fatal("Write succeeded")
 		}
@@ -355,7 +357,7 @@ func TestWriteAtomic(t *testing.T) {
 	})
 	t.Run("the middle report fails", func(t *testing.T) {
 		dir := setup(t)
-		err := csv.Write([]mapreduce.Report{named("a"), named("missing/x"), named("b")}, p, csv.Options{Dir: dir})
+		err := csv.Write(context.Background(), []mapreduce.Report{named("a"), named("missing/x"), named("b")}, p, csv.Options{Dir: dir})
 		if err == nil {
 			t.Fatal("Write succeeded")
 		}
@@ -363,7 +365,7 @@ func TestWriteAtomic(t *testing.T) {
 	})
 	t.Run("two reports with one file name", func(t *testing.T) {
 		dir := setup(t)
-		err := csv.Write([]mapreduce.Report{named("a"), named("b")}, p, csv.Options{Dir: dir, Pattern: "all-{from}.csv"})
+		err := csv.Write(context.Background(), []mapreduce.Report{named("a"), named("b")}, p, csv.Options{Dir: dir, Pattern: "all-{from}.csv"})
 		if err == nil {
 			t.Fatal("Write let the second report overwrite the first")
 		}
@@ -371,7 +373,7 @@ func TestWriteAtomic(t *testing.T) {
 	})
 	t.Run("the directory is a file", func(t *testing.T) {
 		dir := setup(t)
-		err := csv.Write([]mapreduce.Report{named("a")}, p, csv.Options{Dir: filepath.Join(dir, "keep.txt")})
+		err := csv.Write(context.Background(), []mapreduce.Report{named("a")}, p, csv.Options{Dir: filepath.Join(dir, "keep.txt")})
 		if err == nil {
 			t.Fatal("Write succeeded")
 		}
@@ -379,7 +381,7 @@ func TestWriteAtomic(t *testing.T) {
 	})
 	t.Run("success replaces and adds", func(t *testing.T) {
 		dir := setup(t)
-		if err := csv.Write([]mapreduce.Report{named("a"), named("c")}, p, csv.Options{Dir: dir}); err != nil {
+		if err := csv.Write(context.Background(), []mapreduce.Report{named("a"), named("c")}, p, csv.Options{Dir: dir}); err != nil {
 			t.Fatal(err)
 		}
 		if names := dirNames(t, dir); !slices.Equal(names, []string{"a.csv", "b.csv", "c.csv", "keep.txt"}) {
@@ -395,11 +397,159 @@ func TestWriteAtomic(t *testing.T) {
 	})
 	t.Run("directory created", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "new", "deeper")
-		if err := csv.Write([]mapreduce.Report{named("a")}, p, csv.Options{Dir: dir}); err != nil {
+		if err := csv.Write(context.Background(), []mapreduce.Report{named("a")}, p, csv.Options{Dir: dir}); err != nil {
 			t.Fatal(err)
 		}
 		if names := dirNames(t, dir); !slices.Equal(names, []string{"a.csv"}) {
 			t.Errorf("directory holds %v", names)
 		}
 	})
+}
+
+func TestCheckPattern(t *testing.T) {
+	one, two := []string{"urls"}, []string{"urls", "devices"}
+	for _, tc := range []struct {
+		pattern string
+		reports []string
+		ok      bool
+	}{
+		{"", two, true},
+		{"{report}.csv", two, true},
+		{"{report}-{from}-{to}.csv", two, true},
+		{"x.csv", one, true},
+		{"x.csv", two, false},
+		{"../{report}.csv", two, false},
+		{"..", one, false},
+		{".", one, false},
+		{"sub/{report}.csv", two, false},
+		{"/tmp/{report}.csv", two, false},
+		{"{from}/{report}.csv", two, false},
+		{"a\x00{report}", two, false},
+	} {
+		err := csv.CheckPattern(tc.pattern, tc.reports)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckPattern(%q, %v) = %v, want ok %v", tc.pattern, tc.reports, err, tc.ok)
+		}
+		if err != nil && !errors.Is(err, csv.ErrPattern) {
+			t.Errorf("CheckPattern(%q): %v is not ErrPattern", tc.pattern, err)
+		}
+	}
+}
+
+// TestCheck: what would fail the write is found before the run, and Check
+// leaves nothing behind.
+func TestCheck(t *testing.T) {
+	p := plan(t, date(2024, 8, 1), date(2024, 8, 1), time.UTC, "blog")
+	base := t.TempDir()
+	file := filepath.Join(base, "passwd")
+	os.WriteFile(file, []byte("root:x:0:0"), 0o644)
+	os.MkdirAll(filepath.Join(base, "hasdir", "urls.csv"), 0o755)
+	fifo := filepath.Join(base, "fifo")
+	os.MkdirAll(fifo, 0o755)
+	if err := syscall.Mkfifo(filepath.Join(fifo, "urls.csv"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		dir  string
+		pat  string
+		want string // "" for no error
+	}{
+		{"existing directory", base, "", ""},
+		{"missing directory below an existing one", filepath.Join(base, "new", "deeper"), "", ""},
+		{"the directory is a file", file, "", "not a directory"},
+		{"below a file", filepath.Join(file, "sub"), "", "not a directory"},
+		{"a directory nobody may write", "/proc", "", "/proc"},
+		{"the report's file is a directory", filepath.Join(base, "hasdir"), "", "is a directory"},
+		{"the report's file is a FIFO", fifo, "", "not a regular file"},
+		{"a pattern leaving the directory", base, "../{report}.csv", "not a path"},
+		{"two reports, one file", base, "all.csv", "{report}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := dirNames(t, base)
+			err := csv.Check([]string{"urls", "devices"}, p, csv.Options{Dir: tc.dir, Pattern: tc.pat}, true)
+			if tc.want == "" && err != nil {
+				t.Fatal(err)
+			}
+			if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("Check: %v, want an error saying %q", err, tc.want)
+			}
+			if after := dirNames(t, base); !slices.Equal(after, before) {
+				t.Errorf("Check changed the directory: %v", after)
+			}
+		})
+	}
+}
+
+// TestWriteModes: a new report file is 0666 less the umask (0644 with the
+// usual 022), not 0600; a replaced one keeps its mode.
+func TestWriteModes(t *testing.T) {
+	p := plan(t, date(2024, 8, 1), date(2024, 8, 1), time.UTC, "blog")
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	rep := report([]string{"url"}, row("blog", "/"))
+	rep.Name = "urls"
+	os.WriteFile(filepath.Join(dir, "devices.csv"), nil, 0o664)
+	os.Chmod(filepath.Join(dir, "devices.csv"), 0o664)
+	dev := rep
+	dev.Name = "devices"
+	if err := csv.Write(context.Background(), []mapreduce.Report{rep, dev}, p, csv.Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]os.FileMode{"urls.csv": 0o644, "devices.csv": 0o664} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != want {
+			t.Errorf("%s: mode %04o, want %04o", name, st.Mode().Perm(), want)
+		}
+	}
+}
+
+// TestWriteRemovesStaleTemps: the temporary file a killed run of an earlier
+// version left (.urls.csv.tmp<digits>, untouched for hours) goes with the
+// next run that writes urls.csv.
+func TestWriteRemovesStaleTemps(t *testing.T) {
+	p := plan(t, date(2024, 8, 1), date(2024, 8, 1), time.UTC, "blog")
+	dir := t.TempDir()
+	stale := filepath.Join(dir, ".urls.csv.tmp521639925")
+	os.WriteFile(stale, []byte("half a report"), 0o600)
+	old := time.Now().Add(-7 * time.Hour)
+	os.Chtimes(stale, old, old)
+	rep := report([]string{"url"}, row("blog", "/"))
+	rep.Name = "urls"
+	if err := csv.Write(context.Background(), []mapreduce.Report{rep}, p, csv.Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if names := dirNames(t, dir); !slices.Equal(names, []string{"urls.csv"}) {
+		t.Errorf("directory holds %v", names)
+	}
+}
+
+// TestPrepareAbort: prepared files are invisible until Commit; Abort drops
+// them and the directories Prepare made.
+func TestPrepareAbort(t *testing.T) {
+	p := plan(t, date(2024, 8, 1), date(2024, 8, 1), time.UTC, "blog")
+	base := t.TempDir()
+	dir := filepath.Join(base, "new", "out")
+	rep := report([]string{"url"}, row("blog", "/"))
+	rep.Name = "urls"
+	pr, err := csv.Prepare(context.Background(), []mapreduce.Report{rep}, p, csv.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pr.Files(); !slices.Equal(got, []string{filepath.Join(dir, "urls.csv")}) {
+		t.Errorf("Files() = %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "urls.csv")); err == nil {
+		t.Fatal("urls.csv exists before the commit")
+	}
+	if err := pr.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if names := dirNames(t, base); len(names) != 0 {
+		t.Errorf("Abort left %v", names)
+	}
 }

@@ -39,6 +39,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pvjobs/pvjobs/reports/atomicfile"
 )
 
 // ContentType is the HTTP content type of the text format.
@@ -264,36 +266,20 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-// WriteFile writes r's metrics to path atomically: to a temporary file in the
-// same directory, renamed into place, as node_exporter's textfile collector
-// requires (it must never read a half-written file). The temporary file's
-// name starts with a dot and does not end in .prom, so the collector ignores
-// it.
+// WriteFile writes r's metrics to path atomically (package atomicfile: a
+// temporary file in the same directory, synced and renamed into place), as
+// node_exporter's textfile collector requires: it never reads a
+// half-written file. The temporary file's name starts with a dot and does
+// not end in .prom, so the collector ignores it. A new file gets mode 0666
+// less the umask; a replaced one keeps its mode.
 func (r *Registry) WriteFile(path string) error {
 	var b bytes.Buffer
 	r.WriteTo(&b)
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return fmt.Errorf("writing metrics: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, b.Bytes()); err != nil {
 		return fmt.Errorf("writing metrics: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
-	if _, err := tmp.Write(b.Bytes()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing metrics %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing metrics %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing metrics %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing metrics %s: %w", path, err)
 	}
 	return nil
 }

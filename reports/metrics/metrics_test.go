@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,6 +112,7 @@ func TestEmpty(t *testing.T) {
 // TestFileRoundTrip writes the textfile the way a cron run does: read the
 // last file, record the run, write it back.
 func TestFileRoundTrip(t *testing.T) {
+	defer syscall.Umask(syscall.Umask(0o022)) // the usual umask: files are 0644
 	path := filepath.Join(t.TempDir(), "textfile", "pvjobs_nightly.prom")
 	record := func(run metrics.Run) {
 		t.Helper()
@@ -157,6 +159,12 @@ func TestFileRoundTrip(t *testing.T) {
 	}
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o644 {
 		t.Errorf("mode %v; the collector must be able to read it", st.Mode())
+	}
+	// A file made readable to the collector's group only keeps its mode.
+	os.Chmod(path, 0o640)
+	record(nightly(true, t0.Add(48*time.Hour)))
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v after a rewrite; want the file's 0640 kept", st.Mode())
 	}
 }
 

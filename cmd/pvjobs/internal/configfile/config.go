@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -30,9 +29,11 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
 	"github.com/pvjobs/pvjobs/jobs"
 	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/reports/csv"
 )
 
 // File is a parsed config file.
@@ -196,13 +197,21 @@ func (es Errors) Unwrap() []error {
 	return out
 }
 
+// Locations checks the locations a config file names (source, out,
+// scheduler.lock) and hides their secrets in its errors: the CLI's
+// registries of package location. A nil Checker accepts every location of
+// its kind.
+type Locations struct {
+	Sources, Outputs, Locks location.Checker
+}
+
 // Load reads and parses the config file at path.
-func Load(path string) (*File, error) {
+func Load(path string, locs Locations) (*File, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
-	return Parse(path, b)
+	return Parse(path, b, locs)
 }
 
 // JobKeys lists the keys of a job (and of the defaults section).
@@ -221,8 +230,8 @@ var (
 
 // Parse parses a config file's bytes; name is the file's name for errors. It
 // returns Errors listing every mistake.
-func Parse(name string, data []byte) (*File, error) {
-	p := &parser{file: name}
+func Parse(name string, data []byte, locs Locations) (*File, error) {
+	p := &parser{file: name, locs: locs}
 	f := &File{Path: name}
 	root := p.document(data)
 	if root == nil {
@@ -267,7 +276,16 @@ func Parse(name string, data []byte) (*File, error) {
 
 type parser struct {
 	file string
+	locs Locations
 	errs Errors
+}
+
+// checkLocation checks raw with c (nil: anything goes).
+func checkLocation(c location.Checker, raw string) error {
+	if c == nil {
+		return nil
+	}
+	return c.Check(raw)
 }
 
 func (p *parser) pos(n *yaml.Node) Pos { return Pos{File: p.file, Line: n.Line, Column: n.Column} }
@@ -414,9 +432,8 @@ func (p *parser) scheduler(s *Scheduler, n *yaml.Node) {
 		}
 		switch key {
 		case "lock":
-			u, err := url.Parse(str)
-			if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-				p.errf(v, path, "%q: want redis://[user:password@]host:port/db or rediss://...", str)
+			if err := checkLocation(p.locs.Locks, str); err != nil {
+				p.errf(v, path, "%v", err)
 				return
 			}
 			s.Lock = str
@@ -457,9 +474,11 @@ func (p *parser) jobKey(j *Job, key, path string, v *yaml.Node) bool {
 	switch key {
 	case "source":
 		s, ok := p.str(v, path)
-		if ok && strings.Contains(s, "://") && !strings.HasPrefix(s, "cassandra://") {
-			p.errf(v, path, "%q: want a directory of shard files or cassandra://host[:port]/keyspace", s)
-			return false
+		if ok {
+			if err := checkLocation(p.locs.Sources, s); err != nil {
+				p.errf(v, path, "%v", err)
+				return false
+			}
 		}
 		return set(&j.Source, s, ok)
 	case "accounts":
@@ -489,7 +508,7 @@ func (p *parser) jobKey(j *Job, key, path string, v *yaml.Node) bool {
 	case "out":
 		l, ok := p.list(v, path)
 		for _, o := range l {
-			if err := checkOut(o); err != nil {
+			if err := checkLocation(p.locs.Outputs, o); err != nil {
 				p.errf(v, path, "%v", err)
 				return false
 			}
@@ -500,6 +519,12 @@ func (p *parser) jobKey(j *Job, key, path string, v *yaml.Node) bool {
 		if ok && !strings.Contains(s, "{report}") {
 			p.errf(v, path, "%q has no {report}: every report would go to the same file", s)
 			return false
+		}
+		if ok {
+			if err := csv.CheckPattern(s, nil); err != nil {
+				p.errf(v, path, "%v", err)
+				return false
+			}
 		}
 		return set(&j.CSVPattern, s, ok)
 	case "tz":
@@ -735,33 +760,6 @@ func (p *parser) boolean(v *yaml.Node, path string, dst **bool) bool {
 	}
 	p.errf(v, path, "want true or false, not %s", describe(v))
 	return false
-}
-
-// checkOut checks one output: csv:DIR, or a redis:// or rediss:// URL.
-func checkOut(o string) error {
-	switch {
-	case strings.HasPrefix(o, "csv:"):
-		if strings.TrimPrefix(o, "csv:") == "" {
-			return fmt.Errorf("%q: want csv:DIR", o)
-		}
-		return nil
-	case strings.HasPrefix(o, "redis://"), strings.HasPrefix(o, "rediss://"):
-		if u, err := url.Parse(o); err != nil || u.Host == "" {
-			return fmt.Errorf("%q: want redis://[user:password@]host:port/db", redactURL(o))
-		}
-		return nil
-	}
-	return fmt.Errorf("%q: want csv:DIR or redis://host:port/db", redactURL(o))
-}
-
-// redactURL hides a password in a URL for error messages.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			return u.Redacted()
-		}
-	}
-	return s
 }
 
 // parseDuration parses a Go duration (90m, 1h30m) or days and weeks (3d, 2w).

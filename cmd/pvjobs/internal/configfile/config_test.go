@@ -2,6 +2,8 @@ package configfile_test
 
 import (
 	"errors"
+	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,7 +14,39 @@ import (
 
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/configfile"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
 )
+
+// checker stands in for one of the CLI's registries of locations (the CLI's
+// tests check the config file with the real ones): a location is good when
+// it starts with one of the prefixes and, for a URL, has a host.
+type checker struct {
+	syntax   string
+	prefixes []string
+}
+
+func (c checker) Check(raw string) error {
+	for _, p := range c.prefixes {
+		if p == "" && !strings.Contains(raw, "://") {
+			return nil
+		}
+		if p != "" && strings.HasPrefix(raw, p) && len(raw) > len(p) {
+			if u, err := url.Parse(raw); !strings.Contains(p, "://") || (err == nil && u.Host != "") {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%q: want %s", location.Redact(raw), c.syntax)
+}
+
+func (c checker) Redact(raw string) string { return location.Redact(raw) }
+func (c checker) Syntax() string           { return c.syntax }
+
+var locs = configfile.Locations{
+	Sources: checker{"a directory of shard files or cassandra://host[:port]/keyspace", []string{"", "cassandra://"}},
+	Outputs: checker{"csv:DIR, redis://host:port/db or rediss://host:port/db", []string{"csv:", "redis://", "rediss://"}},
+	Locks:   checker{"redis://host:port/db or rediss://host:port/db", []string{"redis://", "rediss://"}},
+}
 
 // repoFile returns the path of a file relative to the repository root.
 func repoFile(rel string) string {
@@ -38,7 +72,7 @@ func lineOf(t *testing.T, path, prefix string) int {
 }
 
 func TestLoadExample(t *testing.T) {
-	f, err := configfile.Load(repoFile("testdata/config/pvjobs.yaml"))
+	f, err := configfile.Load(repoFile("testdata/config/pvjobs.yaml"), locs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +137,7 @@ jobs:
     strip_query: false
     tz: UTC
   c:
-`))
+`), locs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +187,7 @@ jobs:
     range: today
     catch_up: 90m
     timeout: 1h30m
-`))
+`), locs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,9 +236,9 @@ func TestParseErrors(t *testing.T) {
 		{"accounts mapping", "jobs:\n  a:\n    accounts: {blog: 1}\n", []string{`t.yaml:3:15: jobs.a.accounts: want a list, not a mapping`}},
 		{"reports unknown", "jobs:\n  a:\n    reports: [urls, pages]\n", []string{`t.yaml:3:14: jobs.a.reports: unknown job "pages" (jobs: urls,`}},
 		{"reports twice", "jobs:\n  a:\n    reports: urls,urls\n", []string{`t.yaml:3:14: jobs.a.reports: job "urls" is named twice`}},
-		{"out bad", "jobs:\n  a:\n    out: [csv:x, s3://b]\n", []string{`t.yaml:3:10: jobs.a.out: "s3://b": want csv:DIR or redis://host:port/db`}},
+		{"out bad", "jobs:\n  a:\n    out: [csv:x, s3://b]\n", []string{`t.yaml:3:10: jobs.a.out: "s3://b": want csv:DIR, redis://host:port/db or rediss://host:port/db`}},
 		{"out csv without dir", "jobs:\n  a:\n    out: \"csv:\"\n", []string{`t.yaml:3:10: jobs.a.out: "csv:": want csv:DIR`}},
-		{"out redis password redacted", "jobs:\n  a:\n    out: \"redis://:hunter2@\"\n", []string{`t.yaml:3:10: jobs.a.out: "redis://:xxxxx@": want redis://`}},
+		{"out redis password redacted", "jobs:\n  a:\n    out: \"redis://:hunter2@\"\n", []string{`t.yaml:3:10: jobs.a.out: "redis://:xxxxx@": want `}},
 		{"csv pattern without report", "jobs:\n  a:\n    csv_pattern: out-{from}.csv\n", []string{`t.yaml:3:18: jobs.a.csv_pattern: "out-{from}.csv" has no {report}`}},
 		{"tz unknown", "jobs:\n  a:\n    tz: Europe/Berln\n", []string{`t.yaml:3:9: jobs.a.tz: unknown time zone "Europe/Berln": want an IANA name`}},
 		{"tz local", "jobs:\n  a:\n    tz: Local\n", []string{`t.yaml:3:9: jobs.a.tz: unknown time zone "Local"`}},
@@ -233,7 +267,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := configfile.Parse("t.yaml", []byte(tc.yaml))
+			f, err := configfile.Parse("t.yaml", []byte(tc.yaml), locs)
 			if err == nil {
 				t.Fatalf("no error; parsed %+v", f)
 			}
@@ -258,7 +292,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestLoadMissing(t *testing.T) {
-	if _, err := configfile.Load(filepath.Join(t.TempDir(), "nope.yaml")); err == nil || !strings.Contains(err.Error(), "nope.yaml") {
+	if _, err := configfile.Load(filepath.Join(t.TempDir(), "nope.yaml"), locs); err == nil || !strings.Contains(err.Error(), "nope.yaml") {
 		t.Errorf("Load of a missing file: %v", err)
 	}
 }
@@ -268,7 +302,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("defaults: &d {tz: UTC}\njobs:\n  a: *d\n"))
 	f.Add([]byte("jobs: {a: {out: [csv:x], schedule: '@daily', range: last 7d, catch_up: 3d}}"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		file, err := configfile.Parse("f.yaml", b)
+		file, err := configfile.Parse("f.yaml", b, locs)
 		if err == nil && len(file.Jobs) == 0 {
 			t.Error("no error and no jobs")
 		}

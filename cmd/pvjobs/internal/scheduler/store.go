@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/pvjobs/pvjobs/reports/atomicfile"
 )
 
 // Store remembers, per job, the latest slot that finished successfully, so a
@@ -52,8 +54,9 @@ func (m *MemStore) Done(_ context.Context, job string, slot time.Time) error {
 
 // FileStore is a Store in a JSON file, for one scheduler process (schedulers
 // on several machines share a RedisStore instead). The file is replaced
-// atomically (written to a temporary file, then renamed), so a crash leaves
-// the old or the new state, never a torn one.
+// atomically (package atomicfile: written to a temporary file, synced,
+// renamed, the directory synced), so a crash leaves the old or the new
+// state, never a torn one.
 type FileStore struct {
 	Path string
 	mu   sync.Mutex
@@ -113,25 +116,13 @@ func (f *FileStore) read() (*fileState, error) {
 	return st, nil
 }
 
-// writeFileAtomic writes b to a temporary file beside path and renames it
-// into place.
+// writeFileAtomic writes b to path atomically (package atomicfile), creating
+// its directory.
 func writeFileAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return fmt.Errorf("writing scheduler state: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing scheduler state: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing scheduler state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing scheduler state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.WriteFile(path, b); err != nil {
 		return fmt.Errorf("writing scheduler state: %w", err)
 	}
 	return nil

@@ -55,3 +55,23 @@ func TestFileStore(t *testing.T) {
 		t.Errorf("a corrupt state file: %v; want an error naming it", err)
 	}
 }
+
+// TestFileStoreStaleTemp: a temporary state file that a killed scheduler
+// left (unmodified for hours) goes with the next write.
+func TestFileStoreStaleTemp(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	stale := filepath.Join(dir, ".state.json.pvjobs-tmp-00000000-1-0a0b0c0d")
+	if err := os.WriteFile(stale, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-7 * time.Hour)
+	os.Chtimes(stale, old, old)
+	if err := (&scheduler.FileStore{Path: path}).Done(context.Background(), "nightly", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "state.json" {
+		t.Errorf("directory holds %v", entries)
+	}
+}
