@@ -237,7 +237,7 @@ func TestInvalidUTF8(t *testing.T) {
 	if !utf8.Valid(b) || !utf8.ValidString(stdout) {
 		t.Errorf("not UTF-8:\n%q\n%q", b, stdout)
 	}
-	for _, want := range []string{"blog,day,2024-08-01,https://x.example/caf%E9,2,1\n", "blog,day,2024-08-01,https://x.example/%FF%FE,1,1\n"} {
+	for _, want := range []string{"blog,day,2024-08-01,https://x.example/caf%E9,T\ufffdl\ufffd,2,1\n", "blog,day,2024-08-01,https://x.example/%FF%FE,T\ufffdl\ufffd,1,1\n"} {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Errorf("urls.csv lacks %q:\n%s", want, b)
 		}

@@ -216,6 +216,9 @@ func TestRedisRun(t *testing.T) {
 				t.Fatalf("%s.csv has no pageviews column: %v", rep, rows[0])
 			}
 			keys, pageviews := r[3:pv], r[pv]
+			if rep == "urls" {
+				keys = keys[:1] // the title is a label, not part of the member
+			}
 			if keys[0] == mapreduce.Other {
 				continue
 			}

@@ -17,7 +17,7 @@ import (
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/pageview"
 	"github.com/pvjobs/pvjobs/reports/table"
-	"github.com/pvjobs/pvjobs/reports/validtext"
+	"github.com/pvjobs/pvjobs/jobs/validtext"
 	"github.com/urfave/cli/v2"
 )
 

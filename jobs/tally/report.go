@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
-	"github.com/pvjobs/pvjobs/reports/validtext"
+	"github.com/pvjobs/pvjobs/jobs/validtext"
 )
 
 // DefaultMaxRows is the number of rows a report keeps per account and
@@ -93,7 +93,7 @@ const dropped = ^uint32(0)
 
 func newBuilder(t *Tally, plan *mapreduce.Plan, keys *Keys, spec ReportSpec) *builder {
 	b := &builder{t: t, spec: &spec, canon: keys}
-	// Report keys are valid UTF-8 (package reports/validtext): a key that is
+	// Report keys are valid UTF-8 (package jobs/validtext): a key that is
 	// not gets its fields cleaned here, before rows are added up, so that
 	// keys that become equal are one row with exact unions of visitors.
 	invalid := false

@@ -6,6 +6,7 @@ package urls
 import (
 	"github.com/pvjobs/pvjobs/jobs/tally"
 	"github.com/pvjobs/pvjobs/jobs/titles"
+	"github.com/pvjobs/pvjobs/jobs/validtext"
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
 
@@ -82,7 +83,8 @@ func (p *Partial) label(rep *mapreduce.Report, stripQuery bool) {
 	for k, n := range p.titles {
 		u, t := uint32(k>>32), uint32(k)
 		if !done[u] {
-			canon[u], done[u] = string(Normalize(nil, p.keys.Bytes(u), stripQuery)), true
+			// As the report's keys are: normalised, then valid UTF-8.
+			canon[u], done[u] = validtext.Cell("url", string(Normalize(nil, p.keys.Bytes(u), stripQuery))), true
 		}
 		counts, ok := want[canon[u]]
 		if !ok {

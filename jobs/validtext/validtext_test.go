@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
-	"github.com/pvjobs/pvjobs/reports/validtext"
+	"github.com/pvjobs/pvjobs/jobs/validtext"
 )
 
 func TestCell(t *testing.T) {
