@@ -14,10 +14,10 @@ import (
 	"github.com/pvjobs/pvjobs/jobs"
 	"github.com/pvjobs/pvjobs/jobs/geo/testdb"
 	"github.com/pvjobs/pvjobs/jobs/tally"
+	"github.com/pvjobs/pvjobs/jobs/validtext"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/pageview"
 	"github.com/pvjobs/pvjobs/reports/table"
-	"github.com/pvjobs/pvjobs/jobs/validtext"
 	"github.com/urfave/cli/v2"
 )
 

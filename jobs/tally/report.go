@@ -7,8 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/jobs/validtext"
+	"github.com/pvjobs/pvjobs/mapreduce"
 )
 
 // DefaultMaxRows is the number of rows a report keeps per account and
