@@ -15,6 +15,10 @@ const (
 	PeriodDay    Period = "day"
 	PeriodMonth  Period = "month"
 	PeriodRange  Period = "range"
+	// PeriodPrevious rows hold the totals of the period of the same length
+	// just before the run's range, read in the same pass for comparison
+	// (PlanSpec.Compare).
+	PeriodPrevious Period = "previous"
 )
 
 // Span is one calendar bucket: [Start, End) in the calendar's time zone.

@@ -28,7 +28,15 @@ type PlanSpec struct {
 	Loc *time.Location
 	// Slices is the number of time slices per UTC day (default DefaultSlices).
 	Slices int
+	// Compare also reads the period of the same number of local days just
+	// before [Start, End), for the reports' previous rows. The range must
+	// then be whole local days of Loc.
+	Compare bool
 }
+
+// ErrCompareDays is wrapped by NewPlan's error for a comparison over a range
+// that is not whole local days.
+var ErrCompareDays = errors.New("a comparison with the previous period needs a range of whole local days")
 
 // DayRange returns the instants that start day from and end day to (inclusive)
 // in loc, and refuses from > to.
@@ -82,17 +90,26 @@ func (w WorkItem) String() string {
 // Plan is the checked, expanded form of a PlanSpec: the shards to read and the
 // calendar that buckets their rows.
 type Plan struct {
-	Accounts   []string
+	Accounts []string
+	// Start and End bound the range the reports are of, [Start, End).
 	Start, End time.Time
-	Loc        *time.Location
-	Slices     int
-	// Shards lists every (UTC day, account) pair that overlaps [Start, End), by
-	// day then account.
+	// PrevStart and PrevEnd bound the previous period the reports' previous
+	// rows are of (PlanSpec.Compare); both zero when there is none.
+	PrevStart, PrevEnd time.Time
+	// ReadStart is where reading starts: PrevStart, or Start.
+	ReadStart time.Time
+	Loc       *time.Location
+	Slices    int
+	// Shards lists every (UTC day, account) pair that overlaps
+	// [ReadStart, End), by day then account.
 	Shards []ShardKey
 	// ShardAccount holds, for each shard, the index of its account in
 	// Accounts.
 	ShardAccount []int
-	Calendar     *Calendar
+	// Calendar covers the local days that overlap [ReadStart, End).
+	Calendar *Calendar
+	// dayOf holds the period of each calendar day.
+	dayOf []dayPeriod
 }
 
 // NewPlan checks spec and expands it into shards.
@@ -134,16 +151,58 @@ func NewPlan(spec PlanSpec) (*Plan, error) {
 		Loc:      loc,
 		Slices:   n,
 	}
-	first := p.Start.Truncate(24 * time.Hour)
+	p.ReadStart = p.Start
+	if spec.Compare {
+		from, to := DateOf(spec.Start.In(loc)), DateOf(spec.End.In(loc))
+		if !from.In(loc).Equal(spec.Start) || !to.In(loc).Equal(spec.End) {
+			return nil, fmt.Errorf("%w: %s to %s in %s", ErrCompareDays,
+				spec.Start.In(loc).Format(time.RFC3339), spec.End.In(loc).Format(time.RFC3339), loc)
+		}
+		days := 0
+		for d := from; d.Before(to); d = d.AddDays(1) {
+			days++
+		}
+		p.PrevStart, p.PrevEnd = from.AddDays(-days).In(loc).UTC(), p.Start
+		p.ReadStart = p.PrevStart
+	}
+	first := p.ReadStart.Truncate(24 * time.Hour)
 	for day := first; day.Before(p.End); day = day.AddDate(0, 0, 1) {
 		for i, a := range accounts {
 			p.Shards = append(p.Shards, ShardKey{Day: day, Account: a})
 			p.ShardAccount = append(p.ShardAccount, i)
 		}
 	}
-	p.Calendar = NewCalendar(p.Start, p.End, loc)
+	p.Calendar = NewCalendar(p.ReadStart, p.End, loc)
+	for _, d := range p.Calendar.Days {
+		p.dayOf = append(p.dayOf, p.periodOf(d.StartNs))
+	}
 	return p, nil
 }
+
+// dayPeriod says which period of a plan a calendar day belongs to.
+type dayPeriod uint8
+
+const (
+	dayRange dayPeriod = iota
+	dayPrevious
+)
+
+func (p *Plan) periodOf(ns int64) dayPeriod {
+	if !p.PrevStart.IsZero() && ns < p.Start.UnixNano() {
+		return dayPrevious
+	}
+	return dayRange
+}
+
+// InRange reports whether calendar day d is a day of the run's range (and
+// not of the previous period read for comparison).
+func (p *Plan) InRange(d int) bool { return p.dayOf[d] == dayRange }
+
+// InPrevious reports whether calendar day d is a day of the previous period.
+func (p *Plan) InPrevious(d int) bool { return p.dayOf[d] == dayPrevious }
+
+// HourInRange reports whether calendar hour h is of the run's range.
+func (p *Plan) HourInRange(h int) bool { return p.InRange(p.Calendar.Hours[h].Parent) }
 
 // SliceBounds returns the boundaries of the n equal time slices of the UTC day
 // that starts at day: n+1 instants from day to day+24h.
@@ -162,7 +221,7 @@ func SliceBounds(day time.Time, n int) []time.Time {
 func (p *Plan) Items(split Split) []WorkItem {
 	var items []WorkItem
 	for i, sk := range p.Shards {
-		lo, hi := maxTime(sk.Start(), p.Start), minTime(sk.End(), p.End)
+		lo, hi := maxTime(sk.Start(), p.ReadStart), minTime(sk.End(), p.End)
 		if split == SplitShards {
 			items = append(items, WorkItem{ShardIndex: i, Shard: sk, Account: p.ShardAccount[i], Start: lo, End: hi, Seq: len(items)})
 			continue

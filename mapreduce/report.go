@@ -169,6 +169,8 @@ func periodOrder(p Period) int {
 		return 3
 	case PeriodRange:
 		return 4
+	case PeriodPrevious:
+		return 5
 	}
-	return 5
+	return 6
 }

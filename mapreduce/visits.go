@@ -236,7 +236,7 @@ func (s *sessionizer) add(pv *PageView) {
 		}
 	}
 	// A first page view of this visitor in the item, or a new visit.
-	open := f == nil && pv.Time-s.timeout < s.lo && s.cal.Days[pv.Bucket.Day].StartNs < s.lo && s.lo > s.plan.Start.UnixNano()
+	open := f == nil && pv.Time-s.timeout < s.lo && s.cal.Days[pv.Bucket.Day].StartNs < s.lo && s.lo > s.plan.ReadStart.UnixNano()
 	s.begin(pv, key, open)
 }
 

@@ -225,11 +225,25 @@ func printPlan(w io.Writer, p *runParams, s *runSetup) error {
 	if p.Job != "" {
 		fmt.Fprintf(tw, "job\t%s\n", p.Job)
 	}
-	cal := plan.Calendar
+	days, hours := 0, 0
+	for d := range plan.Calendar.Days {
+		if plan.InRange(d) {
+			days++
+		}
+	}
+	for h := range plan.Calendar.Hours {
+		if plan.HourInRange(h) {
+			hours++
+		}
+	}
 	fmt.Fprintf(tw, "range\t%s to %s (%s; %s, %s)\n",
 		plan.Start.In(loc).Format(time.RFC3339), plan.End.In(loc).Format(time.RFC3339), loc,
-		plural(len(cal.Days), "local day"), plural(len(cal.Hours), "hour"))
+		plural(days, "local day"), plural(hours, "hour"))
 	fmt.Fprintf(tw, "\t%s to %s UTC\n", plan.Start.UTC().Format("2006-01-02T15:04:05"), plan.End.UTC().Format("2006-01-02T15:04:05"))
+	if !plan.PrevStart.IsZero() {
+		fmt.Fprintf(tw, "compare\t%s to %s, the previous period, read in the same pass (previous rows)\n",
+			plan.PrevStart.In(loc).Format(time.RFC3339), plan.PrevEnd.In(loc).Format(time.RFC3339))
+	}
 	fmt.Fprintf(tw, "source\t%s\n", s.src)
 	fmt.Fprintf(tw, "accounts\t%s\n", strings.Join(plan.Accounts, ", "))
 	var reports []string

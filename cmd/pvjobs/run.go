@@ -44,6 +44,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "exact-uniques", Usage: "uniques: count visitors exactly with a hash set (small data; for checking the sketches)"},
 		&cli.StringSliceFlag{Name: "spam-domains", Usage: "referrer-spam hosts to leave out besides the embedded list (a host covers its subdomains)", EnvVars: []string{"PVJOBS_SPAM_DOMAINS"}},
 		&cli.BoolFlag{Name: "include-spam", Usage: "keep referrer spam in the reports (it is left out by default, like bots)"},
+		&cli.StringFlag{Name: "compare", Usage: "also report the period of the same number of days just before the range (previous rows, read in the same pass): previous or none", EnvVars: []string{"PVJOBS_COMPARE"}},
 		&cli.IntFlag{Name: "max-rows", Value: tally.DefaultMaxRows, Usage: "rows each report keeps per account and period; the rest are summed into an (other) row (0: every row)", EnvVars: []string{"PVJOBS_MAX_ROWS"}},
 		&cli.StringFlag{Name: "visit-timeout", Value: "30m", Usage: "visits: the longest gap between two page views of one visit", EnvVars: []string{"PVJOBS_VISIT_TIMEOUT"}},
 	}, append(append(cassandraFlags(), opsFlags()...), redisFlags()...)...)
@@ -87,6 +88,7 @@ type runParams struct {
 	VisitTimeout    string
 	SpamDomains     []string
 	IncludeSpam     bool
+	Compare         string
 	// Cassandra holds the --cql-* flags given (see cassandra.go).
 	Cassandra cassandraParams
 	// Redis holds the --redis-* flags (see redis.go).
@@ -120,6 +122,7 @@ func paramsFromFlags(c *cli.Context) runParams {
 		MaxRows:         c.Int("max-rows"),
 		SpamDomains:     c.StringSlice("spam-domains"),
 		IncludeSpam:     c.Bool("include-spam"),
+		Compare:         c.String("compare"),
 		VisitTimeout:    c.String("visit-timeout"),
 		Cassandra:       cassandraParamsFromFlags(c),
 		Redis:           redisParamsFromFlags(c),
@@ -356,6 +359,13 @@ func shardList(keys []mapreduce.ShardKey, n int) string {
 // for accounts and days it has when they are not given.
 func planSpec(ctx context.Context, p *runParams, src source, loc *time.Location) (mapreduce.PlanSpec, error) {
 	spec := mapreduce.PlanSpec{Loc: loc, Slices: p.Slices}
+	switch p.Compare {
+	case "", "none":
+	case "previous":
+		spec.Compare = true
+	default:
+		return spec, usagef("--compare %q: want previous or none", p.Compare)
+	}
 	start, end, err := daterange.ParseRange(p.From, p.To, loc)
 	if err != nil {
 		return spec, usagef("%v", err)

@@ -47,28 +47,40 @@ type ReportSpec struct {
 }
 
 // Report builds the report of spec from t, whose key ids are those of keys:
-// per account per day and/or over the whole range. Values of rows that
+// per account per day and/or over the whole range, and, when the plan reads
+// a previous period for comparison and spec.Range is set, over that period
+// (PeriodPrevious rows). Values of rows that
 // several raw keys or days add up to are sums, and their visitors unions.
 func (t *Tally) Report(plan *mapreduce.Plan, keys *Keys, spec ReportSpec) mapreduce.Report {
 	b := newBuilder(t, plan, keys, spec)
 	rep := mapreduce.Report{Name: spec.Name, Keys: spec.Keys, Labels: spec.Labels, Measures: spec.Measures}
-	day, total := b.newAgg(), b.newAgg()
+	day, total, prev := b.newAgg(), b.newAgg(), b.newAgg()
+	compare := spec.Range && !plan.PrevStart.IsZero()
 	for a, account := range plan.Accounts {
 		total.reset()
+		prev.reset()
 		for d := 0; d < t.days; d++ {
 			day.reset()
 			for _, e := range b.cell(a*t.days + d) {
 				b.add(day, e)
 			}
-			if spec.Days {
-				rep.Rows = b.emit(rep.Rows, day, account, mapreduce.PeriodDay, plan.Calendar.Days[d].Start)
-			}
-			if spec.Range {
-				total.fold(day)
+			switch {
+			case plan.InRange(d):
+				if spec.Days {
+					rep.Rows = b.emit(rep.Rows, day, account, mapreduce.PeriodDay, plan.Calendar.Days[d].Start)
+				}
+				if spec.Range {
+					total.fold(day)
+				}
+			case compare:
+				prev.fold(day)
 			}
 		}
 		if spec.Range {
 			rep.Rows = b.emit(rep.Rows, total, account, mapreduce.PeriodRange, plan.Start.In(plan.Loc))
+		}
+		if compare {
+			rep.Rows = b.emit(rep.Rows, prev, account, mapreduce.PeriodPrevious, plan.PrevStart.In(plan.Loc))
 		}
 	}
 	return rep

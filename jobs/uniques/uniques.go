@@ -206,28 +206,44 @@ func (j *Job) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
 		for m := range months {
 			months[m] = p.empty()
 		}
-		total := p.empty()
+		total, prev := p.empty(), p.empty()
 		for h := range cal.Hours {
 			c := p.cell(a*p.hours + h)
 			if c == nil {
+				continue
+			}
+			if !plan.HourInRange(h) {
+				prev.add(c)
 				continue
 			}
 			span := &cal.Hours[h]
 			add(account, mapreduce.PeriodHour, span, c)
 			days[span.Parent].add(c)
 		}
+		inMonth := make([]bool, len(cal.Months))
 		for d := range cal.Days {
+			if !plan.InRange(d) {
+				continue
+			}
 			add(account, mapreduce.PeriodDay, &cal.Days[d], days[d])
 			months[cal.Days[d].Parent].add(days[d])
+			inMonth[cal.Days[d].Parent] = true
 		}
 		for m := range cal.Months {
+			if !inMonth[m] {
+				continue
+			}
 			add(account, mapreduce.PeriodMonth, &cal.Months[m], months[m])
 			total.add(months[m])
 		}
 		rng := mapreduce.Span{Start: plan.Start.In(plan.Loc), End: plan.End.In(plan.Loc)}
 		add(account, mapreduce.PeriodRange, &rng, total)
+		if !plan.PrevStart.IsZero() {
+			ps := mapreduce.Span{Start: plan.PrevStart.In(plan.Loc), End: plan.PrevEnd.In(plan.Loc)}
+			add(account, mapreduce.PeriodPrevious, &ps, prev)
+		}
 		for k, s := range p.minutes {
-			if k/60/p.hours != a {
+			if k/60/p.hours != a || !plan.HourInRange(k/60%p.hours) {
 				continue
 			}
 			h := k / 60 % p.hours

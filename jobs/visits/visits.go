@@ -127,8 +127,8 @@ func (j *Job) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
 		daySk := make([]*hll.Sketch, len(cal.Days))
 		months := make([]counts, len(cal.Months))
 		monthSk := make([]*hll.Sketch, len(cal.Months))
-		var total counts
-		totalSk := hll.New()
+		var total, prev counts
+		totalSk, prevSk := hll.New(), (*hll.Sketch)(nil)
 		union := func(dst **hll.Sketch, s *hll.Sketch) {
 			if s == nil {
 				return
@@ -144,24 +144,41 @@ func (j *Job) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
 			if s == nil && c.visits == 0 {
 				continue
 			}
+			if !plan.HourInRange(h) {
+				prev.add(c)
+				union(&prevSk, s)
+				continue
+			}
 			span := &cal.Hours[h]
 			add(account, mapreduce.PeriodHour, span, c, s)
 			days[span.Parent].add(c)
 			union(&daySk[span.Parent], s)
 		}
+		inMonth := make([]bool, len(cal.Months))
 		for d := range cal.Days {
+			if !plan.InRange(d) {
+				continue
+			}
 			add(account, mapreduce.PeriodDay, &cal.Days[d], &days[d], daySk[d])
 			m := cal.Days[d].Parent
 			months[m].add(&days[d])
 			union(&monthSk[m], daySk[d])
+			inMonth[m] = true
 		}
 		for m := range cal.Months {
+			if !inMonth[m] {
+				continue
+			}
 			add(account, mapreduce.PeriodMonth, &cal.Months[m], &months[m], monthSk[m])
 			total.add(&months[m])
 			union(&totalSk, monthSk[m])
 		}
 		rng := mapreduce.Span{Start: plan.Start.In(plan.Loc), End: plan.End.In(plan.Loc)}
 		add(account, mapreduce.PeriodRange, &rng, &total, totalSk)
+		if !plan.PrevStart.IsZero() {
+			ps := mapreduce.Span{Start: plan.PrevStart.In(plan.Loc), End: plan.PrevEnd.In(plan.Loc)}
+			add(account, mapreduce.PeriodPrevious, &ps, &prev, prevSk)
+		}
 	}
 	return []mapreduce.Report{rep}
 }

@@ -258,6 +258,9 @@ func (w *Writer) build(reps []mapreduce.Report, plan *mapreduce.Plan, run string
 		name := ReportName(rep.Name)
 		uv := isHLLReport(rep)
 		isUV[ri] = uv
+		if !uv && len(rep.Keys) == 0 {
+			continue // a report of totals without keys (visits) has no sorted set
+		}
 		// Rows come grouped by account and period: remember the last key.
 		var last struct {
 			account string
@@ -268,7 +271,7 @@ func (w *Writer) build(reps []mapreduce.Report, plan *mapreduce.Plan, run string
 		}
 		for i := range rep.Rows {
 			r := &rep.Rows[i]
-			if r.Period == mapreduce.PeriodRange && !w.opt.Range {
+			if r.Period == mapreduce.PeriodRange && !w.opt.Range || r.Period == mapreduce.PeriodPrevious {
 				continue
 			}
 			if r.Account != last.account || r.Period != last.p || !r.Start.Equal(last.start) || last.final == "" {
@@ -329,7 +332,7 @@ func (w *Writer) build(reps []mapreduce.Report, plan *mapreduce.Plan, run string
 		rep := &reps[ri]
 		name := ReportName(rep.Name)
 		uv := isUV[ri]
-		if uv && w.opt.UVMerge {
+		if uv && w.opt.UVMerge || !uv && len(rep.Keys) == 0 {
 			continue
 		}
 		for _, a := range plan.Accounts {
