@@ -22,13 +22,31 @@ var ErrNoShard = errors.New("no such shard")
 type Source interface {
 	// Split says how the source wants shards cut into work items.
 	Split() Split
-	// Read calls fn for every row of item.Shard whose time is in
-	// [item.Start, item.End), in timeuuid order, from the calling goroutine.
+	// Read calls fn for the rows of item.Shard, from the calling goroutine.
 	// Read is called concurrently from several workers, each with its own item.
 	// The Row and its Value are owned by the source and valid only until fn
 	// returns. Read returns nil at the end of the rows, ErrNoShard when the
 	// shard does not exist, fn's error unchanged when fn fails, and returns
-	// promptly with ctx's error when ctx is cancelled.
+	// promptly with ctx's error when ctx is cancelled, even when the
+	// underlying I/O is stuck.
+	//
+	// Which rows: a source that selects rows by time (SplitSlices, a
+	// Cassandra column slice) hands over exactly the rows whose time is in
+	// [item.Start, item.End). A source that reads a shard whole (SplitShards,
+	// a file) may hand over every row it holds, whatever its time, in any
+	// order, and must not rely on the rows' order to leave any out. (Rows
+	// come in time order from well-formed shards; counts never depend on it,
+	// visits only approximately: a row that comes late joins its visitor's
+	// current visit.) The
+	// engine checks every row it is given, in this order:
+	//   - a column name that is not a version-1 timeuuid: a bad row;
+	//   - a time outside the shard's UTC day: a bad row (the shard is broken);
+	//   - a time in the shard's day but outside [item.Start, item.End):
+	//     skipped, counted in Summary.Skipped, not in Summary.Rows;
+	//   - Row.Err set: a bad row;
+	//   - a value the Decoder refuses: a bad row.
+	// Bad rows are counted in Summary.Rows and Summary.BadRows, sampled with
+	// their shard, index and offset, and held to Options.MaxBad.
 	Read(ctx context.Context, item WorkItem, fn func(*Row) error) error
 }
 
@@ -69,17 +87,29 @@ type Options struct {
 
 // Summary describes a finished (or failed) run.
 type Summary struct {
-	Workers       int
-	Items         int
-	Shards        int
-	ShardsFound   int
+	Workers int
+	Items   int
+	Shards  int
+	// ShardsFound counts the shards read to the end that had rows in the
+	// range.
+	ShardsFound int
+	// ShardsMissing counts the shards read to the end (or found not to
+	// exist) that had no rows in the range: data that is not there.
 	ShardsMissing int
-	// Missing lists the shards that had no rows in the range.
+	// ShardsUnread counts the shards with a work item that did not finish
+	// because the run failed or was cancelled first; 0 for a successful run.
+	ShardsUnread int
+	// Missing lists the shards counted in ShardsMissing.
 	Missing []ShardKey
+	// Rows counts the rows in the range that were read, bad ones included.
 	Rows    int64
 	BadRows int64
 	// Spam counts the page views dropped as referrer spam.
 	Spam int64
+	// Skipped counts rows of the shards' days outside the work items'
+	// ranges, which a source that reads whole shards hands over and the
+	// engine leaves out: the rows of a day before or after the run's range.
+	Skipped int64
 	// BadSamples holds the first bad rows (at most 10 per worker).
 	BadSamples []*RowError
 	Duration   time.Duration
@@ -106,11 +136,17 @@ type RowError struct {
 	Index int64
 	// Offset is the byte offset in the shard file, or -1.
 	Offset int64
-	Err    error
+	// Decompressed says Offset counts bytes of the decompressed stream (see
+	// Row.Decompressed).
+	Decompressed bool
+	Err          error
 }
 
 func (e *RowError) Error() string {
-	if e.Offset >= 0 {
+	switch {
+	case e.Offset >= 0 && e.Decompressed:
+		return fmt.Sprintf("shard %s row %d (byte %d of the decompressed data): %v", e.Shard, e.Index, e.Offset, e.Err)
+	case e.Offset >= 0:
 		return fmt.Sprintf("shard %s row %d (byte %d): %v", e.Shard, e.Index, e.Offset, e.Err)
 	}
 	return fmt.Sprintf("shard %s row %d: %v", e.Shard, e.Index, e.Err)
@@ -223,7 +259,7 @@ func Run(ctx context.Context, plan *Plan, src Source, tasks []Task, opt Options)
 		// Every item is done: the visits still pending are complete.
 		shared.stitch.flush(workers[0].mapVisit)
 	}
-	sum := summarize(plan, workers, len(items))
+	sum := summarize(plan, workers, items)
 	sum.Duration = time.Since(start)
 	if err == nil && opt.MaxBad.Exceeded(sum.BadRows, sum.Rows) {
 		err = budgetError(&sum, opt.MaxBad)
@@ -250,7 +286,7 @@ func Run(ctx context.Context, plan *Plan, src Source, tasks []Task, opt Options)
 }
 
 func budgetError(sum *Summary, b Budget) error {
-	err := fmt.Errorf("%w: %d of %d rows are bad (budget --max-bad-rows %s)", ErrTooManyBadRows, sum.BadRows, sum.Rows, b)
+	err := fmt.Errorf("%w: %d of %d rows are bad (budget %s)", ErrTooManyBadRows, sum.BadRows, sum.Rows, b)
 	if len(sum.BadSamples) > 0 {
 		err = fmt.Errorf("%w; first: %w", err, sum.BadSamples[0])
 	}
@@ -286,6 +322,15 @@ type worker struct {
 	shardRows []int64
 	// sess finds visits when a task counts them.
 	sess *sessionizer
+
+	// shardItems counts the finished work items per shard index.
+	shardItems []int32
+	// lo, hi bound the current item and dayLo, dayHi its shard's UTC day, in
+	// Unix nanoseconds.
+	lo, hi, dayLo, dayHi int64
+	// seen counts every row handed over (for the context checks); skipped
+	// the rows of a shard's day outside their item.
+	seen, skipped int64
 }
 
 func newWorker(plan *Plan, tasks []Task, opt *Options, shared *sharedState) *worker {
@@ -297,6 +342,7 @@ func newWorker(plan *Plan, tasks []Task, opt *Options, shared *sharedState) *wor
 		dec:       opt.NewDecoder(),
 		shardRows: make([]int64, len(plan.Shards)),
 	}
+	w.shardItems = make([]int32, len(plan.Shards))
 	for _, t := range tasks {
 		w.parts = append(w.parts, t.newPartial(plan))
 		w.bots = append(w.bots, opt.IncludeBots || t.seesBots())
@@ -325,6 +371,8 @@ func (w *worker) run(ctx context.Context, src Source, work <-chan WorkItem) erro
 	w.ctx = ctx
 	for it := range work {
 		w.item = it
+		w.lo, w.hi = it.Start.UnixNano(), it.End.UnixNano()
+		w.dayLo, w.dayHi = it.Shard.Start().UnixNano(), it.Shard.End().UnixNano()
 		before := w.rows
 		if w.sess != nil {
 			w.sess.startItem(it)
@@ -343,6 +391,7 @@ func (w *worker) run(ctx context.Context, src Source, work <-chan WorkItem) erro
 		if w.sess != nil {
 			w.shared.stitch.done(it, w.sess.endItem(), w.mapVisit, w.sess.release)
 		}
+		w.shardItems[it.ShardIndex]++
 		if w.opt.OnItem != nil {
 			w.opt.OnItem(it, w.rows-before)
 		}
@@ -350,29 +399,54 @@ func (w *worker) run(ctx context.Context, src Source, work <-chan WorkItem) erro
 	return nil
 }
 
-// row is the per-row path: no locks, no allocation.
+// ErrNotTimeUUID is wrapped by the bad-row error of a row whose column name
+// is not a version-1 timeuuid.
+var ErrNotTimeUUID = errors.New("column name is not a version-1 timeuuid")
+
+// ErrOutsideShard is wrapped by the bad-row error of a row whose time is
+// outside its shard's UTC day.
+var ErrOutsideShard = errors.New("time outside the shard's UTC day")
+
+// row is the per-row path: no locks, no allocation. It checks the row as
+// the Source contract says.
 func (w *worker) row(r *Row) error {
-	w.rows++
-	if w.rows&1023 == 0 {
+	w.seen++
+	if w.seen&1023 == 0 {
 		if err := w.ctx.Err(); err != nil {
 			return err
 		}
 	}
-	pv := &w.pv
 	if !IsTimeUUID(r.TS) {
-		return w.badRow(r, errors.New("column name is not a version-1 timeuuid"))
+		w.rows++
+		return w.badRow(r, ErrNotTimeUUID)
 	}
+	t := UUIDTime(r.TS)
+	if t < w.lo || t >= w.hi {
+		if t >= w.dayLo && t < w.dayHi {
+			w.skipped++
+			return nil
+		}
+		w.rows++
+		return w.badRow(r, fmt.Errorf("%w: %s is not on %s", ErrOutsideShard,
+			UnixTime(t).Format(time.RFC3339Nano), w.item.Shard.Day.Format("2006-01-02")))
+	}
+	w.rows++
+	if r.Err != nil {
+		return w.badRow(r, r.Err)
+	}
+	pv := &w.pv
 	if err := w.dec.Decode(r.Value, pv); err != nil {
 		return w.badRow(r, err)
 	}
 	pv.TS = r.TS
-	pv.Time = UUIDTime(r.TS)
+	pv.Time = t
 	pv.Shard = w.item.ShardIndex
 	pv.Account = w.item.Account
 	pv.Visitor, w.vkey = VisitorHash(w.vkey, pv)
 	b, ok := w.plan.Calendar.Locate(pv.Time, &w.hint)
 	if !ok {
-		return w.badRow(r, fmt.Errorf("time %s is outside the run's range", UnixTime(pv.Time).Format(time.RFC3339Nano)))
+		// Not reached: work items lie within the calendar's range.
+		return w.badRow(r, fmt.Errorf("time %s is outside the run's calendar", UnixTime(pv.Time).Format(time.RFC3339Nano)))
 	}
 	pv.Bucket = b
 	pv.Agent = nil
@@ -398,35 +472,46 @@ func (w *worker) row(r *Row) error {
 
 func (w *worker) badRow(r *Row, err error) error {
 	w.bad++
-	re := &RowError{Shard: w.item.Shard, Index: r.Index, Offset: r.Offset, Err: err}
+	re := &RowError{Shard: w.item.Shard, Index: r.Index, Offset: r.Offset, Decompressed: r.Decompressed, Err: err}
 	if len(w.samples) < 10 {
 		w.samples = append(w.samples, re)
 	}
 	total := w.shared.bad.Add(1)
 	if b := w.opt.MaxBad; !b.IsPercent && total > b.Count {
-		return fmt.Errorf("%w: more than %d (budget --max-bad-rows %s); first here: %w", ErrTooManyBadRows, b.Count, b, w.samples[0])
+		return fmt.Errorf("%w: more than %d (budget %s); first here: %w", ErrTooManyBadRows, b.Count, b, w.samples[0])
 	}
 	return nil
 }
 
-func summarize(plan *Plan, workers []*worker, items int) Summary {
-	s := Summary{Workers: len(workers), Items: items, Shards: len(plan.Shards)}
+func summarize(plan *Plan, workers []*worker, items []WorkItem) Summary {
+	s := Summary{Workers: len(workers), Items: len(items), Shards: len(plan.Shards)}
 	rows := make([]int64, len(plan.Shards))
+	done := make([]int32, len(plan.Shards))
 	for _, w := range workers {
 		s.Rows += w.rows
 		s.BadRows += w.bad
 		s.Spam += w.spam
+		s.Skipped += w.skipped
 		s.BadSamples = append(s.BadSamples, w.samples...)
-		for i, r := range w.shardRows {
-			rows[i] += r
+		for i := range plan.Shards {
+			rows[i] += w.shardRows[i]
+			done[i] += w.shardItems[i]
 		}
 	}
+	planned := make([]int32, len(plan.Shards))
+	for _, it := range items {
+		planned[it.ShardIndex]++
+	}
 	for i, sk := range plan.Shards {
-		if rows[i] == 0 {
+		switch {
+		case done[i] < planned[i]:
+			s.ShardsUnread++
+		case rows[i] == 0:
 			s.Missing = append(s.Missing, sk)
+		default:
+			s.ShardsFound++
 		}
 	}
 	s.ShardsMissing = len(s.Missing)
-	s.ShardsFound = s.Shards - s.ShardsMissing
 	return s
 }

@@ -333,22 +333,121 @@ func TestRunBadRows(t *testing.T) {
 	}
 }
 
-func TestRunRowOutsideRange(t *testing.T) {
-	src := &memSource{split: mapreduce.SplitShards, leak: true}
-	addRows(t, src, "20240801.a", 10, testPages)
-	// A stray row of another day in the shard, handed out by a source that
-	// does not filter: it cannot be bucketed.
-	rows := src.shards["20240801.a"]
-	rows[3].TS = mapreduce.TimeUUID(time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC), 1, 1)
-	plan := newPlan(t, []string{"a"}, date(2024, 8, 1), date(2024, 8, 1), nil, 0)
-	res, err := mapreduce.Run(context.Background(), plan, src, []mapreduce.Task{countTask("count")},
-		mapreduce.Options{NewDecoder: pageview.NewMapreduceDecoder, MaxBad: mapreduce.Budget{Count: 1}})
+// TestRunRowChecks: a source that reads whole shards may hand over every
+// row, in any order. Rows outside their shard's UTC day are bad rows (named,
+// counted, budgeted), rows of the day outside the run's range are skipped and
+// counted, and the order of the rows changes nothing.
+func TestRunRowChecks(t *testing.T) {
+	berlin := mustLoc(t, "Europe/Berlin")
+	// The Berlin day 2024-08-01 is [2024-07-31T22:00Z, 2024-08-01T22:00Z).
+	plan := newPlan(t, []string{"a"}, date(2024, 8, 1), date(2024, 8, 1), berlin, 0)
+	build := func(shuffle bool) *memSource {
+		src := &memSource{split: mapreduce.SplitShards, leak: true}
+		addRows(t, src, "20240731.a", 240, testPages) // one every 6 minutes
+		addRows(t, src, "20240801.a", 240, testPages)
+		if shuffle {
+			for _, k := range []string{"20240731.a", "20240801.a"} {
+				rows := src.shards[k]
+				for i := range rows { // a fixed permutation: reverse odd, keep even
+					if j := len(rows) - 1 - i; i < j && i%2 == 1 {
+						rows[i], rows[j] = rows[j], rows[i]
+					}
+				}
+			}
+		}
+		return src
+	}
+	// 20 rows of 2024-07-31 from 22:00 and 220 of 2024-08-01 until 22:00
+	// are in range; the other 220 + 20 rows of the two days are skipped.
+	const inRange, skipped = 240, 240
+	ordered := build(false)
+	want, err := mapreduce.Run(context.Background(), plan, ordered, []mapreduce.Task{countTask("count")},
+		mapreduce.Options{NewDecoder: pageview.NewMapreduceDecoder})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Summary.BadRows != 1 || !strings.Contains(res.Summary.BadSamples[0].Error(), "2031-01-01T00:00:00Z is outside the run's range") {
-		t.Errorf("bad rows %d %v", res.Summary.BadRows, res.Summary.BadSamples)
+	if s := want.Summary; s.Rows != inRange || s.Skipped != skipped || s.BadRows != 0 || s.ShardsFound != 2 {
+		t.Fatalf("ordered shards: summary %+v, want %d rows, %d skipped", s, inRange, skipped)
 	}
+	sameRows(t, "ordered shards", want.Reports[0].Rows, referenceCount(t, plan, ordered, nil))
+
+	t.Run("any order", func(t *testing.T) {
+		got, err := mapreduce.Run(context.Background(), plan, build(true), []mapreduce.Task{countTask("count")},
+			mapreduce.Options{Workers: 2, NewDecoder: pageview.NewMapreduceDecoder})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Summary.Rows != inRange || got.Summary.Skipped != skipped {
+			t.Errorf("summary %+v", got.Summary)
+		}
+		sameRows(t, "shuffled shards", got.Reports[0].Rows, want.Reports[0].Rows)
+	})
+
+	t.Run("broken rows", func(t *testing.T) {
+		src := build(false)
+		rows := src.shards["20240801.a"]
+		tooBig := errors.New("value over the size limit")
+		type bad struct {
+			index int
+			cause error
+			msg   string
+		}
+		wantBad := []bad{
+			{10, mapreduce.ErrOutsideShard, "2024-08-05T10:00:00Z is not on 2024-08-01"},  // in range by neither day nor time
+			{30, mapreduce.ErrOutsideShard, "1970-01-01T00:00:00Z is not on 2024-08-01"},  // a garbage time
+			{50, mapreduce.ErrNotTimeUUID, "not a version-1 timeuuid"},                    // a version-4 uuid
+			{70, tooBig, "value over the size limit"},                                     // the source could not read the value
+			{235, mapreduce.ErrOutsideShard, "2024-08-02T00:00:00Z is not on 2024-08-01"}, // one past the day's end
+		}
+		rows[10].TS = mapreduce.TimeUUID(utc("2024-08-05T10:00:00Z"), 1, 1)
+		rows[30].TS = mapreduce.TimeUUID(time.Unix(0, 0), 1, 1)
+		rows[50].TS[6] = rows[50].TS[6]&0x0f | 0x40
+		rows[70].Err, rows[70].Value = tooBig, nil
+		rows[70].Offset, rows[70].Decompressed = 7000, true
+		rows[235].TS = mapreduce.TimeUUID(utc("2024-08-02T00:00:00Z"), 1, 1)
+		// A broken row of the day but outside the range is not looked at.
+		rows[225].Value = []byte{0xc1}
+		rows[226].Err = tooBig
+		res, err := mapreduce.Run(context.Background(), plan, src, []mapreduce.Task{countTask("count")},
+			mapreduce.Options{Workers: 1, NewDecoder: pageview.NewMapreduceDecoder, MaxBad: mapreduce.Budget{Count: 5}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := res.Summary
+		// Bad rows count as rows; row 235 (23:30) was skipped before it
+		// moved out of the day.
+		if s.BadRows != 5 || s.Rows != inRange+1 || s.Skipped != skipped-1 {
+			t.Errorf("rows %d, bad %d, skipped %d; want %d, 5, %d", s.Rows, s.BadRows, s.Skipped, inRange+1, skipped-1)
+		}
+		if len(s.BadSamples) != len(wantBad) {
+			t.Fatalf("bad samples %v", s.BadSamples)
+		}
+		for i, w := range wantBad {
+			re := s.BadSamples[i]
+			if re.Shard.String() != "20240801.a" || re.Index != int64(w.index) || !errors.Is(re, w.cause) || !strings.Contains(re.Error(), w.msg) {
+				t.Errorf("bad row %d: %v, want row %d: %s", i, re, w.index, w.msg)
+			}
+		}
+		if msg := s.BadSamples[3].Error(); !strings.Contains(msg, "row 70 (byte 7000 of the decompressed data)") {
+			t.Errorf("a row of a compressed file: %q does not say its offset is in the decompressed data", msg)
+		}
+		var total int64
+		for _, r := range res.Reports[0].Rows {
+			total += int64(r.Primary())
+		}
+		if total != inRange-4 {
+			t.Errorf("report counts %d rows, want %d", total, inRange-4)
+		}
+		// The bad rows are budgeted like any other.
+		_, err = mapreduce.Run(context.Background(), plan, src, []mapreduce.Task{countTask("count")},
+			mapreduce.Options{Workers: 1, NewDecoder: pageview.NewMapreduceDecoder, MaxBad: mapreduce.Budget{Count: 4}})
+		if !errors.Is(err, mapreduce.ErrTooManyBadRows) || !strings.Contains(err.Error(), "20240801.a row 10") {
+			t.Errorf("over budget: %v", err)
+		}
+		if err != nil && strings.Contains(err.Error(), "--") {
+			t.Errorf("the engine's error %q names a command-line flag", err)
+		}
+	})
 }
 
 func TestRunMissingShards(t *testing.T) {
@@ -374,6 +473,40 @@ func TestRunMissingShards(t *testing.T) {
 	}
 	if s.Shards != 6 || s.ShardsFound != 3 || s.ShardsMissing != 3 || s.Rows != 150 {
 		t.Errorf("summary %+v", s)
+	}
+}
+
+// TestRunUnreadShards: a failed or cancelled run counts the shards it did
+// not finish reading as unread, not as missing; missing is kept for shards
+// read to the end that have no rows.
+func TestRunUnreadShards(t *testing.T) {
+	src := &memSource{split: mapreduce.SplitShards}
+	addRows(t, src, "20240801.b", 50, testPages)
+	addRows(t, src, "20240802.a", 50, testPages)
+	addRows(t, src, "20240802.b", 50, testPages)
+	plan := newPlan(t, []string{"a", "b"}, date(2024, 8, 1), date(2024, 8, 2), nil, 0)
+	// One worker reads the items in order: 20240801.a (missing), then
+	// 20240801.b fails; the 2 shards of 2024-08-02 are never started.
+	fire := errors.New("disk on fire")
+	res, err := mapreduce.Run(context.Background(), plan, &shardFailer{src, "20240801.b", utc("2024-08-01T00:00:00Z"), fire},
+		[]mapreduce.Task{countTask("count")}, mapreduce.Options{Workers: 1, NewDecoder: pageview.NewMapreduceDecoder})
+	if !errors.Is(err, fire) {
+		t.Fatalf("err = %v", err)
+	}
+	s := res.Summary
+	if s.ShardsFound != 0 || s.ShardsMissing != 1 || s.ShardsUnread != 3 || len(s.Missing) != 1 || s.Missing[0].String() != "20240801.a" {
+		t.Errorf("failed run: found %d, missing %d %v, unread %d; want 0, 1 [20240801.a], 3", s.ShardsFound, s.ShardsMissing, s.Missing, s.ShardsUnread)
+	}
+	// The same with slices: a shard is read when all of its slices are.
+	src.split = mapreduce.SplitSlices
+	res, err = mapreduce.Run(context.Background(), plan, &shardFailer{src, "20240802.b", utc("2024-08-02T23:00:00Z"), fire},
+		[]mapreduce.Task{countTask("count")}, mapreduce.Options{Workers: 1, NewDecoder: pageview.NewMapreduceDecoder})
+	if !errors.Is(err, fire) {
+		t.Fatalf("err = %v", err)
+	}
+	s = res.Summary
+	if s.ShardsFound != 2 || s.ShardsMissing != 1 || s.ShardsUnread != 1 {
+		t.Errorf("failed run by slices: found %d, missing %d, unread %d; want 2, 1, 1", s.ShardsFound, s.ShardsMissing, s.ShardsUnread)
 	}
 }
 
@@ -517,7 +650,10 @@ func TestRunCancel(t *testing.T) {
 					t.Errorf("err = %v, want context.Canceled", r.err)
 				}
 				if r.res == nil || r.res.Reports != nil {
-					t.Errorf("cancelled run returned reports")
+					t.Fatalf("cancelled run returned reports")
+				}
+				if s := r.res.Summary; s.ShardsMissing != 0 || s.ShardsFound+s.ShardsUnread != s.Shards || s.ShardsUnread == 0 {
+					t.Errorf("cancelled run: %d shards found, %d missing, %d unread of %d", s.ShardsFound, s.ShardsMissing, s.ShardsUnread, s.Shards)
 				}
 				if d := time.Since(t0); d > 2*time.Second {
 					t.Errorf("Run took %s to stop", d)
@@ -534,7 +670,10 @@ func TestRunCancel(t *testing.T) {
 		addRows(t, src, "20240801.a", 10, testPages)
 		res, err := mapreduce.Run(ctx, plan, src, []mapreduce.Task{countTask("count")}, mapreduce.Options{NewDecoder: pageview.NewMapreduceDecoder})
 		if !errors.Is(err, context.Canceled) || res == nil || res.Reports != nil {
-			t.Errorf("Run with a cancelled context = %v, %v", res, err)
+			t.Fatalf("Run with a cancelled context = %v, %v", res, err)
+		}
+		if s := res.Summary; s.ShardsMissing != 0 || len(s.Missing) != 0 {
+			t.Errorf("a run cancelled before it started counts %d shards missing", s.ShardsMissing)
 		}
 	})
 }

@@ -92,6 +92,13 @@ type Row struct {
 	Index int64
 	// Offset is the row's byte offset in its file, or -1 when the source has none.
 	Offset int64
+	// Decompressed says that Offset counts bytes of the decompressed stream of
+	// a compressed file, not bytes of the file itself.
+	Decompressed bool
+	// Err, when not nil, says the source could not read the row's value (it
+	// is over the source's size limit, for example): Value is nil and the
+	// engine counts the row as bad, with this error, if its time is in range.
+	Err error
 }
 
 // Time returns the row's time in Unix nanoseconds from its timeuuid.

@@ -142,6 +142,30 @@ func TestValidateAccount(t *testing.T) {
 	}
 }
 
+// TestValidateAccountMessage: the error names the first bad character as a
+// character, not as one byte of its UTF-8 encoding, and where it is.
+func TestValidateAccountMessage(t *testing.T) {
+	for _, tc := range []struct{ id, msg string }{
+		{"bl\u00f6g", `character 'ö' at position 3`},
+		{"\u65e5\u672c", `character '日' at position 1`},
+		{"ab\U0001F600", `character '😀' at position 3`},
+		{"a.b", `character '.' at position 2`},
+		{"a\tb", `character '\t' at position 2`},
+		{"ab\xffc", `byte 0xff (not UTF-8) at position 3`},
+		{strings.Repeat("\u00e4", 40), `character 'ä' at position 1`},
+		{strings.Repeat("a", 70) + "!", `character '!' at position 71`},
+		{strings.Repeat("a", 65), "65 characters, at most 64"},
+	} {
+		err := mapreduce.ValidateAccount(tc.id)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("ValidateAccount(%.30q) = %v, want it to say %s", tc.id, err, tc.msg)
+		}
+		if err != nil && strings.Contains(err.Error(), "Ã") {
+			t.Errorf("ValidateAccount(%.30q) = %v: shows a byte of UTF-8 as a character", tc.id, err)
+		}
+	}
+}
+
 func TestShardKey(t *testing.T) {
 	k, err := mapreduce.ParseShardKey("20240229.blog")
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxAccountLen is the longest account id a shard key may carry.
@@ -18,14 +19,28 @@ func ValidateAccount(id string) error {
 	if id == "" {
 		return fmt.Errorf("%w: empty", ErrBadAccount)
 	}
+	// Characters first: a long id of other characters is named by its first
+	// bad character (counting bytes as characters would be wrong for it).
+	pos := 0 // in characters
+	for i, c := range id {
+		pos++
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' {
+			continue
+		}
+		what := fmt.Sprintf("character %q", c)
+		if c == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(id[i:]); size == 1 {
+				what = fmt.Sprintf("byte 0x%02x (not UTF-8)", id[i])
+			}
+		}
+		shown := fmt.Sprintf("%q", id)
+		if pos > MaxAccountLen || len(id) > 2*MaxAccountLen {
+			shown = fmt.Sprintf("%.20q…", id)
+		}
+		return fmt.Errorf("%w %s: %s at position %d (allowed: A-Z a-z 0-9 _ -)", ErrBadAccount, shown, what, pos)
+	}
 	if len(id) > MaxAccountLen {
 		return fmt.Errorf("%w %.20q…: %d characters, at most %d", ErrBadAccount, id, len(id), MaxAccountLen)
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return fmt.Errorf("%w %q: character %q at position %d (allowed: A-Z a-z 0-9 _ -)", ErrBadAccount, id, c, i+1)
-		}
 	}
 	return nil
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -116,6 +118,11 @@ func writeShardFile(dir string, k mapreduce.ShardKey, gz, keepEmpty bool, fill f
 	}
 	if err == nil && (n > 0 || keepEmpty) {
 		err = af.Commit()
+		// The shard's file in the other form is replaced: a reader refuses
+		// a shard with two files.
+		if rerr := os.Remove(filepath.Join(dir, file.FileName(k, !gz))); err == nil && rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = rerr
+		}
 	}
 	if err != nil || (n == 0 && !keepEmpty) {
 		w.Abort()

@@ -73,6 +73,12 @@ func loadAction(c *cli.Context) error {
 	if len(keys) == 0 {
 		return usagef("--source %s: no shard files to load (of %d, none matches --accounts/--from/--to)", c.String("source"), len(all))
 	}
+	if _, err := src.Files(ctx, keys); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return usagef("--source: %v", err)
+	}
 	tbl, err := openTable(ctx, c.String("cassandra"), cassandraParamsFromFlags(c))
 	if err != nil {
 		return err
@@ -89,6 +95,9 @@ func loadAction(c *cli.Context) error {
 			n, err := tbl.WriteShard(gctx, k, func(fn func(*mapreduce.Row) error) error {
 				return src.Read(gctx, mapreduce.WorkItem{Shard: k, Start: allStart, End: allEnd}, func(r *mapreduce.Row) error {
 					read.Add(1)
+					if r.Err != nil { // a row over the size limit: its value was not read
+						return &mapreduce.RowError{Shard: k, Index: r.Index, Offset: r.Offset, Decompressed: r.Decompressed, Err: r.Err}
+					}
 					return fn(r)
 				})
 			})

@@ -62,8 +62,8 @@ func runMetrics(p *runParams, ok bool, start time.Time) metrics.Run {
 	run := metrics.Run{Job: job, Finished: time.Now(), Success: ok, Duration: time.Since(start)}
 	if res := p.result; res != nil {
 		s := &res.Summary
-		run.Rows, run.BadRows, run.Spam = s.Rows, s.BadRows, s.Spam
-		run.ShardsFound, run.ShardsMissing = s.ShardsFound, s.ShardsMissing
+		run.Rows, run.BadRows, run.Spam, run.OutsideRows = s.Rows, s.BadRows, s.Spam, s.Skipped
+		run.ShardsFound, run.ShardsMissing, run.ShardsUnread = s.ShardsFound, s.ShardsMissing, s.ShardsUnread
 		if ok {
 			run.ReportRows = map[string]int64{}
 			for _, r := range res.Reports {
@@ -95,8 +95,8 @@ func logRun(p *runParams, err error) {
 		return
 	}
 	s := &res.Summary
-	attrs := []any{"job", p.Job, "shards_read", s.ShardsFound, "shards_missing", s.ShardsMissing,
-		"rows", s.Rows, "bad_rows", s.BadRows, "spam", s.Spam, "duration", s.Duration.Round(time.Millisecond).String(),
+	attrs := []any{"job", p.Job, "shards_read", s.ShardsFound, "shards_missing", s.ShardsMissing, "shards_unread", s.ShardsUnread,
+		"rows", s.Rows, "bad_rows", s.BadRows, "outside_rows", s.Skipped, "spam", s.Spam, "duration", s.Duration.Round(time.Millisecond).String(),
 		"rows_per_s", int64(s.RowsPerSecond())}
 	if err != nil {
 		slog.Warn("run summary (failed)", attrs...)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"log/slog"
@@ -277,6 +278,9 @@ func printPlan(w io.Writer, p *runParams, s *runSetup) error {
 		slices := ""
 		if split == mapreduce.SplitSlices {
 			slices = fmt.Sprintf("%d slices", perShard[i])
+		}
+		if s.files != nil { // the file each shard is read from
+			slices = cmp.Or(s.files[i], "(no file)")
 		}
 		fmt.Fprintf(tw, "\t%s\t[%s, %s) UTC\t%s\n", sk, lo.Format("15:04"), end, slices)
 	}

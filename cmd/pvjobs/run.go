@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/pvjobs/pvjobs/jobs/tally"
 	"github.com/pvjobs/pvjobs/jobs/validtext"
 	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/readers/file"
 	"github.com/pvjobs/pvjobs/readers/pageview"
 	"github.com/pvjobs/pvjobs/reports/table"
 	"github.com/urfave/cli/v2"
@@ -47,6 +49,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "compare", Usage: "also report the period of the same number of days just before the range (previous rows, read in the same pass): previous or none", EnvVars: []string{"PVJOBS_COMPARE"}},
 		&cli.IntFlag{Name: "max-rows", Value: tally.DefaultMaxRows, Usage: "rows each report keeps per account and period; the rest are summed into an (other) row (0: every row)", EnvVars: []string{"PVJOBS_MAX_ROWS"}},
 		&cli.StringFlag{Name: "visit-timeout", Value: "30m", Usage: "visits: the longest gap between two page views of one visit", EnvVars: []string{"PVJOBS_VISIT_TIMEOUT"}},
+		&cli.IntFlag{Name: "max-row-size", Value: file.DefaultMaxRowSize, Usage: "shard files: the most bytes a page view may take; a longer one is a bad row"},
 	}, append(append(cassandraFlags(), opsFlags()...), redisFlags()...)...)
 }
 
@@ -89,6 +92,8 @@ type runParams struct {
 	SpamDomains     []string
 	IncludeSpam     bool
 	Compare         string
+	// MaxRowSize bounds a page view's bytes in shard files (0: the default).
+	MaxRowSize int
 	// Cassandra holds the --cql-* flags given (see cassandra.go).
 	Cassandra cassandraParams
 	// Redis holds the --redis-* flags (see redis.go).
@@ -127,6 +132,7 @@ func paramsFromFlags(c *cli.Context) runParams {
 		Cassandra:       cassandraParamsFromFlags(c),
 		Redis:           redisParamsFromFlags(c),
 		UniqueMinutes:   uvMinutes(c),
+		MaxRowSize:      c.Int("max-row-size"),
 	}
 }
 
@@ -141,6 +147,9 @@ type runSetup struct {
 	cleanup []func()
 	// notes say which jobs of --jobs all were left out, and why.
 	notes []string
+	// files names the file of each shard of the plan ("": none), for a
+	// source of shard files.
+	files []string
 }
 
 func (s *runSetup) close() {
@@ -256,6 +265,18 @@ func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, erro
 		return nil, usagef("%v", err)
 	}
 	s.plan = plan
+	// Shard files are checked before any is read: two files of one shard,
+	// or a FIFO named like a shard, are refused.
+	if sf, ok := src.(interface {
+		Files(context.Context, []mapreduce.ShardKey) ([]string, error)
+	}); ok {
+		if s.files, err = sf.Files(ctx, plan.Shards); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, usagef("--source: %v", err)
+		}
+	}
 	// Every output is checked (and, unless this is a dry run, tried) before
 	// any data is read.
 	for _, o := range s.outs {
@@ -311,6 +332,9 @@ func execute(ctx context.Context, p *runParams, stdout, stderr io.Writer) error 
 		if res != nil && !p.Quiet {
 			table.Summary(stderr, &res.Summary, nil)
 		}
+		if errors.Is(err, mapreduce.ErrTooManyBadRows) {
+			return fmt.Errorf("run failed, no reports written: %w; --max-bad-rows sets the budget", err)
+		}
 		return fmt.Errorf("run failed, no reports written: %w", err)
 	}
 	if n := validtext.Reports(res.Reports); n > 0 {
@@ -338,7 +362,11 @@ func execute(ctx context.Context, p *runParams, stdout, stderr io.Writer) error 
 		}
 	}
 	for _, re := range res.Summary.BadSamples {
-		slog.Warn("bad row skipped", "shard", re.Shard.String(), "row", re.Index, "offset", re.Offset, "err", re.Err)
+		attrs := []any{"shard", re.Shard.String(), "row", re.Index, "offset", re.Offset, "err", re.Err}
+		if re.Decompressed {
+			attrs = append(attrs, "offset_in", "decompressed data")
+		}
+		slog.Warn("bad row skipped", attrs...)
 	}
 	return nil
 }

@@ -52,8 +52,13 @@ var sources = location.NewRegistry("source",
 // openSource opens --source: "" is the embedded sample, anything else a
 // location of the sources registry.
 func openSource(ctx context.Context, p *runParams) (source, error) {
+	if p.MaxRowSize < 0 || p.MaxRowSize > 1<<30 {
+		return nil, usagef("--max-row-size %d: want 1 to %d bytes (0: %d)", p.MaxRowSize, 1<<30, file.DefaultMaxRowSize)
+	}
 	if p.Source == "" {
-		return &fileSource{file.NewFS(sample.FS(), sample.Name)}, nil
+		s := file.NewFS(sample.FS(), sample.Name)
+		s.MaxRowSize = p.MaxRowSize
+		return &fileSource{s}, nil
 	}
 	loc, err := sources.Parse(p.Source)
 	if err != nil {
@@ -76,7 +81,7 @@ func parseDirSource(raw string) (string, error) {
 
 // openDirSource opens a directory of shard files; a path that is not a
 // directory is a usage error.
-func openDirSource(_ context.Context, dir string, _ *runParams) (source, error) {
+func openDirSource(_ context.Context, dir string, p *runParams) (source, error) {
 	st, err := os.Stat(dir)
 	if err != nil || !st.IsDir() {
 		return nil, usagef("not a directory of shard files")
@@ -85,6 +90,7 @@ func openDirSource(_ context.Context, dir string, _ *runParams) (source, error) 
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
+	s.MaxRowSize = p.MaxRowSize
 	return &fileSource{s}, nil
 }
 

@@ -4,9 +4,31 @@
 // A shard file is named "<shard key>.mpk" (or ".mpk.gz", gzip-compressed), for
 // example "20240801.blog.mpk", and holds a plain concatenation of 2-element
 // msgpack arrays [ts, value]: ts is the 16 raw bytes of the row's version-1
-// timeuuid as msgpack bin, value is msgpack bin holding the page-view map bytes
-// exactly as stored in Cassandra's blob column. Rows are in timeuuid order.
-// A directory (or any fs.FS) of shard files is a source.
+// timeuuid as msgpack bin, value is msgpack bin holding the page-view map
+// bytes exactly as stored in Cassandra's blob column. Rows are in timeuuid
+// order. A directory (or any fs.FS) of shard files is a source.
+//
+// What the reader trusts, and what it does not:
+//
+//   - Order. Writers keep rows in timeuuid order, but the reader never relies
+//     on it: it reads every shard to its end and hands every row to the
+//     engine, which leaves out the rows of the day outside the run's range
+//     and counts rows outside the shard's UTC day as bad (see
+//     mapreduce.Source). Stopping at the first row past the range would
+//     silently drop the rest of a shard with one misplaced row.
+//   - Names. A shard is one regular file: a shard with both a .mpk and a
+//     .mpk.gz file, or whose file is a FIFO, a device or a directory, is
+//     refused by name (Source.Files, before a run reads anything; Read too).
+//   - Lengths. A row's value is at most MaxRowSize bytes (DefaultMaxRowSize,
+//     1 MiB; page views are a few hundred bytes). A longer one is skipped
+//     without being held in memory and reported as a bad row
+//     (ErrRowTooLarge); memory is only ever allocated for bytes that have
+//     been read, so a header claiming 4 GiB costs nothing.
+//   - I/O. A read that blocks (a FIFO, a hung network mount) does not block
+//     cancellation: Read returns the context's error at once.
+//
+// Byte offsets in errors and bad rows are positions in the file, or, for a
+// .mpk.gz file, in its decompressed data.
 package file
 
 import (
@@ -23,22 +45,43 @@ import (
 	"strings"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
-	"github.com/vmihailenco/msgpack/v5"
-	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
-// Extensions of shard files, in the order a source looks for them.
+// Extensions of shard files.
 const (
 	Ext   = ".mpk"
 	ExtGz = ".mpk.gz"
 )
 
+// DefaultMaxRowSize is the default bound on the bytes of one row's value: a
+// page view is a few hundred bytes, rarely a few KB.
+const DefaultMaxRowSize = 1 << 20
+
+// readBuffer is the size of the read buffer: rows up to this size are handed
+// over without being copied.
+const readBuffer = 256 << 10
+
+// ErrTwoFiles is wrapped by the error for a shard that has both a .mpk and a
+// .mpk.gz file: which one is current cannot be known.
+var ErrTwoFiles = errors.New("two files for one shard")
+
+// ErrNotRegular is wrapped by the error for a shard whose file is not a
+// regular file (a FIFO, a device, a socket, a directory).
+var ErrNotRegular = errors.New("not a regular file")
+
+// ErrRowTooLarge is wrapped by the error of a row whose value is longer than
+// the source's MaxRowSize. The row is skipped and counted as bad.
+var ErrRowTooLarge = errors.New("row over the size limit")
+
 // Source reads shard files from a file system. It reads each shard
-// sequentially, once per run (mapreduce.SplitShards), and streams it: memory use
-// does not grow with the shard's size.
+// sequentially, once per run (mapreduce.SplitShards), whole, and streams it:
+// memory use does not grow with the shard's size.
 type Source struct {
 	fsys fs.FS
 	name string
+	// MaxRowSize bounds the bytes of one row's value (0: DefaultMaxRowSize).
+	// Set it before the first Read.
+	MaxRowSize int
 }
 
 // Open returns a Source over the directory dir.
@@ -63,8 +106,9 @@ func (s *Source) String() string { return s.name }
 // Split implements mapreduce.Source: one work item per shard.
 func (s *Source) Split() mapreduce.Split { return mapreduce.SplitShards }
 
-// Shards lists the shard keys of the files in the source, sorted. Files whose
-// names are not shard keys are ignored.
+// Shards lists the shard keys of the files in the source, sorted, each
+// once. Files whose names are not shard keys, and directories, are ignored;
+// files that are not regular are listed (Files and Read refuse them).
 func (s *Source) Shards() ([]mapreduce.ShardKey, error) {
 	ents, err := fs.ReadDir(s.fsys, ".")
 	if err != nil {
@@ -97,15 +141,100 @@ func (s *Source) Shards() ([]mapreduce.ShardKey, error) {
 	return keys, nil
 }
 
+// Files returns the name of the file that holds each shard of keys, "" for
+// a shard without a file. It refuses shards with two files (ErrTwoFiles)
+// and files that are not regular files (ErrNotRegular), naming every one of
+// them. A run calls it before reading anything. It returns ctx's error as
+// soon as ctx is done, even when the file system hangs.
+func (s *Source) Files(ctx context.Context, keys []mapreduce.ShardKey) ([]string, error) {
+	names := make([]string, len(keys))
+	var errs []error
+	for i, k := range keys {
+		name, err := s.file(ctx, k)
+		switch {
+		case err == nil:
+			names[i] = name
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case !errors.Is(err, mapreduce.ErrNoShard):
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return names, nil
+}
+
+// file returns the name of the one regular file of shard k, or an error:
+// ErrNoShard, ErrTwoFiles, ErrNotRegular, or the file system's.
+func (s *Source) file(ctx context.Context, k mapreduce.ShardKey) (string, error) {
+	var found []string
+	var infos []fs.FileInfo
+	for _, ext := range []string{Ext, ExtGz} {
+		name := k.String() + ext
+		fi, err := statContext(ctx, s.fsys, name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return "", ctx.Err()
+			}
+			return "", fmt.Errorf("shard file %s: %w", s.path(name), err)
+		}
+		found = append(found, name)
+		infos = append(infos, fi)
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("%w: %s", mapreduce.ErrNoShard, k)
+	case 2:
+		return "", fmt.Errorf("shard %s: %w, %s and %s: remove the stale one", k, ErrTwoFiles, s.path(found[0]), s.path(found[1]))
+	}
+	if !infos[0].Mode().IsRegular() {
+		return "", fmt.Errorf("shard file %s is %s: %w", s.path(found[0]), kind(infos[0].Mode()), ErrNotRegular)
+	}
+	return found[0], nil
+}
+
+// kind names the type of a file that is not regular.
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0, m&fs.ModeCharDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	}
+	return fmt.Sprintf("of type %v", m.Type())
+}
+
 // CorruptError says where a shard file stops making sense.
 type CorruptError struct {
-	File   string
-	Offset int64
-	Row    int64
-	Err    error
+	File string
+	// Offset is the byte offset of the broken row: in the file, or for a
+	// compressed file (Decompressed) in its decompressed data. It is -1
+	// for an error about the file as a whole (a gzip header).
+	Offset       int64
+	Decompressed bool
+	// Row is the index of the broken row, -1 with Offset.
+	Row int64
+	Err error
 }
 
 func (e *CorruptError) Error() string {
+	switch {
+	case e.Offset < 0:
+		return fmt.Sprintf("shard file %s: %v", e.File, e.Err)
+	case e.Decompressed:
+		return fmt.Sprintf("shard file %s: byte %d of the decompressed data (row %d): %v", e.File, e.Offset, e.Row, e.Err)
+	}
 	return fmt.Sprintf("shard file %s: byte %d (row %d): %v", e.File, e.Offset, e.Row, e.Err)
 }
 
@@ -114,25 +243,61 @@ func (e *CorruptError) Unwrap() error { return e.Err }
 // ErrTruncated is wrapped by the error for a file that ends inside a row.
 var ErrTruncated = errors.New("file ends inside a row (truncated)")
 
-// Read implements mapreduce.Source.
+// Read implements mapreduce.Source. It hands fn every row of the shard's
+// file, whatever its time, in file order: the engine leaves out the rows
+// outside item's range and checks the rest (see mapreduce.Source). A row
+// over MaxRowSize is handed over with Value nil and Err wrapping
+// ErrRowTooLarge. Read refuses a shard with two files (ErrTwoFiles) or whose
+// file is not a regular file (ErrNotRegular), and returns ctx's error as
+// soon as ctx is done, even when a read is stuck in the kernel.
 func (s *Source) Read(ctx context.Context, item mapreduce.WorkItem, fn func(*mapreduce.Row) error) error {
-	name := item.Shard.String()
-	f, fname, err := s.open(name)
+	name, err := s.file(ctx, item.Shard)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(fname, ".gz") {
-		zr, err := gzip.NewReader(f)
+	f, err := openContext(ctx, s.fsys, name)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("opening shard file %s: %w", s.path(name), err)
+	}
+	cr := &ctxReader{ctx: ctx, r: f}
+	defer func() {
+		if cr.stuck {
+			go f.Close() // may block as long as the read does
+		} else {
+			f.Close()
+		}
+	}()
+	// The file may have been replaced since it was looked at.
+	if fi, err := await(ctx, f.Stat, nil); err != nil || !fi.Mode().IsRegular() {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		if err != nil {
-			return &CorruptError{File: s.path(fname), Err: fmt.Errorf("gzip: %w", err)}
+			return fmt.Errorf("shard file %s: %w", s.path(name), err)
+		}
+		return fmt.Errorf("shard file %s is %s: %w", s.path(name), kind(fi.Mode()), ErrNotRegular)
+	}
+	var r io.Reader = cr
+	gz := strings.HasSuffix(name, ".gz")
+	if gz {
+		// gzip reads byte by byte from an io.ByteReader: a buffer keeps
+		// ctxReader's calls few.
+		zr, err := gzip.NewReader(bufio.NewReaderSize(cr, 64<<10))
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return &CorruptError{File: s.path(name), Offset: -1, Row: -1, Err: err}
 		}
 		defer zr.Close()
 		r = zr
 	}
 	sc := NewScanner(r)
-	lo, hi := item.Start.UnixNano(), item.End.UnixNano()
+	sc.MaxRowSize = s.MaxRowSize
+	sc.row.Decompressed = gz
 	for sc.Next() {
 		row := sc.Row()
 		if row.Index&1023 == 0 {
@@ -140,21 +305,18 @@ func (s *Source) Read(ctx context.Context, item mapreduce.WorkItem, fn func(*map
 				return err
 			}
 		}
-		t := row.Time()
-		if t < lo {
-			continue
-		}
-		if t >= hi {
-			break // rows are in time order
-		}
 		if err := fn(row); err != nil {
 			return err
 		}
 	}
 	if err := sc.Err(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		var ce *CorruptError
 		if errors.As(err, &ce) {
-			ce.File = s.path(fname)
+			ce.File = s.path(name)
+			ce.Decompressed = gz
 		}
 		return err
 	}
@@ -170,32 +332,25 @@ func (s *Source) path(fname string) string {
 
 func filepathSlash(p string) string { return strings.ReplaceAll(p, string(os.PathSeparator), "/") }
 
-func (s *Source) open(name string) (fs.File, string, error) {
-	for _, ext := range []string{Ext, ExtGz} {
-		f, err := s.fsys.Open(name + ext)
-		if err == nil {
-			return f, name + ext, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, "", fmt.Errorf("opening shard %s: %w", name, err)
-		}
-	}
-	return nil, "", fmt.Errorf("%w: %s", mapreduce.ErrNoShard, name)
-}
-
-// Scanner reads the rows of one shard file stream.
+// Scanner reads the rows of one shard file stream. It trusts no length
+// before the bytes are there: a row's value up to the read buffer's size
+// (256 KiB) is handed over in place, a longer one is copied as its bytes
+// arrive, and one over MaxRowSize is read past without being kept.
 type Scanner struct {
-	dec    *msgpack.Decoder
+	// MaxRowSize bounds the bytes of one row's value (0: DefaultMaxRowSize).
+	// A longer row is handed over with Value nil and Err wrapping
+	// ErrRowTooLarge, and the scan goes on.
+	MaxRowSize int
+
+	br     *bufio.Reader
 	row    mapreduce.Row
-	buf    []byte
 	offset int64
 	err    error
 }
 
 // NewScanner returns a Scanner reading r (buffered internally).
 func NewScanner(r io.Reader) *Scanner {
-	sc := &Scanner{}
-	sc.dec = msgpack.NewDecoder(bufio.NewReaderSize(r, 256<<10))
+	sc := &Scanner{br: bufio.NewReaderSize(r, readBuffer)}
 	sc.row.Index = -1
 	return sc
 }
@@ -207,71 +362,108 @@ func (sc *Scanner) Next() bool {
 	}
 	start := sc.offset
 	sc.row.Index++
-	c, err := sc.dec.PeekCode()
-	if err == io.EOF {
-		return false
-	}
-	if err != nil {
+	sc.row.Value, sc.row.Err = nil, nil
+	b, err := sc.br.Peek(1)
+	if len(b) == 0 {
+		if err == io.EOF {
+			return false
+		}
 		return sc.fail(start, err)
 	}
-	if c != msgpcode.FixedArrayLow|2 {
-		return sc.fail(start, fmt.Errorf("row is msgpack type 0x%02x, want a 2-element array [ts, value]", c))
+	if b[0] != 0x92 { // fixarray of 2
+		return sc.fail(start, fmt.Errorf("row is msgpack type 0x%02x, want a 2-element array [ts, value]", b[0]))
 	}
-	_, _ = sc.dec.DecodeArrayLen()
-	sc.offset++
-	n, err := sc.bin()
+	sc.skip(1)
+	n, err := sc.binHeader()
 	if err != nil {
 		return sc.fail(start, fmt.Errorf("timeuuid: %w", err))
 	}
 	if n != 16 {
 		return sc.fail(start, fmt.Errorf("timeuuid is %d bytes, want 16", n))
 	}
-	if err := sc.dec.ReadFull(sc.row.TS[:]); err != nil {
+	if _, err := io.ReadFull(sc.br, sc.row.TS[:]); err != nil {
 		return sc.fail(start, err)
 	}
 	sc.offset += 16
-	n, err = sc.bin()
+	n, err = sc.binHeader()
 	if err != nil {
 		return sc.fail(start, fmt.Errorf("value: %w", err))
 	}
-	if cap(sc.buf) < n {
-		sc.buf = make([]byte, n, n+n/2)
+	max := sc.MaxRowSize
+	if max <= 0 {
+		max = DefaultMaxRowSize
 	}
-	sc.buf = sc.buf[:n]
-	if err := sc.dec.ReadFull(sc.buf); err != nil {
-		return sc.fail(start, err)
+	switch {
+	case n > max:
+		// Read past it: Discard goes through the read buffer, whatever n.
+		k, err := sc.br.Discard(n)
+		sc.offset += int64(k)
+		if err != nil {
+			return sc.fail(start, err)
+		}
+		sc.row.Err = fmt.Errorf("%w: value of %d bytes, limit %d", ErrRowTooLarge, n, max)
+	case n <= sc.br.Size():
+		// In place: valid until the next read from br.
+		v, err := sc.br.Peek(n)
+		if err != nil {
+			return sc.fail(start, err)
+		}
+		sc.skip(n)
+		sc.row.Value = v[:n:n]
+	default:
+		// Longer than the read buffer: copy it as its bytes arrive (the
+		// copy is dropped with the row: an outlier's buffer is not kept).
+		var v []byte
+		for len(v) < n {
+			chunk, err := sc.br.Peek(min(n-len(v), sc.br.Size()))
+			v = append(v, chunk...)
+			sc.skip(len(chunk))
+			if err != nil {
+				return sc.fail(start, err)
+			}
+		}
+		sc.row.Value = v
 	}
-	sc.offset += int64(n)
-	sc.row.Value = sc.buf
 	sc.row.Offset = start
 	return true
 }
 
-// bin reads a bin (or str) header and returns its length, advancing offset
-// over the header.
-func (sc *Scanner) bin() (int, error) {
-	c, err := sc.dec.PeekCode()
-	if err != nil {
+// skip discards n buffered bytes.
+func (sc *Scanner) skip(n int) {
+	sc.br.Discard(n)
+	sc.offset += int64(n)
+}
+
+// binHeader reads a bin (or str) header and returns its length.
+func (sc *Scanner) binHeader() (int, error) {
+	b, err := sc.br.Peek(1)
+	if len(b) == 0 {
 		return 0, err
 	}
-	hdr := 0
+	c := b[0]
+	var size int // bytes of the length field
 	switch {
-	case msgpcode.IsFixedString(c):
-		hdr = 1
-	case c == msgpcode.Bin8 || c == msgpcode.Str8:
-		hdr = 2
-	case c == msgpcode.Bin16 || c == msgpcode.Str16:
-		hdr = 3
-	case c == msgpcode.Bin32 || c == msgpcode.Str32:
-		hdr = 5
+	case c >= 0xa0 && c <= 0xbf: // fixstr
+		sc.skip(1)
+		return int(c & 0x1f), nil
+	case c == 0xc4 || c == 0xd9: // bin8, str8
+		size = 1
+	case c == 0xc5 || c == 0xda: // bin16, str16
+		size = 2
+	case c == 0xc6 || c == 0xdb: // bin32, str32
+		size = 4
 	default:
 		return 0, fmt.Errorf("msgpack type 0x%02x, want bin", c)
 	}
-	n, err := sc.dec.DecodeBytesLen()
-	if err != nil {
+	b, err = sc.br.Peek(1 + size)
+	if len(b) < 1+size {
 		return 0, err
 	}
-	sc.offset += int64(hdr)
+	n := 0
+	for _, x := range b[1:] {
+		n = n<<8 | int(x)
+	}
+	sc.skip(1 + size)
 	return n, nil
 }
 
@@ -279,6 +471,7 @@ func (sc *Scanner) fail(start int64, err error) bool {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		err = ErrTruncated
 	}
+	sc.row.Value = nil
 	sc.err = &CorruptError{Offset: start, Row: sc.row.Index, Err: err}
 	return false
 }

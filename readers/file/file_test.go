@@ -10,13 +10,16 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/file"
+	"github.com/pvjobs/pvjobs/readers/pageview"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -233,6 +236,48 @@ func TestWriterAbort(t *testing.T) {
 	}
 }
 
+// timesJob collects the times of the page views it sees.
+type timesJob struct{}
+
+func (timesJob) NewPartial(*mapreduce.Plan) *[]int64    { return new([]int64) }
+func (timesJob) Map(p *[]int64, pv *mapreduce.PageView) { *p = append(*p, pv.Time) }
+func (timesJob) Merge(dst, src *[]int64)                { *dst = append(*dst, *src...) }
+func (timesJob) Reports(p *[]int64, _ *mapreduce.Plan) []mapreduce.Report {
+	rows := make([]mapreduce.ReportRow, len(*p))
+	for i, t := range *p {
+		rows[i].Keys, rows[i].Values = []string{strconv.FormatInt(t, 10)}, []float64{1}
+	}
+	return []mapreduce.Report{{Name: "times", Keys: []string{"time"}, Measures: mapreduce.Counts("pageviews"), Rows: rows}}
+}
+
+// runRange runs the engine over account's shards of src for [start, end) in
+// UTC and returns the times of the page views kept, sorted, and the summary.
+func runRange(t *testing.T, src *file.Source, account string, start, end time.Time) ([]int64, mapreduce.Summary) {
+	t.Helper()
+	plan, err := mapreduce.NewPlan(mapreduce.PlanSpec{Accounts: []string{account}, Start: start, End: end})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := mapreduce.Run(context.Background(), plan, src, []mapreduce.Task{mapreduce.NewTask("times", timesJob{})},
+		mapreduce.Options{NewDecoder: pageview.NewMapreduceDecoder, MaxBad: mapreduce.Budget{Percent: 100, IsPercent: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var times []int64
+	for _, r := range res.Reports[0].Rows {
+		tm, err := strconv.ParseInt(r.Keys[0], 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, tm)
+	}
+	slices.Sort(times)
+	return times, res.Summary
+}
+
+// TestReadRange: Read hands over every row of the shard whatever the item's
+// range; through the engine, the rows of the range are kept and the others
+// of the day skipped and counted.
 func TestReadRange(t *testing.T) {
 	dir := t.TempDir()
 	rows := makeRows(t, 240, 60) // one every 6 minutes
@@ -258,12 +303,14 @@ func TestReadRange(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != tc.n {
-				t.Fatalf("read %d rows, want %d", len(got), tc.n)
+			sameRows(t, got, rows, nil)
+			times, sum := runRange(t, src, "blog", tc.start, tc.end)
+			if len(times) != tc.n || sum.Rows != int64(tc.n) || sum.Skipped != int64(240-tc.n) {
+				t.Fatalf("kept %d rows (summary: %d rows, %d skipped), want %d", len(times), sum.Rows, sum.Skipped, tc.n)
 			}
-			for i, g := range got {
-				if g.TS != rows[tc.first+i].TS || g.Index != int64(tc.first+i) {
-					t.Errorf("row %d is file row %d, want %d", i, g.Index, tc.first+i)
+			for i, tm := range times {
+				if want := mapreduce.UUIDTime(rows[tc.first+i].TS); tm != want {
+					t.Errorf("row %d at %d, want file row %d at %d", i, tm, tc.first+i, want)
 				}
 			}
 		})
@@ -496,7 +543,6 @@ func TestReadCallbackAndContext(t *testing.T) {
 func TestShardsAndOpen(t *testing.T) {
 	dir := t.TempDir()
 	writeShard(t, dir, "20240801.blog", false, makeRows(t, 1, 10))
-	writeShard(t, dir, "20240801.blog", true, makeRows(t, 2, 10))
 	writeShard(t, dir, "20240731.shop", true, makeRows(t, 1, 10))
 	writeShard(t, dir, "20240731.Blog", false, makeRows(t, 1, 10))
 	for _, name := range []string{"README", "20240801.bad.name.mpk", "2024.blog.mpk", "20240801.blog.mpk.bak", "20240802.blog.json"} {
@@ -525,16 +571,117 @@ func TestShardsAndOpen(t *testing.T) {
 	if want := []string{"20240731.Blog", "20240731.shop", "20240801.blog"}; !slices.Equal(names, want) {
 		t.Errorf("Shards = %v, want %v", names, want)
 	}
-	// With both forms present, the plain file is read.
-	got, err := wholeDay(t, src, "20240801.blog")
-	if err != nil || len(got) != 1 {
-		t.Errorf("with .mpk and .mpk.gz: read %d rows (%v), want the .mpk's 1", len(got), err)
-	}
 	if _, err := file.Open(filepath.Join(dir, "missing")); err == nil {
 		t.Error("Open of a missing directory succeeded")
 	}
 	if _, err := file.Open(filepath.Join(dir, "README")); err == nil {
 		t.Error("Open of a file succeeded")
+	}
+}
+
+// TestWriterReplacesOtherForm: writing a shard as .mpk.gz removes its .mpk
+// and the other way round, so that a re-export in the other form leaves one
+// file per shard.
+func TestWriterReplacesOtherForm(t *testing.T) {
+	dir := t.TempDir()
+	writeShard(t, dir, "20240801.blog", false, makeRows(t, 1, 10))
+	writeShard(t, dir, "20240801.blog", true, makeRows(t, 2, 10))
+	if names := dirNames(t, dir); !slices.Equal(names, []string{"20240801.blog.mpk.gz"}) {
+		t.Fatalf("after a gzip re-export: %v", names)
+	}
+	src, _ := file.Open(dir)
+	if got, err := wholeDay(t, src, "20240801.blog"); err != nil || len(got) != 2 {
+		t.Errorf("read %d rows (%v), want the new file's 2", len(got), err)
+	}
+	writeShard(t, dir, "20240801.blog", false, makeRows(t, 3, 10))
+	if names := dirNames(t, dir); !slices.Equal(names, []string{"20240801.blog.mpk"}) {
+		t.Fatalf("after a plain re-export: %v", names)
+	}
+}
+
+// TestFiles: a shard is one regular file. Two files of one shard, and files
+// that are not regular (a FIFO, a directory), are refused by name, by Files
+// before any reading and by Read, without opening them.
+func TestFiles(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := encodeRows(t, makeRows(t, 2, 10))
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	write := func(name string, b []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("20240801.blog.mpk", data) // and a stale export in the other form:
+	write("20240801.blog.mpk.gz", gz.Bytes())
+	write("20240802.blog.mpk", data)
+	write("20240803.blog.mpk.gz", gz.Bytes())
+	if err := syscall.Mkfifo(filepath.Join(dir, "20240804.blog.mpk"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "20240805.blog.mpk.gz"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("20240802.blog.mpk", filepath.Join(dir, "20240806.blog.mpk")); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := file.Open(dir)
+	keys := func(days ...int) []mapreduce.ShardKey {
+		var ks []mapreduce.ShardKey
+		for _, d := range days {
+			ks = append(ks, shardKey(t, fmt.Sprintf("202408%02d.blog", d)))
+		}
+		return ks
+	}
+	ctx := context.Background()
+	names, err := src.Files(ctx, keys(2, 3, 6, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"20240802.blog.mpk", "20240803.blog.mpk.gz", "20240806.blog.mpk", ""}; !slices.Equal(names, want) {
+		t.Errorf("Files = %q, want %q", names, want)
+	}
+	_, err = src.Files(ctx, keys(1, 2, 4, 5, 7))
+	if !errors.Is(err, file.ErrTwoFiles) || !errors.Is(err, file.ErrNotRegular) {
+		t.Fatalf("Files: %v, want ErrTwoFiles and ErrNotRegular", err)
+	}
+	for _, w := range []string{
+		filepath.Join(dir, "20240801.blog.mpk") + " and " + filepath.Join(dir, "20240801.blog.mpk.gz"),
+		filepath.Join(dir, "20240804.blog.mpk") + " is a named pipe (FIFO)",
+		filepath.Join(dir, "20240805.blog.mpk.gz") + " is a directory",
+	} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("Files: %q does not say %q", err, w)
+		}
+	}
+	for _, tc := range []struct {
+		key  string
+		want error
+	}{
+		{"20240801.blog", file.ErrTwoFiles},
+		{"20240804.blog", file.ErrNotRegular},
+		{"20240805.blog", file.ErrNotRegular},
+		{"20240807.blog", mapreduce.ErrNoShard},
+	} {
+		got, err := wholeDay(t, src, tc.key)
+		if !errors.Is(err, tc.want) || len(got) != 0 {
+			t.Errorf("Read %s: %d rows, %v; want %v", tc.key, len(got), err, tc.want)
+		}
+	}
+	// The FIFO is listed, so that a run over every account refuses it; the
+	// directory is not.
+	ks, err := src.Shards()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, k := range ks {
+		listed = append(listed, k.String())
+	}
+	if want := []string{"20240801.blog", "20240802.blog", "20240803.blog", "20240804.blog", "20240806.blog"}; !slices.Equal(listed, want) {
+		t.Errorf("Shards = %v, want %v", listed, want)
 	}
 }
 
@@ -560,8 +707,11 @@ func TestNewFS(t *testing.T) {
 	}
 	_, err := wholeDay(t, src, "20240801.c")
 	var ce *file.CorruptError
-	if !errors.As(err, &ce) || ce.File != "mapfs/20240801.c.mpk.gz" || !strings.Contains(err.Error(), "gzip") {
+	if !errors.As(err, &ce) || ce.File != "mapfs/20240801.c.mpk.gz" || !errors.Is(err, gzip.ErrHeader) {
 		t.Errorf("bad gzip: %v", err)
+	}
+	if want := "shard file mapfs/20240801.c.mpk.gz: gzip: invalid header"; err == nil || err.Error() != want {
+		t.Errorf("bad gzip: %q, want %q", err, want)
 	}
 }
 
@@ -589,5 +739,180 @@ func TestScanner(t *testing.T) {
 	empty := file.NewScanner(bytes.NewReader(nil))
 	if empty.Next() || empty.Err() != nil {
 		t.Errorf("empty stream: %v", empty.Err())
+	}
+}
+
+// allocated returns the bytes allocated while f runs.
+func allocated(f func()) uint64 {
+	var ms0, ms1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms0)
+	f()
+	runtime.ReadMemStats(&ms1)
+	return ms1.TotalAlloc - ms0.TotalAlloc
+}
+
+// TestReadHugeHeader: a 5-byte header claiming a 4 GiB value, with no bytes
+// behind it, is a truncated file; nothing near the claimed size is
+// allocated, plain or gzip.
+func TestReadHugeHeader(t *testing.T) {
+	ts := makeRows(t, 1, 10)[0].TS
+	good, _ := encodeRows(t, makeRows(t, 1, 10))
+	for _, claim := range []struct {
+		name string
+		hdr  []byte
+	}{
+		{"bin32 4 GiB", []byte{0xc6, 0xff, 0xff, 0xff, 0xff}},
+		{"str32 2 GiB", []byte{0xdb, 0x80, 0, 0, 0}},
+		{"bin32 under the limit", []byte{0xc6, 0, 0x0f, 0xff, 0xff}}, // 1 MiB - 1: allocated only as bytes arrive
+		{"bin16 64 KiB", []byte{0xc5, 0xff, 0xff}},
+	} {
+		data := slices.Concat(good, []byte{0x92, 0xc4, 0x10}, ts[:], claim.hdr, []byte("a few bytes"))
+		for _, gz := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/gzip=%v", claim.name, gz), func(t *testing.T) {
+				dir := t.TempDir()
+				name := "20240801.blog" + file.Ext
+				b := data
+				if gz {
+					name = "20240801.blog" + file.ExtGz
+					var buf bytes.Buffer
+					zw := gzip.NewWriter(&buf)
+					zw.Write(data)
+					zw.Close()
+					b = buf.Bytes()
+				}
+				if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				src, _ := file.Open(dir)
+				var got []gotRow
+				var err error
+				n := allocated(func() { got, err = wholeDay(t, src, "20240801.blog") })
+				var ce *file.CorruptError
+				if !errors.As(err, &ce) || !errors.Is(err, file.ErrTruncated) || ce.Row != 1 || ce.Offset != int64(len(good)) {
+					t.Errorf("err = %v, want a truncated row 1 at byte %d", err, len(good))
+				}
+				if len(got) != 1 {
+					t.Errorf("read %d rows, want the good one", len(got))
+				}
+				if ce != nil && ce.Decompressed != gz {
+					t.Errorf("CorruptError.Decompressed = %v for gzip=%v", ce.Decompressed, gz)
+				}
+				if gz && !strings.Contains(err.Error(), "of the decompressed data") {
+					t.Errorf("%q does not say its offset is in the decompressed data", err)
+				}
+				t.Logf("allocated %d bytes", n)
+				if n > 2<<20 {
+					t.Errorf("allocated %d bytes for a %d-byte file", n, len(b))
+				}
+			})
+		}
+	}
+}
+
+// TestReadRowTooLarge: a row over the size limit is read past without being
+// kept and handed over as a bad row (Err, no Value); the rows after it are
+// read. Within the limit it is read whole.
+func TestReadRowTooLarge(t *testing.T) {
+	rows := makeRows(t, 5, 40)
+	big := bytes.Repeat([]byte{'x'}, 3<<20)
+	rows[2].Value = big
+	data, offs := encodeRows(t, rows)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "20240801.blog.mpk"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		max  int
+		keep bool
+	}{
+		{0, false}, // DefaultMaxRowSize: 1 MiB
+		{3<<20 - 1, false},
+		{3 << 20, true},
+	} {
+		t.Run(fmt.Sprint(tc.max), func(t *testing.T) {
+			src, _ := file.Open(dir)
+			src.MaxRowSize = tc.max
+			k := shardKey(t, "20240801.blog")
+			var errs []error
+			var vals [][]byte
+			var idx, at []int64
+			n := allocated(func() {
+				err := src.Read(context.Background(), mapreduce.WorkItem{Shard: k, Start: k.Start(), End: k.End()}, func(r *mapreduce.Row) error {
+					errs = append(errs, r.Err)
+					vals = append(vals, bytes.Clone(r.Value))
+					idx, at = append(idx, r.Index), append(at, r.Offset)
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
+			if !slices.Equal(idx, []int64{0, 1, 2, 3, 4}) || !slices.Equal(at, offs) {
+				t.Fatalf("rows %v at %v, want 0-4 at %v", idx, at, offs)
+			}
+			for i := range rows {
+				if i == 2 && !tc.keep {
+					if !errors.Is(errs[i], file.ErrRowTooLarge) || vals[i] != nil || !strings.Contains(errs[i].Error(), "3145728 bytes") {
+						t.Errorf("the big row: err %v, %d bytes of value", errs[i], len(vals[i]))
+					}
+					continue
+				}
+				if errs[i] != nil || !bytes.Equal(vals[i], rows[i].Value) {
+					t.Errorf("row %d: err %v, value of %d bytes", i, errs[i], len(vals[i]))
+				}
+			}
+			if !tc.keep && n > 1<<20 {
+				t.Errorf("allocated %d bytes to skip a 3 MiB row", n)
+			}
+		})
+	}
+	// Through the engine the big row is a bad row, named and budgeted.
+	src, _ := file.Open(dir)
+	plan, _ := mapreduce.NewPlan(mapreduce.PlanSpec{Accounts: []string{"blog"}, Start: day, End: day.Add(24 * time.Hour)})
+	res, err := mapreduce.Run(context.Background(), plan, src, []mapreduce.Task{mapreduce.NewTask("count", countJob{})},
+		mapreduce.Options{NewDecoder: pageview.NewMapreduceDecoder, MaxBad: mapreduce.Budget{Count: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := res.Summary; s.Rows != 5 || s.BadRows != 1 || !errors.Is(s.BadSamples[0], file.ErrRowTooLarge) ||
+		!strings.Contains(s.BadSamples[0].Error(), fmt.Sprintf("shard 20240801.blog row 2 (byte %d)", offs[2])) {
+		t.Errorf("summary %+v, samples %v", s, s.BadSamples)
+	}
+}
+
+// TestReadOutlierReleased: the buffer of a value longer than the read buffer
+// is not kept once the scan has moved on.
+func TestReadOutlierReleased(t *testing.T) {
+	rows := makeRows(t, 20, 40)
+	rows[5].Value = bytes.Repeat([]byte{'y'}, 900<<10)
+	data, _ := encodeRows(t, rows)
+	sc := file.NewScanner(bytes.NewReader(data))
+	heap := func() uint64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	var before, during, after uint64
+	for sc.Next() {
+		switch sc.Row().Index {
+		case 4:
+			before = heap()
+		case 5:
+			during = heap()
+		case 10:
+			after = heap()
+		}
+	}
+	if sc.Err() != nil {
+		t.Fatal(sc.Err())
+	}
+	t.Logf("heap before the outlier %d, with it %d, after %d", before, during, after)
+	if during < before+800<<10 {
+		t.Fatalf("the outlier is not on the heap while read (%d, %d): the test measures nothing", before, during)
+	}
+	if after > before+400<<10 {
+		t.Errorf("heap after the outlier %d, before %d: its buffer is kept", after, before)
 	}
 }

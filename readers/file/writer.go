@@ -3,8 +3,10 @@ package file
 import (
 	"bufio"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -23,6 +25,9 @@ type Writer struct {
 	bw    *bufio.Writer
 	enc   *msgpack.Encoder
 	final string
+	// other is the shard's file of the other form (.mpk for .mpk.gz and
+	// the other way round), which Close removes (Create only).
+	other string
 	done  bool
 }
 
@@ -57,7 +62,7 @@ func Create(dir string, key mapreduce.ShardKey, gz bool) (*Writer, error) {
 		return nil, fmt.Errorf("creating shard file: %w", err)
 	}
 	w := NewWriter(f, gz)
-	w.f, w.final = f, filepath.Join(dir, name)
+	w.f, w.final, w.other = f, filepath.Join(dir, name), filepath.Join(dir, FileName(key, !gz))
 	return w, nil
 }
 
@@ -72,8 +77,10 @@ func (w *Writer) Write(ts [16]byte, value []byte) error {
 	return w.enc.EncodeBytes(value)
 }
 
-// Close flushes the rows; a Writer from Create then closes its file and
-// renames it into place.
+// Close flushes the rows; a Writer from Create then closes its file,
+// renames it into place and removes the shard's file of the other form, if
+// any (writing 20240801.blog.mpk.gz removes 20240801.blog.mpk): the new file
+// replaces it, and a reader refuses a shard with two files.
 func (w *Writer) Close() error {
 	if w.done {
 		return nil
@@ -97,6 +104,9 @@ func (w *Writer) Close() error {
 	if err != nil {
 		os.Remove(w.f.Name())
 		return fmt.Errorf("writing shard file %s: %w", w.final, err)
+	}
+	if err := os.Remove(w.other); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("writing shard file %s: removing the replaced %s: %w", w.final, w.other, err)
 	}
 	return nil
 }

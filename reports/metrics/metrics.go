@@ -15,8 +15,9 @@
 //	pvjobs_last_run_rows                   rows it read
 //	pvjobs_last_run_bad_rows               rows it skipped as bad
 //	pvjobs_last_run_spam_pageviews         page views it left out as referrer spam
+//	pvjobs_last_run_outside_rows           rows of its shards outside its range
 //	pvjobs_last_run_rows_per_second        its read rate
-//	pvjobs_last_run_shards{state}          shards found and missing
+//	pvjobs_last_run_shards{state}          shards found, missing and unread
 //	pvjobs_last_run_report_rows{report}    rows per report written
 //
 // An alert on a nightly job: time() - pvjobs_last_success_timestamp_seconds > 26*3600.
@@ -57,9 +58,13 @@ type Run struct {
 	BadRows  int64
 	// Spam counts the page views left out as referrer spam.
 	Spam int64
-	// ShardsFound and ShardsMissing count the shards of the plan with and
-	// without rows.
-	ShardsFound, ShardsMissing int
+	// OutsideRows counts the rows of the shards read that were outside the
+	// run's range (a local day reads two UTC shards), left out.
+	OutsideRows int64
+	// ShardsFound and ShardsMissing count the shards of the plan read with
+	// and without rows; ShardsUnread those a failed run did not finish
+	// reading.
+	ShardsFound, ShardsMissing, ShardsUnread int
 	// ReportRows is the number of rows of each report (successful runs).
 	ReportRows map[string]int64
 }
@@ -168,6 +173,8 @@ var families = []family{
 		lastOnly(func(j *job) []sample { return one(float64(j.last.BadRows)) })},
 	{"pvjobs_last_run_spam_pageviews", "gauge", "Page views the job's last run left out as referrer spam.",
 		lastOnly(func(j *job) []sample { return one(float64(j.last.Spam)) })},
+	{"pvjobs_last_run_outside_rows", "gauge", "Rows of the shards the job's last run read that were outside its range, left out.",
+		lastOnly(func(j *job) []sample { return one(float64(j.last.OutsideRows)) })},
 	{"pvjobs_last_run_rows_per_second", "gauge", "Rows per second the job's last run read.",
 		lastOnly(func(j *job) []sample {
 			if j.last.Duration <= 0 {
@@ -175,11 +182,12 @@ var families = []family{
 			}
 			return one(float64(j.last.Rows) / j.last.Duration.Seconds())
 		})},
-	{"pvjobs_last_run_shards", "gauge", "Shards of the job's last run, by state: found (with rows) or missing.",
+	{"pvjobs_last_run_shards", "gauge", "Shards of the job's last run, by state: found (read, with rows), missing (read, no rows) or unread (the run failed first).",
 		lastOnly(func(j *job) []sample {
 			return []sample{
 				{labels: [][2]string{{"state", "found"}}, v: float64(j.last.ShardsFound)},
 				{labels: [][2]string{{"state", "missing"}}, v: float64(j.last.ShardsMissing)},
+				{labels: [][2]string{{"state", "unread"}}, v: float64(j.last.ShardsUnread)},
 			}
 		})},
 	{"pvjobs_last_run_report_rows", "gauge", "Rows of each report of the job's last run.",
@@ -345,12 +353,16 @@ func (r *Registry) read(rd io.Reader) error {
 			last.BadRows = int64(v)
 		case "pvjobs_last_run_spam_pageviews":
 			last.Spam = int64(v)
+		case "pvjobs_last_run_outside_rows":
+			last.OutsideRows = int64(v)
 		case "pvjobs_last_run_shards":
 			switch labels["state"] {
 			case "found":
 				last.ShardsFound = int(v)
 			case "missing":
 				last.ShardsMissing = int(v)
+			case "unread":
+				last.ShardsUnread = int(v)
 			}
 		case "pvjobs_last_run_report_rows":
 			if last.ReportRows == nil {

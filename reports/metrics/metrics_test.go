@@ -17,7 +17,7 @@ var t0 = time.Date(2024, 8, 8, 0, 30, 12, 500_000_000, time.UTC)
 
 func nightly(ok bool, at time.Time) metrics.Run {
 	r := metrics.Run{Job: "nightly", Finished: at, Success: ok, Duration: 1500 * time.Millisecond,
-		Rows: 3244, BadRows: 2, ShardsFound: 13, ShardsMissing: 1}
+		Rows: 3244, BadRows: 2, OutsideRows: 310, ShardsFound: 13, ShardsMissing: 1}
 	if ok {
 		r.ReportRows = map[string]int64{"urls": 120, "uniques": 40}
 	}
@@ -57,13 +57,17 @@ func Example() {
 	// # HELP pvjobs_last_run_spam_pageviews Page views the job's last run left out as referrer spam.
 	// # TYPE pvjobs_last_run_spam_pageviews gauge
 	// pvjobs_last_run_spam_pageviews{job="nightly"} 0
+	// # HELP pvjobs_last_run_outside_rows Rows of the shards the job's last run read that were outside its range, left out.
+	// # TYPE pvjobs_last_run_outside_rows gauge
+	// pvjobs_last_run_outside_rows{job="nightly"} 0
 	// # HELP pvjobs_last_run_rows_per_second Rows per second the job's last run read.
 	// # TYPE pvjobs_last_run_rows_per_second gauge
 	// pvjobs_last_run_rows_per_second{job="nightly"} 2000
-	// # HELP pvjobs_last_run_shards Shards of the job's last run, by state: found (with rows) or missing.
+	// # HELP pvjobs_last_run_shards Shards of the job's last run, by state: found (read, with rows), missing (read, no rows) or unread (the run failed first).
 	// # TYPE pvjobs_last_run_shards gauge
 	// pvjobs_last_run_shards{job="nightly",state="found"} 13
 	// pvjobs_last_run_shards{job="nightly",state="missing"} 1
+	// pvjobs_last_run_shards{job="nightly",state="unread"} 0
 	// # HELP pvjobs_last_run_report_rows Rows of each report of the job's last run.
 	// # TYPE pvjobs_last_run_report_rows gauge
 	// pvjobs_last_run_report_rows{job="nightly",report="uniques"} 40
@@ -127,7 +131,9 @@ func TestFileRoundTrip(t *testing.T) {
 	}
 	record(nightly(true, t0))
 	record(metrics.Run{Job: "weekly", Finished: t0, Success: true, Rows: 7})
-	record(nightly(false, t0.Add(24*time.Hour)))
+	failed := nightly(false, t0.Add(24*time.Hour))
+	failed.ShardsFound, failed.ShardsMissing, failed.ShardsUnread = 3, 0, 11
+	record(failed)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +146,11 @@ func TestFileRoundTrip(t *testing.T) {
 		`pvjobs_last_run_success{job="nightly"} 0`,
 		`pvjobs_runs_total{job="weekly"} 1`,
 		`pvjobs_last_run_rows{job="weekly"} 7`,
+		`pvjobs_last_run_outside_rows{job="nightly"} 310`,
+		// A failed run's unread shards are not missing.
+		`pvjobs_last_run_shards{job="nightly",state="found"} 3`,
+		`pvjobs_last_run_shards{job="nightly",state="missing"} 0`,
+		`pvjobs_last_run_shards{job="nightly",state="unread"} 11`,
 	} {
 		if !strings.Contains(got, want+"\n") {
 			t.Errorf("missing %s in\n%s", want, got)

@@ -258,8 +258,8 @@ func (w *Writer) build(reps []mapreduce.Report, plan *mapreduce.Plan, run string
 		name := ReportName(rep.Name)
 		uv := isHLLReport(rep)
 		isUV[ri] = uv
-		if !uv && len(rep.Keys) == 0 {
-			continue // a report of totals without keys (visits) has no sorted set
+		if rep.Name == visitsReport {
+			continue // totals without keys: no sorted set
 		}
 		// Rows come grouped by account and period: remember the last key.
 		var last struct {
@@ -332,7 +332,7 @@ func (w *Writer) build(reps []mapreduce.Report, plan *mapreduce.Plan, run string
 		rep := &reps[ri]
 		name := ReportName(rep.Name)
 		uv := isUV[ri]
-		if uv && w.opt.UVMerge || !uv && len(rep.Keys) == 0 {
+		if uv && w.opt.UVMerge || rep.Name == visitsReport {
 			continue
 		}
 		for _, a := range plan.Accounts {

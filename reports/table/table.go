@@ -144,14 +144,23 @@ func format(m mapreduce.Measure, v float64) string {
 	return "-"
 }
 
-// Summary prints the run summary.
+// Summary prints the run summary. Shards a failed run did not finish
+// reading are counted as unread, not missing; rows of the read shards
+// outside the range (a local day reads two UTC shards) are counted as
+// outside the range.
 func Summary(w io.Writer, s *mapreduce.Summary, reps []mapreduce.Report) {
-	spam := ""
+	unread, outside, spam := "", "", ""
+	if s.ShardsUnread > 0 {
+		unread = fmt.Sprintf(", %d unread", s.ShardsUnread)
+	}
+	if s.Skipped > 0 {
+		outside = fmt.Sprintf(", %s outside the range", group(s.Skipped))
+	}
 	if s.Spam > 0 {
 		spam = fmt.Sprintf(", %s referrer spam left out", group(s.Spam))
 	}
-	fmt.Fprintf(w, "\nshards %d read, %d missing · rows %s (%s bad%s) · %s · %s rows/s · %d workers\n",
-		s.ShardsFound, s.ShardsMissing, group(s.Rows), group(s.BadRows), spam,
+	fmt.Fprintf(w, "\nshards %d read, %d missing%s · rows %s (%s bad%s%s) · %s · %s rows/s · %d workers\n",
+		s.ShardsFound, s.ShardsMissing, unread, group(s.Rows), group(s.BadRows), outside, spam,
 		s.Duration.Round(time.Millisecond), group(int64(s.RowsPerSecond())), s.Workers)
 	for _, r := range reps {
 		fmt.Fprintf(w, "report %-12s %s rows\n", r.Name, group(int64(len(r.Rows))))

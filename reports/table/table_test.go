@@ -142,3 +142,23 @@ func TestSummary(t *testing.T) {
 		t.Errorf("Summary printed\n%q\nwant\n%q", buf.String(), want)
 	}
 }
+
+// TestSummaryUnreadAndOutside: a failed run's unread shards are not called
+// missing, and rows outside the range are shown when there are some.
+func TestSummaryUnreadAndOutside(t *testing.T) {
+	for _, tc := range []struct {
+		s    mapreduce.Summary
+		want string
+	}{
+		{mapreduce.Summary{Workers: 2, Shards: 14, ShardsFound: 3, ShardsUnread: 11, Rows: 1500, Duration: time.Second},
+			"\nshards 3 read, 0 missing, 11 unread · rows 1,500 (0 bad) · 1s · 1,500 rows/s · 2 workers\n"},
+		{mapreduce.Summary{Workers: 1, Shards: 2, ShardsFound: 2, Rows: 1870, BadRows: 1, Skipped: 1374, Duration: time.Second},
+			"\nshards 2 read, 0 missing · rows 1,870 (1 bad, 1,374 outside the range) · 1s · 1,870 rows/s · 1 workers\n"},
+	} {
+		var buf bytes.Buffer
+		table.Summary(&buf, &tc.s, nil)
+		if buf.String() != tc.want {
+			t.Errorf("Summary printed\n%q\nwant\n%q", buf.String(), tc.want)
+		}
+	}
+}
