@@ -147,10 +147,10 @@ func TestHours(t *testing.T) {
 		t.Fatal(err)
 	}
 	views := []synth.View{
-		pv(time.Date(2024, 10, 27, 0, 30, 0, 0, time.UTC), "a", "https://b.example/", ""), // 02:30 CEST
-		pv(time.Date(2024, 10, 27, 1, 30, 0, 0, time.UTC), "b", "https://b.example/", ""), // 02:30 CET
+		pv(time.Date(2024, 10, 27, 0, 30, 0, 0, time.UTC), "a", "https://b.example/", ""),  // 02:30 CEST
+		pv(time.Date(2024, 10, 27, 1, 30, 0, 0, time.UTC), "b", "https://b.example/", ""),  // 02:30 CET
 		pv(time.Date(2024, 10, 27, 22, 59, 0, 0, time.UTC), "a", "https://b.example/", ""), // 23:59 CET
-		pv(time.Date(2024, 10, 28, 8, 0, 0, 0, time.UTC), "a", "https://b.example/", ""), // Monday 09:00
+		pv(time.Date(2024, 10, 28, 8, 0, 0, 0, time.UTC), "a", "https://b.example/", ""),   // Monday 09:00
 	}
 	reps, _ := runViews(t, views, berlin, "2024-10-27", "2024-10-28", &jobs.Config{}, "hours")
 	got := rangeRows(reps["hours"])
