@@ -17,17 +17,22 @@ import (
 type Keys struct {
 	seed   maphash.Seed
 	chunks [][]byte
+	// shared holds keys added by IDShared: bytes owned by the caller.
+	shared [][]byte
 	refs   []keyRef
 	slots  []uint32 // 0 is empty, else id+1; len is a power of two
 	mask   uint32
 }
 
 // keyRef locates the bytes of one key and keeps the top of its hash, which
-// settles almost every probe of another key without touching its bytes.
+// settles almost every probe of another key without touching its bytes. A
+// chunk with the shared bit set indexes shared instead of chunks.
 type keyRef struct {
 	chunk, off, n uint32
 	hash          uint32
 }
+
+const sharedBit = 1 << 31
 
 // Sep separates the fields of a tuple key.
 const Sep = 0
@@ -50,7 +55,33 @@ func (k *Keys) Len() int { return len(k.refs) }
 // Bytes returns the bytes of key id. They must not be modified.
 func (k *Keys) Bytes(id uint32) []byte {
 	r := k.refs[id]
+	if r.chunk&sharedBit != 0 {
+		return k.shared[r.chunk&^sharedBit]
+	}
 	return k.chunks[r.chunk][r.off : r.off+r.n : r.off+r.n]
+}
+
+// IDShared is ID for a key whose bytes stay unchanged for as long as k is
+// used (the bytes of another Keys): a new key is not copied.
+func (k *Keys) IDShared(key []byte) uint32 {
+	h := maphash.Bytes(k.seed, key)
+	top := uint32(h >> 32)
+	for i := uint32(h) & k.mask; ; i = (i + 1) & k.mask {
+		s := k.slots[i]
+		if s == 0 {
+			id := uint32(len(k.refs))
+			k.refs = append(k.refs, keyRef{chunk: sharedBit | uint32(len(k.shared)), n: uint32(len(key)), hash: top})
+			k.shared = append(k.shared, key[:len(key):len(key)])
+			k.slots[i] = id + 1
+			if uint32(len(k.refs))*4 > uint32(len(k.slots))*3 {
+				k.grow()
+			}
+			return id
+		}
+		if r := &k.refs[s-1]; r.hash == top && int(r.n) == len(key) && bytes.Equal(k.Bytes(s-1), key) {
+			return s - 1
+		}
+	}
 }
 
 // ID returns the id of key, adding it (a copy) when new.
@@ -67,8 +98,7 @@ func (k *Keys) ID(key []byte) uint32 {
 			}
 			return id
 		}
-		r := &k.refs[s-1]
-		if r.hash == top && int(r.n) == len(key) && bytes.Equal(k.chunks[r.chunk][r.off:r.off+r.n], key) {
+		if r := &k.refs[s-1]; r.hash == top && int(r.n) == len(key) && bytes.Equal(k.Bytes(s-1), key) {
 			return s - 1
 		}
 	}
@@ -83,8 +113,7 @@ func (k *Keys) Lookup(key []byte) (uint32, bool) {
 		if s == 0 {
 			return 0, false
 		}
-		r := &k.refs[s-1]
-		if r.hash == top && int(r.n) == len(key) && bytes.Equal(k.chunks[r.chunk][r.off:r.off+r.n], key) {
+		if r := &k.refs[s-1]; r.hash == top && int(r.n) == len(key) && bytes.Equal(k.Bytes(s-1), key) {
 			return s - 1, true
 		}
 	}

@@ -2,7 +2,6 @@ package tally
 
 import (
 	"bytes"
-	"cmp"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -35,6 +34,12 @@ type ReportSpec struct {
 	// returns a row's labels from its key columns, once per report key.
 	Labels []string
 	Label  func(keys []string) []string
+	// RawLabels, when set instead of Label, gives each row the most
+	// frequent of the labels counted with its raw keys (of the whole run),
+	// as LabelCanon maps them (raw labels kept when nil); it is a tuple of
+	// len(Labels) fields.
+	RawLabels  *LabelCounts
+	LabelCanon func(dst, raw []byte) []byte
 	// Keep, when set, drops the rows whose summed counters it refuses (an
 	// exit-pages report keeps the URLs with exits).
 	Keep func(sums []int64) bool
@@ -99,6 +104,12 @@ type builder struct {
 	// fields and labels cache the key and label columns of report keys.
 	fields, labels [][]string
 	vals           []float64
+	// best holds the label of each report key (an id in labelKeys), or -1,
+	// for RawLabels.
+	best      []int64
+	labelKeys *Keys
+	// rank holds each report key's rank in byte order (see ranks).
+	rank []uint32
 }
 
 const dropped = ^uint32(0)
@@ -133,7 +144,11 @@ func newBuilder(t *Tally, plan *mapreduce.Plan, keys *Keys, spec ReportSpec) *bu
 				clean = validKey(clean[:0], k, spec.Keys)
 				k = clean
 			}
-			b.cid[id] = b.canon.ID(k)
+			if raw := keys.Bytes(uint32(id)); bytes.Equal(k, raw) {
+				b.cid[id] = b.canon.IDShared(raw) // a key that normalising leaves as it is
+			} else {
+				b.cid[id] = b.canon.ID(k)
+			}
 		}
 	}
 	cells := len(plan.Accounts) * t.days
@@ -153,8 +168,29 @@ func newBuilder(t *Tally, plan *mapreduce.Plan, keys *Keys, spec ReportSpec) *bu
 		next[c]++
 	}
 	b.fields = make([][]string, b.canon.Len())
-	if spec.Label != nil {
+	if spec.Label != nil || spec.RawLabels != nil {
 		b.labels = make([][]string, b.canon.Len())
+	}
+	if spec.RawLabels != nil {
+		b.labelKeys = NewKeys()
+		cid := func(id uint32) uint32 { return id }
+		if b.cid != nil {
+			cid = func(id uint32) uint32 { return b.cid[id] }
+		}
+		labelCanon := spec.LabelCanon
+		if labelCanon != nil {
+			// Labels are valid UTF-8, as keys are.
+			lc := labelCanon
+			labelCanon = func(dst, raw []byte) []byte {
+				start := len(dst)
+				dst = lc(dst, raw)
+				if !utf8.Valid(dst[start:]) {
+					return append(dst[:start], validKey(nil, dst[start:], spec.Labels)...)
+				}
+				return dst
+			}
+		}
+		b.best = spec.RawLabels.best(b.canon.Len(), cid, labelCanon, b.labelKeys)
 	}
 	b.vals = make([]float64, len(spec.Measures))
 	return b
@@ -225,8 +261,9 @@ func (a *agg) fold(o *agg) {
 	}
 }
 
-// emit appends the rows of a, keeping the top MaxRows and summing the rest
-// into an Other row.
+// emit appends the rows of a in report order — primary value descending,
+// then key — keeping the top MaxRows and summing the rest into an Other row
+// at the end.
 func (b *builder) emit(rows []mapreduce.ReportRow, a *agg, account string, p mapreduce.Period, start time.Time) []mapreduce.ReportRow {
 	cols := a.cols
 	idx := make([]int, 0, len(a.cids))
@@ -235,17 +272,41 @@ func (b *builder) emit(rows []mapreduce.ReportRow, a *agg, account string, p map
 			idx = append(idx, i)
 		}
 	}
+	prim := make([]float64, len(a.cids))
+	for _, i := range idx {
+		prim[i] = b.values(a, i)[0]
+	}
+	// before reports whether row x comes before row y.
+	before := func(x, y int) bool {
+		if prim[x] != prim[y] {
+			return prim[x] > prim[y]
+		}
+		return bytes.Compare(b.canon.Bytes(a.cids[x]), b.canon.Bytes(a.cids[y])) < 0
+	}
 	var rest []int
 	if m := b.spec.MaxRows; m > 0 && len(idx) > m {
-		prim := make([]float64, len(a.cids))
-		for _, i := range idx {
-			prim[i] = b.values(a, i)[0]
-		}
-		slices.SortFunc(idx, func(x, y int) int {
-			return cmp.Or(cmp.Compare(prim[y], prim[x]), bytes.Compare(b.canon.Bytes(a.cids[x]), b.canon.Bytes(a.cids[y])))
-		})
-		idx, rest = idx[:m], idx[m:]
+		idx, rest = topN(idx, m, before)
 	}
+	if len(idx) > rankFrom {
+		// Many rows: compare keys by their rank among all report keys,
+		// sorted once per report, instead of by their bytes every time.
+		rank := b.ranks()
+		before = func(x, y int) bool {
+			if prim[x] != prim[y] {
+				return prim[x] > prim[y]
+			}
+			return rank[a.cids[x]] < rank[a.cids[y]]
+		}
+	}
+	slices.SortFunc(idx, func(x, y int) int {
+		if before(x, y) {
+			return -1
+		}
+		if before(y, x) {
+			return 1
+		}
+		return 0
+	})
 	for _, i := range idx {
 		rows = append(rows, mapreduce.ReportRow{
 			Account: account, Period: p, Start: start,
@@ -267,11 +328,73 @@ func (b *builder) emit(rows []mapreduce.ReportRow, a *agg, account string, p map
 		for i := range other {
 			other[i] = mapreduce.Other
 		}
+		var labels []string
+		if len(b.spec.Labels) > 0 {
+			labels = make([]string, len(b.spec.Labels))
+		}
 		vals := make([]float64, len(b.spec.Measures))
 		b.spec.Values(vals, sums, vis.Count())
-		rows = append(rows, mapreduce.ReportRow{Account: account, Period: p, Start: start, Keys: other, Values: vals, Other: true})
+		rows = append(rows, mapreduce.ReportRow{Account: account, Period: p, Start: start, Keys: other, Labels: labels, Values: vals, Other: true})
 	}
 	return rows
+}
+
+// rankFrom is the number of rows of one period above which emit sorts by
+// key ranks.
+const rankFrom = 4096
+
+// ranks returns the rank of each report key in byte order, computed once.
+func (b *builder) ranks() []uint32 {
+	if b.rank == nil {
+		ids := make([]uint32, b.canon.Len())
+		for i := range ids {
+			ids[i] = uint32(i)
+		}
+		slices.SortFunc(ids, func(x, y uint32) int { return bytes.Compare(b.canon.Bytes(x), b.canon.Bytes(y)) })
+		b.rank = make([]uint32, len(ids))
+		for r, id := range ids {
+			b.rank[id] = uint32(r)
+		}
+	}
+	return b.rank
+}
+
+// topN splits idx into the m rows that come first by before (in no
+// particular order) and the rest, in O(n log m): a heap of the m best so
+// far, whose root is the worst of them.
+func topN(idx []int, m int, before func(x, y int) bool) (top, rest []int) {
+	h := slices.Clone(idx[:m])
+	worse := func(i, j int) bool { return before(h[j], h[i]) } // h[i] comes after h[j]
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= len(h) {
+				return
+			}
+			c := l
+			if r := l + 1; r < len(h) && worse(r, l) {
+				c = r
+			}
+			if !worse(c, i) {
+				return
+			}
+			h[i], h[c] = h[c], h[i]
+			i = c
+		}
+	}
+	for i := m/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for _, x := range idx[m:] {
+		if before(x, h[0]) {
+			rest = append(rest, h[0])
+			h[0] = x
+			down(0)
+		} else {
+			rest = append(rest, x)
+		}
+	}
+	return h, rest
 }
 
 // values computes the measures of row i of a into the builder's scratch.
@@ -319,7 +442,15 @@ func (b *builder) rowLabels(cid uint32) []string {
 	if l := b.labels[cid]; l != nil {
 		return l
 	}
-	l := b.spec.Label(b.keys(cid))
+	var l []string
+	switch {
+	case b.best != nil && b.best[cid] >= 0:
+		l = Fields(b.labelKeys.Bytes(uint32(b.best[cid])), len(b.spec.Labels))
+	case b.best != nil:
+		l = make([]string, len(b.spec.Labels))
+	default:
+		l = b.spec.Label(b.keys(cid))
+	}
 	b.labels[cid] = l
 	return l
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/pvjobs/pvjobs/jobs/tally"
+	"github.com/pvjobs/pvjobs/jobs/titles"
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
 
@@ -89,9 +90,7 @@ func (j *PagesJob) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report 
 	canon := func(dst, raw []byte) ([]byte, bool) { return Normalize(dst, raw, j.opt.StripQuery), true }
 	var reps []mapreduce.Report
 	if j.has(Name) {
-		rep := p.t.Report(plan, p.keys, urlsSpec(canon, j.opt.MaxRows))
-		p.label(&rep, j.opt.StripQuery)
-		reps = append(reps, rep)
+		reps = append(reps, p.t.Report(plan, p.keys, urlsSpec(canon, j.opt.MaxRows, p.titles)))
 	}
 	if j.has(EntryPagesName) {
 		reps = append(reps, p.t.Report(plan, p.keys, tally.ReportSpec{
@@ -128,16 +127,21 @@ func (j *PagesJob) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report 
 	return reps
 }
 
-// urlsSpec is the spec of the urls report.
-func urlsSpec(canon func(dst, raw []byte) ([]byte, bool), maxRows int) tally.ReportSpec {
+// urlsSpec is the spec of the urls report: its title column is each URL's
+// most frequent title (normalised as the titles job does) over the whole
+// run, ties going to the title that sorts first.
+func urlsSpec(canon func(dst, raw []byte) ([]byte, bool), maxRows int, titleCounts *tally.LabelCounts) tally.ReportSpec {
 	return tally.ReportSpec{
-		Name:     Name,
-		Keys:     []string{"url"},
-		Measures: mapreduce.Counts("pageviews", "visitors"),
-		Values:   tally.PageViewsVisitors,
-		Canon:    canon,
-		Days:     true,
-		Range:    true,
-		MaxRows:  maxRows,
+		Name:       Name,
+		Keys:       []string{"url"},
+		Labels:     []string{"title"},
+		RawLabels:  titleCounts,
+		LabelCanon: titles.Normalize,
+		Measures:   mapreduce.Counts("pageviews", "visitors"),
+		Values:     tally.PageViewsVisitors,
+		Canon:      canon,
+		Days:       true,
+		Range:      true,
+		MaxRows:    maxRows,
 	}
 }
