@@ -185,7 +185,7 @@ func (s *redisSink) ping(ctx context.Context) error {
 	defer cancel()
 	c := s.target.NewClient()
 	defer c.Close()
-	if err := redis.Ping(ctx, c, redis.Keys{Prefix: s.opt.Prefix}); err != nil {
+	if err := redis.Check(ctx, c, redis.Keys{Prefix: s.opt.Prefix}); err != nil {
 		return fmt.Errorf("%s: %w", s.target, err)
 	}
 	return nil

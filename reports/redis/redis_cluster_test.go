@@ -125,7 +125,7 @@ func TestCluster(t *testing.T) {
 	}
 	reps = append(reps, uv, urls)
 	opt := redis.Options{Prefix: tg.Prefix, Batch: tg.Batch, Range: true}
-	if err := redis.Ping(ctx, cc, redis.Keys{Prefix: "pvc"}); err != nil {
+	if err := redis.Check(ctx, cc, redis.Keys{Prefix: "pvc"}, accounts...); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
 	st := write(t, cc, opt, reps, p)

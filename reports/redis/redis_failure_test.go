@@ -51,8 +51,8 @@ func TestSinkRefusesWrites(t *testing.T) {
 	}
 	rc := tg.NewClient()
 	defer rc.Close()
-	if err := redis.Ping(ctx, rc, redis.Keys{Prefix: prefix}); err == nil || !strings.Contains(err.Error(), "NOPERM") {
-		t.Errorf("Ping as a reader = %v, want a NOPERM error", err)
+	if err := redis.Check(ctx, rc, redis.Keys{Prefix: prefix}); err == nil || !strings.Contains(err.Error(), "NOPERM") {
+		t.Errorf("Check as a reader = %v, want a NOPERM error", err)
 	}
 	_, err = redis.NewWriter(rc, redis.Options{Prefix: prefix}).Write(ctx, monthReports(p, "blog", 20, 2), p)
 	if err == nil || !strings.Contains(err.Error(), "NOPERM") {
@@ -62,21 +62,27 @@ func TestSinkRefusesWrites(t *testing.T) {
 	sameDumps(t, "refused write", dumpAll(t, c, prefix), before)
 }
 
-// TestSinkRedisDown writes to a port nobody listens on.
+// TestSinkRedisDown writes to a port nobody listens on: a refused
+// connection is retried for the retry budget, then reported.
 func TestSinkRedisDown(t *testing.T) {
 	_, prefix := testRedis(t)
-	tg, err := redis.ParseURL("redis://127.0.0.1:1/0?max_retries=1&dial_timeout=1s")
+	tg, err := redis.ParseURL("redis://127.0.0.1:1/0?max_retries=1&dial_timeout=1s&retry_budget=300ms")
 	if err != nil {
 		t.Fatal(err)
 	}
 	rc := tg.NewClient()
 	defer rc.Close()
 	p := plan(t, time.UTC, "2024-08-01", 1, "blog")
-	_, err = redis.NewWriter(rc, redis.Options{Prefix: prefix}).Write(context.Background(), monthReports(p, "blog", 5, 1), p)
-	if err == nil || !strings.Contains(err.Error(), "connection refused") {
-		t.Fatalf("Write to a closed port = %v, want connection refused", err)
+	retries := 0
+	defer redis.SetRetryHookForTest(func(string, error) { retries++ })()
+	_, err = redis.NewWriter(rc, redis.Options{Prefix: prefix, RetryBudget: tg.RetryBudget}).Write(context.Background(), monthReports(p, "blog", 5, 1), p)
+	if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "retry budget") {
+		t.Fatalf("Write to a closed port = %v, want connection refused after the retry budget", err)
 	}
-	t.Logf("error: %v", err)
+	if retries == 0 {
+		t.Errorf("no retry")
+	}
+	t.Logf("error after %d retries: %v", retries, err)
 }
 
 // TestSinkTempExpired lets the temporary keys expire before the swap.

@@ -90,7 +90,7 @@ func TestTLS(t *testing.T) {
 		defer c.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return redis.Ping(ctx, c, redis.Keys{Prefix: "pvtls"})
+		return redis.Check(ctx, c, redis.Keys{Prefix: "pvtls"})
 	}
 	waitFor(t, "redis-server to answer over TLS", func() bool {
 		return connect(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")) == nil

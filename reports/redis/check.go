@@ -1,0 +1,143 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/pvjobs/pvjobs/mapreduce/hll"
+)
+
+// checkTTL is the expiry of the probe keys of Check: what a killed check
+// leaves behind disappears after it.
+const checkTTL = time.Minute
+
+// Check runs, before any data is read, every command that writing and
+// swapping in reports needs, on probe keys of its own in the slot of each
+// account (of "pvjobs" when none is given), as temporary keys of a run of
+// its own: prefix:{account}:tmp:RUN:check:... The commands are PING,
+// MULTI/EXEC, SET with an expiry, GET, GETRANGE, EXISTS, ZADD, PEXPIRE,
+// WATCH, UNWATCH, PERSIST, PFMERGE, SET KEEPTTL, RENAME and DEL; every
+// probe key has an expiry at every moment, and Check deletes them at the
+// end. It returns the first error, a *CommandError naming the command
+// when the server refused one: NOPERM (an ACL user without a command, a
+// category such as +@transaction, or the key pattern), READONLY (a
+// replica), OOM (maxmemory reached with noeviction), ... It does not retry.
+func Check(ctx context.Context, c goredis.UniversalClient, k Keys, accounts ...string) error {
+	if len(accounts) == 0 {
+		accounts = []string{"pvjobs"}
+	}
+	if err := c.Ping(ctx).Err(); err != nil {
+		return wrapCmd("PING", "", err)
+	}
+	// MULTI first: were it refused, the commands queued after it would run
+	// one by one, each probe key for a moment without its expiry.
+	cmds, err := c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.Ping(ctx)
+		return nil
+	})
+	if err := txError(cmds, err); err != nil {
+		return err
+	}
+	for _, a := range accounts {
+		if err := checkAccount(ctx, c, k, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkAccount runs the commands of Check on probe keys in a's slot.
+func checkAccount(ctx context.Context, c goredis.UniversalClient, k Keys, account string) error {
+	run := newRunID()
+	sketch := k.TempKey(run, account, "check", "uv")
+	set := k.TempKey(run, account, "check", "zset")
+	renamed := k.TempKey(run, account, "check", "renamed")
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		c.Del(ctx, sketch, set, renamed) // The expiry removes them otherwise.
+	}()
+	value := hll.New().AppendRedis(nil)
+	if err := c.Set(ctx, sketch, value, checkTTL).Err(); err != nil {
+		return wrapCmd("SET", sketch, err)
+	}
+	cmds, err := c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		p.Get(ctx, sketch)
+		p.GetRange(ctx, sketch, 0, 3)
+		p.Exists(ctx, sketch, set)
+		return nil
+	})
+	if err != nil {
+		return cmdError(cmds, err)
+	}
+	cmds, err = c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.ZAdd(ctx, set, goredis.Z{Score: 1, Member: "m"})
+		p.PExpire(ctx, set, checkTTL)
+		return nil
+	})
+	if err := txError(cmds, err); err != nil {
+		return err
+	}
+	// As a swap: WATCH, read, then one transaction.
+	return c.Watch(ctx, func(tx *goredis.Tx) error {
+		if err := tx.Unwatch(ctx).Err(); err != nil {
+			return wrapCmd("UNWATCH", "", err)
+		}
+		if err := tx.Watch(ctx, sketch, set).Err(); err != nil {
+			return wrapCmd("WATCH", sketch, err)
+		}
+		if err := tx.Get(ctx, sketch).Err(); err != nil {
+			return wrapCmd("GET", sketch, err)
+		}
+		cmds, err := tx.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+			p.Persist(ctx, set)
+			p.PExpire(ctx, set, checkTTL)
+			p.PFMerge(ctx, sketch, sketch)
+			p.SetArgs(ctx, sketch, value, goredis.SetArgs{KeepTTL: true})
+			p.Rename(ctx, set, renamed)
+			p.Del(ctx, sketch)
+			return nil
+		})
+		return txError(cmds, err)
+	}, sketch)
+}
+
+// wrapCmd returns err of the command name on key: a *CommandError for an
+// error reply, else err with the command's name.
+func wrapCmd(name, key string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if isReply(err) {
+		return &CommandError{Command: name, Key: key, Err: err}
+	}
+	if key == "" {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return fmt.Errorf("%s %s: %w", name, key, err)
+}
+
+// txError is cmdError for a transaction: when MULTI or EXEC itself was
+// refused, every command carries the same error, and the error names
+// MULTI/EXEC (the reply names the command).
+func txError(cmds []goredis.Cmder, err error) error {
+	if err == nil {
+		return nil
+	}
+	if len(cmds) > 0 && isReply(err) {
+		same := true
+		for _, c := range cmds {
+			if c.Err() != cmds[0].Err() {
+				same = false
+				break
+			}
+		}
+		if same && isReply(cmds[0].Err()) {
+			return &CommandError{Command: "MULTI/EXEC", Err: cmds[0].Err()}
+		}
+	}
+	return cmdError(cmds, err)
+}
