@@ -137,14 +137,12 @@ func transient(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	switch {
-	case errors.Is(err, goredis.TxFailedErr),
-		goredis.IsLoadingError(err), goredis.IsTryAgainError(err), goredis.IsClusterDownError(err),
-		goredis.IsMasterDownError(err), goredis.IsReadOnlyError(err), goredis.IsMaxClientsError(err),
-		goredis.HasErrorPrefix(err, "BUSY "):
-		return true
-	case isReply(err):
-		return false
+	var re goredis.Error
+	if errors.As(err, &re) { // The server's reply (the checks' fallbacks need it unwrapped).
+		return errors.Is(re, goredis.TxFailedErr) ||
+			goredis.IsLoadingError(re) || goredis.IsTryAgainError(re) || goredis.IsClusterDownError(re) ||
+			goredis.IsMasterDownError(re) || goredis.IsReadOnlyError(re) || goredis.IsMaxClientsError(re) ||
+			goredis.HasErrorPrefix(re, "BUSY ")
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, goredis.ErrPoolTimeout) || errors.Is(err, goredis.ErrPoolExhausted) ||
