@@ -96,7 +96,9 @@ func TestPlanKeys(t *testing.T) {
 		has []string
 	}
 	urls := func(rows ...mapreduce.ReportRow) mapreduce.Report { return mapreduce.Report{Name: "urls", Rows: rows} }
-	uniques := func(rows ...mapreduce.ReportRow) mapreduce.Report { return mapreduce.Report{Name: "uniques", Rows: rows} }
+	uniques := func(rows ...mapreduce.ReportRow) mapreduce.Report {
+		return mapreduce.Report{Name: "uniques", Rows: rows}
+	}
 	twoDays := planOf(t, utc, "2024-08-01T00:00", "2024-08-03T00:00", "shop", "blog")
 	night := planOf(t, utc, "2024-08-01T18:00", "2024-08-02T06:30", "blog")
 	oneDay := planOf(t, utc, "2024-08-01T00:00", "2024-08-02T00:00", "blog")
