@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/mapreduce/hll"
 	"github.com/pvjobs/pvjobs/reports/redis"
+	"github.com/pvjobs/pvjobs/reports/redis/redistest"
 )
 
 // monthReports returns uniques and urls reports of account over p, with
@@ -92,8 +94,10 @@ func TestSinkTempExpired(t *testing.T) {
 	write(t, c, redis.Options{Prefix: prefix}, monthReports(p, "blog", 20, 1), p)
 	before := dumpAll(t, c, prefix)
 	defer redis.SetFlushHookForTest(func(n int) {
-		if n == 3 {
-			time.Sleep(300 * time.Millisecond)
+		if n == 3 { // what the first two round trips wrote expires
+			redistest.WaitFor(t, 10*time.Second, "the temporary keys to expire", func() bool {
+				return len(scan(t, c, prefix+":*:tmp:*")) == 0
+			})
 		}
 	})()
 	_, err := redis.NewWriter(c, redis.Options{Prefix: prefix, Pipeline: 20, TempTTL: 100 * time.Millisecond}).
@@ -213,8 +217,10 @@ func killedWriterHelper(t *testing.T) {
 	p := plan(t, time.UTC, "2024-08-01", 31, "blog")
 	redis.SetFlushHookForTest(func(n int) {
 		if n == 5 {
+			killed := make(chan os.Signal, 1)
+			signal.Notify(killed, syscall.SIGTERM)
 			fmt.Println("MIDWAY")
-			time.Sleep(time.Minute)
+			<-killed // SIGKILL comes first
 		}
 	})
 	_, err := redis.NewWriter(c, redis.Options{Prefix: prefix, Pipeline: 20, TempTTL: 10 * time.Minute}).
