@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -18,51 +15,21 @@ import (
 
 	"github.com/pvjobs/pvjobs/jobs/uniques"
 	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/reports/redis/redistest"
 )
 
-// redisCLIAddr returns $PVJOBS_REDIS_ADDR, or skips the test (fails it when
-// CI or PVJOBS_TEST_DISALLOW_SKIP is set).
-func redisCLIAddr(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv("PVJOBS_REDIS_ADDR")
-	if addr == "" {
-		const how = "start one with `testdata/redis/redis.sh up` and set PVJOBS_REDIS_ADDR=$(testdata/redis/redis.sh addr)"
-		if os.Getenv("CI") != "" || os.Getenv("PVJOBS_TEST_DISALLOW_SKIP") != "" {
-			t.Fatalf("PVJOBS_REDIS_ADDR is empty and CI or PVJOBS_TEST_DISALLOW_SKIP is set, so this Redis integration test may not skip: %s", how)
-		}
-		t.Skipf("PVJOBS_REDIS_ADDR is empty, skipping the Redis integration test: %s", how)
-	}
-	return addr
-}
-
-// redisCLIClient returns a client of the test Redis and a key prefix of the
-// test's own, whose keys are deleted at the end.
+// redisCLIClient returns a client of the test Redis (see package
+// reports/redis/redistest), its address and a key prefix of the test's own,
+// whose keys are deleted at the end.
 func redisCLIClient(t *testing.T) (*goredis.Client, string, string) {
 	t.Helper()
-	addr := redisCLIAddr(t)
-	c := goredis.NewClient(&goredis.Options{Addr: addr, DisableIdentity: true})
-	t.Cleanup(func() { c.Close() })
-	prefix := fmt.Sprintf("pvcli%d-%x", os.Getpid(), rand.Uint32())
-	t.Cleanup(func() {
-		if keys := redisKeys(t, c, prefix+":*"); len(keys) > 0 {
-			c.Del(context.Background(), keys...)
-		}
-	})
-	return c, addr, prefix
+	c := redistest.Client(t)
+	return c, redistest.Addr(t), redistest.Prefix(t, c, "pvcli")
 }
 
 func redisKeys(t *testing.T, c *goredis.Client, pattern string) []string {
 	t.Helper()
-	var keys []string
-	iter := c.Scan(context.Background(), 0, pattern, 1000).Iterator()
-	for iter.Next(context.Background()) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		t.Fatalf("SCAN: %v", err)
-	}
-	slices.Sort(keys)
-	return keys
+	return redistest.Keys(t, c, pattern)
 }
 
 func redisDumps(t *testing.T, c *goredis.Client, prefix string) map[string]string {
@@ -313,22 +280,18 @@ func TestRedisKilledRun(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cmd.Process.Kill() })
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(60 * time.Second)
-	for len(redisKeys(t, c, prefix+":*:tmp:*")) == 0 {
+	// Well into its writes: many temporary keys exist.
+	redistest.WaitFor(t, 60*time.Second, "pvjobs to write 50 temporary keys", func() bool {
 		select {
 		case err := <-done:
-			t.Fatalf("pvjobs ended (%v) before it was seen writing", err)
+			t.Fatalf("pvjobs ended (%v) before it was seen well into its writes", err)
 		default:
 		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("pvjobs never wrote a temporary key")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond) // well into its writes
+		return len(redisKeys(t, c, prefix+":*:tmp:*")) >= 50
+	})
 	cmd.Process.Signal(syscall.SIGKILL)
 	<-done
 
