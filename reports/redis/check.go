@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,11 +18,10 @@ const checkTTL = time.Minute
 // Check runs, before any data is read, every command that writing and
 // swapping in reports needs, on probe keys of its own in the slot of each
 // account (of "pvjobs" when none is given), as temporary keys of a run of
-// its own: prefix:{account}:tmp:RUN:check:... The commands are PING,
-// MULTI/EXEC, SET with an expiry, GET, GETRANGE, EXISTS, ZADD, PEXPIRE,
-// WATCH, UNWATCH, PERSIST, PFMERGE, SET KEEPTTL, RENAME and DEL; every
-// probe key has an expiry at every moment, and Check deletes them at the
-// end. It returns the first error, a *CommandError naming the command
+// its own: prefix:{account}:tmp:RUN:check:... The commands are PING, SET
+// with an expiry, MULTI/EXEC, GET, GETRANGE, EXISTS, ZADD, PEXPIRE, WATCH,
+// UNWATCH, PERSIST, PFMERGE, SET KEEPTTL, RENAME and DEL; every probe key
+// has an expiry at every moment, and Check deletes them at the end. It returns the first error, a *CommandError naming the command
 // when the server refused one: NOPERM (an ACL user without a command, a
 // category such as +@transaction, or the key pattern), READONLY (a
 // replica), OOM (maxmemory reached with noeviction), ... It does not retry.
@@ -31,15 +31,6 @@ func Check(ctx context.Context, c goredis.UniversalClient, k Keys, accounts ...s
 	}
 	if err := c.Ping(ctx).Err(); err != nil {
 		return wrapCmd("PING", "", err)
-	}
-	// MULTI first: were it refused, the commands queued after it would run
-	// one by one, each probe key for a moment without its expiry.
-	cmds, err := c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-		p.Ping(ctx)
-		return nil
-	})
-	if err := txError(cmds, err); err != nil {
-		return err
 	}
 	for _, a := range accounts {
 		if err := checkAccount(ctx, c, k, a); err != nil {
@@ -60,11 +51,22 @@ func checkAccount(ctx context.Context, c goredis.UniversalClient, k Keys, accoun
 		defer cancel()
 		c.Del(ctx, sketch, set, renamed) // The expiry removes them otherwise.
 	}()
+	// A write first (a replica, a full memory, a key pattern of the ACL
+	// refuse it), with its expiry.
 	value := hll.New().AppendRedis(nil)
 	if err := c.Set(ctx, sketch, value, checkTTL).Err(); err != nil {
 		return wrapCmd("SET", sketch, err)
 	}
-	cmds, err := c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+	// Then MULTI: were it refused, the commands queued after it would run
+	// one by one, a probe key for a moment without its expiry.
+	cmds, err := c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.Exists(ctx, sketch)
+		return nil
+	})
+	if err := txError(cmds, err); err != nil {
+		return err
+	}
+	cmds, err = c.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		p.Get(ctx, sketch)
 		p.GetRange(ctx, sketch, 0, 3)
 		p.Exists(ctx, sketch, set)
@@ -82,7 +84,7 @@ func checkAccount(ctx context.Context, c goredis.UniversalClient, k Keys, accoun
 		return err
 	}
 	// As a swap: WATCH, read, then one transaction.
-	return c.Watch(ctx, func(tx *goredis.Tx) error {
+	err = c.Watch(ctx, func(tx *goredis.Tx) error {
 		if err := tx.Unwatch(ctx).Err(); err != nil {
 			return wrapCmd("UNWATCH", "", err)
 		}
@@ -103,6 +105,17 @@ func checkAccount(ctx context.Context, c goredis.UniversalClient, k Keys, accoun
 		})
 		return txError(cmds, err)
 	}, sketch)
+	return watchError(err, sketch)
+}
+
+// watchError returns the error of a goredis Watch on key, naming WATCH when
+// the server refused it (errors of the function are CommandErrors already).
+func watchError(err error, key string) error {
+	var ce *CommandError
+	if err != nil && isReply(err) && !errors.As(err, &ce) && !errors.Is(err, goredis.TxFailedErr) {
+		return &CommandError{Command: "WATCH", Key: key, Err: err}
+	}
+	return err
 }
 
 // wrapCmd returns err of the command name on key: a *CommandError for an
@@ -121,22 +134,19 @@ func wrapCmd(name, key string, err error) error {
 }
 
 // txError is cmdError for a transaction: when MULTI or EXEC itself was
-// refused, every command carries the same error, and the error names
-// MULTI/EXEC (the reply names the command).
+// refused, every command carries that error, and the error names
+// MULTI/EXEC (the reply says which).
 func txError(cmds []goredis.Cmder, err error) error {
 	if err == nil {
 		return nil
 	}
-	if len(cmds) > 0 && isReply(err) {
-		same := true
+	if isReply(err) && !goredis.IsExecAbortError(err) && !errors.Is(err, goredis.TxFailedErr) {
+		all := true
 		for _, c := range cmds {
-			if c.Err() != cmds[0].Err() {
-				same = false
-				break
-			}
+			all = all && c.Err() == err
 		}
-		if same && isReply(cmds[0].Err()) {
-			return &CommandError{Command: "MULTI/EXEC", Err: cmds[0].Err()}
+		if all {
+			return &CommandError{Command: "MULTI/EXEC", Err: err}
 		}
 	}
 	return cmdError(cmds, err)

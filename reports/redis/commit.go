@@ -405,7 +405,7 @@ func (p *Prepared) swap(ctx context.Context, a *acctWork, sent *bool) (map[*KeyO
 		})
 		return txError(cmds, err)
 	}, watch...)
-	return values, err
+	return values, watchError(err, watch[0])
 }
 
 // checkTemps fails with ErrTempExpired when a temporary key of a is gone.
