@@ -122,8 +122,8 @@ func withQuery(spec, kv string) string {
 
 // newRedisSink opens one --out redis://... or rediss://... sink: the URL's
 // query wins over the flags for that output. It does not connect: Check
-// does (PING and a test write), so that a run does not read for an hour to
-// fail at the end.
+// does (every command the writes need), so that a run does not read for an
+// hour to fail at the end.
 func newRedisSink(spec string, p *runParams) (sink, error) {
 	rp := &p.Redis
 	tg, err := redisTarget(spec, rp)
@@ -148,6 +148,7 @@ func newRedisSink(spec string, p *runParams) (sink, error) {
 	if tg.Pipeline > 0 {
 		opt.Pipeline = tg.Pipeline
 	}
+	opt.RetryBudget = tg.RetryBudget
 	if opt.Prefix == "" {
 		opt.Prefix = redis.DefaultPrefix
 	}
@@ -180,23 +181,25 @@ type redisSink struct {
 	opt    redis.Options
 }
 
-func (s *redisSink) ping(ctx context.Context) error {
+// Check runs every command the writes need on probe keys in the slots of
+// the plan's accounts (redis.Check), not in a dry run, so that a server or a
+// user that would refuse the commit is refused before any data is read.
+func (s *redisSink) Check(ctx context.Context, _ []string, plan *mapreduce.Plan, probe bool) error {
+	if !probe {
+		return nil
+	}
+	var accounts []string
+	if plan != nil {
+		accounts = plan.Accounts
+	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	c := s.target.NewClient()
 	defer c.Close()
-	if err := redis.Check(ctx, c, redis.Keys{Prefix: s.opt.Prefix}); err != nil {
-		return fmt.Errorf("%s: %w", s.target, err)
+	if err := redis.Check(ctx, c, redis.Keys{Prefix: s.opt.Prefix}, accounts...); err != nil {
+		return fmt.Errorf("%s: pre-flight check: %w", s.target, err)
 	}
 	return nil
-}
-
-// Check checks that the server answers and takes writes (not in a dry run).
-func (s *redisSink) Check(ctx context.Context, _ []string, _ *mapreduce.Plan, probe bool) error {
-	if !probe {
-		return nil
-	}
-	return s.ping(ctx)
 }
 
 // Prepare keeps the reports for Commit. reports/redis's Writer.Write writes

@@ -111,6 +111,44 @@ func TestRedisUsageErrors(t *testing.T) {
 	})
 }
 
+// TestRedisPreflight runs pvjobs as ACL users that lack a command the
+// commit needs: the run stops before any data is read, naming the command
+// and the server's reason, and writes no output.
+func TestRedisPreflight(t *testing.T) {
+	c, addr, prefix := redisCLIClient(t)
+	ctx := context.Background()
+	shards := genShards(t)
+	for _, tc := range []struct {
+		name, rule, want string
+	}{
+		{"without RENAME", "-rename", "RENAME"},
+		{"without +@transaction", "-@transaction", "MULTI/EXEC"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			user := prefix + strings.ReplaceAll(tc.rule, "@", "")
+			if err := c.Do(ctx, "ACL", "SETUSER", user, "reset", "on", ">secret", "~"+prefix+":*", "+@all", tc.rule).Err(); err != nil {
+				t.Fatalf("ACL SETUSER: %v", err)
+			}
+			t.Cleanup(func() { c.Do(context.Background(), "ACL", "DELUSER", user) })
+			out := t.TempDir()
+			code, stdout, stderr := pvjobs(t, ctx, "run", "--source", shards, "--jobs", "urls,uniques", "--quiet",
+				"--out", "csv:"+out, "--out", "redis://"+user+":secret@"+addr+"/0?prefix="+prefix)
+			if code != exitFailed || !strings.Contains(stderr, "pre-flight check") || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "NOPERM") {
+				t.Errorf("exit %d, stderr %q: want exit 1 naming %s and NOPERM", code, stderr, tc.want)
+			}
+			if strings.Contains(stderr, "secret") {
+				t.Errorf("the password shows: %q", stderr)
+			}
+			if names := dirNames(t, out); len(names) > 0 || stdout != "" {
+				t.Errorf("a run refused by the pre-flight check wrote %v, stdout %q", names, stdout)
+			}
+			if keys := redisKeys(t, c, prefix+":*"); len(keys) > 0 {
+				t.Errorf("keys written: %v", keys)
+			}
+		})
+	}
+}
+
 // visitorsJob collects the visitor keys of each account and hour, as the
 // uniques job adds them to its sketches.
 type visitorsJob struct{ got *visitorsPartial }
