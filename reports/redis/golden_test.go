@@ -109,7 +109,7 @@ func TestGoldenKeys(t *testing.T) {
 				}
 				for i := 0; i < 4; i++ {
 					terms.Rows = append(terms.Rows, mapreduce.ReportRow{Account: a, Period: mapreduce.PeriodDay, Start: p.Calendar.Days[d].Start,
-						Keys: []string{"google", "term " + strconv.Itoa(i)}, Value: int64(1 + (i*3+d)%3)})
+						Keys: []string{"google", "term " + strconv.Itoa(i)}, Values: []float64{float64(1 + (i*3+d)%3)}})
 				}
 			}
 		}

@@ -41,14 +41,14 @@ func sketch(visitors ...string) *hll.Sketch {
 // at ("2006-01-02T15:04") of p's zone.
 func uvRow(t *testing.T, p *mapreduce.Plan, account string, per mapreduce.Period, at string, s *hll.Sketch) mapreduce.ReportRow {
 	t.Helper()
-	return mapreduce.ReportRow{Account: account, Period: per, Start: parseLocal(t, at, p.Loc), Sketch: s, Value: int64(s.Count())}
+	return mapreduce.ReportRow{Account: account, Period: per, Start: parseLocal(t, at, p.Loc), Sketch: s, Values: []float64{float64(s.Count())}}
 }
 
 // urlRow returns a urls row of the day or range that starts at the local
 // date at.
 func urlRow(t *testing.T, p *mapreduce.Plan, account string, per mapreduce.Period, at, url string, n int64) mapreduce.ReportRow {
 	t.Helper()
-	return mapreduce.ReportRow{Account: account, Period: per, Start: parseLocal(t, at+"T00:00", p.Loc), Keys: []string{url}, Value: n}
+	return mapreduce.ReportRow{Account: account, Period: per, Start: parseLocal(t, at+"T00:00", p.Loc), Keys: []string{url}, Values: []float64{float64(n)}}
 }
 
 // render lists the ops of kp, one "kind key" line each, with "(n)" members
@@ -152,7 +152,7 @@ func TestPlanKeys(t *testing.T) {
 					urlRow(t, p, "blog", mapreduce.PeriodDay, "2024-08-01", "/a", 3),
 					urlRow(t, p, "blog", mapreduce.PeriodDay, "2024-08-02", "/a", 1),
 					urlRow(t, p, "blog", mapreduce.PeriodDay, "2024-08-02", "/b", 1),
-					mapreduce.ReportRow{Account: "blog", Period: mapreduce.PeriodRange, Start: p.Start, Keys: []string{"/a"}, Value: 4},
+					mapreduce.ReportRow{Account: "blog", Period: mapreduce.PeriodRange, Start: p.Start, Keys: []string{"/a"}, Values: []float64{4}},
 				)}
 			},
 			want:    []string{"replace pv:{blog}:urls:202408011800-202408020630 (1)"},
@@ -321,6 +321,16 @@ func TestPlanKeys(t *testing.T) {
 			},
 		},
 		{
+			name: "the (other) row of a report that keeps its top rows is no member",
+			plan: oneDay,
+			reps: func(p *mapreduce.Plan) []mapreduce.Report {
+				other := urlRow(t, p, "blog", mapreduce.PeriodDay, "2024-08-01", mapreduce.Other, 40)
+				other.Other = true
+				return []mapreduce.Report{urls(urlRow(t, p, "blog", mapreduce.PeriodDay, "2024-08-01", "/a", 3), other)}
+			},
+			want: []string{"replace pv:{blog}:urls:20240801 (1)"},
+		},
+		{
 			name: "an account outside the plan gets its rows but no deletes",
 			plan: oneDay,
 			reps: func(p *mapreduce.Plan) []mapreduce.Report {
@@ -380,8 +390,8 @@ func TestPlanKeysValues(t *testing.T) {
 	reps := []mapreduce.Report{
 		{Name: "uniques", Rows: []mapreduce.ReportRow{uvRow(t, p, "blog", mapreduce.PeriodDay, "2024-08-01T00:00", s)}},
 		{Name: "searchterms", Rows: []mapreduce.ReportRow{
-			{Account: "blog", Period: mapreduce.PeriodDay, Start: p.Start, Keys: []string{"google", "pvjobs redis"}, Value: 7},
-			{Account: "blog", Period: mapreduce.PeriodDay, Start: p.Start, Keys: []string{"bing", "x"}, Value: 2},
+			{Account: "blog", Period: mapreduce.PeriodDay, Start: p.Start, Keys: []string{"google", "pvjobs redis"}, Values: []float64{7}},
+			{Account: "blog", Period: mapreduce.PeriodDay, Start: p.Start, Keys: []string{"bing", "x"}, Values: []float64{2}},
 		}},
 	}
 	kp, err := redis.PlanKeys(reps, p, redis.Options{})
@@ -411,7 +421,7 @@ func TestPlanKeysValues(t *testing.T) {
 func TestPlanKeysTop(t *testing.T) {
 	p := planOf(t, time.UTC, "2024-08-01T00:00", "2024-08-02T00:00", "blog")
 	row := func(url string, n int64) mapreduce.ReportRow {
-		return mapreduce.ReportRow{Account: "blog", Period: mapreduce.PeriodDay, Start: p.Start, Keys: []string{url}, Value: n}
+		return mapreduce.ReportRow{Account: "blog", Period: mapreduce.PeriodDay, Start: p.Start, Keys: []string{url}, Values: []float64{float64(n)}}
 	}
 	rows := []mapreduce.ReportRow{row("/a", 5), row("/b", 9), row("/c", 5), row("/d", 1), row("/e", 5)}
 	f := func(top int, want ...string) {
@@ -439,7 +449,7 @@ func TestPlanKeysTop(t *testing.T) {
 
 func TestPlanKeysErrors(t *testing.T) {
 	p := planOf(t, time.UTC, "2024-08-01T00:00", "2024-08-02T00:00", "blog")
-	day := mapreduce.ReportRow{Account: "blog", Period: mapreduce.PeriodDay, Start: p.Start, Value: 3}
+	day := mapreduce.ReportRow{Account: "blog", Period: mapreduce.PeriodDay, Start: p.Start, Values: []float64{3}}
 	withSketch := day
 	withSketch.Sketch = sketch("x")
 	for _, tc := range []struct {
