@@ -88,6 +88,9 @@ type acctWork struct {
 	tmp       []string // the temporary key of each op ("" for unions and deletes)
 	tmps      []string // the temporary keys written, or being written
 	committed bool
+	// maybeRan is set when an EXEC of the swap was sent and its outcome is
+	// unknown: the next attempt, in this Commit or the next, looks first.
+	maybeRan bool
 }
 
 // Prepare plans the keys of reps (PlanKeys), checks that the server takes
@@ -310,9 +313,8 @@ func (p *Prepared) commitAccount(ctx, stop context.Context, a *acctWork) (unknow
 		testHooks.swap(a.Account)
 	}
 	var values map[*KeyOp][]byte
-	maybeRan := false // an EXEC was sent whose outcome is unknown
 	ran := func(ctx context.Context) (bool, error) {
-		if !maybeRan || len(a.tmps) == 0 {
+		if !a.maybeRan || len(a.tmps) == 0 {
 			return false, nil // unknown, or not run: the swap is idempotent
 		}
 		n, err := existing(ctx, w.c, a.tmps)
@@ -324,7 +326,7 @@ func (p *Prepared) commitAccount(ctx, stop context.Context, a *acctWork) (unknow
 		case n < len(a.tmps):
 			return false, fmt.Errorf("%d of %d temporary keys left: %w", n, len(a.tmps), ErrTempExpired)
 		}
-		maybeRan = false
+		a.maybeRan = false
 		return false, nil
 	}
 	err = w.retry(ctx, stop, "swap", &p.stats, func(ctx context.Context) error {
@@ -332,20 +334,25 @@ func (p *Prepared) commitAccount(ctx, stop context.Context, a *acctWork) (unknow
 			values = nil
 			return err
 		}
-		v, err := p.swap(ctx, a, &maybeRan)
+		v, err := p.swap(ctx, a, &a.maybeRan)
 		values = v
 		return err
 	})
 	if err != nil {
 		var ce *CommandError
-		if !maybeRan || errors.As(err, &ce) || errors.Is(err, goredis.TxFailedErr) || !transient(err) {
-			return false, err // the server refused it: it did not run
+		if errors.As(err, &ce) || errors.Is(err, goredis.TxFailedErr) || errors.Is(err, ErrTempExpired) {
+			a.maybeRan = false // the server refused or aborted it
 		}
+		if !a.maybeRan {
+			return false, err
+		}
+		// The connection failed (or the run was cancelled) after an EXEC
+		// was sent: one more look.
 		done, cerr := ran(ctx)
 		switch {
 		case cerr == nil && done:
 			values = nil // it ran after all
-		case cerr == nil && !maybeRan, errors.Is(cerr, ErrTempExpired):
+		case cerr == nil && !a.maybeRan, errors.Is(cerr, ErrTempExpired):
 			return false, err // every temporary key, or some, still there: it did not run
 		default:
 			return true, err

@@ -3,9 +3,11 @@ package redis_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -418,4 +420,109 @@ func parseMonitor(l string) (args []string, client string, ok bool) {
 		rest = rest[j+1:]
 	}
 	return args, client, len(args) > 0
+}
+
+// TestCommitFailsAndResumes brings the server down in the middle of the
+// swaps, for longer than the retry budget: Commit fails with a CommitError
+// that says which accounts were swapped in, which were not, and which one
+// may or may not have been (its EXEC ran, the reply was lost, the server
+// could not be asked again); once the server is back, Commit swaps in the
+// rest, settling the unknown one by its temporary keys, and the keys are
+// those of an undisturbed Write.
+func TestCommitFailsAndResumes(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		lostReply   bool
+		wantPending []string
+		wantUnknown string
+	}{
+		{"down before a swap", false, []string{"news", "shop"}, ""},
+		{"down after an EXEC ran", true, []string{"shop"}, "news"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := redistest.Start(t, redistest.Options{Args: []string{"--appendonly", "yes", "--appendfsync", "always"}})
+			c := srv.Client()
+			ctx := context.Background()
+			p := plan(t, time.UTC, "2024-08-01", 3, "blog", "news", "shop")
+			before, after := restartReports(p, 1), restartReports(p, 2)
+			opt := redis.Options{Prefix: "ref"}
+			write(t, c, opt, before, p)
+			write(t, c, opt, after, p)
+			want := snapshot(t, c, "ref")
+			opt.Prefix = "pv"
+			write(t, c, opt, before, p)
+
+			wc := goredis.NewClient(&goredis.Options{Addr: srv.Addr, DisableIdentity: true})
+			defer wc.Close()
+			opt.RetryBudget = 300 * time.Millisecond
+			if tc.lostReply {
+				wc.AddHook(&killAfterExec{srv: srv, account: "{news}"})
+			} else {
+				var once sync.Once
+				defer redis.SetSwapHookForTest(func(account string) {
+					if account == "news" {
+						once.Do(srv.Kill)
+					}
+				})()
+			}
+			w := redis.NewWriter(wc, opt)
+			prep, err := w.Prepare(ctx, after, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = prep.Commit(ctx)
+			var ce *redis.CommitError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Commit = %v, want a CommitError", err)
+			}
+			if !slices.Equal(ce.Committed, []string{"blog"}) || !slices.Equal(ce.Pending, tc.wantPending) || ce.Unknown != tc.wantUnknown {
+				t.Errorf("CommitError: committed %v, pending %v, unknown %q; want [blog], %v, %q", ce.Committed, ce.Pending, ce.Unknown, tc.wantPending, tc.wantUnknown)
+			}
+			t.Logf("Commit: %v", err)
+			srv.Run()
+			srv.WaitReady()
+			if _, err := prep.Commit(ctx); err != nil {
+				t.Fatalf("Commit again: %v", err)
+			}
+			if got := snapshot(t, c, "pv"); got != want {
+				t.Errorf("the keys differ from those of an undisturbed Write:\n%s", diffLines(got, want))
+			}
+			if tmps := scan(t, c, "pv:*:tmp:*"); len(tmps) > 0 {
+				t.Errorf("%d temporary keys left, as %s", len(tmps), tmps[0])
+			}
+		})
+	}
+}
+
+// killAfterExec is a go-redis hook that kills the server right after the
+// EXEC of the swap of an account ran, before the reply reaches the writer.
+type killAfterExec struct {
+	srv     *redistest.Server
+	account string // its hash tag
+	done    atomic.Bool
+}
+
+func (h *killAfterExec) DialHook(next goredis.DialHook) goredis.DialHook          { return next }
+func (h *killAfterExec) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook { return next }
+func (h *killAfterExec) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		swap := false
+		for _, c := range cmds {
+			if c.Name() == "rename" {
+				k := fmt.Sprint(c.Args()[1])
+				swap = swap || strings.Contains(k, h.account) && !strings.Contains(k, ":check:")
+			}
+		}
+		if !swap || h.done.Swap(true) {
+			return next(ctx, cmds)
+		}
+		if err := next(ctx, cmds); err != nil {
+			return err
+		}
+		h.srv.Kill()
+		for _, c := range cmds {
+			c.SetErr(io.EOF)
+		}
+		return io.EOF
+	}
 }
