@@ -16,9 +16,11 @@ import (
 const checkTTL = time.Minute
 
 // Check runs, before any data is read, every command that writing and
-// swapping in reports needs, on probe keys of its own in the slot of each
-// account (of "pvjobs" when none is given), as temporary keys of a run of
-// its own: prefix:{account}:tmp:RUN:check:... The commands are PING, SET
+// swapping in reports needs, on probe keys of its own in the slot of an
+// account, as temporary keys of a run of its own:
+// prefix:{account}:tmp:RUN:check:... It probes one account per server: the
+// first of accounts ("pvjobs" when none is given), and for a Redis Cluster
+// the first in each master's slots. The commands are PING, SET
 // with an expiry, MULTI/EXEC, GET, GETRANGE, EXISTS, ZADD, PEXPIRE, WATCH,
 // UNWATCH, PERSIST, PFMERGE, SET KEEPTTL, RENAME and DEL; every probe key
 // has an expiry at every moment, and Check deletes them at the end. It returns the first error, a *CommandError naming the command
@@ -26,18 +28,41 @@ const checkTTL = time.Minute
 // category such as +@transaction, or the key pattern), READONLY (a
 // replica), OOM (maxmemory reached with noeviction), ... It does not retry.
 func Check(ctx context.Context, c goredis.UniversalClient, k Keys, accounts ...string) error {
-	if len(accounts) == 0 {
-		accounts = []string{"pvjobs"}
-	}
 	if err := c.Ping(ctx).Err(); err != nil {
 		return wrapCmd("PING", "", err)
 	}
-	for _, a := range accounts {
+	for _, a := range probeAccounts(ctx, c, k, accounts) {
 		if err := checkAccount(ctx, c, k, a); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// probeAccounts returns the accounts whose slots Check probes, one per
+// server: the first account for a single server, the first in each
+// master's slots for a Redis Cluster; "pvjobs" when there are none.
+func probeAccounts(ctx context.Context, c goredis.UniversalClient, k Keys, accounts []string) []string {
+	if len(accounts) == 0 {
+		return []string{"pvjobs"}
+	}
+	cc, ok := c.(*goredis.ClusterClient)
+	if !ok {
+		return accounts[:1]
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range accounts {
+		m, err := cc.MasterForKey(ctx, k.Key(a, "check", "x"))
+		if err != nil { // Check's own commands will say why
+			return append(out, a)
+		}
+		if addr := m.Options().Addr; !seen[addr] {
+			seen[addr] = true
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // checkAccount runs the commands of Check on probe keys in a's slot.

@@ -94,7 +94,7 @@ type acctWork struct {
 }
 
 // Prepare plans the keys of reps (PlanKeys), checks that the server takes
-// every command the commit needs (Check, in the first account's slot), and
+// every command the commit needs (Check), and
 // writes every key to replace or merge under a temporary name in its
 // account's slot, prefix:{account}:tmp:RUN:..., with a safety expiry
 // (Options.TempTTL). Each round trip is one MULTI/EXEC of one account's
@@ -123,12 +123,8 @@ func (w *Writer) Prepare(ctx context.Context, reps []mapreduce.Report, plan *map
 		}
 		p.accts = append(p.accts, a)
 	}
-	probe := "pvjobs"
-	if len(kp.Accounts) > 0 {
-		probe = kp.Accounts[0].Account
-	}
 	err = w.retry(ctx, nil, "check", &p.stats, func(ctx context.Context) error {
-		return Check(ctx, w.c, w.keys, probe)
+		return Check(ctx, w.c, w.keys, p.Accounts()...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("checking the server: %w", err)

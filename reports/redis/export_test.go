@@ -25,3 +25,6 @@ func SetSwapHookForTest(f func(account string)) (restore func()) {
 
 // Transient exports transient to the tests.
 var Transient = transient
+
+// ProbeAccounts exports probeAccounts to the tests.
+var ProbeAccounts = probeAccounts

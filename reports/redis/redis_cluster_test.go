@@ -88,6 +88,17 @@ func TestCluster(t *testing.T) {
 	}
 	reps = append(reps, uv, urls)
 	opt := redis.Options{Prefix: tg.Prefix, Batch: tg.Batch, Range: true}
+	masters := map[string]bool{}
+	for _, a := range accounts {
+		m, err := cc.(*goredis.ClusterClient).MasterForKey(ctx, redis.Keys{Prefix: "pvc"}.Key(a, "x", "y"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		masters[m.Options().Addr] = true
+	}
+	if probes := redis.ProbeAccounts(ctx, cc, redis.Keys{Prefix: "pvc"}, accounts); len(probes) != len(masters) {
+		t.Errorf("Check probes %v, want one account on each of the %d masters", probes, len(masters))
+	}
 	if err := redis.Check(ctx, cc, redis.Keys{Prefix: "pvc"}, accounts...); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
