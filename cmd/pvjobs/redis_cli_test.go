@@ -149,6 +149,40 @@ func TestRedisPreflight(t *testing.T) {
 	}
 }
 
+// TestRedisPreparedThenAborted interrupts a run after its Redis output was
+// prepared (its temporary keys written) and before the CSV output was: the
+// run commits nothing, the temporary keys are deleted, and the keys of the
+// run before are untouched.
+func TestRedisPreparedThenAborted(t *testing.T) {
+	c, addr, prefix := redisCLIClient(t)
+	shards := genShards(t)
+	args := []string{"run", "--source", shards, "--jobs", "urls,uniques", "--quiet", "--out", "redis://" + addr + "/0?prefix=" + prefix}
+	mustPvjobs(t, args...)
+	before := redisDumps(t, c, prefix)
+	csvDir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tmps := 0
+	hook(t, func(out string) {
+		if strings.HasPrefix(out, "redis ") {
+			tmps = len(redisKeys(t, c, prefix+":*:tmp:*"))
+			cancel()
+		}
+	})
+	code, _, stderr := pvjobs(t, ctx, append(args, "--out", "csv:"+csvDir)...)
+	if code == 0 {
+		t.Fatalf("an interrupted run exited 0: %s", stderr)
+	}
+	if tmps == 0 {
+		t.Errorf("no temporary keys after the Redis output was prepared")
+	}
+	sameRedisDumps(t, "aborted run", redisDumps(t, c, prefix), before)
+	if names := dirNames(t, csvDir); len(names) > 0 {
+		t.Errorf("CSV files written: %v", names)
+	}
+	t.Logf("exit %d after %d temporary keys were written and deleted: %s", code, tmps, strings.TrimSpace(stderr))
+}
+
 // visitorsJob collects the visitor keys of each account and hour, as the
 // uniques job adds them to its sketches.
 type visitorsJob struct{ got *visitorsPartial }
