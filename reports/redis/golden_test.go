@@ -88,8 +88,8 @@ func TestGoldenKeys(t *testing.T) {
 	whole := func(seed uint64, urlsPerDay int) []mapreduce.Report {
 		var reps []mapreduce.Report
 		uv := mapreduce.Report{Name: "uniques"}
-		urls := mapreduce.Report{Name: "urls"}
-		terms := mapreduce.Report{Name: "searchterms"}
+		urls := mapreduce.Report{Name: "urls", Keys: []string{"url"}}
+		terms := mapreduce.Report{Name: "searchterms", Keys: []string{"engine", "term"}}
 		for ai, a := range p.Accounts {
 			var visits []visit
 			for h := range p.Calendar.Hours {
@@ -131,7 +131,7 @@ func TestGoldenKeys(t *testing.T) {
 		}
 	}
 	nightUV := uvRows(night, "blog", nightHours)
-	step("a partial night", redis.Options{}, []mapreduce.Report{{Name: "uniques", Rows: nightUV}, {Name: "urls", Rows: countRows(night, "blog", 3, 9)}}, night)
+	step("a partial night", redis.Options{}, []mapreduce.Report{{Name: "uniques", Rows: nightUV}, {Name: "urls", Keys: []string{"url"}, Rows: countRows(night, "blog", 3, 9)}}, night)
 	step("the night again", redis.Options{}, []mapreduce.Report{{Name: "uniques", Rows: nightUV}}, night)
 
 	step("top 3 and a TTL", redis.Options{Top: 3, TTL: 48 * time.Hour}, whole(2, 12)[1:], p)

@@ -95,7 +95,9 @@ func TestPlanKeys(t *testing.T) {
 		// has lists ops that must be there, hidden or not.
 		has []string
 	}
-	urls := func(rows ...mapreduce.ReportRow) mapreduce.Report { return mapreduce.Report{Name: "urls", Rows: rows} }
+	urls := func(rows ...mapreduce.ReportRow) mapreduce.Report {
+		return mapreduce.Report{Name: "urls", Keys: []string{"url"}, Rows: rows}
+	}
 	uniques := func(rows ...mapreduce.ReportRow) mapreduce.Report {
 		return mapreduce.Report{Name: "uniques", Rows: rows}
 	}
@@ -331,6 +333,19 @@ func TestPlanKeys(t *testing.T) {
 			want: []string{"replace pv:{blog}:urls:20240801 (1)"},
 		},
 		{
+			name: "a report of totals has no keys; rows of the previous period are not written",
+			plan: oneDay,
+			reps: func(p *mapreduce.Plan) []mapreduce.Report {
+				prev := urlRow(t, p, "blog", mapreduce.PeriodPrevious, "2024-07-31", "/a", 5)
+				return []mapreduce.Report{
+					{Name: "visits", Measures: mapreduce.Counts("visits"), Rows: []mapreduce.ReportRow{
+						{Account: "blog", Period: mapreduce.PeriodDay, Start: p.Start, Values: []float64{12}}}},
+					urls(urlRow(t, p, "blog", mapreduce.PeriodDay, "2024-08-01", "/a", 3), prev),
+				}
+			},
+			want: []string{"replace pv:{blog}:urls:20240801 (1)"},
+		},
+		{
 			name: "an account outside the plan gets its rows but no deletes",
 			plan: oneDay,
 			reps: func(p *mapreduce.Plan) []mapreduce.Report {
@@ -389,7 +404,7 @@ func TestPlanKeysValues(t *testing.T) {
 	s := sketch("v1", "v2", "v3")
 	reps := []mapreduce.Report{
 		{Name: "uniques", Rows: []mapreduce.ReportRow{uvRow(t, p, "blog", mapreduce.PeriodDay, "2024-08-01T00:00", s)}},
-		{Name: "searchterms", Rows: []mapreduce.ReportRow{
+		{Name: "searchterms", Keys: []string{"engine", "term"}, Rows: []mapreduce.ReportRow{
 			{Account: "blog", Period: mapreduce.PeriodDay, Start: p.Start, Keys: []string{"google", "pvjobs redis"}, Values: []float64{7}},
 			{Account: "blog", Period: mapreduce.PeriodDay, Start: p.Start, Keys: []string{"bing", "x"}, Values: []float64{2}},
 		}},
@@ -426,7 +441,7 @@ func TestPlanKeysTop(t *testing.T) {
 	rows := []mapreduce.ReportRow{row("/a", 5), row("/b", 9), row("/c", 5), row("/d", 1), row("/e", 5)}
 	f := func(top int, want ...string) {
 		t.Helper()
-		kp, err := redis.PlanKeys([]mapreduce.Report{{Name: "urls", Rows: slices.Clone(rows)}}, p, redis.Options{Top: top})
+		kp, err := redis.PlanKeys([]mapreduce.Report{{Name: "urls", Keys: []string{"url"}, Rows: slices.Clone(rows)}}, p, redis.Options{Top: top})
 		if err != nil {
 			t.Fatal(err)
 		}

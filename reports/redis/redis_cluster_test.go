@@ -73,7 +73,7 @@ func TestCluster(t *testing.T) {
 	p := plan(t, time.UTC, "2024-08-01", 2, accounts...)
 	var reps []mapreduce.Report
 	uv := mapreduce.Report{Name: "uniques"}
-	urls := mapreduce.Report{Name: "urls"}
+	urls := mapreduce.Report{Name: "urls", Keys: []string{"url"}}
 	want := map[string]uint64{}
 	for i, a := range accounts {
 		hours := map[int]*hll.Sketch{}

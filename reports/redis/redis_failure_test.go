@@ -30,7 +30,7 @@ func monthReports(p *mapreduce.Plan, account string, perDay int, seed uint64) []
 	}
 	return []mapreduce.Report{
 		{Name: "uniques", Rows: uvRows(p, account, hours)},
-		{Name: "urls", Rows: countRows(p, account, perDay, seed)},
+		{Name: "urls", Keys: []string{"url"}, Rows: countRows(p, account, perDay, seed)},
 	}
 }
 

@@ -374,7 +374,7 @@ func TestSinkSortedSets(t *testing.T) {
 			fewer = append(fewer, r)
 		}
 	}
-	st = write(t, c, redis.Options{Prefix: prefix}, []mapreduce.Report{{Name: "urls", Rows: fewer}}, p)
+	st = write(t, c, redis.Options{Prefix: prefix}, []mapreduce.Report{{Name: "urls", Keys: []string{"url"}, Rows: fewer}}, p)
 	if ok := c.Exists(ctx, keys.Key("blog", "urls", "20240802")).Val(); ok != 0 {
 		t.Errorf("blog's second day still has a key")
 	}
@@ -407,7 +407,7 @@ func TestSinkRerunIdentical(t *testing.T) {
 	}
 	reps := []mapreduce.Report{
 		{Name: "uniques", Rows: uvRows(p, "blog", hours)},
-		{Name: "urls", Rows: countRows(p, "blog", 300, 3)},
+		{Name: "urls", Keys: []string{"url"}, Rows: countRows(p, "blog", 300, 3)},
 	}
 	opt := redis.Options{Prefix: prefix, Range: true}
 	write(t, c, opt, reps, p)
@@ -480,7 +480,7 @@ func TestSinkPartialPeriods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := write(t, c, redis.Options{Prefix: prefix}, []mapreduce.Report{{Name: "urls", Rows: countRows(pp, "blog", 10, 1)}}, pp)
+	st := write(t, c, redis.Options{Prefix: prefix}, []mapreduce.Report{{Name: "urls", Keys: []string{"url"}, Rows: countRows(pp, "blog", 10, 1)}}, pp)
 	if st.SkippedPartial != 20 || st.Replaced != 0 {
 		t.Errorf("partial days of urls: stats %+v, want 20 rows skipped, nothing replaced", st)
 	}

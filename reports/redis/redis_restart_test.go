@@ -32,7 +32,7 @@ func restartReports(p *mapreduce.Plan, seed uint64) []mapreduce.Report {
 				uv.Name = r.Name
 				uv.Rows = append(uv.Rows, r.Rows...)
 			} else {
-				urls.Name = r.Name
+				urls.Name, urls.Keys = r.Name, r.Keys
 				urls.Rows = append(urls.Rows, r.Rows...)
 			}
 		}

@@ -94,7 +94,7 @@ func TestTLS(t *testing.T) {
 	c := tg.NewClient()
 	defer c.Close()
 	p := plan(t, time.UTC, "2024-08-01", 1, "blog")
-	write(t, c, redis.Options{Prefix: tg.Prefix}, []mapreduce.Report{{Name: "urls", Rows: countRows(p, "blog", 10, 1)}}, p)
+	write(t, c, redis.Options{Prefix: tg.Prefix}, []mapreduce.Report{{Name: "urls", Keys: []string{"url"}, Rows: countRows(p, "blog", 10, 1)}}, p)
 	if n := c.ZCard(context.Background(), "pvtls:{blog}:urls:20240801").Val(); n != 10 {
 		t.Errorf("ZCARD over TLS = %d, want 10", n)
 	}
