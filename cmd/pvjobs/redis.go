@@ -122,8 +122,8 @@ func withQuery(spec, kv string) string {
 
 // newRedisSink opens one --out redis://... or rediss://... sink: the URL's
 // query wins over the flags for that output. It does not connect: Check
-// does (PING and a test write), so that a run does not read for an hour to
-// fail at the end.
+// does (every command the writes need), so that a run does not read for an
+// hour to fail at the end.
 func newRedisSink(spec string, p *runParams) (sink, error) {
 	rp := &p.Redis
 	tg, err := redisTarget(spec, rp)
@@ -148,6 +148,7 @@ func newRedisSink(spec string, p *runParams) (sink, error) {
 	if tg.Pipeline > 0 {
 		opt.Pipeline = tg.Pipeline
 	}
+	opt.RetryBudget = tg.RetryBudget
 	if opt.Prefix == "" {
 		opt.Prefix = redis.DefaultPrefix
 	}
@@ -173,78 +174,90 @@ func newRedisSink(spec string, p *runParams) (sink, error) {
 }
 
 // redisSink writes reports to Redis (package reports/redis). It opens a
-// client for each Write and closes it after, so that the scheduler's runs
-// hold no connections between runs.
+// client for each run (Prepare) and closes it after the commit or abort,
+// so that the scheduler's runs hold no connections between runs.
 type redisSink struct {
 	target *redis.Target
 	opt    redis.Options
 }
 
-func (s *redisSink) ping(ctx context.Context) error {
+// Check runs every command the writes need on probe keys in the slots of
+// the plan's accounts (redis.Check), not in a dry run, so that a server or a
+// user that would refuse the commit is refused before any data is read.
+func (s *redisSink) Check(ctx context.Context, _ []string, plan *mapreduce.Plan, probe bool) error {
+	if !probe {
+		return nil
+	}
+	var accounts []string
+	if plan != nil {
+		accounts = plan.Accounts
+	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	c := s.target.NewClient()
 	defer c.Close()
-	if err := redis.Ping(ctx, c, redis.Keys{Prefix: s.opt.Prefix}); err != nil {
-		return fmt.Errorf("%s: %w", s.target, err)
+	if err := redis.Check(ctx, c, redis.Keys{Prefix: s.opt.Prefix}, accounts...); err != nil {
+		return fmt.Errorf("%s: pre-flight check: %w", s.target, err)
 	}
 	return nil
 }
 
-// Check checks that the server answers and takes writes (not in a dry run).
-func (s *redisSink) Check(ctx context.Context, _ []string, _ *mapreduce.Plan, probe bool) error {
-	if !probe {
-		return nil
-	}
-	return s.ping(ctx)
-}
-
-// Prepare keeps the reports for Commit. reports/redis's Writer.Write writes
-// the temporary keys and swaps them in within one call, so the Redis sink
-// does all its work in Commit and commits before the other outputs (early):
-// when its writes fail, the CSV files are not replaced either.
-// TODO(outputs): call the Writer's own Prepare/Commit once reports/redis has
-// them, so that the temporary keys are written here.
+// Prepare writes the reports under temporary keys (redis.Writer.Prepare):
+// nothing readers see changes; on error, or when ctx is done, the keys
+// written are deleted. The client stays open until Commit or Abort.
 func (s *redisSink) Prepare(ctx context.Context, reps []mapreduce.Report, plan *mapreduce.Plan) (prepared, error) {
-	if err := ctx.Err(); err != nil {
+	c := s.target.NewClient()
+	t0 := time.Now()
+	p, err := redis.NewWriter(c, s.opt).Prepare(ctx, reps, plan)
+	if err != nil {
+		c.Close()
 		return nil, err
 	}
-	return &redisPrepared{s: s, reps: reps, plan: plan}, nil
+	return &redisPrepared{s: s, c: c, p: p, t0: t0}, nil
 }
 
-// redisPrepared is a Redis output waiting for its commit.
+// redisPrepared is a Redis output whose temporary keys are written,
+// waiting for its commit.
 type redisPrepared struct {
-	s    *redisSink
-	reps []mapreduce.Report
-	plan *mapreduce.Plan
+	s  *redisSink
+	c  goredis.UniversalClient
+	p  *redis.Prepared
+	t0 time.Time
 }
 
-// Commit writes the temporary keys (stopping, with nothing changed, when
-// ctx is done) and swaps every account in (whatever ctx says once begun).
-func (r *redisPrepared) Commit(ctx context.Context) error { return r.s.write(ctx, r.reps, r.plan) }
-
-// Abort has nothing to remove: Prepare wrote nothing.
-func (r *redisPrepared) Abort(context.Context) error { return nil }
-
-func (r *redisPrepared) early() bool { return true }
-
-func (s *redisSink) write(ctx context.Context, reps []mapreduce.Report, plan *mapreduce.Plan) error {
-	c := s.target.NewClient()
-	defer c.Close()
-	t0 := time.Now()
-	st, err := redis.NewWriter(c, s.opt).Write(ctx, reps, plan)
+// Commit swaps every account in (once begun, whatever ctx says). When it
+// fails, the temporary keys of the accounts not swapped in are deleted and
+// the error (a *redis.CommitError) says which accounts were swapped in.
+func (r *redisPrepared) Commit(ctx context.Context) error {
+	defer r.c.Close()
+	s := r.s
+	st, err := r.p.Commit(ctx)
 	if err != nil {
+		if aerr := r.p.Abort(ctx); aerr != nil {
+			slog.Warn("redis: deleting temporary keys failed; they expire by themselves", "target", s.target.String(), "err", aerr)
+		}
 		return err
 	}
 	slog.Info("redis written", "target", s.target.String(), "prefix", s.opt.Prefix, "accounts", st.Accounts,
 		"replaced", st.Replaced, "merged", st.Merged, "deleted", st.Deleted, "unchanged", st.Unchanged,
-		"members", st.Members, "round_trips", st.RoundTrips, "took", time.Since(t0).Round(time.Millisecond))
+		"members", st.Members, "round_trips", st.RoundTrips, "retries", st.Retries, "took", time.Since(r.t0).Round(time.Millisecond))
 	if st.SkippedPartial > 0 {
 		slog.Warn("redis: rows of days the range covers only in part were not written: sorted sets hold whole days only",
 			"rows", st.SkippedPartial)
 	}
 	return nil
 }
+
+// Abort deletes the temporary keys.
+func (r *redisPrepared) Abort(ctx context.Context) error {
+	defer r.c.Close()
+	return r.p.Abort(ctx)
+}
+
+// early: the swaps can still fail (the server going away for longer than
+// the retry budget), so Redis commits before the outputs whose commit is a
+// rename, which are then left as they were.
+func (r *redisPrepared) early() bool { return true }
 
 func (s *redisSink) String() string {
 	return fmt.Sprintf("%s, keys %s:{account}:…", s.target, s.opt.Prefix)

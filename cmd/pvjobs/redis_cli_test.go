@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -18,51 +15,21 @@ import (
 
 	"github.com/pvjobs/pvjobs/jobs/uniques"
 	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/reports/redis/redistest"
 )
 
-// redisCLIAddr returns $PVJOBS_REDIS_ADDR, or skips the test (fails it when
-// CI or PVJOBS_TEST_DISALLOW_SKIP is set).
-func redisCLIAddr(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv("PVJOBS_REDIS_ADDR")
-	if addr == "" {
-		const how = "start one with `testdata/redis/redis.sh up` and set PVJOBS_REDIS_ADDR=$(testdata/redis/redis.sh addr)"
-		if os.Getenv("CI") != "" || os.Getenv("PVJOBS_TEST_DISALLOW_SKIP") != "" {
-			t.Fatalf("PVJOBS_REDIS_ADDR is empty and CI or PVJOBS_TEST_DISALLOW_SKIP is set, so this Redis integration test may not skip: %s", how)
-		}
-		t.Skipf("PVJOBS_REDIS_ADDR is empty, skipping the Redis integration test: %s", how)
-	}
-	return addr
-}
-
-// redisCLIClient returns a client of the test Redis and a key prefix of the
-// test's own, whose keys are deleted at the end.
+// redisCLIClient returns a client of the test Redis (see package
+// reports/redis/redistest), its address and a key prefix of the test's own,
+// whose keys are deleted at the end.
 func redisCLIClient(t *testing.T) (*goredis.Client, string, string) {
 	t.Helper()
-	addr := redisCLIAddr(t)
-	c := goredis.NewClient(&goredis.Options{Addr: addr, DisableIdentity: true})
-	t.Cleanup(func() { c.Close() })
-	prefix := fmt.Sprintf("pvcli%d-%x", os.Getpid(), rand.Uint32())
-	t.Cleanup(func() {
-		if keys := redisKeys(t, c, prefix+":*"); len(keys) > 0 {
-			c.Del(context.Background(), keys...)
-		}
-	})
-	return c, addr, prefix
+	c := redistest.Client(t)
+	return c, redistest.Addr(t), redistest.Prefix(t, c, "pvcli")
 }
 
 func redisKeys(t *testing.T, c *goredis.Client, pattern string) []string {
 	t.Helper()
-	var keys []string
-	iter := c.Scan(context.Background(), 0, pattern, 1000).Iterator()
-	for iter.Next(context.Background()) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		t.Fatalf("SCAN: %v", err)
-	}
-	slices.Sort(keys)
-	return keys
+	return redistest.Keys(t, c, pattern)
 }
 
 func redisDumps(t *testing.T, c *goredis.Client, prefix string) map[string]string {
@@ -142,6 +109,78 @@ func TestRedisUsageErrors(t *testing.T) {
 			t.Errorf("a run whose Redis is down wrote %v", names)
 		}
 	})
+}
+
+// TestRedisPreflight runs pvjobs as ACL users that lack a command the
+// commit needs: the run stops before any data is read, naming the command
+// and the server's reason, and writes no output.
+func TestRedisPreflight(t *testing.T) {
+	c, addr, prefix := redisCLIClient(t)
+	ctx := context.Background()
+	shards := genShards(t)
+	for _, tc := range []struct {
+		name, rule, want string
+	}{
+		{"without RENAME", "-rename", "RENAME"},
+		{"without +@transaction", "-@transaction", "MULTI/EXEC"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			user := prefix + strings.ReplaceAll(tc.rule, "@", "")
+			if err := c.Do(ctx, "ACL", "SETUSER", user, "reset", "on", ">secret", "~"+prefix+":*", "+@all", tc.rule).Err(); err != nil {
+				t.Fatalf("ACL SETUSER: %v", err)
+			}
+			t.Cleanup(func() { c.Do(context.Background(), "ACL", "DELUSER", user) })
+			out := t.TempDir()
+			code, stdout, stderr := pvjobs(t, ctx, "run", "--source", shards, "--jobs", "urls,uniques", "--quiet",
+				"--out", "csv:"+out, "--out", "redis://"+user+":secret@"+addr+"/0?prefix="+prefix)
+			if code != exitFailed || !strings.Contains(stderr, "pre-flight check") || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "NOPERM") {
+				t.Errorf("exit %d, stderr %q: want exit 1 naming %s and NOPERM", code, stderr, tc.want)
+			}
+			if strings.Contains(stderr, "secret") {
+				t.Errorf("the password shows: %q", stderr)
+			}
+			if names := dirNames(t, out); len(names) > 0 || stdout != "" {
+				t.Errorf("a run refused by the pre-flight check wrote %v, stdout %q", names, stdout)
+			}
+			if keys := redisKeys(t, c, prefix+":*"); len(keys) > 0 {
+				t.Errorf("keys written: %v", keys)
+			}
+		})
+	}
+}
+
+// TestRedisPreparedThenAborted interrupts a run after its Redis output was
+// prepared (its temporary keys written) and before the CSV output was: the
+// run commits nothing, the temporary keys are deleted, and the keys of the
+// run before are untouched.
+func TestRedisPreparedThenAborted(t *testing.T) {
+	c, addr, prefix := redisCLIClient(t)
+	shards := genShards(t)
+	args := []string{"run", "--source", shards, "--jobs", "urls,uniques", "--quiet", "--out", "redis://" + addr + "/0?prefix=" + prefix}
+	mustPvjobs(t, args...)
+	before := redisDumps(t, c, prefix)
+	csvDir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tmps := 0
+	hook(t, func(out string) {
+		if strings.HasPrefix(out, "redis ") {
+			tmps = len(redisKeys(t, c, prefix+":*:tmp:*"))
+			cancel()
+		}
+	})
+	code, _, stderr := pvjobs(t, ctx, append(args, "--out", "csv:"+csvDir)...)
+	if code == 0 {
+		t.Fatalf("an interrupted run exited 0: %s", stderr)
+	}
+	if tmps == 0 {
+		t.Errorf("no temporary keys after the Redis output was prepared")
+	}
+	sameRedisDumps(t, "aborted run", redisDumps(t, c, prefix), before)
+	if names := dirNames(t, csvDir); len(names) > 0 {
+		t.Errorf("CSV files written: %v", names)
+	}
+	t.Logf("exit %d after %d temporary keys were written and deleted: %s", code, tmps, strings.TrimSpace(stderr))
 }
 
 // visitorsJob collects the visitor keys of each account and hour, as the
@@ -313,22 +352,18 @@ func TestRedisKilledRun(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cmd.Process.Kill() })
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(60 * time.Second)
-	for len(redisKeys(t, c, prefix+":*:tmp:*")) == 0 {
+	// Well into its writes: many temporary keys exist.
+	redistest.WaitFor(t, 60*time.Second, "pvjobs to write 50 temporary keys", func() bool {
 		select {
 		case err := <-done:
-			t.Fatalf("pvjobs ended (%v) before it was seen writing", err)
+			t.Fatalf("pvjobs ended (%v) before it was seen well into its writes", err)
 		default:
 		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("pvjobs never wrote a temporary key")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond) // well into its writes
+		return len(redisKeys(t, c, prefix+":*:tmp:*")) >= 50
+	})
 	cmd.Process.Signal(syscall.SIGKILL)
 	<-done
 

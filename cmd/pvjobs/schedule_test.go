@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
+	"github.com/pvjobs/pvjobs/reports/redis/redistest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the scheduler's goroutines.
@@ -219,14 +220,7 @@ func TestScheduleUsage(t *testing.T) {
 // TestScheduleRedisLock runs two schedulers (two machines) sharing a Redis
 // lock on one fake clock: the night runs once.
 func TestScheduleRedisLock(t *testing.T) {
-	addr := os.Getenv("PVJOBS_REDIS_ADDR")
-	if addr == "" {
-		const how = "start one with `testdata/redis/redis.sh up` and set PVJOBS_REDIS_ADDR=$(testdata/redis/redis.sh addr)"
-		if os.Getenv("CI") != "" || os.Getenv("PVJOBS_TEST_DISALLOW_SKIP") != "" {
-			t.Fatalf("PVJOBS_REDIS_ADDR is empty and CI or PVJOBS_TEST_DISALLOW_SKIP is set, so this Redis integration test may not skip: %s", how)
-		}
-		t.Skipf("PVJOBS_REDIS_ADDR is empty, skipping the Redis integration test: %s", how)
-	}
+	addr := redistest.Addr(t)
 	dir := t.TempDir()
 	// A job name of its own keeps the test's Redis keys apart.
 	job := fmt.Sprintf("t%d_%d", os.Getpid(), time.Now().UnixNano())

@@ -12,29 +12,17 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/pvjobs/pvjobs/mapreduce/hll"
+	"github.com/pvjobs/pvjobs/reports/redis/redistest"
 )
 
-// The tests in this file run against a real Redis at $PVJOBS_REDIS_ADDR, as
-// started by testdata/redis/redis.sh:
-//
-//	testdata/redis/redis.sh up
-//	PVJOBS_REDIS_ADDR=$(testdata/redis/redis.sh addr) go test ./mapreduce/hll/
-//
-// Without the variable they skip, unless CI or PVJOBS_TEST_DISALLOW_SKIP is
-// set, in which case they fail.
+// The tests in this file run against a real Redis at $PVJOBS_REDIS_ADDR
+// (see package reports/redis/redistest).
 
 // redisClient returns a client of the test server and a key prefix unique to
 // the test; keys made with the prefix are deleted when the test ends.
 func redisClient(t *testing.T) (*redis.Client, func(string) string) {
 	t.Helper()
-	addr := os.Getenv("PVJOBS_REDIS_ADDR")
-	if addr == "" {
-		const how = "start one with `testdata/redis/redis.sh up` and set PVJOBS_REDIS_ADDR=$(testdata/redis/redis.sh addr)"
-		if os.Getenv("CI") != "" || os.Getenv("PVJOBS_TEST_DISALLOW_SKIP") != "" {
-			t.Fatalf("PVJOBS_REDIS_ADDR is empty and CI or PVJOBS_TEST_DISALLOW_SKIP is set, so this Redis integration test may not skip: %s", how)
-		}
-		t.Skipf("PVJOBS_REDIS_ADDR is empty, skipping the Redis integration test: %s", how)
-	}
+	addr := redistest.Addr(t)
 	c := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
 	t.Cleanup(func() { c.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -28,6 +28,9 @@ type Target struct {
 	// pipeline= ("" and 0 when absent).
 	Prefix          string
 	Batch, Pipeline int
+	// RetryBudget is the query's retry_budget= (Options.RetryBudget; 0 when
+	// absent).
+	RetryBudget time.Duration
 	// redacted is the URL without its password.
 	redacted string
 }
@@ -36,7 +39,8 @@ type Target struct {
 // Its query may hold go-redis's options (dial_timeout, read_timeout,
 // write_timeout, max_retries, pool_size, skip_verify, ... see go-redis's
 // ParseURL) and pvjobs' own: prefix=pv, batch=1000 (members per ZADD),
-// pipeline=100 (commands per round trip) and cluster=true for a Redis Cluster,
+// pipeline=100 (commands per round trip), retry_budget=1m (how long
+// transient failures are retried, Options.RetryBudget) and cluster=true for a Redis Cluster,
 // whose further seed nodes are given as addr=host:port (which implies
 // cluster=true). A cluster has database 0 only.
 func ParseURL(raw string) (*Target, error) {
@@ -69,6 +73,13 @@ func ParseURL(raw string) (*Target, error) {
 		}
 		*p.dst = n
 	}
+	if q.Has("retry_budget") {
+		d, err := time.ParseDuration(q.Get("retry_budget"))
+		if err != nil || d <= 0 || d > 24*time.Hour {
+			return nil, fmt.Errorf("%w %q: retry_budget=%q: want a duration from 1ms to 24h, such as 90s", ErrBadURL, t.redacted, q.Get("retry_budget"))
+		}
+		t.RetryBudget = d
+	}
 	cluster := q.Has("addr")
 	if q.Has("cluster") {
 		switch q.Get("cluster") {
@@ -79,7 +90,7 @@ func ParseURL(raw string) (*Target, error) {
 			return nil, fmt.Errorf("%w %q: cluster=%q: want true or false", ErrBadURL, t.redacted, q.Get("cluster"))
 		}
 	}
-	for _, k := range []string{"prefix", "batch", "pipeline", "cluster"} {
+	for _, k := range []string{"prefix", "batch", "pipeline", "retry_budget", "cluster"} {
 		q.Del(k)
 	}
 	u.RawQuery = q.Encode()
@@ -266,21 +277,6 @@ func Redact(raw string) string {
 		return raw
 	}
 	return raw[:start+colon+1] + "xxxxx" + raw[at:]
-}
-
-// Ping checks that the server answers and takes writes: PING, then a SET of
-// a short-lived key of its own (prefix:{pvjobs}:ping), so that a read-only
-// replica or a user without write permission is refused before a run.
-func Ping(ctx context.Context, c goredis.UniversalClient, k Keys) error {
-	if err := c.Ping(ctx).Err(); err != nil {
-		return err
-	}
-	key := k.Key("pvjobs", "ping", newRunID())
-	if err := c.Set(ctx, key, "1", time.Minute).Err(); err != nil {
-		return fmt.Errorf("test write: %w", err)
-	}
-	c.Del(ctx, key) // The expiry removes it otherwise.
-	return nil
 }
 
 // Count returns the estimated number of distinct visitors of account over

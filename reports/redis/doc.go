@@ -81,27 +81,73 @@
 // Options.TTL sets an expiry on every key written: on the temporary key
 // before RENAME (which keeps it), on the key after a merge.
 //
+// # Planning and committing
+//
+// PlanKeys decides, without talking to a server, what a run does to each
+// key: per account, the keys to replace (with their sorted-set members or
+// HyperLogLog values), to merge or union into, and to delete. The Writer
+// carries the plan out in two phases: Prepare writes the new values under
+// temporary names, Commit swaps them in, Abort drops them. Write is
+// Prepare then Commit, for a caller with one output; a caller with several
+// prepares them all before it commits any.
+//
 // # Atomicity
 //
 // Every key is first written under a temporary name in its account's slot,
 // prefix:{account}:tmp:RUN:..., with a safety expiry (Options.TempTTL, an
 // hour): what a killed run leaves behind disappears by itself. Each round
-// trip of these writes is one MULTI/EXEC, so no temporary key exists without
-// its expiry even when the writer dies mid-stream. When all keys of all
-// accounts are written, each account is swapped in with one MULTI/EXEC,
-// under WATCH of its temporary keys (and of the keys it unions into): RENAME
-// over the old keys, unions, deletes. Readers see all of an account's new
-// report or none of it. When anything fails before the swap (Redis down or
-// refusing writes, a temporary key expired, a key to merge into that is not
-// a HyperLogLog, the context cancelled), the temporary keys are deleted and
-// every account keeps its previous reports, untouched.
+// trip of these writes is one MULTI/EXEC, and every transaction that writes
+// a temporary key also sets its expiry (SET with an expiry; PEXPIRE after
+// the transaction's last ZADD of the key), so no temporary key exists
+// without its expiry at any moment, whenever the writer dies. When all keys
+// of all accounts are written, Commit swaps each account in with one
+// MULTI/EXEC, under WATCH of its temporary keys (and of the keys it unions
+// into): RENAME over the old keys, unions, PFMERGEs, deletes. Readers see
+// all of an account's new report or none of it. When anything fails before
+// the swap (Redis down for longer than the retry budget or refusing writes,
+// a temporary key expired, a key to merge into that is not a HyperLogLog,
+// the context cancelled), the temporary keys are deleted and every account
+// keeps its previous reports, untouched.
 //
 // Atomicity is per account: a Redis Cluster cannot run one transaction over
 // several slots. Once the swaps have begun they go on even when the context
 // is cancelled, so that an interrupt does not split a run; only Redis
 // failing during that phase can leave earlier accounts swapped and later
-// ones not (the error names them). A transaction whose reply is lost is
-// resolved by looking at the temporary keys: gone means it ran.
+// ones not, and the *CommitError then lists both (and the account, if any,
+// whose EXEC was sent but whose outcome could not be learnt: swapped in
+// whole or not at all).
+//
+// # Failures and retries
+//
+// A failure that trying again may cure is retried with exponential backoff
+// (20 ms doubling to 2 s, with jitter) for Options.RetryBudget from its first
+// failure (a minute by default: longer than a restart of a server, the
+// loading of its data included): a refused, reset or closed connection, a
+// timeout, LOADING, TRYAGAIN, CLUSTERDOWN, MASTERDOWN, too many clients, a
+// busy script, a transaction aborted because a WATCHed key changed, and
+// READONLY, because Check refuses a replica before any data is read, so a
+// server that turns replica during a run is a failover in progress (go-redis
+// drops the connection and dials again, to the new master when the address
+// follows it). Every write is idempotent (SET, ZADD of absolute scores,
+// PEXPIRE), so a transaction whose reply was lost is simply sent again; a
+// swap whose reply was lost is resolved by looking at its temporary keys:
+// gone means it ran, present means it did not, and it runs again. The keys
+// of a server that restarts without persistence are lost with it; the swap
+// then fails with ErrTempExpired and changes nothing.
+//
+// Other errors fail at once. The server's refusal of a command is a
+// *CommandError naming the command, its key and the reply: NOPERM (an ACL
+// user without a command, +@transaction, or the key pattern), OOM
+// (maxmemory with noeviction), WRONGTYPE, NOAUTH. Inside a transaction
+// Redis answers EXEC with EXECABORT when it refused a queued command; the
+// error reported is that command's own reply. Errors are classified with
+// go-redis's typed checks (goredis.IsLoadingError and its siblings,
+// goredis.HasErrorPrefix, the goredis.Error interface), net and io errors,
+// and context errors.
+//
+// Check, run by Prepare and by the command line before any data is read,
+// runs every command the writes need on probe keys of its own, so that a
+// user or a server that would refuse the commit is refused at the start.
 //
 // # Counting over a window
 //
@@ -120,5 +166,6 @@
 // addr= for more seed nodes). The writes need these commands: PING, SET,
 // GET, GETRANGE, ZADD, PEXPIRE, PERSIST, RENAME, DEL, EXISTS, PFMERGE, MULTI,
 // EXEC, WATCH, UNWATCH (an ACL user with +@read +@write +@transaction
-// +@connection and the key pattern prefix:*); Count needs PFCOUNT.
+// +@connection and the key pattern prefix:*); Count needs PFCOUNT. Check
+// runs them all.
 package redis

@@ -3,10 +3,6 @@ package redis_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,72 +13,39 @@ import (
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/mapreduce/hll"
 	"github.com/pvjobs/pvjobs/reports/redis"
+	"github.com/pvjobs/pvjobs/reports/redis/redistest"
 )
 
-// startCluster starts a Redis Cluster of three masters (redis-server from
-// PATH, on free loopback ports) that the test stops, and returns the address
-// of its first node.
+// startCluster starts a Redis Cluster of three masters (private
+// redis-servers) and returns the address of its first node.
 func startCluster(t *testing.T) string {
 	t.Helper()
-	redisAddr(t) // the integration-test switch
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" || os.Getenv("PVJOBS_TEST_DISALLOW_SKIP") != "" {
-			t.Fatalf("redis-server is not in PATH, and this test may not skip")
-		}
-		t.Skip("redis-server is not in PATH: skipping the Redis Cluster test")
-	}
-	var ports []int
-	for i := 0; i < 3; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-		l.Close()
-	}
 	ctx := context.Background()
-	var nodes []*goredis.Client
-	for i, port := range ports {
-		dir := t.TempDir()
-		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-			"--cluster-config-file", dir+"/nodes.conf", "--dir", dir, "--save", "", "--appendonly", "no")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), DisableIdentity: true})
-		t.Cleanup(func() { c.Close() })
-		waitFor(t, "node "+strconv.Itoa(i)+" to answer", func() bool { return c.Ping(ctx).Err() == nil })
+	var nodes []*redistest.Server
+	for i := 0; i < 3; i++ {
+		s := redistest.Start(t, redistest.Options{Args: []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"}})
+		c := s.Client()
 		lo, hi := i*16384/3, (i+1)*16384/3-1
 		if err := c.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", lo, hi).Err(); err != nil {
 			t.Fatalf("CLUSTER ADDSLOTSRANGE: %v", err)
 		}
-		nodes = append(nodes, c)
+		nodes = append(nodes, s)
 	}
-	for _, port := range ports[1:] {
-		if err := nodes[0].ClusterMeet(ctx, "127.0.0.1", strconv.Itoa(port)).Err(); err != nil {
+	first := nodes[0].Client()
+	for _, n := range nodes[1:] {
+		host, port, _ := strings.Cut(n.Addr, ":")
+		if err := first.ClusterMeet(ctx, host, port).Err(); err != nil {
 			t.Fatalf("CLUSTER MEET: %v", err)
 		}
 	}
-	for _, c := range nodes {
-		waitFor(t, "the cluster to be ok", func() bool {
+	for _, n := range nodes {
+		c := n.Client()
+		redistest.WaitFor(t, 20*time.Second, "the cluster to be ok at "+n.Addr, func() bool {
 			info, err := c.ClusterInfo(ctx).Result()
 			return err == nil && strings.Contains(info, "cluster_state:ok") && strings.Contains(info, "cluster_known_nodes:3")
 		})
 	}
-	return "127.0.0.1:" + strconv.Itoa(ports[0])
-}
-
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return nodes[0].Addr
 }
 
 // TestCluster writes three accounts, whose slots are on different nodes, to
@@ -110,7 +73,7 @@ func TestCluster(t *testing.T) {
 	p := plan(t, time.UTC, "2024-08-01", 2, accounts...)
 	var reps []mapreduce.Report
 	uv := mapreduce.Report{Name: "uniques"}
-	urls := mapreduce.Report{Name: "urls"}
+	urls := mapreduce.Report{Name: "urls", Keys: []string{"url"}}
 	want := map[string]uint64{}
 	for i, a := range accounts {
 		hours := map[int]*hll.Sketch{}
@@ -125,7 +88,18 @@ func TestCluster(t *testing.T) {
 	}
 	reps = append(reps, uv, urls)
 	opt := redis.Options{Prefix: tg.Prefix, Batch: tg.Batch, Range: true}
-	if err := redis.Ping(ctx, cc, redis.Keys{Prefix: "pvc"}); err != nil {
+	masters := map[string]bool{}
+	for _, a := range accounts {
+		m, err := cc.(*goredis.ClusterClient).MasterForKey(ctx, redis.Keys{Prefix: "pvc"}.Key(a, "x", "y"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		masters[m.Options().Addr] = true
+	}
+	if probes := redis.ProbeAccounts(ctx, cc, redis.Keys{Prefix: "pvc"}, accounts); len(probes) != len(masters) {
+		t.Errorf("Check probes %v, want one account on each of the %d masters", probes, len(masters))
+	}
+	if err := redis.Check(ctx, cc, redis.Keys{Prefix: "pvc"}, accounts...); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
 	st := write(t, cc, opt, reps, p)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/mapreduce/hll"
 	"github.com/pvjobs/pvjobs/reports/redis"
+	"github.com/pvjobs/pvjobs/reports/redis/redistest"
 )
 
 // monthReports returns uniques and urls reports of account over p, with
@@ -28,7 +30,7 @@ func monthReports(p *mapreduce.Plan, account string, perDay int, seed uint64) []
 	}
 	return []mapreduce.Report{
 		{Name: "uniques", Rows: uvRows(p, account, hours)},
-		{Name: "urls", Rows: countRows(p, account, perDay, seed)},
+		{Name: "urls", Keys: []string{"url"}, Rows: countRows(p, account, perDay, seed)},
 	}
 }
 
@@ -51,8 +53,8 @@ func TestSinkRefusesWrites(t *testing.T) {
 	}
 	rc := tg.NewClient()
 	defer rc.Close()
-	if err := redis.Ping(ctx, rc, redis.Keys{Prefix: prefix}); err == nil || !strings.Contains(err.Error(), "NOPERM") {
-		t.Errorf("Ping as a reader = %v, want a NOPERM error", err)
+	if err := redis.Check(ctx, rc, redis.Keys{Prefix: prefix}); err == nil || !strings.Contains(err.Error(), "NOPERM") {
+		t.Errorf("Check as a reader = %v, want a NOPERM error", err)
 	}
 	_, err = redis.NewWriter(rc, redis.Options{Prefix: prefix}).Write(ctx, monthReports(p, "blog", 20, 2), p)
 	if err == nil || !strings.Contains(err.Error(), "NOPERM") {
@@ -62,21 +64,27 @@ func TestSinkRefusesWrites(t *testing.T) {
 	sameDumps(t, "refused write", dumpAll(t, c, prefix), before)
 }
 
-// TestSinkRedisDown writes to a port nobody listens on.
+// TestSinkRedisDown writes to a port nobody listens on: a refused
+// connection is retried for the retry budget, then reported.
 func TestSinkRedisDown(t *testing.T) {
 	_, prefix := testRedis(t)
-	tg, err := redis.ParseURL("redis://127.0.0.1:1/0?max_retries=1&dial_timeout=1s")
+	tg, err := redis.ParseURL("redis://127.0.0.1:1/0?max_retries=1&dial_timeout=1s&retry_budget=300ms")
 	if err != nil {
 		t.Fatal(err)
 	}
 	rc := tg.NewClient()
 	defer rc.Close()
 	p := plan(t, time.UTC, "2024-08-01", 1, "blog")
-	_, err = redis.NewWriter(rc, redis.Options{Prefix: prefix}).Write(context.Background(), monthReports(p, "blog", 5, 1), p)
-	if err == nil || !strings.Contains(err.Error(), "connection refused") {
-		t.Fatalf("Write to a closed port = %v, want connection refused", err)
+	retries := 0
+	defer redis.SetRetryHookForTest(func(string, error) { retries++ })()
+	_, err = redis.NewWriter(rc, redis.Options{Prefix: prefix, RetryBudget: tg.RetryBudget}).Write(context.Background(), monthReports(p, "blog", 5, 1), p)
+	if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "retry budget") {
+		t.Fatalf("Write to a closed port = %v, want connection refused after the retry budget", err)
 	}
-	t.Logf("error: %v", err)
+	if retries == 0 {
+		t.Errorf("no retry")
+	}
+	t.Logf("error after %d retries: %v", retries, err)
 }
 
 // TestSinkTempExpired lets the temporary keys expire before the swap.
@@ -86,8 +94,10 @@ func TestSinkTempExpired(t *testing.T) {
 	write(t, c, redis.Options{Prefix: prefix}, monthReports(p, "blog", 20, 1), p)
 	before := dumpAll(t, c, prefix)
 	defer redis.SetFlushHookForTest(func(n int) {
-		if n == 3 {
-			time.Sleep(300 * time.Millisecond)
+		if n == 3 { // what the first two round trips wrote expires
+			redistest.WaitFor(t, 10*time.Second, "the temporary keys to expire", func() bool {
+				return len(scan(t, c, prefix+":*:tmp:*")) == 0
+			})
 		}
 	})()
 	_, err := redis.NewWriter(c, redis.Options{Prefix: prefix, Pipeline: 20, TempTTL: 100 * time.Millisecond}).
@@ -207,8 +217,10 @@ func killedWriterHelper(t *testing.T) {
 	p := plan(t, time.UTC, "2024-08-01", 31, "blog")
 	redis.SetFlushHookForTest(func(n int) {
 		if n == 5 {
+			killed := make(chan os.Signal, 1)
+			signal.Notify(killed, syscall.SIGTERM)
 			fmt.Println("MIDWAY")
-			time.Sleep(time.Minute)
+			<-killed // SIGKILL comes first
 		}
 	})
 	_, err := redis.NewWriter(c, redis.Options{Prefix: prefix, Pipeline: 20, TempTTL: 10 * time.Minute}).

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,66 +16,27 @@ import (
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/mapreduce/hll"
 	"github.com/pvjobs/pvjobs/reports/redis"
+	"github.com/pvjobs/pvjobs/reports/redis/redistest"
 )
 
-// The tests in this file run against a real Redis at $PVJOBS_REDIS_ADDR, as
-// started by testdata/redis/redis.sh:
-//
-//	testdata/redis/redis.sh up
-//	PVJOBS_REDIS_ADDR=$(testdata/redis/redis.sh addr) go test ./reports/redis/
-//
-// Without the variable they skip, unless CI or PVJOBS_TEST_DISALLOW_SKIP is
-// set, in which case they fail. Each test writes under a key prefix of its
-// own and deletes its keys at the end.
+// The tests in this file run against a real Redis at $PVJOBS_REDIS_ADDR
+// (see package redistest), each under a key prefix of its own whose keys
+// are deleted at the end.
 
 // redisAddr returns $PVJOBS_REDIS_ADDR, or skips (or fails) the test.
-func redisAddr(t testing.TB) string {
-	t.Helper()
-	addr := os.Getenv("PVJOBS_REDIS_ADDR")
-	if addr == "" {
-		const how = "start one with `testdata/redis/redis.sh up` and set PVJOBS_REDIS_ADDR=$(testdata/redis/redis.sh addr)"
-		if os.Getenv("CI") != "" || os.Getenv("PVJOBS_TEST_DISALLOW_SKIP") != "" {
-			t.Fatalf("PVJOBS_REDIS_ADDR is empty and CI or PVJOBS_TEST_DISALLOW_SKIP is set, so this Redis integration test may not skip: %s", how)
-		}
-		t.Skipf("PVJOBS_REDIS_ADDR is empty, skipping the Redis integration test: %s", how)
-	}
-	return addr
-}
+func redisAddr(t testing.TB) string { return redistest.Addr(t) }
 
 // testRedis returns a client of the test server and a key prefix of the
 // test's own, whose keys are deleted when the test ends.
 func testRedis(t testing.TB) (*goredis.Client, string) {
 	t.Helper()
-	addr := redisAddr(t)
-	c := goredis.NewClient(&goredis.Options{Addr: addr, DisableIdentity: true})
-	t.Cleanup(func() { c.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		t.Fatalf("PING redis at PVJOBS_REDIS_ADDR=%s: %v", addr, err)
-	}
-	prefix := fmt.Sprintf("pvtest%d-%x", os.Getpid(), rand.Uint32())
-	t.Cleanup(func() {
-		keys := scan(t, c, prefix+":*")
-		if len(keys) > 0 {
-			c.Del(context.Background(), keys...)
-		}
-	})
-	return c, prefix
+	c := redistest.Client(t)
+	return c, redistest.Prefix(t, c, "pvtest")
 }
 
 func scan(t testing.TB, c goredis.UniversalClient, pattern string) []string {
 	t.Helper()
-	var keys []string
-	iter := c.Scan(context.Background(), 0, pattern, 1000).Iterator()
-	for iter.Next(context.Background()) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		t.Fatalf("SCAN %s: %v", pattern, err)
-	}
-	slices.Sort(keys)
-	return keys
+	return redistest.Keys(t, c, pattern)
 }
 
 // dumpAll returns DUMP of every key of the prefix, temporary keys included.
@@ -414,7 +374,7 @@ func TestSinkSortedSets(t *testing.T) {
 			fewer = append(fewer, r)
 		}
 	}
-	st = write(t, c, redis.Options{Prefix: prefix}, []mapreduce.Report{{Name: "urls", Rows: fewer}}, p)
+	st = write(t, c, redis.Options{Prefix: prefix}, []mapreduce.Report{{Name: "urls", Keys: []string{"url"}, Rows: fewer}}, p)
 	if ok := c.Exists(ctx, keys.Key("blog", "urls", "20240802")).Val(); ok != 0 {
 		t.Errorf("blog's second day still has a key")
 	}
@@ -447,7 +407,7 @@ func TestSinkRerunIdentical(t *testing.T) {
 	}
 	reps := []mapreduce.Report{
 		{Name: "uniques", Rows: uvRows(p, "blog", hours)},
-		{Name: "urls", Rows: countRows(p, "blog", 300, 3)},
+		{Name: "urls", Keys: []string{"url"}, Rows: countRows(p, "blog", 300, 3)},
 	}
 	opt := redis.Options{Prefix: prefix, Range: true}
 	write(t, c, opt, reps, p)
@@ -520,7 +480,7 @@ func TestSinkPartialPeriods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := write(t, c, redis.Options{Prefix: prefix}, []mapreduce.Report{{Name: "urls", Rows: countRows(pp, "blog", 10, 1)}}, pp)
+	st := write(t, c, redis.Options{Prefix: prefix}, []mapreduce.Report{{Name: "urls", Keys: []string{"url"}, Rows: countRows(pp, "blog", 10, 1)}}, pp)
 	if st.SkippedPartial != 20 || st.Replaced != 0 {
 		t.Errorf("partial days of urls: stats %+v, want 20 rows skipped, nothing replaced", st)
 	}

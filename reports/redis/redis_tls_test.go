@@ -11,15 +11,14 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/reports/redis"
+	"github.com/pvjobs/pvjobs/reports/redis/redistest"
 )
 
 // writeCert writes a certificate signed by parent (self-signed when parent
@@ -47,11 +46,6 @@ func writeCert(t *testing.T, dir, name string, tmpl *x509.Certificate, parent *x
 // TestTLS writes through rediss:// to a redis-server that requires TLS with
 // client certificates.
 func TestTLS(t *testing.T) {
-	redisAddr(t) // the integration-test switch
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not in PATH")
-	}
 	dir := t.TempDir()
 	now := time.Now()
 	ca, caKey := writeCert(t, dir, "ca", &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "pvjobs test CA"},
@@ -63,21 +57,11 @@ func TestTLS(t *testing.T) {
 	writeCert(t, dir, "client", &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "pvjobs"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature}, ca, caKey)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	cmd := exec.Command(bin, "--port", "0", "--tls-port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
+	srv := redistest.Start(t, redistest.Options{TLS: true, Args: []string{
 		"--tls-cert-file", filepath.Join(dir, "server.pem"), "--tls-key-file", filepath.Join(dir, "server.key"),
-		"--tls-ca-cert-file", filepath.Join(dir, "ca.pem"), "--tls-auth-clients", "yes")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		"--tls-ca-cert-file", filepath.Join(dir, "ca.pem"), "--tls-auth-clients", "yes"}})
 
-	url := "rediss://127.0.0.1:" + port + "/0?prefix=pvtls"
+	url := "rediss://" + srv.Addr + "/0?prefix=pvtls"
 	connect := func(ca, cert, key string) error {
 		tg, err := redis.ParseURL(url)
 		if err != nil {
@@ -90,9 +74,9 @@ func TestTLS(t *testing.T) {
 		defer c.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return redis.Ping(ctx, c, redis.Keys{Prefix: "pvtls"})
+		return redis.Check(ctx, c, redis.Keys{Prefix: "pvtls"})
 	}
-	waitFor(t, "redis-server to answer over TLS", func() bool {
+	redistest.WaitFor(t, 20*time.Second, "redis-server to answer over TLS", func() bool {
 		return connect(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")) == nil
 	})
 	if err := connect("", filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")); err == nil || !strings.Contains(err.Error(), "certificate") {
@@ -110,7 +94,7 @@ func TestTLS(t *testing.T) {
 	c := tg.NewClient()
 	defer c.Close()
 	p := plan(t, time.UTC, "2024-08-01", 1, "blog")
-	write(t, c, redis.Options{Prefix: tg.Prefix}, []mapreduce.Report{{Name: "urls", Rows: countRows(p, "blog", 10, 1)}}, p)
+	write(t, c, redis.Options{Prefix: tg.Prefix}, []mapreduce.Report{{Name: "urls", Keys: []string{"url"}, Rows: countRows(p, "blog", 10, 1)}}, p)
 	if n := c.ZCard(context.Background(), "pvtls:{blog}:urls:20240801").Val(); n != 10 {
 		t.Errorf("ZCARD over TLS = %d, want 10", n)
 	}
