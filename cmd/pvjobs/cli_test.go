@@ -416,7 +416,8 @@ func TestRunBadRowsAndMissingShards(t *testing.T) {
 	// With no budget the run fails and names the bad row.
 	out = filepath.Join(t.TempDir(), "out")
 	code, _, stderr = pvjobs(t, context.Background(), slices.Concat(args, []string{"--max-bad-rows", "0", "--out", "csv:" + out})...)
-	if code != 1 || !strings.Contains(stderr, "too many bad rows") || !strings.Contains(stderr, "20240801.blog row 2") {
+	if code != 1 || !strings.Contains(stderr, "too many bad rows") || !strings.Contains(stderr, "20240801.blog row 2") ||
+		!strings.Contains(stderr, "--max-bad-rows, now 0") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 	if names := dirNames(t, out); len(names) != 0 {

@@ -332,10 +332,7 @@ func execute(ctx context.Context, p *runParams, stdout, stderr io.Writer) error 
 		if res != nil && !p.Quiet {
 			table.Summary(stderr, &res.Summary, nil)
 		}
-		if errors.Is(err, mapreduce.ErrTooManyBadRows) {
-			return fmt.Errorf("run failed, no reports written: %w; --max-bad-rows sets the budget", err)
-		}
-		return fmt.Errorf("run failed, no reports written: %w", err)
+		return fmt.Errorf("run failed, no reports written: %w", budgetContext(err, p))
 	}
 	if n := validtext.Reports(res.Reports); n > 0 {
 		slog.Info("report keys with invalid UTF-8 made valid (URLs percent-encoded, other text U+FFFD)", "cells", n)
@@ -369,6 +366,15 @@ func execute(ctx context.Context, p *runParams, stdout, stderr io.Writer) error 
 		slog.Warn("bad row skipped", attrs...)
 	}
 	return nil
+}
+
+// budgetContext adds the flag that sets the bad-row budget to an engine
+// error that says the budget was exceeded (the engine knows no flags).
+func budgetContext(err error, p *runParams) error {
+	if errors.Is(err, mapreduce.ErrTooManyBadRows) {
+		return fmt.Errorf("%w (raise --max-bad-rows, now %s, to tolerate more)", err, p.MaxBadRows)
+	}
+	return err
 }
 
 func shardList(keys []mapreduce.ShardKey, n int) string {

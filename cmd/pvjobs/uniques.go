@@ -153,7 +153,7 @@ func uniquesFromSource(ctx context.Context, w io.Writer, p *runParams, verbose b
 	defer s.close()
 	res, err := mapreduce.Run(ctx, s.plan, s.src, s.tasks, s.opts)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", s.src, err)
+		return fmt.Errorf("reading %s: %w", s.src, budgetContext(err, p))
 	}
 	counts := map[string]int64{}
 	hours := map[string]int{}
