@@ -102,6 +102,10 @@ func TestUsageErrors(t *testing.T) {
 		{"NaN budget", []string{"run", "--max-bad-rows", "NaN%"}, "--max-bad-rows"},
 		{"budget over 100%", []string{"run", "--max-bad-rows", "150%"}, "--max-bad-rows"},
 		{"bad account", []string{"run", "--accounts", "blog,a.b"}, "invalid account id"},
+		{"all and an account", []string{"run", "--accounts", "all,blog"}, `--accounts: "all" with other accounts`},
+		{"empty time zone", []string{"run", "--tz", ""}, `--tz: unknown time zone ""`},
+		{"local time zone", []string{"run", "--tz", "Local"}, `--tz: unknown time zone "Local"`},
+		{"timeout of a week", []string{"run", "--timeout", "1w", "--max-bad-rows", "x"}, "--max-bad-rows"},
 		{"long account", []string{"run", "--accounts", strings.Repeat("a", 65)}, "invalid account id"},
 		{"no accounts", []string{"run", "--accounts", " , "}, "--accounts"},
 		{"missing source", []string{"run", "--source", filepath.Join(shards, "nope")}, "--source"},
@@ -423,6 +427,75 @@ func TestRunBadRowsAndMissingShards(t *testing.T) {
 	if names := dirNames(t, out); len(names) != 0 {
 		t.Errorf("failed run wrote %v", names)
 	}
+}
+
+// TestYearOne: --from 0001-01-01 is a day like any other, not "no --from"
+// (its midnight is Go's zero time).
+func TestYearOne(t *testing.T) {
+	out := mustPvjobs(t, "run", "--dry-run", "--jobs", "urls", "--accounts", "blog", "--from", "0001-01-01", "--to", "0001-01-01")
+	if !strings.Contains(out, "range     0001-01-01T00:00:00Z to 0001-01-02T00:00:00Z") || !strings.Contains(out, "00010101.blog") {
+		t.Errorf("the plan is not of 0001-01-01:\n%s", out)
+	}
+}
+
+// TestEmptyRun: a run that reads no page view at all (an empty or unmounted
+// directory, a mistyped account) fails and replaces no report, unless
+// --allow-empty; named accounts without a shard are warned about by name.
+func TestEmptyRun(t *testing.T) {
+	empty := t.TempDir()
+	out := t.TempDir()
+	previous := []byte("account,period,start,url,pageviews\nblog,day,2024-08-01,/,1\n")
+	if err := os.WriteFile(filepath.Join(out, "urls.csv"), previous, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unchanged := func(t *testing.T) {
+		t.Helper()
+		if b, _ := os.ReadFile(filepath.Join(out, "urls.csv")); !bytes.Equal(b, previous) {
+			t.Errorf("the previous report was replaced:\n%s", b)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"empty directory, all accounts", []string{"--source", empty, "--from", "2024-08-01", "--to", "2024-08-07"}, exitUsage,
+			[]string{"--accounts all: the source " + empty + " has no accounts in the range"}},
+		{"empty directory, named accounts", []string{"--source", empty, "--accounts", "blog,shop", "--from", "2024-08-01", "--to", "2024-08-07"}, exitFailed,
+			[]string{"no page views: " + empty + " has none for blog, shop from 2024-08-01T00:00:00Z to 2024-08-08T00:00:00Z (14 of 14 shards missing)",
+				"--allow-empty", `msg="account has no page views in the range: no shard" account=blog`, "account=shop"}},
+		{"mistyped account", []string{"--accounts", "nosuch"}, exitFailed, []string{`account=nosuch`, "has none for nosuch"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := pvjobs(t, context.Background(), slices.Concat([]string{"run", "--jobs", "urls", "--out", "csv:" + out}, tc.args)...)
+			if code != tc.code {
+				t.Fatalf("exit %d; want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			unchanged(t)
+		})
+	}
+	t.Run("an account of two without shards", func(t *testing.T) {
+		code, _, stderr := pvjobs(t, context.Background(), "run", "--jobs", "urls", "--accounts", "blog,nosuch", "--quiet", "--out", "csv:"+t.TempDir())
+		if code != exitOK || !strings.Contains(stderr, "account=nosuch") || strings.Contains(stderr, "account=blog") {
+			t.Errorf("exit %d; want 0 and a warning about nosuch only:\n%s", code, stderr)
+		}
+	})
+	t.Run("allow empty", func(t *testing.T) {
+		code, _, stderr := pvjobs(t, context.Background(), "run", "--jobs", "urls", "--source", empty, "--accounts", "blog",
+			"--from", "2024-08-01", "--to", "2024-08-07", "--allow-empty", "--quiet", "--out", "csv:"+out)
+		if code != exitOK {
+			t.Fatalf("exit %d:\n%s", code, stderr)
+		}
+		if b, _ := os.ReadFile(filepath.Join(out, "urls.csv")); !strings.HasPrefix(string(b), "account,period,start,url,") || strings.Count(string(b), "\n") != 1 {
+			t.Errorf("--allow-empty wrote, want a header only:\n%s", b)
+		}
+	})
 }
 
 func TestExitCode(t *testing.T) {

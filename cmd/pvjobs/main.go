@@ -16,6 +16,8 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -112,10 +114,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter:            stderr,
 		Commands:             commands(),
 		EnableBashCompletion: true,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "log level: debug, info, warn, error", EnvVars: []string{"PVJOBS_LOG_LEVEL"}},
-			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json", EnvVars: []string{"PVJOBS_LOG_FORMAT"}},
-		},
+		Flags:                options.Flags(options.Global),
 		Before: func(c *cli.Context) error {
 			return setupLogging(c, stderr)
 		},
@@ -133,19 +132,18 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 }
 
 func setupLogging(c *cli.Context, stderr io.Writer) error {
+	v, err := resolve(options.Global, c, nil)
+	if err != nil {
+		return err
+	}
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-		return usagef("--log-level %q: want debug, info, warn or error", c.String("log-level"))
+	if err := level.UnmarshalText([]byte(v.LogLevel)); err != nil { // checked by options
+		return usagef("--log-level %q: want debug, info, warn or error", v.LogLevel)
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler
-	switch strings.ToLower(c.String("log-format")) {
-	case "text":
-		h = slog.NewTextHandler(stderr, opts)
-	case "json":
+	h := slog.Handler(slog.NewTextHandler(stderr, opts))
+	if v.LogFormat == "json" {
 		h = slog.NewJSONHandler(stderr, opts)
-	default:
-		return usagef("--log-format %q: want text or json", c.String("log-format"))
 	}
 	slog.SetDefault(slog.New(h))
 	return nil
