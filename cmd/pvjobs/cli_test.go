@@ -498,6 +498,46 @@ func TestEmptyRun(t *testing.T) {
 	})
 }
 
+// committingSink is an output that a signal reaches while it commits, and
+// that finishes its commit (as the Redis swap does).
+type committingSink struct {
+	cancel  context.CancelFunc
+	written *bool
+}
+
+func (committingSink) String() string { return "committing sink" }
+func (committingSink) Check(context.Context, []string, *mapreduce.Plan, bool) error {
+	return nil
+}
+func (s committingSink) Prepare(context.Context, []mapreduce.Report, *mapreduce.Plan) (prepared, error) {
+	return s, nil
+}
+func (s committingSink) Commit(context.Context) error {
+	s.cancel() // SIGTERM, during the commit
+	*s.written = true
+	return nil
+}
+func (committingSink) Abort(context.Context) error { return nil }
+func (committingSink) early() bool                 { return true }
+
+// TestRunInterruptedDuringCommit: a signal while the outputs are committed,
+// which finish: exit 130, and the message says the reports were written.
+func TestRunInterruptedDuringCommit(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	written := false
+	prev := openRedisSink
+	openRedisSink = func(string, *runParams) (sink, error) { return committingSink{cancel, &written}, nil }
+	t.Cleanup(func() { openRedisSink = prev })
+	code, _, stderr := pvjobs(t, ctx, "run", "--jobs", "urls", "--quiet", "--out", "redis://127.0.0.1:1/0")
+	if code != exitInterrupted || !written {
+		t.Fatalf("exit %d (written %v); want %d\n%s", code, written, exitInterrupted, stderr)
+	}
+	if want := "pvjobs: interrupted while the reports were written; they were written whole: committing sink"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
+}
+
 func TestExitCode(t *testing.T) {
 	var buf bytes.Buffer
 	for _, tc := range []struct {

@@ -64,11 +64,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitCode(err, stderr)
 }
 
+// interruptedError is an interrupt (exit 130) that says itself what it
+// stopped and what was written.
+type interruptedError struct {
+	msg string
+	err error // wraps context.Canceled
+}
+
+func (e *interruptedError) Error() string { return e.msg }
+func (e *interruptedError) Unwrap() error { return e.err }
+
 func exitCode(err error, stderr io.Writer) int {
 	var ue *usageError
+	var ie *interruptedError
+	var ce *committedError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &ie):
+		fmt.Fprintf(stderr, "pvjobs: %v\n", ie)
+		return exitInterrupted
+	case errors.As(err, &ce):
+		fmt.Fprintf(stderr, "pvjobs: %v\n", ce)
+		return exitInterrupted
 	case errors.Is(err, context.Canceled):
 		var ce *commitError
 		if errors.As(err, &ce) && len(ce.Committed) > 0 {

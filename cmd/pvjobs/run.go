@@ -44,6 +44,10 @@ type runParams struct {
 	options.Values
 	// ProgressEvery is the interval of progress log lines (default 10s).
 	ProgressEvery time.Duration
+	// fence, when set, checks just before the outputs are written that
+	// the run may still commit (a scheduled run's lock, see
+	// scheduler.Run.Fence).
+	fence func(context.Context) error
 
 	// result is the engine's result, kept for the metrics (see startRun).
 	result *mapreduce.Result
@@ -265,8 +269,18 @@ func execute(ctx context.Context, p *runParams, stdout, stderr io.Writer) error 
 	if n := validtext.Reports(res.Reports); n > 0 {
 		slog.Info("report keys with invalid UTF-8 made valid (URLs percent-encoded, other text U+FFFD)", "cells", n)
 	}
-	if err := writeOutputs(ctx, s.outs, res.Reports, s.plan); err != nil {
+	if err := writeOutputs(ctx, s.outs, res.Reports, s.plan, p.fence); err != nil {
 		return err
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// A signal came while the outputs were written, and they were
+		// written whole (a Redis swap finishes what it began): say so,
+		// and exit 130 as an interrupted run does.
+		var outs []string
+		for _, o := range s.outs {
+			outs = append(outs, o.String())
+		}
+		return &committedError{outs: outs, err: context.Cause(ctx)}
 	}
 	if !p.Quiet {
 		w := stdout
@@ -295,6 +309,19 @@ func execute(ctx context.Context, p *runParams, stdout, stderr io.Writer) error 
 	}
 	return nil
 }
+
+// committedError is a run interrupted while its outputs were written, after
+// they were: exit 130, with a message that says they were.
+type committedError struct {
+	outs []string
+	err  error
+}
+
+func (e *committedError) Error() string {
+	return "interrupted while the reports were written; they were written whole: " + strings.Join(e.outs, "; ")
+}
+
+func (e *committedError) Unwrap() error { return e.err }
 
 // shardLister is a source that lists its shards cheaply (shard files).
 type shardLister interface {

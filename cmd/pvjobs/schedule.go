@@ -36,10 +36,12 @@ func scheduleCommand() *cli.Command {
 		Usage:     "run the config file's jobs on their cron schedules (a long-running scheduler)",
 		UsageText: "pvjobs schedule --config FILE [--job NAME]... [--lock redis://host:port/db] [--state FILE] [--metrics-addr :9464]",
 		Description: "Runs each job of the config file that has a schedule, in the job's time zone, over the\n" +
-			"job's range (default: yesterday) relative to the time it fires. A job never runs twice at\n" +
-			"once; with --lock (or scheduler.lock) not even on several machines. Slots missed while\n" +
-			"the scheduler was down run at start within the job's catch_up window. SIGTERM or SIGINT\n" +
-			"cancels the runs in progress (they write nothing) and stops.\n\n" +
+			"job's range (default: yesterday) relative to the time it fires, one slot at a time; with\n" +
+			"--lock (or scheduler.lock) across machines too, and of two runs that overlap because a\n" +
+			"holder stalled past lock_ttl only the lock's holder writes its outputs. Slots missed while\n" +
+			"the scheduler was down run at start within the job's catch_up window; older ones are\n" +
+			"dropped, logged and counted. SIGTERM or SIGINT cancels the runs in progress (they write\n" +
+			"nothing and their slots stay due) and stops: exit 130 if runs were stopped, else 0.\n\n" +
 			"The other flags apply to every job and win over the config file (flag > env > file > default).",
 		Flags:  scheduleFlags(),
 		Action: scheduleAction,
@@ -143,26 +145,44 @@ func scheduleAction(c *cli.Context) error {
 	params := map[string]runParams{}
 	var names []string
 	for _, j := range jobs {
+		reg.Scheduled(j.job.Name)
 		cfg.Jobs = append(cfg.Jobs, j.job)
 		params[j.job.Name] = j.params
 		names = append(names, j.job.Name)
 	}
 	stderr := c.App.ErrWriter
-	cfg.Run = func(ctx context.Context, name string, start, end time.Time) error {
-		p := params[name]
-		setRange(&p, start, end)
+	cfg.Run = func(ctx context.Context, r scheduler.Run) error {
+		p := params[r.Job]
+		setRange(&p, r.Start, r.End)
+		p.fence = r.Fence // checked just before the outputs are written
 		err := executeOps(ctx, &p, io.Discard, stderr, reg)
+		var late *committedError
+		if errors.As(err, &late) {
+			// Stopped while committing, after the commit: the slot is
+			// done.
+			err = nil
+		}
 		if !errors.Is(err, context.Canceled) {
 			logRun(&p, err)
 		}
 		return err
+	}
+	cfg.OnEvent = func(ev scheduler.Event) {
+		if ev.Kind == scheduler.EventSkipped && errors.Is(ev.Err, scheduler.ErrMissed) {
+			reg.Dropped(ev.Job)
+		}
 	}
 	s, err := scheduler.New(cfg)
 	if err != nil {
 		return err
 	}
 	slog.Info("scheduler started", "config", f.Path, "jobs", names, "lock", lockDesc, "state", set.State, "metrics_addr", set.MetricsAddr)
-	return s.Run(c.Context)
+	if err := s.Run(c.Context); err != nil {
+		// A signal stopped runs in progress (exit 130): they wrote
+		// nothing, and their slots stay due.
+		return &interruptedError{msg: "interrupted: " + err.Error() + "; their slots stay due", err: err}
+	}
+	return nil
 }
 
 // scheduledJobs returns the jobs of f to schedule: those named in want, or
