@@ -486,6 +486,14 @@ func TestEmptyRun(t *testing.T) {
 			t.Errorf("exit %d; want 0 and a warning about nosuch only:\n%s", code, stderr)
 		}
 	})
+	t.Run("warned before reading", func(t *testing.T) {
+		// Shard files are listed before the run: a dry run, which reads
+		// nothing, already names the account.
+		code, _, stderr := pvjobs(t, context.Background(), "run", "--dry-run", "--jobs", "urls", "--accounts", "blog,nosuch", "--out", "csv:"+t.TempDir())
+		if code != exitOK || !strings.Contains(stderr, "account=nosuch") {
+			t.Errorf("exit %d; want 0 and a warning about nosuch:\n%s", code, stderr)
+		}
+	})
 	t.Run("allow empty", func(t *testing.T) {
 		code, _, stderr := pvjobs(t, context.Background(), "run", "--jobs", "urls", "--source", empty, "--accounts", "blog",
 			"--from", "2024-08-01", "--to", "2024-08-07", "--allow-empty", "--quiet", "--out", "csv:"+out)
