@@ -329,6 +329,9 @@ func TestRunBadRows(t *testing.T) {
 			if !strings.Contains(err.Error(), "20240801.a row 10") || !strings.Contains(err.Error(), budget) {
 				t.Errorf("error %q names neither the row nor the budget", err)
 			}
+			if strings.Contains(err.Error(), "--") {
+				t.Errorf("error %q names a command-line flag; the engine knows none", err)
+			}
 		})
 	}
 }

@@ -17,6 +17,9 @@ const MaxDays = 3700
 // ErrEmptyPlan is returned by NewPlan when there is nothing to read.
 var ErrEmptyPlan = errors.New("empty plan")
 
+// ErrBadRange is wrapped by DayRange's error for a first day after the last.
+var ErrBadRange = errors.New("bad range")
+
 // PlanSpec says what a run reads.
 type PlanSpec struct {
 	// Accounts to read; validated with ValidateAccount, deduplicated and sorted.
@@ -39,13 +42,13 @@ type PlanSpec struct {
 var ErrCompareDays = errors.New("a comparison with the previous period needs a range of whole local days")
 
 // DayRange returns the instants that start day from and end day to (inclusive)
-// in loc, and refuses from > to.
+// in loc, and refuses from > to with an error wrapping ErrBadRange.
 func DayRange(from, to Date, loc *time.Location) (start, end time.Time, err error) {
 	if loc == nil {
 		loc = time.UTC
 	}
 	if to.Before(from) {
-		return time.Time{}, time.Time{}, fmt.Errorf("--from %s is after --to %s", from, to)
+		return time.Time{}, time.Time{}, fmt.Errorf("%w: first day %s is after last day %s", ErrBadRange, from, to)
 	}
 	return from.In(loc), to.AddDays(1).In(loc), nil
 }

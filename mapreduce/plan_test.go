@@ -103,8 +103,11 @@ func TestDayRange(t *testing.T) {
 		t.Errorf("Berlin DST day = %s, %s, %v", start, end, err)
 	}
 	_, _, err = mapreduce.DayRange(date(2024, 8, 2), date(2024, 8, 1), nil)
-	if err == nil || !strings.Contains(err.Error(), "2024-08-02") || !strings.Contains(err.Error(), "after") {
-		t.Errorf("from > to: error %v, want one naming the dates", err)
+	if !errors.Is(err, mapreduce.ErrBadRange) || !strings.Contains(err.Error(), "2024-08-02") || !strings.Contains(err.Error(), "after") {
+		t.Errorf("from > to: error %v, want ErrBadRange naming the dates", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "--") {
+		t.Errorf("from > to: error %q names a command-line flag; the engine knows none", err)
 	}
 }
 

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -16,51 +14,10 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// cassandraParams holds the --cql-* flags that were given (on the command line
-// or through their PVJOBS_CQL_* environment variables), keyed by the source
-// URL's query parameter of the same name. They override the URL.
-type cassandraParams map[string]string
-
-// cqlBoolParams are the parameters whose flags are booleans.
-var cqlBoolParams = map[string]bool{"tls": true, "tls-insecure": true, "token-aware": true, "discover": true}
-
-// cassandraFlags returns a --cql-NAME flag (env PVJOBS_CQL_NAME) for every
-// parameter of a cassandra:// source URL.
-func cassandraFlags() []cli.Flag {
-	var flags []cli.Flag
-	for _, p := range cassandra.Params {
-		name := "cql-" + p.Name
-		env := []string{"PVJOBS_CQL_" + strings.ToUpper(strings.ReplaceAll(p.Name, "-", "_"))}
-		usage := "Cassandra: " + p.Usage + " (overrides ?" + p.Name + "= of the URL)"
-		if p.Name == "password" {
-			usage += "; prefer the environment variable, flags show in ps"
-		}
-		if cqlBoolParams[p.Name] {
-			on := p.Name == "token-aware" || p.Name == "discover" // on unless turned off
-			flags = append(flags, &cli.BoolFlag{Name: name, Value: on, Usage: usage, EnvVars: env, Category: "Cassandra"})
-		} else {
-			flags = append(flags, &cli.StringFlag{Name: name, Usage: usage, EnvVars: env, Category: "Cassandra"})
-		}
-	}
-	return flags
-}
-
-// cassandraParamsFromFlags returns the --cql-* flags that were set.
-func cassandraParamsFromFlags(c *cli.Context) cassandraParams {
-	cp := cassandraParams{}
-	for _, p := range cassandra.Params {
-		name := "cql-" + p.Name
-		if !c.IsSet(name) {
-			continue
-		}
-		if cqlBoolParams[p.Name] {
-			cp[p.Name] = strconv.FormatBool(c.Bool(name))
-		} else {
-			cp[p.Name] = c.String(name)
-		}
-	}
-	return cp
-}
+// cassandraParams holds the --cql-* options given (by flag, environment
+// variable or config key), keyed by the source URL's query parameter of the
+// same name. They override the URL.
+type cassandraParams = map[string]string
 
 // cassandraConfig parses a cassandra:// URL and applies the flags on top.
 // Mistakes are usage errors.
@@ -139,18 +96,11 @@ type shardFilter struct {
 	from, to mapreduce.Date  // zero: unbounded
 }
 
-func newShardFilter(accounts, from, to string) (*shardFilter, error) {
+func newShardFilter(accounts []string, from, to string) (*shardFilter, error) {
 	f := &shardFilter{}
-	list := splitList(accounts)
-	if len(list) == 0 {
-		return nil, usagef("--accounts: no accounts named")
-	}
-	if !(len(list) == 1 && list[0] == "all") {
+	if !isAll(accounts) {
 		f.accounts = map[string]bool{}
-		for _, a := range list {
-			if err := mapreduce.ValidateAccount(a); err != nil {
-				return nil, usagef("--accounts: %v", err)
-			}
+		for _, a := range accounts {
 			f.accounts[a] = true
 		}
 	}
@@ -179,8 +129,8 @@ func (f *shardFilter) keep(k mapreduce.ShardKey) bool {
 
 // startProgress prints "<verb> d/total shards, n page views, rate" to stderr
 // every few seconds until the returned stop is called (not with --quiet).
-func startProgress(c *cli.Context, verb string, total int, done, rows *atomic.Int64) (stop func()) {
-	if c.Bool("quiet") {
+func startProgress(c *cli.Context, quiet bool, verb string, total int, done, rows *atomic.Int64) (stop func()) {
+	if quiet {
 		return func() {}
 	}
 	start := time.Now()

@@ -167,6 +167,23 @@ func TestCassandraCLI(t *testing.T) {
 		cassSameFiles(t, fromFiles, fromCassandra)
 	})
 
+	t.Run("accounts without page views", func(t *testing.T) {
+		// A table cannot list its shards cheaply: the warning comes after
+		// the run, from its summary.
+		out := filepath.Join(tmp, "csv-nosuch")
+		code, _, errOut := cassCLI(t, append(runArgs, "--source", url, "--accounts", "nosuch", "--out", "csv:"+out)...)
+		if code != exitFailed || !strings.Contains(errOut, "account=nosuch") || !strings.Contains(errOut, "no page views: cassandra://") {
+			t.Errorf("exit %d; want %d, a warning about nosuch and no page views:\n%s", code, exitFailed, errOut)
+		}
+		if ents, err := os.ReadDir(out); err == nil && len(ents) > 0 {
+			t.Errorf("an empty run wrote %d files into %s", len(ents), out)
+		}
+		code, _, errOut = cassCLI(t, append(runArgs, "--source", url, "--accounts", "blog,nosuch", "--out", "csv:"+out)...)
+		if code != exitOK || !strings.Contains(errOut, "account=nosuch") || strings.Contains(errOut, "account=blog") {
+			t.Errorf("exit %d; want 0 and a warning about nosuch only:\n%s", code, errOut)
+		}
+	})
+
 	t.Run("cassandra stops in the middle of a run", func(t *testing.T) {
 		p, err := cassandratest.NewProxy(addr)
 		if err != nil {

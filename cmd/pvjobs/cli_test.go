@@ -102,6 +102,10 @@ func TestUsageErrors(t *testing.T) {
 		{"NaN budget", []string{"run", "--max-bad-rows", "NaN%"}, "--max-bad-rows"},
 		{"budget over 100%", []string{"run", "--max-bad-rows", "150%"}, "--max-bad-rows"},
 		{"bad account", []string{"run", "--accounts", "blog,a.b"}, "invalid account id"},
+		{"all and an account", []string{"run", "--accounts", "all,blog"}, `--accounts: "all" with other accounts`},
+		{"empty time zone", []string{"run", "--tz", ""}, `--tz: unknown time zone ""`},
+		{"local time zone", []string{"run", "--tz", "Local"}, `--tz: unknown time zone "Local"`},
+		{"timeout of a week", []string{"run", "--timeout", "1w", "--max-bad-rows", "x"}, "--max-bad-rows"},
 		{"long account", []string{"run", "--accounts", strings.Repeat("a", 65)}, "invalid account id"},
 		{"no accounts", []string{"run", "--accounts", " , "}, "--accounts"},
 		{"missing source", []string{"run", "--source", filepath.Join(shards, "nope")}, "--source"},
@@ -416,11 +420,129 @@ func TestRunBadRowsAndMissingShards(t *testing.T) {
 	// With no budget the run fails and names the bad row.
 	out = filepath.Join(t.TempDir(), "out")
 	code, _, stderr = pvjobs(t, context.Background(), slices.Concat(args, []string{"--max-bad-rows", "0", "--out", "csv:" + out})...)
-	if code != 1 || !strings.Contains(stderr, "too many bad rows") || !strings.Contains(stderr, "20240801.blog row 2") {
+	if code != 1 || !strings.Contains(stderr, "too many bad rows") || !strings.Contains(stderr, "20240801.blog row 2") ||
+		!strings.Contains(stderr, "--max-bad-rows, now 0") {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
 	if names := dirNames(t, out); len(names) != 0 {
 		t.Errorf("failed run wrote %v", names)
+	}
+}
+
+// TestYearOne: --from 0001-01-01 is a day like any other, not "no --from"
+// (its midnight is Go's zero time).
+func TestYearOne(t *testing.T) {
+	out := mustPvjobs(t, "run", "--dry-run", "--jobs", "urls", "--accounts", "blog", "--from", "0001-01-01", "--to", "0001-01-01")
+	if !strings.Contains(out, "range     0001-01-01T00:00:00Z to 0001-01-02T00:00:00Z") || !strings.Contains(out, "00010101.blog") {
+		t.Errorf("the plan is not of 0001-01-01:\n%s", out)
+	}
+}
+
+// TestEmptyRun: a run that reads no page view at all (an empty or unmounted
+// directory, a mistyped account) fails and replaces no report, unless
+// --allow-empty; named accounts without a shard are warned about by name.
+func TestEmptyRun(t *testing.T) {
+	empty := t.TempDir()
+	out := t.TempDir()
+	previous := []byte("account,period,start,url,pageviews\nblog,day,2024-08-01,/,1\n")
+	if err := os.WriteFile(filepath.Join(out, "urls.csv"), previous, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unchanged := func(t *testing.T) {
+		t.Helper()
+		if b, _ := os.ReadFile(filepath.Join(out, "urls.csv")); !bytes.Equal(b, previous) {
+			t.Errorf("the previous report was replaced:\n%s", b)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"empty directory, all accounts", []string{"--source", empty, "--from", "2024-08-01", "--to", "2024-08-07"}, exitUsage,
+			[]string{"--accounts all: the source " + empty + " has no accounts in the range"}},
+		{"empty directory, named accounts", []string{"--source", empty, "--accounts", "blog,shop", "--from", "2024-08-01", "--to", "2024-08-07"}, exitFailed,
+			[]string{"no page views: " + empty + " has none for blog, shop from 2024-08-01T00:00:00Z to 2024-08-08T00:00:00Z (14 of 14 shards missing)",
+				"--allow-empty", `msg="account has no page views in the range: no shard" account=blog`, "account=shop"}},
+		{"mistyped account", []string{"--accounts", "nosuch"}, exitFailed, []string{`account=nosuch`, "has none for nosuch"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := pvjobs(t, context.Background(), slices.Concat([]string{"run", "--jobs", "urls", "--out", "csv:" + out}, tc.args)...)
+			if code != tc.code {
+				t.Fatalf("exit %d; want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			unchanged(t)
+		})
+	}
+	t.Run("an account of two without shards", func(t *testing.T) {
+		code, _, stderr := pvjobs(t, context.Background(), "run", "--jobs", "urls", "--accounts", "blog,nosuch", "--quiet", "--out", "csv:"+t.TempDir())
+		if code != exitOK || !strings.Contains(stderr, "account=nosuch") || strings.Contains(stderr, "account=blog") {
+			t.Errorf("exit %d; want 0 and a warning about nosuch only:\n%s", code, stderr)
+		}
+	})
+	t.Run("warned before reading", func(t *testing.T) {
+		// Shard files are listed before the run: a dry run, which reads
+		// nothing, already names the account.
+		code, _, stderr := pvjobs(t, context.Background(), "run", "--dry-run", "--jobs", "urls", "--accounts", "blog,nosuch", "--out", "csv:"+t.TempDir())
+		if code != exitOK || !strings.Contains(stderr, "account=nosuch") {
+			t.Errorf("exit %d; want 0 and a warning about nosuch:\n%s", code, stderr)
+		}
+	})
+	t.Run("allow empty", func(t *testing.T) {
+		code, _, stderr := pvjobs(t, context.Background(), "run", "--jobs", "urls", "--source", empty, "--accounts", "blog",
+			"--from", "2024-08-01", "--to", "2024-08-07", "--allow-empty", "--quiet", "--out", "csv:"+out)
+		if code != exitOK {
+			t.Fatalf("exit %d:\n%s", code, stderr)
+		}
+		if b, _ := os.ReadFile(filepath.Join(out, "urls.csv")); !strings.HasPrefix(string(b), "account,period,start,url,") || strings.Count(string(b), "\n") != 1 {
+			t.Errorf("--allow-empty wrote, want a header only:\n%s", b)
+		}
+	})
+}
+
+// committingSink is an output that a signal reaches while it commits, and
+// that finishes its commit (as the Redis swap does).
+type committingSink struct {
+	cancel  context.CancelFunc
+	written *bool
+}
+
+func (committingSink) String() string { return "committing sink" }
+func (committingSink) Check(context.Context, []string, *mapreduce.Plan, bool) error {
+	return nil
+}
+func (s committingSink) Prepare(context.Context, []mapreduce.Report, *mapreduce.Plan) (prepared, error) {
+	return s, nil
+}
+func (s committingSink) Commit(context.Context) error {
+	s.cancel() // SIGTERM, during the commit
+	*s.written = true
+	return nil
+}
+func (committingSink) Abort(context.Context) error { return nil }
+func (committingSink) early() bool                 { return true }
+
+// TestRunInterruptedDuringCommit: a signal while the outputs are committed,
+// which finish: exit 130, and the message says the reports were written.
+func TestRunInterruptedDuringCommit(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	written := false
+	prev := openRedisSink
+	openRedisSink = func(string, *runParams) (sink, error) { return committingSink{cancel, &written}, nil }
+	t.Cleanup(func() { openRedisSink = prev })
+	code, _, stderr := pvjobs(t, ctx, "run", "--jobs", "urls", "--quiet", "--out", "redis://127.0.0.1:1/0")
+	if code != exitInterrupted || !written {
+		t.Fatalf("exit %d (written %v); want %d\n%s", code, written, exitInterrupted, stderr)
+	}
+	if want := "pvjobs: interrupted while the reports were written; they were written whole: committing sink"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
 	}
 }
 

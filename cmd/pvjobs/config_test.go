@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 )
 
 // opsCLI runs the CLI in-process and returns its exit code and output.
@@ -80,14 +82,37 @@ jobs:
     slices: 48
     workers: 3
     max_bad_rows: 5
+    allow_empty: true
+    max_rows: 50
+    visit_timeout: 1h
+    compare: previous
+    max_row_size: 4096
     strip_query: true
     internal_domains: [file.example]
     geoip: file.mmdb
     include_bots: true
+    spam_domains: [file-spam.example]
+    include_spam: true
     exact_uniques: true
-    unique_minutes: true
+    uv_granularity: minute
     metrics_file: file.prom
-    timeout: 3h
+    timeout: 1w
+    redis_prefix: fileprefix
+    redis_batch: 11
+    redis_pipeline: 12
+    redis_top: 13
+    redis_ttl: 90d
+    redis_range: true
+    uv_merge: true
+    redis_cluster: true
+    redis_timeout: 4s
+    redis_user: fileuser
+    redis_ca: file-ca.pem
+    redis_cert: file-cert.pem
+    redis_key: file-key.pem
+    cql_consistency: QUORUM
+    cql_timeout: 1m
+    cql_token_aware: false
 `
 
 // TestPrecedence checks flag > env > file > default for every config key.
@@ -95,6 +120,10 @@ func TestPrecedence(t *testing.T) {
 	cfg := writeConfig(t, precedenceConfig)
 	empty := writeConfig(t, "jobs:\n  j: {}\n")
 	get := func(f func(p *runParams) any) func(p *runParams) any { return f }
+	join := func(l []string) string { return strings.Join(l, " ") }
+	cql := func(name string) func(p *runParams) any {
+		return func(p *runParams) any { return p.Cassandra[name] }
+	}
 	tests := []struct {
 		key, flag, env string
 		flagArg        []string // the flag and its value
@@ -104,9 +133,9 @@ func TestPrecedence(t *testing.T) {
 		fromEnv, def   any
 	}{
 		{"source", "source", "PVJOBS_SOURCE", []string{"--source", "flag-source"}, "env-source", get(func(p *runParams) any { return p.Source }), "file-source", "flag-source", "env-source", ""},
-		{"accounts", "accounts", "PVJOBS_ACCOUNTS", []string{"--accounts", "flag"}, "env", get(func(p *runParams) any { return p.Accounts }), "file1,file2", "flag", "env", "all"},
-		{"reports", "jobs", "PVJOBS_JOBS", []string{"--jobs", "uniques"}, "geo", get(func(p *runParams) any { return p.Jobs }), "urls", "uniques", "geo", "all"},
-		{"out", "out", "PVJOBS_OUT", []string{"--out", "csv:flag-out"}, "csv:env-out", get(func(p *runParams) any { return strings.Join(p.Out, " ") }), "csv:file-out", "csv:flag-out", "csv:env-out", ""},
+		{"accounts", "accounts", "PVJOBS_ACCOUNTS", []string{"--accounts", "flag"}, "env", get(func(p *runParams) any { return join(p.Accounts) }), "file1 file2", "flag", "env", "all"},
+		{"reports", "jobs", "PVJOBS_JOBS", []string{"--jobs", "uniques"}, "geo", get(func(p *runParams) any { return join(p.Jobs) }), "urls", "uniques", "geo", "all"},
+		{"out", "out", "PVJOBS_OUT", []string{"--out", "csv:flag-out"}, "csv:env-out", get(func(p *runParams) any { return join(p.Out) }), "csv:file-out", "csv:flag-out", "csv:env-out", "csv:pvjobs-out"},
 		{"csv_pattern", "csv-pattern", "", []string{"--csv-pattern", "flag-{report}.csv"}, "", get(func(p *runParams) any { return p.CSVPattern }), "file-{report}.csv", "flag-{report}.csv", nil, "{report}.csv"},
 		{"csv_raw", "csv-raw", "", []string{"--csv-raw=false"}, "", get(func(p *runParams) any { return p.CSVRaw }), true, false, nil, false},
 		{"tz", "tz", "PVJOBS_TZ", []string{"--tz", "America/New_York"}, "Asia/Tokyo", get(func(p *runParams) any { return p.TZ }), "Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"},
@@ -114,15 +143,38 @@ func TestPrecedence(t *testing.T) {
 		{"quiet", "quiet", "", []string{"--quiet=false"}, "", get(func(p *runParams) any { return p.Quiet }), true, false, nil, false},
 		{"slices", "slices", "", []string{"--slices", "12"}, "", get(func(p *runParams) any { return p.Slices }), 48, 12, nil, 24},
 		{"workers", "workers", "PVJOBS_WORKERS", []string{"--workers", "1"}, "2", get(func(p *runParams) any { return p.Workers }), 3, 1, 2, 0},
-		{"max_bad_rows", "max-bad-rows", "PVJOBS_MAX_BAD_ROWS", []string{"--max-bad-rows", "1%"}, "9", get(func(p *runParams) any { return p.MaxBadRows }), "5", "1%", "9", "0.1%"},
+		{"max_bad_rows", "max-bad-rows", "PVJOBS_MAX_BAD_ROWS", []string{"--max-bad-rows", "1%"}, "9", get(func(p *runParams) any { return p.MaxBadRows.String() }), "5", "1%", "9", "0.1%"},
+		{"allow_empty", "allow-empty", "", []string{"--allow-empty=false"}, "", get(func(p *runParams) any { return p.AllowEmpty }), true, false, nil, false},
+		{"max_rows", "max-rows", "PVJOBS_MAX_ROWS", []string{"--max-rows", "0"}, "70", get(func(p *runParams) any { return p.MaxRows }), 50, 0, 70, 1000},
+		{"compare", "compare", "PVJOBS_COMPARE", []string{"--compare", "none"}, "none", get(func(p *runParams) any { return p.Compare }), "previous", "none", "none", "none"},
+		{"max_row_size", "max-row-size", "", []string{"--max-row-size", "2048"}, "", get(func(p *runParams) any { return p.MaxRowSize }), 4096, 2048, nil, 1 << 20},
+		{"visit_timeout", "visit-timeout", "PVJOBS_VISIT_TIMEOUT", []string{"--visit-timeout", "10m"}, "2h", get(func(p *runParams) any { return p.VisitTimeout }), time.Hour, 10 * time.Minute, 2 * time.Hour, 30 * time.Minute},
 		{"strip_query", "strip-query", "", []string{"--strip-query=false"}, "", get(func(p *runParams) any { return p.StripQuery }), true, false, nil, false},
-		{"internal_domains", "internal-domains", "", []string{"--internal-domains", "flag.example"}, "", get(func(p *runParams) any { return strings.Join(p.InternalDomains, " ") }), "file.example", "flag.example", nil, ""},
+		{"internal_domains", "internal-domains", "", []string{"--internal-domains", "flag.example"}, "", get(func(p *runParams) any { return join(p.InternalDomains) }), "file.example", "flag.example", nil, ""},
 		{"geoip", "geoip", "PVJOBS_GEOIP", []string{"--geoip", "flag.mmdb"}, "env.mmdb", get(func(p *runParams) any { return p.GeoIP }), "file.mmdb", "flag.mmdb", "env.mmdb", ""},
 		{"include_bots", "include-bots", "", []string{"--include-bots=false"}, "", get(func(p *runParams) any { return p.IncludeBots }), true, false, nil, false},
+		{"spam_domains", "spam-domains", "PVJOBS_SPAM_DOMAINS", []string{"--spam-domains", "flag-spam.example"}, "env-spam.example", get(func(p *runParams) any { return join(p.SpamDomains) }), "file-spam.example", "flag-spam.example", "env-spam.example", ""},
+		{"include_spam", "include-spam", "", []string{"--include-spam=false"}, "", get(func(p *runParams) any { return p.IncludeSpam }), true, false, nil, false},
 		{"exact_uniques", "exact-uniques", "", []string{"--exact-uniques=false"}, "", get(func(p *runParams) any { return p.ExactUniques }), true, false, nil, false},
-		{"unique_minutes", "", "", nil, "", get(func(p *runParams) any { return p.UniqueMinutes }), true, nil, nil, false},
+		{"uv_granularity", "uv-granularity", "PVJOBS_UV_GRANULARITY", []string{"--uv-granularity", "hour"}, "hour", get(func(p *runParams) any { return p.UniqueMinutes() }), true, false, false, false},
 		{"metrics_file", "metrics-file", "PVJOBS_METRICS_FILE", []string{"--metrics-file", "flag.prom"}, "env.prom", get(func(p *runParams) any { return p.MetricsFile }), "file.prom", "flag.prom", "env.prom", ""},
-		{"timeout", "timeout", "PVJOBS_TIMEOUT", []string{"--timeout", "1h"}, "2h", get(func(p *runParams) any { return p.Timeout }), 3 * time.Hour, time.Hour, 2 * time.Hour, time.Duration(0)},
+		{"timeout", "timeout", "PVJOBS_TIMEOUT", []string{"--timeout", "1d"}, "2h", get(func(p *runParams) any { return p.Timeout }), 7 * 24 * time.Hour, 24 * time.Hour, 2 * time.Hour, time.Duration(0)},
+		{"redis_prefix", "redis-prefix", "PVJOBS_REDIS_PREFIX", []string{"--redis-prefix", "flagprefix"}, "envprefix", get(func(p *runParams) any { return p.Redis.Prefix }), "fileprefix", "flagprefix", "envprefix", "pv"},
+		{"redis_batch", "redis-batch", "PVJOBS_REDIS_BATCH", []string{"--redis-batch", "21"}, "31", get(func(p *runParams) any { return p.Redis.Batch }), 11, 21, 31, 1000},
+		{"redis_pipeline", "redis-pipeline", "PVJOBS_REDIS_PIPELINE", []string{"--redis-pipeline", "22"}, "32", get(func(p *runParams) any { return p.Redis.Pipeline }), 12, 22, 32, 100},
+		{"redis_top", "redis-top", "PVJOBS_REDIS_TOP", []string{"--redis-top", "23"}, "33", get(func(p *runParams) any { return p.Redis.Top }), 13, 23, 33, 0},
+		{"redis_ttl", "redis-ttl", "PVJOBS_REDIS_TTL", []string{"--ttl", "36h"}, "2w", get(func(p *runParams) any { return p.Redis.TTL }), 90 * 24 * time.Hour, 36 * time.Hour, 14 * 24 * time.Hour, time.Duration(0)},
+		{"redis_range", "redis-range", "", []string{"--redis-range=false"}, "", get(func(p *runParams) any { return p.Redis.Range }), true, false, nil, false},
+		{"uv_merge", "uv-merge", "PVJOBS_UV_MERGE", []string{"--uv-merge=true"}, "false", get(func(p *runParams) any { return p.Redis.UVMerge }), true, true, false, false},
+		{"redis_cluster", "redis-cluster", "PVJOBS_REDIS_CLUSTER", []string{"--redis-cluster=false"}, "false", get(func(p *runParams) any { return p.Redis.Cluster }), true, false, false, false},
+		{"redis_timeout", "redis-timeout", "PVJOBS_REDIS_TIMEOUT", []string{"--redis-timeout", "6s"}, "7s", get(func(p *runParams) any { return p.Redis.Timeout }), 4 * time.Second, 6 * time.Second, 7 * time.Second, time.Duration(0)},
+		{"redis_user", "redis-user", "PVJOBS_REDIS_USER", []string{"--redis-user", "flaguser"}, "envuser", get(func(p *runParams) any { return p.Redis.User }), "fileuser", "flaguser", "envuser", ""},
+		{"redis_ca", "redis-ca", "PVJOBS_REDIS_CA", []string{"--redis-ca", "flag-ca.pem"}, "env-ca.pem", get(func(p *runParams) any { return p.Redis.CA }), "file-ca.pem", "flag-ca.pem", "env-ca.pem", ""},
+		{"redis_cert", "redis-cert", "PVJOBS_REDIS_CERT", []string{"--redis-cert", "flag-cert.pem"}, "env-cert.pem", get(func(p *runParams) any { return p.Redis.Cert }), "file-cert.pem", "flag-cert.pem", "env-cert.pem", ""},
+		{"redis_key", "redis-key", "PVJOBS_REDIS_KEY", []string{"--redis-key", "flag-key.pem"}, "env-key.pem", get(func(p *runParams) any { return p.Redis.Key }), "file-key.pem", "flag-key.pem", "env-key.pem", ""},
+		{"cql_consistency", "cql-consistency", "PVJOBS_CQL_CONSISTENCY", []string{"--cql-consistency", "ONE"}, "LOCAL_QUORUM", cql("consistency"), "QUORUM", "ONE", "LOCAL_QUORUM", ""},
+		{"cql_timeout", "cql-timeout", "PVJOBS_CQL_TIMEOUT", []string{"--cql-timeout", "30s"}, "1d", cql("timeout"), "1m0s", "30s", "24h0m0s", ""},
+		{"cql_token_aware", "cql-token-aware", "PVJOBS_CQL_TOKEN_AWARE", []string{"--cql-token-aware=true"}, "true", cql("token-aware"), "false", "true", "true", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.key, func(t *testing.T) {
@@ -148,6 +200,34 @@ func TestPrecedence(t *testing.T) {
 			}
 		})
 	}
+	t.Run("every key", func(t *testing.T) {
+		// Every job key of options.Table that a run reads is in the file
+		// and the cases above.
+		tested := map[string]bool{}
+		for _, tc := range tests {
+			tested[tc.key] = true
+		}
+		for _, o := range options.Table {
+			// The --cql-* options are made by one loop: three stand
+			// for them all.
+			if o.Key != "" && o.Section == options.SectionJob && o.For&options.Run != 0 && o.Key != "range" &&
+				o.Category != "Cassandra" && !tested[o.Key] {
+				t.Errorf("job key %s is not tested", o.Key)
+			}
+		}
+	})
+	t.Run("unique_minutes", func(t *testing.T) {
+		// The former key of uv_granularity.
+		old := writeConfig(t, "jobs:\n  j: {unique_minutes: true}\n")
+		p, err := resolveParams(t, "--config", old)
+		if err != nil || !p.UniqueMinutes() {
+			t.Errorf("unique_minutes: true: minutes %v, %v", p.UniqueMinutes(), err)
+		}
+		p, err = resolveParams(t, "--config", old, "--uv-granularity", "hour")
+		if err != nil || p.UniqueMinutes() {
+			t.Errorf("--uv-granularity hour over unique_minutes: true: minutes %v, %v", p.UniqueMinutes(), err)
+		}
+	})
 	t.Run("config from env", func(t *testing.T) {
 		t.Setenv("PVJOBS_CONFIG", cfg)
 		t.Setenv("PVJOBS_JOB", "j")
@@ -240,6 +320,30 @@ func TestConfigCLIErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEnvErrors: a bad environment variable is refused like a bad flag,
+// naming the variable; an empty one counts as unset.
+func TestEnvErrors(t *testing.T) {
+	for _, tc := range []struct{ env, val, want string }{
+		{"PVJOBS_TIMEOUT", "0s", `$PVJOBS_TIMEOUT "0s": want a duration above zero`},
+		{"PVJOBS_TZ", "Local", `$PVJOBS_TZ: unknown time zone "Local"`},
+		{"PVJOBS_UV_MERGE", "yes", `$PVJOBS_UV_MERGE "yes": want true or false`},
+		{"PVJOBS_ACCOUNTS", "all,blog", `$PVJOBS_ACCOUNTS: "all" with other accounts`},
+		{"PVJOBS_OUT", "redis://u:hunter2@h:x/0,s3://b", `$PVJOBS_OUT: invalid Redis URL "redis://u:xxxxx@h:x/0"`},
+	} {
+		t.Run(tc.env, func(t *testing.T) {
+			t.Setenv(tc.env, tc.val)
+			code, _, stderr := opsCLI(t, context.Background(), "run", "--jobs", "urls", "--dry-run")
+			if code != exitUsage || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "hunter2") {
+				t.Errorf("exit %d; want %d and %q in\n%s", code, exitUsage, tc.want, stderr)
+			}
+		})
+	}
+	t.Setenv("PVJOBS_TZ", "")
+	if p, err := resolveParams(t); err != nil || p.TZ != "UTC" {
+		t.Errorf("PVJOBS_TZ empty: tz %q, %v; want the default", p.TZ, err)
 	}
 }
 

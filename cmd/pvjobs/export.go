@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/cassandra"
 	"github.com/pvjobs/pvjobs/readers/file"
@@ -26,15 +27,7 @@ func exportCommand() *cli.Command {
 			"the same shards are replaced. With --accounts all, or without --from/--to, the\n" +
 			"partitions are found by scanning the table's partition keys.\n\n" +
 			"Example:\n  pvjobs export --source cassandra://127.0.0.1/pvjobs --to-dir ./shards --from 2024-08-01 --to 2024-08-07",
-		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "source", Aliases: []string{"s"}, Required: true, EnvVars: []string{"PVJOBS_SOURCE"}, Usage: "the table: cassandra://[user:password@]host1,host2[:port]/keyspace[?table=...]"},
-			&cli.StringFlag{Name: "to-dir", Aliases: []string{"d"}, Required: true, Usage: "directory to write shard files into (created if missing)"},
-			&cli.StringFlag{Name: "accounts", Aliases: []string{"a"}, Value: "all", Usage: "comma-separated account ids, or all"},
-			&cli.StringFlag{Name: "from", Usage: "first UTC day, YYYY-MM-DD (default: the first partition's)"},
-			&cli.StringFlag{Name: "to", Usage: "last UTC day, inclusive (default: the last partition's)"},
-			&cli.BoolFlag{Name: "gzip", Usage: "write .mpk.gz files"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
-		}, cassandraFlags()...),
+		Flags:  options.Flags(options.Export),
 		Action: exportAction,
 	}
 }
@@ -44,19 +37,23 @@ func exportAction(c *cli.Context) error {
 		return usagef("export: unexpected argument %q", c.Args().First())
 	}
 	ctx := c.Context
-	spec := c.String("source")
-	if !strings.HasPrefix(spec, "cassandra://") {
-		return usagef("--source %q: export reads a Cassandra table, cassandra://host[:port]/keyspace", sources.Redact(spec))
-	}
-	filter, err := newShardFilter(c.String("accounts"), c.String("from"), c.String("to"))
+	v, err := resolve(options.Export, c, nil)
 	if err != nil {
 		return err
 	}
-	dir := c.String("to-dir")
+	spec := v.Source
+	if !strings.HasPrefix(spec, "cassandra://") {
+		return usagef("--source %q: export reads a Cassandra table, cassandra://host[:port]/keyspace", sources.Redact(spec))
+	}
+	filter, err := newShardFilter(v.Accounts, v.From, v.To)
+	if err != nil {
+		return err
+	}
+	dir := v.ToDir
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
 	}
-	tbl, err := openTable(ctx, spec, cassandraParamsFromFlags(c))
+	tbl, err := openTable(ctx, spec, v.Cassandra)
 	if err != nil {
 		return err
 	}
@@ -97,13 +94,13 @@ func exportAction(c *cli.Context) error {
 
 	start := time.Now()
 	var rows, done, files, empty atomic.Int64
-	stop := startProgress(c, "exporting", len(keys), &done, &rows)
+	stop := startProgress(c, v.Quiet, "exporting", len(keys), &done, &rows)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(tbl.Config().Concurrency)
 	for _, k := range keys {
 		g.Go(func() error {
 			defer done.Add(1)
-			n, err := exportShard(gctx, tbl, dir, k, c.Bool("gzip"), &rows)
+			n, err := exportShard(gctx, tbl, dir, k, v.Gzip, &rows)
 			if err != nil {
 				return fmt.Errorf("exporting partition %s: %w", k, err)
 			}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/file"
 	"github.com/pvjobs/pvjobs/readers/synth"
@@ -20,57 +21,32 @@ func genCommand() *cli.Command {
 		Name:      "gen",
 		Usage:     "write realistic synthetic shard files (for demos, tests and benchmarks)",
 		UsageText: "pvjobs gen --to-dir DIR [--accounts blog,shop] [--from 2024-08-01 --to 2024-08-07] [--rows-per-day 1000] [--gzip]",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "to-dir", Aliases: []string{"d"}, Usage: "directory to write shard files into, created if missing (required)"},
-			&cli.StringFlag{Name: "accounts", Aliases: []string{"a"}, Value: "blog,shop", Usage: "comma-separated account ids"},
-			&cli.StringFlag{Name: "from", Value: "2024-08-01", Usage: "first UTC day"},
-			&cli.StringFlag{Name: "to", Value: "2024-08-07", Usage: "last UTC day, inclusive"},
-			&cli.IntFlag{Name: "rows-per-day", Value: 1000, Usage: "mean page views per account per day"},
-			&cli.IntFlag{Name: "pages", Value: 500, Usage: "distinct pages per account"},
-			&cli.IntFlag{Name: "visitors", Usage: "visitor pool per account (default rows-per-day/4)"},
-			&cli.IntFlag{Name: "agents", Value: 2000, Usage: "distinct user agents"},
-			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "random seed: the same seed writes the same files"},
-			&cli.BoolFlag{Name: "gzip", Usage: "write .mpk.gz files"},
-		},
+		Flags:     options.Flags(options.Gen),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("gen: unexpected argument %q", c.Args().First())
 			}
-			if c.String("to-dir") == "" {
-				return usagef("gen: --to-dir is required")
-			}
-			from, err := mapreduce.ParseDate(c.String("from"))
+			v, err := resolve(options.Gen, c, nil)
 			if err != nil {
-				return usagef("--from: %v", err)
+				return err
 			}
-			to, err := mapreduce.ParseDate(c.String("to"))
-			if err != nil {
-				return usagef("--to: %v", err)
-			}
-			accounts := splitList(c.String("accounts"))
-			for _, a := range accounts {
-				if err := mapreduce.ValidateAccount(a); err != nil {
-					return usagef("--accounts: %v", err)
-				}
-			}
-			if c.Int("rows-per-day") <= 0 {
-				return usagef("--rows-per-day %d: want 1 or more", c.Int("rows-per-day"))
-			}
+			from, _ := mapreduce.ParseDate(v.From) // checked by options
+			to, _ := mapreduce.ParseDate(v.To)
 			g, err := synth.New(synth.Config{
-				Accounts:   accounts,
+				Accounts:   v.Accounts,
 				From:       from,
 				To:         to,
-				RowsPerDay: c.Int("rows-per-day"),
-				Pages:      c.Int("pages"),
-				Visitors:   c.Int("visitors"),
-				Agents:     c.Int("agents"),
+				RowsPerDay: v.RowsPerDay,
+				Pages:      v.Pages,
+				Visitors:   v.Visitors,
+				Agents:     v.Agents,
 				Networks:   sampleNetworks(),
-				Seed:       c.Uint64("seed"),
+				Seed:       v.Seed,
 			})
 			if err != nil {
 				return usagef("%v", err)
 			}
-			dir := c.String("to-dir")
+			dir := v.ToDir
 			if err := os.MkdirAll(dir, 0o777); err != nil {
 				return err
 			}
@@ -80,7 +56,7 @@ func genCommand() *cli.Command {
 				if err := c.Context.Err(); err != nil {
 					return err
 				}
-				m, err := writeShardFile(dir, k, c.Bool("gzip"), true, func(w *file.Writer) (int64, error) {
+				m, err := writeShardFile(dir, k, v.Gzip, true, func(w *file.Writer) (int64, error) {
 					var m int64
 					for _, row := range g.Rows(k) {
 						if err := w.Write(row.TS, row.Value); err != nil {

@@ -6,17 +6,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/file"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
 )
-
-// cassandraURLFlag is the Cassandra table that load and schema write to.
-func cassandraURLFlag() cli.Flag {
-	return &cli.StringFlag{Name: "cassandra", Aliases: []string{"c"}, Required: true, EnvVars: []string{"PVJOBS_CASSANDRA_URL"},
-		Usage: "the table: cassandra://[user:password@]host1,host2[:port]/keyspace[?table=...&consistency=...] (see --cql-* for the parameters)"}
-}
 
 // allTime is a work item range that every row of a shard file falls in, so
 // load copies rows whatever their time.
@@ -35,14 +30,7 @@ func loadCommand() *cli.Command {
 			"--cql-concurrency shards and batches at a time. The table must exist: see 'pvjobs schema'.\n\n" +
 			"Example:\n  pvjobs schema --cassandra cassandra://127.0.0.1/pvjobs --apply\n" +
 			"  pvjobs load --source ./shards --cassandra cassandra://127.0.0.1/pvjobs",
-		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "source", Aliases: []string{"s"}, Required: true, Usage: "directory of shard files"},
-			cassandraURLFlag(),
-			&cli.StringFlag{Name: "accounts", Aliases: []string{"a"}, Value: "all", Usage: "comma-separated account ids, or all"},
-			&cli.StringFlag{Name: "from", Usage: "first UTC day to load, YYYY-MM-DD (default: the first file's)"},
-			&cli.StringFlag{Name: "to", Usage: "last UTC day to load, inclusive (default: the last file's)"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
-		}, cassandraFlags()...),
+		Flags:  options.Flags(options.Load),
 		Action: loadAction,
 	}
 }
@@ -52,11 +40,15 @@ func loadAction(c *cli.Context) error {
 		return usagef("load: unexpected argument %q", c.Args().First())
 	}
 	ctx := c.Context
-	filter, err := newShardFilter(c.String("accounts"), c.String("from"), c.String("to"))
+	v, err := resolve(options.Load, c, nil)
 	if err != nil {
 		return err
 	}
-	src, err := file.Open(c.String("source"))
+	filter, err := newShardFilter(v.Accounts, v.From, v.To)
+	if err != nil {
+		return err
+	}
+	src, err := file.Open(v.Source)
 	if err != nil {
 		return usagef("--source: %v", err)
 	}
@@ -71,7 +63,7 @@ func loadAction(c *cli.Context) error {
 		}
 	}
 	if len(keys) == 0 {
-		return usagef("--source %s: no shard files to load (of %d, none matches --accounts/--from/--to)", c.String("source"), len(all))
+		return usagef("--source %s: no shard files to load (of %d, none matches --accounts/--from/--to)", v.Source, len(all))
 	}
 	if _, err := src.Files(ctx, keys); err != nil {
 		if ctx.Err() != nil {
@@ -79,7 +71,7 @@ func loadAction(c *cli.Context) error {
 		}
 		return usagef("--source: %v", err)
 	}
-	tbl, err := openTable(ctx, c.String("cassandra"), cassandraParamsFromFlags(c))
+	tbl, err := openTable(ctx, v.CassandraURL, v.Cassandra)
 	if err != nil {
 		return err
 	}
@@ -87,7 +79,7 @@ func loadAction(c *cli.Context) error {
 
 	start := time.Now()
 	var rows, read, done atomic.Int64
-	stop := startProgress(c, "loading", len(keys), &done, &read)
+	stop := startProgress(c, v.Quiet, "loading", len(keys), &done, &read)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(tbl.Config().Concurrency)
 	for _, k := range keys {

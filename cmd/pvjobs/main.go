@@ -16,6 +16,8 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
@@ -62,11 +64,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitCode(err, stderr)
 }
 
+// interruptedError is an interrupt (exit 130) that says itself what it
+// stopped and what was written.
+type interruptedError struct {
+	msg string
+	err error // wraps context.Canceled
+}
+
+func (e *interruptedError) Error() string { return e.msg }
+func (e *interruptedError) Unwrap() error { return e.err }
+
 func exitCode(err error, stderr io.Writer) int {
 	var ue *usageError
+	var ie *interruptedError
+	var ce *committedError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &ie):
+		fmt.Fprintf(stderr, "pvjobs: %v\n", ie)
+		return exitInterrupted
+	case errors.As(err, &ce):
+		fmt.Fprintf(stderr, "pvjobs: %v\n", ce)
+		return exitInterrupted
 	case errors.Is(err, context.Canceled):
 		var ce *commitError
 		if errors.As(err, &ce) && len(ce.Committed) > 0 {
@@ -112,10 +132,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter:            stderr,
 		Commands:             commands(),
 		EnableBashCompletion: true,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "log level: debug, info, warn, error", EnvVars: []string{"PVJOBS_LOG_LEVEL"}},
-			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json", EnvVars: []string{"PVJOBS_LOG_FORMAT"}},
-		},
+		Flags:                options.Flags(options.Global),
 		Before: func(c *cli.Context) error {
 			return setupLogging(c, stderr)
 		},
@@ -133,19 +150,18 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 }
 
 func setupLogging(c *cli.Context, stderr io.Writer) error {
+	v, err := resolve(options.Global, c, nil)
+	if err != nil {
+		return err
+	}
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-		return usagef("--log-level %q: want debug, info, warn or error", c.String("log-level"))
+	if err := level.UnmarshalText([]byte(v.LogLevel)); err != nil { // checked by options
+		return usagef("--log-level %q: want debug, info, warn or error", v.LogLevel)
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler
-	switch strings.ToLower(c.String("log-format")) {
-	case "text":
-		h = slog.NewTextHandler(stderr, opts)
-	case "json":
+	h := slog.Handler(slog.NewTextHandler(stderr, opts))
+	if v.LogFormat == "json" {
 		h = slog.NewJSONHandler(stderr, opts)
-	default:
-		return usagef("--log-format %q: want text or json", c.String("log-format"))
 	}
 	slog.SetDefault(slog.New(h))
 	return nil

@@ -23,8 +23,8 @@ jobs:
 `)
 	opsMust(t, "run", "--config", cfg, "--from", "2024-08-01", "--to", "2024-08-02")
 	first, _ := os.ReadFile(prom)
-	// Fails: no shard file has rows in range, and no such account.
-	if code, _, stderr := opsCLI(t, context.Background(), "run", "--config", cfg, "--accounts", "nobody", "--max-bad-rows", "x"); code != exitUsage {
+	// Fails: no such account, so no page views at all.
+	if code, _, stderr := opsCLI(t, context.Background(), "run", "--config", cfg, "--accounts", "nobody"); code != exitFailed {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	second, _ := os.ReadFile(prom)

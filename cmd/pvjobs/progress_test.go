@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
 
@@ -23,8 +24,8 @@ func genShards(t *testing.T) string {
 
 func TestProgressBar(t *testing.T) {
 	shards := genShards(t)
-	p := runParams{Source: shards, Accounts: "all", TZ: "UTC", Jobs: "urls", Out: []string{"csv:" + t.TempDir()},
-		MaxBadRows: "0", CSVPattern: "{report}.csv", Workers: 1}
+	p := runParams{Values: options.Values{Source: shards, Accounts: []string{"all"}, TZ: "UTC", Jobs: []string{"urls"}, Out: []string{"csv:" + t.TempDir()},
+		CSVPattern: "{report}.csv", Workers: 1}}
 	p.Progress = "bar"
 	var stdout, stderr bytes.Buffer
 	if err := executeOps(context.Background(), &p, &stdout, &stderr, nil); err != nil {
@@ -42,7 +43,7 @@ func TestProgressBar(t *testing.T) {
 func TestProgressAutoNotTerminal(t *testing.T) {
 	// Not a terminal: no bar, and a run shorter than the log interval logs
 	// nothing.
-	p := runParams{Accounts: "all", TZ: "UTC", Jobs: "urls", Out: []string{"csv:" + t.TempDir()}, MaxBadRows: "0", CSVPattern: "{report}.csv", Top: 0}
+	p := runParams{Values: options.Values{Accounts: []string{"all"}, TZ: "UTC", Jobs: []string{"urls"}, Out: []string{"csv:" + t.TempDir()}, CSVPattern: "{report}.csv", Top: 0}}
 	p.Progress = "auto"
 	var stdout, stderr bytes.Buffer
 	if err := executeOps(context.Background(), &p, &stdout, &stderr, nil); err != nil {
@@ -58,7 +59,7 @@ func TestProgressLog(t *testing.T) {
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, nil)))
 	defer slog.SetDefault(prev)
-	p := runParams{Accounts: "all", TZ: "UTC", Jobs: "urls", Out: []string{"csv:x"}, MaxBadRows: "0", CSVPattern: "{report}.csv"}
+	p := runParams{Values: options.Values{Accounts: []string{"all"}, TZ: "UTC", Jobs: []string{"urls"}, Out: []string{"csv:x"}, CSVPattern: "{report}.csv"}}
 	p.Progress, p.ProgressEvery = "log", 2*time.Millisecond
 	s, err := setupRun(context.Background(), &p)
 	if err != nil {

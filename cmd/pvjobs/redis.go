@@ -4,86 +4,21 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
-	"github.com/urfave/cli/v2"
 
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/jobs"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/reports/redis"
 )
 
-// redisParams holds the --redis-* and --uv-* flags of the Redis sink.
-type redisParams struct {
-	Prefix          string
-	Batch, Pipeline int
-	Top             int
-	TTL             string
-	Range           bool
-	UVMerge         bool
-	Cluster         bool
-	Timeout         string
-	User            string
-	// Password comes from $PVJOBS_REDIS_PASSWORD only, not from a flag.
-	Password      string
-	CA, Cert, Key string
-}
-
-// redisFlags are the flags of the Redis sink (--out redis://...).
-func redisFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "redis-prefix", Value: redis.DefaultPrefix, Usage: "redis: first part of every key, as in pv:{blog}:urls:20240801 (URL: prefix=)", EnvVars: []string{"PVJOBS_REDIS_PREFIX"}, Category: "Redis"},
-		&cli.IntFlag{Name: "redis-batch", Value: redis.DefaultBatch, Usage: "redis: members per ZADD (URL: batch=)", EnvVars: []string{"PVJOBS_REDIS_BATCH"}, Category: "Redis"},
-		&cli.IntFlag{Name: "redis-pipeline", Value: redis.DefaultPipeline, Usage: "redis: commands per round trip (URL: pipeline=)", EnvVars: []string{"PVJOBS_REDIS_PIPELINE"}, Category: "Redis"},
-		&cli.IntFlag{Name: "redis-top", Usage: "redis: keep only the N highest counts of each sorted set (0: all)", EnvVars: []string{"PVJOBS_REDIS_TOP"}, Category: "Redis"},
-		&cli.StringFlag{Name: "redis-ttl", Aliases: []string{"ttl"}, Usage: "redis: expiry of every key written: 90d, 36h (default: none)", EnvVars: []string{"PVJOBS_REDIS_TTL"}, Category: "Redis"},
-		&cli.BoolFlag{Name: "redis-range", Usage: "redis: also write the keys of the whole range, as in pv:{blog}:urls:20240801-20240807", Category: "Redis"},
-		&cli.BoolFlag{Name: "uv-merge", Usage: "redis: PFMERGE unique visitors into the existing keys (that a live producer PFADDs to) instead of replacing them", EnvVars: []string{"PVJOBS_UV_MERGE"}, Category: "Redis"},
-		&cli.StringFlag{Name: "uv-granularity", Value: "hour", Usage: "uniques: finest period of sketches and Redis keys: hour, or minute (adds minute keys)", EnvVars: []string{"PVJOBS_UV_GRANULARITY"}, Category: "Redis",
-			Action: func(_ *cli.Context, v string) error { return checkGranularity(v) }},
-		&cli.BoolFlag{Name: "redis-cluster", Usage: "redis: the URL names a node of a Redis Cluster (URL: cluster=true, or addr= for more seed nodes)", EnvVars: []string{"PVJOBS_REDIS_CLUSTER"}, Category: "Redis"},
-		&cli.StringFlag{Name: "redis-timeout", Usage: "redis: dial, read and write timeout: 5s (URL: dial_timeout=, read_timeout=, write_timeout=; default go-redis's 5s dial, 3s read and write)", EnvVars: []string{"PVJOBS_REDIS_TIMEOUT"}, Category: "Redis"},
-		&cli.StringFlag{Name: "redis-user", Usage: "redis: ACL user name when the URL has none (the password: $PVJOBS_REDIS_PASSWORD)", EnvVars: []string{"PVJOBS_REDIS_USER"}, Category: "Redis"},
-		&cli.StringFlag{Name: "redis-ca", Usage: "redis: PEM file of the certificate authorities to trust for rediss:// (default: the system's)", EnvVars: []string{"PVJOBS_REDIS_CA"}, Category: "Redis"},
-		&cli.StringFlag{Name: "redis-cert", Usage: "redis: PEM client certificate for rediss://", EnvVars: []string{"PVJOBS_REDIS_CERT"}, Category: "Redis"},
-		&cli.StringFlag{Name: "redis-key", Usage: "redis: PEM key of --redis-cert", EnvVars: []string{"PVJOBS_REDIS_KEY"}, Category: "Redis"},
-	}
-}
-
-// redisParamsFromFlags reads the flags of redisFlags.
-func redisParamsFromFlags(c *cli.Context) redisParams {
-	return redisParams{
-		Prefix:   c.String("redis-prefix"),
-		Batch:    c.Int("redis-batch"),
-		Pipeline: c.Int("redis-pipeline"),
-		Top:      c.Int("redis-top"),
-		TTL:      c.String("redis-ttl"),
-		Range:    c.Bool("redis-range"),
-		UVMerge:  c.Bool("uv-merge"),
-		Cluster:  c.Bool("redis-cluster"),
-		Timeout:  c.String("redis-timeout"),
-		User:     c.String("redis-user"),
-		Password: os.Getenv("PVJOBS_REDIS_PASSWORD"),
-		CA:       c.String("redis-ca"),
-		Cert:     c.String("redis-cert"),
-		Key:      c.String("redis-key"),
-	}
-}
-
-// uvMinutes reads --uv-granularity: whether the uniques job makes minute
-// sketches.
-func uvMinutes(c *cli.Context) bool { return c.String("uv-granularity") == "minute" }
-
-func checkGranularity(v string) error {
-	if v != "hour" && v != "minute" {
-		return usagef("--uv-granularity %q: want hour or minute", v)
-	}
-	return nil
-}
+// redisParams holds the settings of Redis connections and of the Redis
+// sink (the --redis-* options).
+type redisParams = options.Redis
 
 // redisTarget parses a redis:// URL and applies the connection flags of rp:
 // user and password, TLS files, timeout, cluster.
@@ -100,12 +35,8 @@ func redisTarget(spec string, rp *redisParams) (*redis.Target, error) {
 	if err := tg.SetTLS(rp.CA, rp.Cert, rp.Key); err != nil {
 		return nil, usagef("%v", err)
 	}
-	if rp.Timeout != "" {
-		d, err := time.ParseDuration(rp.Timeout)
-		if err != nil || d <= 0 {
-			return nil, usagef("--redis-timeout %q: want a duration such as 5s", rp.Timeout)
-		}
-		tg.SetTimeout(d)
+	if rp.Timeout > 0 {
+		tg.SetTimeout(rp.Timeout)
 	}
 	return tg, nil
 }
@@ -137,7 +68,8 @@ func newRedisSink(spec string, p *runParams) (sink, error) {
 		Top:      rp.Top,
 		Range:    rp.Range,
 		UVMerge:  rp.UVMerge,
-		Minutes:  p.UniqueMinutes,
+		Minutes:  p.UniqueMinutes(),
+		TTL:      rp.TTL,
 	}
 	if tg.Prefix != "" {
 		opt.Prefix = tg.Prefix
@@ -158,15 +90,8 @@ func newRedisSink(spec string, p *runParams) (sink, error) {
 	if opt.Batch < 1 || opt.Pipeline < 1 || opt.Top < 0 {
 		return nil, usagef("--redis-batch %d, --redis-pipeline %d, --redis-top %d: want batch and pipeline 1 or more, top 0 or more", opt.Batch, opt.Pipeline, opt.Top)
 	}
-	if rp.TTL != "" {
-		d, err := parseDuration(rp.TTL)
-		if err != nil || d <= 0 {
-			return nil, usagef("--redis-ttl %q: want a duration such as 90d or 36h", rp.TTL)
-		}
-		opt.TTL = d
-	}
 	if p.ExactUniques {
-		if defs, err := jobs.Lookup(splitList(p.Jobs)); err == nil && slices.ContainsFunc(defs, func(d jobs.Def) bool { return d.Name == "uniques" }) {
+		if defs, err := jobs.Lookup(p.Jobs); err == nil && slices.ContainsFunc(defs, func(d jobs.Def) bool { return d.Name == "uniques" }) {
 			return nil, usagef("--exact-uniques: exact counts cannot be written to Redis, whose unique-visitor keys are HyperLogLogs")
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/jobs/uniques"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/reports/redis/redistest"
@@ -272,7 +273,8 @@ func TestRedisRun(t *testing.T) {
 	}
 
 	// Hour keys hold what PFADD of the visitors makes.
-	p := runParams{Source: shards, Accounts: "all", TZ: "Europe/Berlin", Jobs: "uniques", MaxBadRows: "0.1%", runOps: runOps{Progress: "none"}}
+	p := runParams{Values: options.Values{Source: shards, Accounts: []string{"all"}, TZ: "Europe/Berlin", Jobs: []string{"uniques"},
+		MaxBadRows: mapreduce.Budget{Percent: 0.1, IsPercent: true}, Progress: "none"}}
 	setRange(&p, time.Date(2024, 8, 1, 0, 0, 0, 0, mustLoc(t, "Europe/Berlin")), time.Date(2024, 8, 4, 0, 0, 0, 0, mustLoc(t, "Europe/Berlin")))
 	s, err := setupRun(ctx, &p)
 	if err != nil {
@@ -318,6 +320,24 @@ func TestRedisRun(t *testing.T) {
 		}
 	}
 	sameRedisDumps(t, "re-run", after, first)
+}
+
+// TestRedisEmptyRun: a run over an empty source leaves every key of the
+// reports before it (issue 10: it deleted them).
+func TestRedisEmptyRun(t *testing.T) {
+	c, addr, prefix := redisCLIClient(t)
+	shards := genShards(t)
+	args := func(src string, extra ...string) []string {
+		return slices.Concat([]string{"run", "--source", src, "--accounts", "blog,shop", "--from", "2024-08-01", "--to", "2024-08-03",
+			"--jobs", "urls,uniques", "--quiet", "--out", "redis://" + addr + "/0?prefix=" + prefix}, extra)
+	}
+	mustPvjobs(t, args(shards)...)
+	before := redisDumps(t, c, prefix)
+	code, _, stderr := pvjobs(t, context.Background(), args(t.TempDir())...)
+	if code != exitFailed || !strings.Contains(stderr, "no page views") {
+		t.Errorf("exit %d; want %d and no page views:\n%s", code, exitFailed, stderr)
+	}
+	sameRedisDumps(t, "empty run", redisDumps(t, c, prefix), before)
 }
 
 func mustLoc(t *testing.T, name string) *time.Location {

@@ -12,46 +12,18 @@ import (
 	"time"
 
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/jobs"
 	"github.com/pvjobs/pvjobs/jobs/geo/testdb"
-	"github.com/pvjobs/pvjobs/jobs/tally"
 	"github.com/pvjobs/pvjobs/jobs/validtext"
 	"github.com/pvjobs/pvjobs/mapreduce"
-	"github.com/pvjobs/pvjobs/readers/file"
 	"github.com/pvjobs/pvjobs/readers/pageview"
 	"github.com/pvjobs/pvjobs/reports/table"
 	"github.com/urfave/cli/v2"
 )
 
-func runFlags() []cli.Flag {
-	return append([]cli.Flag{
-		&cli.StringFlag{Name: "source", Aliases: []string{"s"}, Usage: "where page views come from: a directory of shard files, or cassandra://host[:port]/keyspace (default: the embedded sample)", EnvVars: []string{"PVJOBS_SOURCE"}},
-		&cli.StringFlag{Name: "accounts", Aliases: []string{"a"}, Value: "all", Usage: "comma-separated account ids, or all (every account the source has in the range)", EnvVars: []string{"PVJOBS_ACCOUNTS"}},
-		&cli.StringFlag{Name: "from", Usage: "first day, YYYY-MM-DD, or first instant, RFC 3339 (default: the source's first day, for shard files)"},
-		&cli.StringFlag{Name: "to", Usage: "last day, inclusive, YYYY-MM-DD, or the instant after the range, RFC 3339 (default: the source's last day, for shard files)"},
-		&cli.StringFlag{Name: "tz", Value: "UTC", Usage: "time zone whose days, hours and months reports use, e.g. Europe/Berlin", EnvVars: []string{"PVJOBS_TZ"}},
-		&cli.StringFlag{Name: "jobs", Aliases: []string{"j"}, Value: "all", Usage: "comma-separated jobs to run in one pass, or all (see 'pvjobs jobs')", EnvVars: []string{"PVJOBS_JOBS"}},
-		&cli.StringSliceFlag{Name: "out", Aliases: []string{"o"}, Usage: "output, repeatable: csv:DIR or redis://[user:pass@]host:port/db (default csv:pvjobs-out)", EnvVars: []string{"PVJOBS_OUT"}},
-		&cli.IntFlag{Name: "top", Value: 10, Usage: "rows per report in the table printed to stdout (0: no table)"},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print neither table nor summary"},
-		&cli.IntFlag{Name: "slices", Value: mapreduce.DefaultSlices, Usage: "time slices per day (work items for sources that read slices in parallel)"},
-		&cli.IntFlag{Name: "workers", Usage: "worker goroutines (default: GOMAXPROCS)", EnvVars: []string{"PVJOBS_WORKERS"}},
-		&cli.StringFlag{Name: "max-bad-rows", Value: "0.1%", Usage: "bad rows tolerated before the run fails: a count (100) or a share of rows read (0.1%)", EnvVars: []string{"PVJOBS_MAX_BAD_ROWS"}},
-		&cli.BoolFlag{Name: "strip-query", Usage: "urls: drop query strings entirely (tracking parameters are always dropped)"},
-		&cli.StringFlag{Name: "csv-pattern", Value: "{report}.csv", Usage: "CSV file names; {report}, {from}, {to} are replaced"},
-		&cli.BoolFlag{Name: "csv-raw", Usage: "write CSV cells as they are, without neutralising spreadsheet formulas (=, +, -, @)"},
-		&cli.StringSliceFlag{Name: "internal-domains", Usage: "sources: referrer hosts that count as internal besides the page's own host"},
-		&cli.StringFlag{Name: "geoip", Usage: "geo: path of a GeoIP2/GeoLite2 City or Country database (.mmdb)", EnvVars: []string{"PVJOBS_GEOIP"}},
-		&cli.BoolFlag{Name: "include-bots", Usage: "count bots in every report, not only in devices"},
-		&cli.BoolFlag{Name: "exact-uniques", Usage: "uniques: count visitors exactly with a hash set (small data; for checking the sketches)"},
-		&cli.StringSliceFlag{Name: "spam-domains", Usage: "referrer-spam hosts to leave out besides the embedded list (a host covers its subdomains)", EnvVars: []string{"PVJOBS_SPAM_DOMAINS"}},
-		&cli.BoolFlag{Name: "include-spam", Usage: "keep referrer spam in the reports (it is left out by default, like bots)"},
-		&cli.StringFlag{Name: "compare", Usage: "also report the period of the same number of days just before the range (previous rows, read in the same pass): previous or none", EnvVars: []string{"PVJOBS_COMPARE"}},
-		&cli.IntFlag{Name: "max-rows", Value: tally.DefaultMaxRows, Usage: "rows each report keeps per account and period; the rest are summed into an (other) row (0: every row)", EnvVars: []string{"PVJOBS_MAX_ROWS"}},
-		&cli.StringFlag{Name: "visit-timeout", Value: "30m", Usage: "visits: the longest gap between two page views of one visit", EnvVars: []string{"PVJOBS_VISIT_TIMEOUT"}},
-		&cli.IntFlag{Name: "max-row-size", Value: file.DefaultMaxRowSize, Usage: "shard files: the most bytes a page view may take; a longer one is a bad row"},
-	}, append(append(cassandraFlags(), opsFlags()...), redisFlags()...)...)
-}
+// runFlags are the flags of 'pvjobs run' (options.Table).
+func runFlags() []cli.Flag { return options.Flags(options.Run) }
 
 func runCommand() *cli.Command {
 	return &cli.Command{
@@ -65,75 +37,30 @@ func runCommand() *cli.Command {
 	}
 }
 
-// runParams describes one run: what the flags, environment variables and a
-// config file say, merged (flag > env > file > default).
+// runParams describes one run: the values of its options (flag > env > file
+// > default, see options.Resolve), with From and To resolved from relative
+// dates.
 type runParams struct {
-	Source          string
-	Accounts        string
-	From, To        string
-	TZ              string
-	Jobs            string
-	Out             []string
-	Top             int
-	Quiet           bool
-	Slices          int
-	Workers         int
-	MaxBadRows      string
-	StripQuery      bool
-	CSVPattern      string
-	CSVRaw          bool
-	InternalDomains []string
-	GeoIP           string
-	IncludeBots     bool
-	ExactUniques    bool
-	UniqueMinutes   bool
-	MaxRows         int
-	VisitTimeout    string
-	SpamDomains     []string
-	IncludeSpam     bool
-	Compare         string
-	// MaxRowSize bounds a page view's bytes in shard files (0: the default).
-	MaxRowSize int
-	// Cassandra holds the --cql-* flags given (see cassandra.go).
-	Cassandra cassandraParams
-	// Redis holds the --redis-* flags (see redis.go).
-	Redis redisParams
-	// runOps: config job, dry run, timeout, progress, metrics (config.go).
-	runOps
+	options.Values
+	// ProgressEvery is the interval of progress log lines (default 10s).
+	ProgressEvery time.Duration
+	// fence, when set, checks just before the outputs are written that
+	// the run may still commit (a scheduled run's lock, see
+	// scheduler.Run.Fence).
+	fence func(context.Context) error
+
+	// result is the engine's result, kept for the metrics (see startRun).
+	result *mapreduce.Result
 }
 
-// paramsFromFlags reads the run flags of c.
-func paramsFromFlags(c *cli.Context) runParams {
-	return runParams{
-		Source:          c.String("source"),
-		Accounts:        c.String("accounts"),
-		From:            c.String("from"),
-		To:              c.String("to"),
-		TZ:              c.String("tz"),
-		Jobs:            c.String("jobs"),
-		Out:             c.StringSlice("out"),
-		Top:             c.Int("top"),
-		Quiet:           c.Bool("quiet"),
-		Slices:          c.Int("slices"),
-		Workers:         c.Int("workers"),
-		MaxBadRows:      c.String("max-bad-rows"),
-		StripQuery:      c.Bool("strip-query"),
-		CSVPattern:      c.String("csv-pattern"),
-		CSVRaw:          c.Bool("csv-raw"),
-		InternalDomains: c.StringSlice("internal-domains"),
-		GeoIP:           c.String("geoip"),
-		IncludeBots:     c.Bool("include-bots"),
-		ExactUniques:    c.Bool("exact-uniques"),
-		MaxRows:         c.Int("max-rows"),
-		SpamDomains:     c.StringSlice("spam-domains"),
-		IncludeSpam:     c.Bool("include-spam"),
-		Compare:         c.String("compare"),
-		VisitTimeout:    c.String("visit-timeout"),
-		Cassandra:       cassandraParamsFromFlags(c),
-		Redis:           redisParamsFromFlags(c),
-		UniqueMinutes:   uvMinutes(c),
-		MaxRowSize:      c.Int("max-row-size"),
+// resolve returns the values of cmd's options: c's flags, the environment,
+// file (nil: none) and the defaults. Bad values are usage errors.
+func resolve(cmd options.Command, c *cli.Context, file options.File) (*options.Values, error) {
+	v, err := options.Resolve(cmd, c, file, configLocations)
+	if err != nil {
+		return nil, &usageError{err}
 	}
+	return v, nil
 }
 
 // runSetup is everything a run needs, checked before any data is read.
@@ -150,6 +77,11 @@ type runSetup struct {
 	// files names the file of each shard of the plan ("": none), for a
 	// source of shard files.
 	files []string
+	// named are the accounts --accounts names (nil for all); listed says
+	// the source listed its shards before the run, and the named accounts
+	// without one were warned about then.
+	named  []string
+	listed bool
 }
 
 func (s *runSetup) close() {
@@ -177,11 +109,7 @@ func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, erro
 	if err != nil {
 		return nil, usagef("--tz %q: unknown time zone", p.TZ)
 	}
-	budget, err := mapreduce.ParseBudget(p.MaxBadRows)
-	if err != nil {
-		return nil, usagef("--max-bad-rows: %v", err)
-	}
-	defs, err := jobs.Lookup(splitList(p.Jobs))
+	defs, err := jobs.Lookup(p.Jobs)
 	if err != nil {
 		return nil, usagef("--jobs: %v", err)
 	}
@@ -191,24 +119,13 @@ func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, erro
 		InternalDomains: p.InternalDomains,
 		GeoIP:           p.GeoIP,
 		ExactUniques:    p.ExactUniques,
-		UniqueMinutes:   p.UniqueMinutes,
+		UniqueMinutes:   p.UniqueMinutes(),
 		MaxRows:         p.MaxRows,
 		SpamDomains:     p.SpamDomains,
 		IncludeSpam:     p.IncludeSpam,
 	}
 	if err := jobs.CheckSpam(cfg); err != nil {
 		return nil, usagef("%v", err)
-	}
-	if p.MaxRows < 0 {
-		return nil, usagef("--max-rows %d: want 0 (every row) or more", p.MaxRows)
-	}
-	visitTimeout := mapreduce.DefaultVisitTimeout
-	if p.VisitTimeout != "" {
-		d, err := parseDuration(p.VisitTimeout)
-		if err != nil || d <= 0 || d > 24*time.Hour {
-			return nil, usagef("--visit-timeout %q: want a duration from 1s to 24h, such as 30m", p.VisitTimeout)
-		}
-		visitTimeout = d
 	}
 	if p.Source == "" && cfg.GeoIP == "" {
 		path, cleanup, err := defaultGeoIP()
@@ -218,7 +135,7 @@ func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, erro
 		cfg.GeoIP = path
 		s.cleanup = append(s.cleanup, cleanup)
 	}
-	if slices.Contains(splitList(p.Jobs), "all") {
+	if slices.Contains(p.Jobs, "all") {
 		// all is every job that can run: without a GeoIP database, geo is
 		// left out and the summary says so.
 		defs, s.notes = jobs.Available(defs, cfg)
@@ -243,12 +160,6 @@ func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, erro
 	}
 	if err := checkPattern(s.outs, p.CSVPattern, reportNames(defs)); err != nil {
 		return nil, err
-	}
-	if p.Workers < 0 {
-		return nil, usagef("--workers %d: want 0 (GOMAXPROCS) or more", p.Workers)
-	}
-	if p.Top < 0 {
-		return nil, usagef("--top %d: want 0 or more", p.Top)
 	}
 	src, err := openSource(ctx, p)
 	if err != nil {
@@ -284,6 +195,17 @@ func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, erro
 			return nil, fmt.Errorf("--out %s: %w", o.loc, err)
 		}
 	}
+	if !isAll(p.Accounts) {
+		s.named = plan.Accounts
+		if l, ok := src.(shardLister); ok {
+			keys, err := l.Shards()
+			if err != nil {
+				return nil, err
+			}
+			warnAccounts(s, func(k mapreduce.ShardKey) bool { return slices.Contains(keys, k) })
+			s.listed = true
+		}
+	}
 	tasks, closeTasks, err := jobs.Build(defs, cfg)
 	if err != nil {
 		return nil, err
@@ -294,9 +216,9 @@ func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, erro
 		Workers:      p.Workers,
 		NewDecoder:   pageview.NewMapreduceDecoder,
 		NewEnricher:  jobs.Enricher(defs, cfg),
-		VisitTimeout: visitTimeout,
+		VisitTimeout: p.VisitTimeout,
 		IncludeBots:  p.IncludeBots,
-		MaxBad:       budget,
+		MaxBad:       p.MaxBadRows,
 	}
 	ok = true
 	return s, nil
@@ -328,20 +250,37 @@ func execute(ctx context.Context, p *runParams, stdout, stderr io.Writer) error 
 	finish := startRun(p, s, stderr)
 	res, err := mapreduce.Run(ctx, s.plan, s.src, s.tasks, s.opts)
 	finish(res, err)
+	if err == nil {
+		if !s.listed {
+			missing := map[mapreduce.ShardKey]bool{}
+			for _, k := range res.Summary.Missing {
+				missing[k] = true
+			}
+			warnAccounts(s, func(k mapreduce.ShardKey) bool { return !missing[k] })
+		}
+		err = checkNotEmpty(p, s, res)
+	}
 	if err != nil {
 		if res != nil && !p.Quiet {
 			table.Summary(stderr, &res.Summary, nil)
 		}
-		if errors.Is(err, mapreduce.ErrTooManyBadRows) {
-			return fmt.Errorf("run failed, no reports written: %w; --max-bad-rows sets the budget", err)
-		}
-		return fmt.Errorf("run failed, no reports written: %w", err)
+		return fmt.Errorf("run failed, no reports written: %w", budgetContext(err, p))
 	}
 	if n := validtext.Reports(res.Reports); n > 0 {
 		slog.Info("report keys with invalid UTF-8 made valid (URLs percent-encoded, other text U+FFFD)", "cells", n)
 	}
-	if err := writeOutputs(ctx, s.outs, res.Reports, s.plan); err != nil {
+	if err := writeOutputs(ctx, s.outs, res.Reports, s.plan, p.fence); err != nil {
 		return err
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// A signal came while the outputs were written, and they were
+		// written whole (a Redis swap finishes what it began): say so,
+		// and exit 130 as an interrupted run does.
+		var outs []string
+		for _, o := range s.outs {
+			outs = append(outs, o.String())
+		}
+		return &committedError{outs: outs, err: context.Cause(ctx)}
 	}
 	if !p.Quiet {
 		w := stdout
@@ -369,6 +308,61 @@ func execute(ctx context.Context, p *runParams, stdout, stderr io.Writer) error 
 		slog.Warn("bad row skipped", attrs...)
 	}
 	return nil
+}
+
+// committedError is a run interrupted while its outputs were written, after
+// they were: exit 130, with a message that says they were.
+type committedError struct {
+	outs []string
+	err  error
+}
+
+func (e *committedError) Error() string {
+	return "interrupted while the reports were written; they were written whole: " + strings.Join(e.outs, "; ")
+}
+
+func (e *committedError) Unwrap() error { return e.err }
+
+// shardLister is a source that lists its shards cheaply (shard files).
+type shardLister interface {
+	Shards() ([]mapreduce.ShardKey, error)
+}
+
+// warnAccounts logs a warning for each account --accounts names that has
+// none of the run's shards, by the word of has.
+func warnAccounts(s *runSetup, has func(mapreduce.ShardKey) bool) {
+	for _, a := range s.named {
+		if !slices.ContainsFunc(s.plan.Shards, func(k mapreduce.ShardKey) bool { return k.Account == a && has(k) }) {
+			slog.Warn("account has no page views in the range: no shard", "account", a, "source", s.src.String(),
+				"from", s.plan.Start.In(s.plan.Loc).Format(time.RFC3339), "to", s.plan.End.In(s.plan.Loc).Format(time.RFC3339))
+		}
+	}
+}
+
+// errNoRows is the error of a run that read no row at all.
+var errNoRows = errors.New("no page views")
+
+// checkNotEmpty fails a run that read no row at all, unless --allow-empty:
+// a failed mount, a wrong table or a mistyped account must not replace the
+// published reports with empty ones.
+func checkNotEmpty(p *runParams, s *runSetup, res *mapreduce.Result) error {
+	if res.Summary.Rows > 0 || p.AllowEmpty {
+		return nil
+	}
+	loc := s.plan.Loc
+	return fmt.Errorf("%w: %s has none for %s from %s to %s (%d of %d shards missing); "+
+		"check the source and the accounts, or give --allow-empty to write empty reports",
+		errNoRows, s.src, strings.Join(s.plan.Accounts, ", "), s.plan.Start.In(loc).Format(time.RFC3339),
+		s.plan.End.In(loc).Format(time.RFC3339), res.Summary.ShardsMissing, len(s.plan.Shards))
+}
+
+// budgetContext adds the flag that sets the bad-row budget to an engine
+// error that says the budget was exceeded (the engine knows no flags).
+func budgetContext(err error, p *runParams) error {
+	if errors.Is(err, mapreduce.ErrTooManyBadRows) {
+		return fmt.Errorf("%w (raise --max-bad-rows, now %s, to tolerate more)", err, p.MaxBadRows)
+	}
+	return err
 }
 
 func shardList(keys []mapreduce.ShardKey, n int) string {
@@ -399,19 +393,11 @@ func planSpec(ctx context.Context, p *runParams, src source, loc *time.Location)
 		return spec, usagef("%v", err)
 	}
 	spec.Start, spec.End = start, end
-	given := !start.IsZero()
-	accounts := splitList(p.Accounts)
-	all := len(accounts) == 1 && accounts[0] == "all"
-	for _, a := range accounts {
-		if a != "all" {
-			if err := mapreduce.ValidateAccount(a); err != nil {
-				return spec, usagef("--accounts: %v", err)
-			}
-		}
-	}
-	if len(accounts) == 0 {
-		return spec, usagef("--accounts: no accounts named")
-	}
+	// Whether dates were given, not whether they are zero: 0001-01-01 is a
+	// day like any other.
+	given := p.From != "" || p.To != ""
+	accounts := p.Accounts
+	all := isAll(accounts)
 	if all || !given {
 		d, ok := src.(discoverer)
 		if !ok {
@@ -441,15 +427,9 @@ func planSpec(ctx context.Context, p *runParams, src source, loc *time.Location)
 	return spec, nil
 }
 
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+// isAll reports whether accounts is "all" (options.Table refuses "all"
+// with other accounts).
+func isAll(accounts []string) bool { return len(accounts) == 1 && accounts[0] == "all" }
 
 // defaultGeoIP returns the path of the generated test City database for the
 // embedded default run: the embedded copy, written to a temporary file that

@@ -17,6 +17,7 @@ import (
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/configfile"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
 	"github.com/pvjobs/pvjobs/reports/metrics"
 )
@@ -24,10 +25,9 @@ import (
 // Test hooks: the scheduler's clock, and a function told the address
 // /metrics listens on.
 var (
-	scheduleClock    = scheduler.Real
-	onMetricsListen  = func(addr string) {}
-	shutdownGrace    = 5 * time.Second
-	scheduleFlagSkip = []string{"from", "to", "yesterday", "today", "last", "now", "dry-run", "job", "config", "progress"}
+	scheduleClock   = scheduler.Real
+	onMetricsListen = func(addr string) {}
+	shutdownGrace   = 5 * time.Second
 )
 
 func scheduleCommand() *cli.Command {
@@ -36,10 +36,12 @@ func scheduleCommand() *cli.Command {
 		Usage:     "run the config file's jobs on their cron schedules (a long-running scheduler)",
 		UsageText: "pvjobs schedule --config FILE [--job NAME]... [--lock redis://host:port/db] [--state FILE] [--metrics-addr :9464]",
 		Description: "Runs each job of the config file that has a schedule, in the job's time zone, over the\n" +
-			"job's range (default: yesterday) relative to the time it fires. A job never runs twice at\n" +
-			"once; with --lock (or scheduler.lock) not even on several machines. Slots missed while\n" +
-			"the scheduler was down run at start within the job's catch_up window. SIGTERM or SIGINT\n" +
-			"cancels the runs in progress (they write nothing) and stops.\n\n" +
+			"job's range (default: yesterday) relative to the time it fires, one slot at a time; with\n" +
+			"--lock (or scheduler.lock) across machines too, and of two runs that overlap because a\n" +
+			"holder stalled past lock_ttl only the lock's holder writes its outputs. Slots missed while\n" +
+			"the scheduler was down run at start within the job's catch_up window; older ones are\n" +
+			"dropped, logged and counted. SIGTERM or SIGINT cancels the runs in progress (they write\n" +
+			"nothing and their slots stay due) and stops: exit 130 if runs were stopped, else 0.\n\n" +
 			"The other flags apply to every job and win over the config file (flag > env > file > default).",
 		Flags:  scheduleFlags(),
 		Action: scheduleAction,
@@ -47,23 +49,8 @@ func scheduleCommand() *cli.Command {
 }
 
 // scheduleFlags are the scheduler's own flags and the run flags that make
-// sense for every scheduled job.
-func scheduleFlags() []cli.Flag {
-	flags := []cli.Flag{
-		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config file (YAML) of named jobs (required)", EnvVars: []string{"PVJOBS_CONFIG"}},
-		&cli.StringSliceFlag{Name: "job", Usage: "schedule only this job (repeatable; default: every job with a schedule)"},
-		&cli.StringFlag{Name: "lock", Usage: "redis://[user:pass@]host:port/db for a lock per job and the record of done slots, shared by schedulers on several machines (default: scheduler.lock)", EnvVars: []string{"PVJOBS_LOCK"}},
-		&cli.StringFlag{Name: "lock-ttl", Usage: "expiry of a Redis lock, refreshed while the run lasts (default: scheduler.lock_ttl, else 1m)", EnvVars: []string{"PVJOBS_LOCK_TTL"}},
-		&cli.StringFlag{Name: "state", Usage: "file recording each job's last done slot, for catch_up after a restart, without --lock (default: scheduler.state)", EnvVars: []string{"PVJOBS_STATE"}},
-		&cli.StringFlag{Name: "metrics-addr", Usage: "serve /metrics (Prometheus text format) on [host]:port (default: scheduler.metrics_addr)", EnvVars: []string{"PVJOBS_METRICS_ADDR"}},
-	}
-	for _, f := range runFlags() {
-		if !slices.Contains(scheduleFlagSkip, f.Names()[0]) {
-			flags = append(flags, f)
-		}
-	}
-	return flags
-}
+// sense for every scheduled job (options.Table).
+func scheduleFlags() []cli.Flag { return options.Flags(options.Schedule) }
 
 // locks is the registry of the scheduler's lock (--lock, scheduler.lock): a
 // Redis server, opened with the connection flags of the Redis sink (user and
@@ -107,31 +94,26 @@ func scheduleAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("schedule: unexpected argument %q", c.Args().First())
 	}
-	if c.String("config") == "" {
-		return usagef("schedule: --config FILE is required")
-	}
-	f, err := configfile.Load(c.String("config"), configLocations)
-	if err != nil {
-		return &usageError{err}
-	}
-	jobs, err := scheduledJobs(c, f)
+	v, err := resolve(options.Schedule, c, nil)
 	if err != nil {
 		return err
 	}
-	set := f.Scheduler
-	if c.IsSet("lock") {
-		set.Lock = c.String("lock")
+	if v.Config == "" {
+		return usagef("schedule: --config FILE is required")
 	}
-	if c.IsSet("state") {
-		set.State = c.String("state")
+	f, err := configfile.Load(v.Config, configLocations)
+	if err != nil {
+		return &usageError{err}
 	}
-	if c.IsSet("metrics-addr") {
-		set.MetricsAddr = c.String("metrics-addr")
+	// The scheduler's settings: flags, environment, the scheduler section,
+	// and for the lock's connection the defaults section's redis_* keys.
+	set, err := resolve(options.Schedule, c, f.For(nil))
+	if err != nil {
+		return err
 	}
-	if v := c.String("lock-ttl"); v != "" {
-		if set.LockTTL, err = parseDuration(v); err != nil || set.LockTTL < time.Second {
-			return usagef("--lock-ttl %q: want a duration of at least 1s", v)
-		}
+	jobs, err := scheduledJobs(c, f, set.ScheduleJobs)
+	if err != nil {
+		return err
 	}
 	cfg := scheduler.Config{Clock: scheduleClock, Logger: slog.Default()}
 	lockDesc := "in-process"
@@ -141,8 +123,7 @@ func scheduleAction(c *cli.Context) error {
 		if err != nil {
 			return usagef("--lock %w", err)
 		}
-		rp := redisParamsFromFlags(c)
-		lc, err := loc.Open(c.Context, &rp)
+		lc, err := loc.Open(c.Context, &set.Redis)
 		if err != nil {
 			return fmt.Errorf("--lock %w", err)
 		}
@@ -164,33 +145,50 @@ func scheduleAction(c *cli.Context) error {
 	params := map[string]runParams{}
 	var names []string
 	for _, j := range jobs {
+		reg.Scheduled(j.job.Name)
 		cfg.Jobs = append(cfg.Jobs, j.job)
 		params[j.job.Name] = j.params
 		names = append(names, j.job.Name)
 	}
 	stderr := c.App.ErrWriter
-	cfg.Run = func(ctx context.Context, name string, start, end time.Time) error {
-		p := params[name]
-		setRange(&p, start, end)
+	cfg.Run = func(ctx context.Context, r scheduler.Run) error {
+		p := params[r.Job]
+		setRange(&p, r.Start, r.End)
+		p.fence = r.Fence // checked just before the outputs are written
 		err := executeOps(ctx, &p, io.Discard, stderr, reg)
+		var late *committedError
+		if errors.As(err, &late) {
+			// Stopped while committing, after the commit: the slot is
+			// done.
+			err = nil
+		}
 		if !errors.Is(err, context.Canceled) {
 			logRun(&p, err)
 		}
 		return err
+	}
+	cfg.OnEvent = func(ev scheduler.Event) {
+		if ev.Kind == scheduler.EventSkipped && errors.Is(ev.Err, scheduler.ErrMissed) {
+			reg.Dropped(ev.Job)
+		}
 	}
 	s, err := scheduler.New(cfg)
 	if err != nil {
 		return err
 	}
 	slog.Info("scheduler started", "config", f.Path, "jobs", names, "lock", lockDesc, "state", set.State, "metrics_addr", set.MetricsAddr)
-	return s.Run(c.Context)
+	if err := s.Run(c.Context); err != nil {
+		// A signal stopped runs in progress (exit 130): they wrote
+		// nothing, and their slots stay due.
+		return &interruptedError{msg: "interrupted: " + err.Error() + "; their slots stay due", err: err}
+	}
+	return nil
 }
 
-// scheduledJobs returns the jobs of f to schedule: those named by --job, or
+// scheduledJobs returns the jobs of f to schedule: those named in want, or
 // every job with a schedule, each with its run parameters (flag > env > file
 // > default).
-func scheduledJobs(c *cli.Context, f *configfile.File) ([]scheduledJob, error) {
-	want := c.StringSlice("job")
+func scheduledJobs(c *cli.Context, f *configfile.File, want []string) ([]scheduledJob, error) {
 	for _, n := range want {
 		if _, err := f.Job(n); err != nil {
 			return nil, &usageError{fmt.Errorf("--job: %w", err)}
@@ -201,36 +199,32 @@ func scheduledJobs(c *cli.Context, f *configfile.File) ([]scheduledJob, error) {
 		if len(want) > 0 && !slices.Contains(want, j.Name) {
 			continue
 		}
-		if j.Schedule == nil {
+		v, err := resolve(options.Schedule, c, f.For(j))
+		if err != nil {
+			return nil, err
+		}
+		if v.Schedule == "" {
 			if len(want) > 0 {
 				return nil, usagef("--job %s: the job has no schedule in %s", j.Name, f.Path)
 			}
 			slog.Info("job not scheduled: it has no schedule", "job", j.Name)
 			continue
 		}
-		p := paramsFromFlags(c)
-		ops, err := opsFromFlags(c)
-		if err != nil {
-			return nil, err
-		}
-		p.runOps = ops
-		applyJob(&p, j, c.IsSet)
+		p := runParams{Values: *v}
+		p.Job = j.Name
 		p.Quiet, p.Progress = true, "log"
 		loc, err := time.LoadLocation(p.TZ)
 		if err != nil {
 			return nil, usagef("job %s: --tz %q: unknown time zone", j.Name, p.TZ)
 		}
-		sch, err := scheduler.ParseCron(*j.Schedule, loc)
+		sch, err := scheduler.ParseCron(p.Schedule, loc)
 		if err != nil {
 			pos, _ := j.Pos("schedule")
 			return nil, usagef("%s: jobs.%s.schedule: %v", pos, j.Name, err)
 		}
-		sj := scheduler.Job{Name: j.Name, Schedule: sch, Loc: loc, Window: daterange.Yesterday}
-		if j.Range != nil {
-			sj.Window = *j.Range
-		}
-		if j.CatchUp != nil {
-			sj.CatchUp = *j.CatchUp
+		sj := scheduler.Job{Name: j.Name, Schedule: sch, Loc: loc, Window: daterange.Yesterday, CatchUp: p.CatchUp}
+		if !p.Range.IsZero() {
+			sj.Window = p.Range
 		}
 		out = append(out, scheduledJob{job: sj, params: p})
 	}

@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
+	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/reports/redis/redistest"
 )
 
@@ -160,6 +163,8 @@ func TestScheduleCatchUp(t *testing.T) {
 	state := filepath.Join(dir, "state.json")
 	os.WriteFile(state, []byte(`{"done": {"nightly": "2024-08-03T02:30:00Z"}}`), 0o644)
 	cfg := writeConfig(t, fmt.Sprintf(`
+scheduler:
+  metrics_addr: 127.0.0.1:0
 jobs:
   nightly:
     reports: [urls]
@@ -170,9 +175,24 @@ jobs:
     catch_up: 3d
 `, dir))
 	clock := scheduler.NewFakeClock(time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
-	stderr, _, stop := startScheduler(t, clock, "--config", cfg, "--state", state)
+	stderr, addrc, stop := startScheduler(t, clock, "--config", cfg, "--state", state)
+	addr := <-addrc
 	nextSlot(t, clock, "2024-08-08T02:30:00Z", stderr)
 	nextSlot(t, clock, "2024-08-09T02:30:00Z", stderr)
+	// The slot of 2024-08-04 02:30 (reporting 08-03) is older than
+	// catch_up: dropped, logged and counted.
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `pvjobs_slots_dropped_total{job="nightly"} 1`+"\n") {
+		t.Errorf("/metrics does not count the dropped slot:\n%s", body)
+	}
+	if !strings.Contains(stderr.String(), `msg="slot missed, dropped" job=nightly slot=2024-08-04T02:30:00Z`) {
+		t.Errorf("the dropped slot is not logged:\n%s", stderr)
+	}
 	stop()
 	for _, day := range []string{"2024-08-04", "2024-08-05", "2024-08-06", "2024-08-07"} {
 		if _, err := os.Stat(filepath.Join(dir, "out", "urls-"+day+".csv")); err != nil {
@@ -186,6 +206,57 @@ jobs:
 	i4, i5, i6 := strings.Index(logs, "from=2024-08-04T"), strings.Index(logs, "from=2024-08-05T"), strings.Index(logs, "from=2024-08-06T")
 	if i4 < 0 || i4 > i5 || i5 > i6 {
 		t.Errorf("catch-up runs not in order:\n%s", logs)
+	}
+}
+
+// blockingSink is a Redis sink that waits, in Prepare, until the run is
+// cancelled.
+type blockingSink struct{ writing chan struct{} }
+
+func (blockingSink) String() string { return "blocking sink" }
+func (blockingSink) Check(context.Context, []string, *mapreduce.Plan, bool) error {
+	return nil
+}
+func (s blockingSink) Prepare(ctx context.Context, _ []mapreduce.Report, _ *mapreduce.Plan) (prepared, error) {
+	close(s.writing)
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestScheduleStopDuringRun stops the scheduler (SIGTERM) while a run
+// writes: exit 130 naming the run, nothing recorded, the slot stays due.
+func TestScheduleStopDuringRun(t *testing.T) {
+	dir := t.TempDir()
+	writing := make(chan struct{})
+	prev := openRedisSink
+	openRedisSink = func(string, *runParams) (sink, error) { return blockingSink{writing}, nil }
+	t.Cleanup(func() { openRedisSink = prev })
+	state := filepath.Join(dir, "state.json")
+	cfg := writeConfig(t, fmt.Sprintf(`
+scheduler:
+  state: %[1]s
+jobs:
+  nightly:
+    reports: [urls]
+    out: redis://127.0.0.1:1/0
+    schedule: "30 2 * * *"
+`, state))
+	clock := scheduler.NewFakeClock(time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
+	stderr, _, stop := startScheduler(t, clock, "--config", cfg)
+	nextSlot(t, clock, "2024-08-08T02:30:00Z", stderr)
+	select {
+	case <-writing:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the run did not get to its outputs:\n%s", stderr)
+	}
+	if code := stop(); code != exitInterrupted {
+		t.Errorf("exit %d; want %d\n%s", code, exitInterrupted, stderr)
+	}
+	if !strings.Contains(stderr.String(), "pvjobs: interrupted: the scheduler stopped during a run (nightly 2024-08-08T02:30:00Z)") {
+		t.Errorf("stderr does not name the stopped run:\n%s", stderr)
+	}
+	if b, err := os.ReadFile(state); err == nil && strings.Contains(string(b), "nightly") {
+		t.Errorf("the cancelled slot is recorded as done: %s", b)
 	}
 }
 
@@ -248,24 +319,108 @@ jobs:
 		t.Fatalf("the schedulers are not waiting:\n%s\n%s", a, b)
 	}
 	clock.Set(time.Date(2024, 8, 8, 3, 0, 0, 0, time.UTC))
-	// Both go on to wait for the next night.
-	deadline := time.Now().Add(10 * time.Second)
+	// One runs the slot; the other waits for the lock (a timer 10s on),
+	// tries again when the clock gets there, finds the slot done, and both
+	// go on to wait for the next night.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if next, ok := clock.Next(); ok && clock.Waiters() == 2 && next.Day() == 9 {
+		next, ok := clock.Next()
+		if ok && clock.Waiters() == 2 && next.Day() == 9 {
 			break
+		}
+		if ok && clock.Waiters() == 2 && next.Day() == 8 {
+			clock.Set(next) // the waiting scheduler's next try
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the schedulers did not go on:\n%s\n%s", a, b)
 		}
-		time.Sleep(time.Millisecond)
+		clock.BlockUntil(3, 10*time.Millisecond) // wakes when the timers change
 	}
-	stopA()
+	if code := stopA(); code != exitOK {
+		t.Errorf("exit %d of an idle scheduler; want 0", code)
+	}
 	stopB()
 	logs := a.String() + b.String()
 	if n := strings.Count(logs, `msg="run started"`); n != 1 {
 		t.Errorf("%d runs; want 1:\n%s", n, logs)
 	}
-	if !strings.Contains(logs, "slot skipped") {
-		t.Errorf("no scheduler skipped the slot:\n%s", logs)
+	if !strings.Contains(logs, "slot waits: the job is running elsewhere") || !strings.Contains(logs, "slot skipped: already done") {
+		t.Errorf("no scheduler waited for the lock and then skipped the slot:\n%s", logs)
+	}
+	if !strings.Contains(logs, `lock="redis `+addr+` db 0"`) {
+		t.Errorf("the lock is not described by its target:\n%s", logs)
+	}
+}
+
+// TestScheduleLockSettings: the lock's connection is made like the Redis
+// sink's, with the --redis-* settings, and its URL's password never shows.
+func TestScheduleLockSettings(t *testing.T) {
+	cfg := writeConfig(t, "jobs:\n  a: {schedule: '@daily'}\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"bad option", []string{"--lock", "redis://u:hunter2@127.0.0.1:1/0?colour=blue"}, exitUsage, `invalid Redis URL "redis://u:xxxxx@127.0.0.1:1/0?colour=blue"`},
+		{"TLS files without rediss", []string{"--lock", "redis://u:hunter2@127.0.0.1:1/0", "--redis-ca", "ca.pem"}, exitUsage, "TLS options need a rediss:// URL"},
+		{"missing CA", []string{"--lock", "rediss://u:hunter2@127.0.0.1:1/0", "--redis-ca", "/nonexistent/ca.pem"}, exitUsage, "/nonexistent/ca.pem"},
+		{"down", []string{"--lock", "redis://u:hunter2@127.0.0.1:1/0?max_retries=0", "--redis-timeout", "1s"}, exitFailed, "redis 127.0.0.1:1 db 0: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := opsCLI(t, context.Background(), append([]string{"schedule", "--config", cfg}, tc.args...)...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "hunter2") {
+				t.Errorf("exit %d; want %d and %q without the password in\n%s", code, tc.code, tc.want, stderr)
+			}
+		})
+	}
+}
+
+// TestScheduleFence: a scheduled run whose Redis lock expired while it ran
+// (another scheduler holds it now) commits nothing: its outputs were
+// prepared, the fence before the commit finds the lock gone, and they are
+// dropped.
+func TestScheduleFence(t *testing.T) {
+	addr := redistest.Addr(t)
+	rc := goredis.NewClient(&goredis.Options{Addr: addr, DisableIdentity: true})
+	defer rc.Close()
+	dir := t.TempDir()
+	job := fmt.Sprintf("fence%d_%d", os.Getpid(), time.Now().UnixNano())
+	lockKey := scheduler.DefaultPrefix + "lock:" + job
+	t.Cleanup(func() { rc.Del(context.Background(), lockKey, scheduler.DefaultPrefix+"done:"+job) })
+	cfg := writeConfig(t, fmt.Sprintf(`
+scheduler:
+  lock: redis://%s/0
+  lock_ttl: 30s
+jobs:
+  %s:
+    reports: [urls]
+    top: 0
+    out: csv:%s/out
+    schedule: "0 3 * * *"
+`, addr, job, dir))
+	// Once the outputs are prepared, the lock is another holder's: this
+	// run's expired (a stall longer than lock_ttl) and another scheduler
+	// took the slot.
+	hook(t, func(string) {
+		if err := rc.Set(context.Background(), lockKey, "other-host:1:abc", 30*time.Second).Err(); err != nil {
+			t.Error(err)
+		}
+	})
+	clock := scheduler.NewFakeClock(time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
+	stderr, _, stop := startScheduler(t, clock, "--config", cfg)
+	nextSlot(t, clock, "2024-08-08T03:00:00Z", stderr)
+	waitingFor(t, clock, "2024-08-09T03:00:00Z", stderr)
+	stop()
+	logs := stderr.String()
+	if !strings.Contains(logs, `msg="run failed: the job's lock was lost; its new holder runs the slot"`) ||
+		!strings.Contains(logs, "before the commit, no output was changed") {
+		t.Errorf("the run did not fail at its fence:\n%s", logs)
+	}
+	if names := dirNames(t, filepath.Join(dir, "out")); len(names) > 0 {
+		t.Errorf("a run that lost its lock wrote %v", names)
+	}
+	if v := rc.Get(context.Background(), lockKey).Val(); v != "other-host:1:abc" {
+		t.Errorf("the other holder's lock is %q now", v)
 	}
 }

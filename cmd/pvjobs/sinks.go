@@ -28,6 +28,9 @@ var outputs = location.NewRegistry("output",
 	redisOutput("rediss"),
 )
 
+// openRedisSink opens a Redis output (a test hook).
+var openRedisSink = newRedisSink
+
 // configLocations checks the locations of config files with the registries.
 var configLocations = configfile.Locations{Sources: sources, Outputs: outputs, Locks: locks}
 
@@ -50,7 +53,7 @@ func redisOutput(scheme string) location.Factory[*runParams, sink] {
 		Scheme: scheme, Syntax: scheme + "://host:port/db", Prefix: scheme + "://",
 		Parse: parseRedisURL,
 		Open: func(_ context.Context, u redisURL, p *runParams) (sink, error) {
-			return newRedisSink(u.raw, p)
+			return openRedisSink(u.raw, p)
 		},
 	})
 }
@@ -112,8 +115,10 @@ var onPrepared = func(out string) {}
 // writeOutputs writes the run's reports to every output: all are prepared,
 // then all committed. When preparing fails or ctx is done before the commit,
 // every output is left as it was. When a commit fails the error is a
-// *commitError saying which outputs were committed.
-func writeOutputs(ctx context.Context, outs []output, reps []mapreduce.Report, plan *mapreduce.Plan) error {
+// *commitError saying which outputs were committed. fence, when not nil, is
+// asked just before the commit whether the run may still commit (a
+// scheduled run's lock: scheduler.Run.Fence); when it says no, nothing is.
+func writeOutputs(ctx context.Context, outs []output, reps []mapreduce.Report, plan *mapreduce.Plan, fence func(context.Context) error) error {
 	var preps []prepared
 	abort := func() {
 		for i, pr := range preps {
@@ -134,6 +139,12 @@ func writeOutputs(ctx context.Context, outs []output, reps []mapreduce.Report, p
 	if err := ctx.Err(); err != nil {
 		abort()
 		return fmt.Errorf("before the commit, no output was changed: %w", err)
+	}
+	if fence != nil {
+		if err := fence(ctx); err != nil {
+			abort()
+			return fmt.Errorf("before the commit, no output was changed: %w", err)
+		}
 	}
 	return commitAll(ctx, outs, preps)
 }

@@ -5,38 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/reports/redis"
 )
 
-// uniquesRedisFlags are the flags of redisFlags that reading keys needs.
-var uniquesRedisFlags = []string{"redis-prefix", "uv-granularity", "redis-cluster", "redis-timeout", "redis-user", "redis-ca", "redis-cert", "redis-key"}
-
 func uniquesCommand() *cli.Command {
-	flags := []cli.Flag{
-		&cli.StringFlag{Name: "accounts", Aliases: []string{"a"}, Required: true, Usage: "comma-separated account ids (all: every account of --source)", EnvVars: []string{"PVJOBS_ACCOUNTS"}},
-		&cli.StringFlag{Name: "from", Required: true, Usage: "start of the window: YYYY-MM-DD, YYYY-MM-DDTHH:MM (in --tz) or RFC 3339"},
-		&cli.StringFlag{Name: "to", Required: true, Usage: "end of the window: YYYY-MM-DD (that day included), YYYY-MM-DDTHH:MM (excluded, in --tz) or RFC 3339"},
-		&cli.StringFlag{Name: "tz", Value: "UTC", Usage: "time zone of the window and of the keys' days and hours (the one the keys were written in)", EnvVars: []string{"PVJOBS_TZ"}},
-		&cli.StringFlag{Name: "redis", Usage: "count from the keys of the Redis sink: redis://[user:password@]host:port/db or rediss://...", EnvVars: []string{"PVJOBS_REDIS_URL"}},
-		&cli.StringFlag{Name: "source", Aliases: []string{"s"}, Usage: "count from the page views instead: a directory of shard files or cassandra://host[:port]/keyspace"},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also print the keys counted (or what was read)"},
-		&cli.BoolFlag{Name: "exact-uniques", Usage: "with --source: count exactly with a hash set instead of a sketch"},
-		&cli.IntFlag{Name: "workers", Usage: "with --source: worker goroutines (default: GOMAXPROCS)", EnvVars: []string{"PVJOBS_WORKERS"}},
-		&cli.StringFlag{Name: "max-bad-rows", Value: "0.1%", Usage: "with --source: bad rows tolerated: a count or a share of rows read", EnvVars: []string{"PVJOBS_MAX_BAD_ROWS"}},
-	}
-	for _, f := range redisFlags() {
-		if slices.Contains(uniquesRedisFlags, f.Names()[0]) {
-			flags = append(flags, f)
-		}
-	}
-	flags = append(flags, cassandraFlags()...)
 	return &cli.Command{
 		Name:  "uniques",
 		Usage: "count the distinct visitors of a time window, from Redis or from the page views",
@@ -47,7 +26,7 @@ func uniquesCommand() *cli.Command {
 			"with --uv-granularity minute) at the edges. With --source, the uniques job runs over\n" +
 			"exactly the window and its sketches are unioned: the same answer without Redis.\n" +
 			"Prints one line per account: the account, a tab, the estimate.",
-		Flags:  flags,
+		Flags:  options.Flags(options.Uniques),
 		Action: uniquesAction,
 	}
 }
@@ -56,50 +35,34 @@ func uniquesAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("uniques: unexpected argument %q", c.Args().First())
 	}
-	loc, err := time.LoadLocation(c.String("tz"))
+	v, err := resolve(options.Uniques, c, nil)
 	if err != nil {
-		return usagef("--tz %q: unknown time zone", c.String("tz"))
+		return err
 	}
-	start, end, err := daterange.ParseRange(c.String("from"), c.String("to"), loc)
+	loc, err := time.LoadLocation(v.TZ)
+	if err != nil {
+		return usagef("--tz %q: unknown time zone", v.TZ)
+	}
+	start, end, err := daterange.ParseRange(v.From, v.To, loc)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	url, src := c.String("redis"), c.String("source")
+	url, src := v.RedisURL, v.Source
 	if (url == "") == (src == "") {
 		return usagef("uniques: give either --redis URL or --source DIR|cassandra://...")
 	}
-	accounts := splitList(c.String("accounts"))
-	if len(accounts) == 0 {
-		return usagef("--accounts: no accounts named")
-	}
-	all := len(accounts) == 1 && accounts[0] == "all"
-	if all && src == "" {
+	if isAll(v.Accounts) && src == "" {
 		return usagef("--accounts all: name the accounts (Redis keys cannot be listed cheaply)")
-	}
-	for _, a := range accounts {
-		if err := mapreduce.ValidateAccount(a); err != nil && !all {
-			return usagef("--accounts: %v", err)
-		}
 	}
 	w := c.App.Writer
 	if url != "" {
-		rp := redisParamsFromFlags(c)
-		return uniquesFromRedis(c.Context, w, url, &rp, accounts, start, end, loc, uvMinutes(c), c.Bool("verbose"))
+		return uniquesFromRedis(c.Context, w, url, &v.Redis, v.Accounts, start, end, loc, v.UniqueMinutes(), v.Verbose)
 	}
-	p := runParams{
-		Source:       src,
-		Accounts:     c.String("accounts"),
-		TZ:           c.String("tz"),
-		Jobs:         "uniques",
-		Quiet:        true,
-		Workers:      c.Int("workers"),
-		MaxBadRows:   c.String("max-bad-rows"),
-		ExactUniques: c.Bool("exact-uniques"),
-		Cassandra:    cassandraParamsFromFlags(c),
-		runOps:       runOps{Progress: "none"},
-	}
+	p := runParams{Values: *v}
+	p.Jobs = []string{"uniques"}
+	p.Quiet, p.Progress = true, "none"
 	setRange(&p, start, end)
-	return uniquesFromSource(c.Context, w, &p, c.Bool("verbose"))
+	return uniquesFromSource(c.Context, w, &p, v.Verbose)
 }
 
 // uniquesFromRedis prints the PFCOUNT of each account's cover of [start, end).
@@ -153,7 +116,7 @@ func uniquesFromSource(ctx context.Context, w io.Writer, p *runParams, verbose b
 	defer s.close()
 	res, err := mapreduce.Run(ctx, s.plan, s.src, s.tasks, s.opts)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", s.src, err)
+		return fmt.Errorf("reading %s: %w", s.src, budgetContext(err, p))
 	}
 	counts := map[string]int64{}
 	hours := map[string]int{}

@@ -14,7 +14,7 @@ func TestUniquesUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no window", []string{"uniques", "--accounts", "blog", "--source", shards}, "Required flag"},
+		{"no window", []string{"uniques", "--accounts", "blog", "--source", shards}, "required: --from"},
 		{"neither source", []string{"uniques", "--accounts", "blog", "--from", "2024-08-01", "--to", "2024-08-02"}, "either --redis"},
 		{"both sources", []string{"uniques", "--accounts", "blog", "--from", "2024-08-01", "--to", "2024-08-02", "--source", shards, "--redis", "redis://localhost:1/0"}, "either --redis"},
 		{"bad account", []string{"uniques", "--accounts", "a.b", "--from", "2024-08-01", "--to", "2024-08-02", "--source", shards}, "invalid account"},

@@ -76,6 +76,9 @@ type job struct {
 	lastSuccess time.Time
 	runs        int64
 	failures    int64
+	// scheduled jobs have the dropped counter.
+	scheduled bool
+	dropped   int64
 }
 
 // Registry keeps the latest metrics of each job. The zero Registry is ready to
@@ -109,6 +112,24 @@ func (r *Registry) Record(run Run) {
 	} else {
 		j.failures++
 	}
+}
+
+// Scheduled says the job runs on a schedule: its metrics include the count
+// of dropped slots, from zero.
+func (r *Registry) Scheduled(jobName string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.job(jobName).scheduled = true
+}
+
+// Dropped counts a slot of a scheduled job that was dropped: older than the
+// job's catch-up window, it never ran.
+func (r *Registry) Dropped(jobName string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	j := r.job(jobName)
+	j.scheduled = true
+	j.dropped++
 }
 
 // family is one metric family of the format.
@@ -159,6 +180,13 @@ var families = []family{
 		func(j *job) []sample { return one(float64(j.runs)) }},
 	{"pvjobs_failures_total", "counter", "Runs of the job that failed.",
 		func(j *job) []sample { return one(float64(j.failures)) }},
+	{"pvjobs_slots_dropped_total", "counter", "Slots of the scheduled job that were dropped: older than its catch-up window, they never ran.",
+		func(j *job) []sample {
+			if !j.scheduled {
+				return nil
+			}
+			return one(float64(j.dropped))
+		}},
 	{"pvjobs_last_run_timestamp_seconds", "gauge", "When the job's last run finished, in Unix seconds.",
 		lastOnly(func(j *job) []sample { return one(seconds(j.last.Finished)) })},
 	{"pvjobs_last_run_success", "gauge", "1 if the job's last run succeeded, else 0.",
@@ -339,6 +367,8 @@ func (r *Registry) read(rd io.Reader) error {
 			j.runs = int64(v)
 		case "pvjobs_failures_total":
 			j.failures = int64(v)
+		case "pvjobs_slots_dropped_total":
+			j.scheduled, j.dropped = true, int64(v)
 		case "pvjobs_last_success_timestamp_seconds":
 			j.lastSuccess = fromSeconds(v)
 		case "pvjobs_last_run_timestamp_seconds":

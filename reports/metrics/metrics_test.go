@@ -107,6 +107,33 @@ func TestRecord(t *testing.T) {
 	}
 }
 
+// TestDropped: a scheduled job counts its dropped slots from zero, a job run
+// by hand has no such counter, and the count survives a file.
+func TestDropped(t *testing.T) {
+	var r metrics.Registry
+	r.Record(nightly(true, t0))
+	r.Scheduled("weekly")
+	if got := text(&r); strings.Contains(got, `pvjobs_slots_dropped_total{job="nightly"}`) ||
+		!strings.Contains(got, `pvjobs_slots_dropped_total{job="weekly"} 0`+"\n") {
+		t.Errorf("before any drop:\n%s", got)
+	}
+	r.Dropped("nightly")
+	r.Dropped("nightly")
+	path := filepath.Join(t.TempDir(), "m.prom")
+	if err := r.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := metrics.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back.Dropped("nightly")
+	if got := text(back); !strings.Contains(got, `pvjobs_slots_dropped_total{job="nightly"} 3`+"\n") ||
+		!strings.Contains(got, `pvjobs_slots_dropped_total{job="weekly"} 0`+"\n") {
+		t.Errorf("after a file round trip and one more drop:\n%s", got)
+	}
+}
+
 func TestEmpty(t *testing.T) {
 	if got := text(&metrics.Registry{}); got != "" {
 		t.Errorf("an empty registry writes %q", got)

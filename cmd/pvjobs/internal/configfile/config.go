@@ -1,4 +1,4 @@
-// Package config reads pvjobs' config file: named jobs — what to read, which
+// Package configfile reads pvjobs' config file: named jobs — what to read, which
 // reports to make, where to write them, in which time zone, on which cron
 // schedule — and the scheduler's settings. The format is YAML (see
 // testdata/config/pvjobs.yaml); every mistake is reported with its file, line
@@ -10,7 +10,9 @@
 //	scheduler:  # lock, lock_ttl, state, metrics_addr: for 'pvjobs schedule'
 //	jobs:       # name: job keys
 //
-// The job keys are listed in JobKeys.
+// The keys of jobs and of the scheduler section are the config keys of
+// options.Table: the same options as the flags and environment variables,
+// parsed and checked by the same code.
 package configfile
 
 import (
@@ -18,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"regexp"
 	"slices"
@@ -28,11 +29,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
-	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
 	"github.com/pvjobs/pvjobs/jobs"
-	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/reports/csv"
 )
 
@@ -40,64 +39,47 @@ import (
 type File struct {
 	// Path is the file's name, as given to Load or Parse.
 	Path string
-	// Scheduler holds the scheduler's settings.
-	Scheduler Scheduler
 	// Jobs lists the jobs in the order of the file, each with the defaults
 	// section merged in.
 	Jobs []*Job
+
+	// scheduler holds the keys of the scheduler section, defaults those of
+	// the defaults section.
+	scheduler, defaults *Job
 }
 
-// Scheduler holds the settings of 'pvjobs schedule'.
-type Scheduler struct {
-	// Lock is a redis:// or rediss:// URL: schedulers on several machines
-	// then share a lock per job (with expiry LockTTL) and the record of the
-	// slots done. Empty means a lock within the process.
-	Lock string
-	// LockTTL is the expiry of a Redis lock (0: the scheduler's default).
-	LockTTL time.Duration
-	// State is a file that records the slots done, for catch-up after a
-	// restart, when there is no Redis lock. Empty means memory only.
-	State string
-	// MetricsAddr is the address ([host]:port) to serve /metrics on; empty
-	// means none.
-	MetricsAddr string
-}
-
-// Job is one named job. Pointer and slice fields are nil when neither the job
-// nor the defaults section sets them, so that flags, environment variables
-// and built-in defaults can take their place.
+// Job is one named job: the values its keys (and the defaults section's)
+// give options of the options.Table, parsed and checked.
 type Job struct {
 	Name string
 	// At is where the job is declared.
 	At Pos
 
-	Source          *string
-	Accounts        []string
-	Reports         []string
-	Out             []string
-	CSVPattern      *string
-	CSVRaw          *bool
-	TZ              *string
-	Top             *int
-	Quiet           *bool
-	Slices          *int
-	Workers         *int
-	MaxBadRows      *string
-	StripQuery      *bool
-	InternalDomains []string
-	GeoIP           *string
-	IncludeBots     *bool
-	ExactUniques    *bool
-	UniqueMinutes   *bool
-	MetricsFile     *string
-	// Schedule is the cron expression (checked), in the job's tz.
-	Schedule *string
-	// Range is the window a run reports when no dates are given.
-	Range   *daterange.Window
-	CatchUp *time.Duration
-	Timeout *time.Duration
+	values map[*options.Option]any
+	pos    map[string]Pos
+}
 
-	pos map[string]Pos
+// Lookup returns the value the job (or the defaults section) gives o, and
+// false when it gives none. A Job is the options.File of a run of it.
+func (j *Job) Lookup(o *options.Option) (any, bool) {
+	if j == nil {
+		return nil, false
+	}
+	v, ok := j.values[o]
+	if l, isList := v.([]string); isList {
+		v = slices.Clone(l)
+	}
+	return v, ok
+}
+
+// Get returns the value of the job's key (such as "tz"), and false when the
+// job does not set it.
+func (j *Job) Get(key string) (any, bool) {
+	o := options.ByKey(options.SectionJob, key)
+	if o == nil {
+		return nil, false
+	}
+	return j.Lookup(o)
 }
 
 // Pos returns where key (such as "tz") was set for the job — in the job or
@@ -109,10 +91,11 @@ func (j *Job) Pos(key string) (Pos, bool) {
 
 // Location returns the job's time zone (UTC when tz is not set).
 func (j *Job) Location() *time.Location {
-	if j.TZ == nil {
+	tz, ok := j.Get("tz")
+	if !ok {
 		return time.UTC
 	}
-	loc, err := time.LoadLocation(*j.TZ)
+	loc, err := time.LoadLocation(tz.(string))
 	if err != nil { // checked by Parse
 		return time.UTC
 	}
@@ -121,10 +104,41 @@ func (j *Job) Location() *time.Location {
 
 // ParseSchedule returns the job's schedule, or nil when it has none.
 func (j *Job) ParseSchedule() (*scheduler.Schedule, error) {
-	if j.Schedule == nil {
+	spec, ok := j.Get("schedule")
+	if !ok {
 		return nil, nil
 	}
-	return scheduler.ParseCron(*j.Schedule, j.Location())
+	return scheduler.ParseCron(spec.(string), j.Location())
+}
+
+// For returns the options.File of a run of job j: the job's keys (and the
+// defaults section's) and the scheduler section's keys. A nil j gives the
+// keys of the defaults and scheduler sections.
+func (f *File) For(j *Job) options.File { return fileView{f, j} }
+
+type fileView struct {
+	f *File
+	j *Job
+}
+
+func (v fileView) Lookup(o *options.Option) (any, bool) {
+	switch {
+	case o.Section == options.SectionScheduler:
+		return v.f.scheduler.Lookup(o)
+	case v.j != nil:
+		return v.j.Lookup(o)
+	}
+	return v.f.defaults.Lookup(o)
+}
+
+// Scheduler returns the value the scheduler section gives the key (such as
+// "lock"), and false when it gives none.
+func (f *File) Scheduler(key string) (any, bool) {
+	o := options.ByKey(options.SectionScheduler, key)
+	if o == nil {
+		return nil, false
+	}
+	return f.scheduler.Lookup(o)
 }
 
 // Job returns the job named name.
@@ -199,11 +213,8 @@ func (es Errors) Unwrap() []error {
 
 // Locations checks the locations a config file names (source, out,
 // scheduler.lock) and hides their secrets in its errors: the CLI's
-// registries of package location. A nil Checker accepts every location of
-// its kind.
-type Locations struct {
-	Sources, Outputs, Locks location.Checker
-}
+// registries of package location (see options.Locations).
+type Locations = options.Locations
 
 // Load reads and parses the config file at path.
 func Load(path string, locs Locations) (*File, error) {
@@ -214,18 +225,27 @@ func Load(path string, locs Locations) (*File, error) {
 	return Parse(path, b, locs)
 }
 
-// JobKeys lists the keys of a job (and of the defaults section).
-var JobKeys = []string{
-	"source", "accounts", "reports", "out", "csv_pattern", "csv_raw", "tz", "top", "quiet",
-	"slices", "workers", "max_bad_rows", "strip_query", "internal_domains", "geoip",
-	"include_bots", "exact_uniques", "unique_minutes", "metrics_file",
-	"schedule", "range", "catch_up", "timeout",
+// keys returns the keys of a section, in the order of options.Table,
+// former names last.
+func keys(sec options.Section) []string {
+	var out, old []string
+	for _, o := range options.Table {
+		if o.Section != sec {
+			continue
+		}
+		if o.Key != "" {
+			out = append(out, o.Key)
+		}
+		if o.OldKey != "" {
+			old = append(old, o.OldKey)
+		}
+	}
+	return append(out, old...)
 }
 
 var (
-	topKeys       = []string{"defaults", "scheduler", "jobs"}
-	schedulerKeys = []string{"lock", "lock_ttl", "state", "metrics_addr"}
-	jobName       = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	topKeys = []string{"defaults", "scheduler", "jobs"}
+	jobName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 )
 
 // Parse parses a config file's bytes; name is the file's name for errors. It
@@ -237,14 +257,13 @@ func Parse(name string, data []byte, locs Locations) (*File, error) {
 	if root == nil {
 		return nil, p.result()
 	}
-	var defaults *Job
 	var jobsNode *yaml.Node
 	p.fields(root, "", topKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "defaults":
-			defaults = p.job("defaults", k, v)
+			f.defaults = p.section(options.SectionJob, "defaults", k, v)
 		case "scheduler":
-			p.scheduler(&f.Scheduler, v)
+			f.scheduler = p.section(options.SectionScheduler, "scheduler", k, v)
 		case "jobs":
 			jobsNode = v
 		}
@@ -258,9 +277,9 @@ func Parse(name string, data []byte, locs Locations) (*File, error) {
 			p.errf(k, "jobs", "job name %q: want 1 to 64 of A-Z a-z 0-9 _ -", name)
 			return
 		}
-		if j := p.job("jobs."+name, k, v); j != nil {
+		if j := p.section(options.SectionJob, "jobs."+name, k, v); j != nil {
 			j.Name = name
-			j.inherit(defaults)
+			j.inherit(f.defaults)
 			p.check(j)
 			f.Jobs = append(f.Jobs, j)
 		}
@@ -278,14 +297,6 @@ type parser struct {
 	file string
 	locs Locations
 	errs Errors
-}
-
-// checkLocation checks raw with c (nil: anything goes).
-func checkLocation(c location.Checker, raw string) error {
-	if c == nil {
-		return nil
-	}
-	return c.Check(raw)
 }
 
 func (p *parser) pos(n *yaml.Node) Pos { return Pos{File: p.file, Line: n.Line, Column: n.Column} }
@@ -392,7 +403,9 @@ func (p *parser) fields(n *yaml.Node, path string, known []string, fn func(key s
 		seen[key] = k.Line
 		if known != nil && !slices.Contains(known, key) {
 			msg := fmt.Sprintf("unknown key %q", key)
-			if s := suggest(key, known); s != "" {
+			if env := secretEnv(key); env != "" {
+				msg += fmt.Sprintf(": keep secrets out of config files, set $%s", env)
+			} else if s := suggest(key, known); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			} else {
 				msg += fmt.Sprintf(" (known: %s)", strings.Join(known, ", "))
@@ -423,207 +436,101 @@ func describe(n *yaml.Node) string {
 	return fmt.Sprintf("%q", n.Value)
 }
 
-func (p *parser) scheduler(s *Scheduler, n *yaml.Node) {
-	p.fields(n, "scheduler", schedulerKeys, func(key string, k, v *yaml.Node) {
-		path := "scheduler." + key
-		str, ok := p.str(v, path)
+// section parses the keys of a job, of the defaults section or of the
+// scheduler section.
+func (p *parser) section(sec options.Section, path string, k, n *yaml.Node) *Job {
+	j := &Job{At: p.pos(k), values: map[*options.Option]any{}, pos: map[string]Pos{}}
+	p.fields(n, path, keys(sec), func(key string, kn, v *yaml.Node) {
+		o := options.ByKey(sec, key)
+		old := o == nil
+		if old {
+			o = options.ByOldKey(sec, key)
+		}
+		kp := path + "." + key
+		if prev, ok := j.pos[o.Key]; ok {
+			p.errf(kn, kp, "the same as %s (line %d): give one of them", o.Key, prev.Line)
+			return
+		}
+		x, ok := p.value(o, old, kp, v)
 		if !ok {
 			return
 		}
-		switch key {
-		case "lock":
-			if err := checkLocation(p.locs.Locks, str); err != nil {
-				p.errf(v, path, "%v", err)
-				return
-			}
-			s.Lock = str
-		case "lock_ttl":
-			d, err := parseDuration(str)
-			if err != nil || d < time.Second {
-				p.errf(v, path, "%q: want a duration of at least 1s, such as 30s or 2m", str)
-				return
-			}
-			s.LockTTL = d
-		case "state":
-			s.State = str
-		case "metrics_addr":
-			if _, port, err := net.SplitHostPort(str); err != nil || port == "" {
-				p.errf(v, path, "%q: want [host]:port, such as :9464 or 127.0.0.1:9464", str)
-				return
-			}
-			s.MetricsAddr = str
-		}
-	})
-}
-
-// job parses a job's (or the defaults section's) keys.
-func (p *parser) job(path string, k, n *yaml.Node) *Job {
-	j := &Job{At: p.pos(k), pos: map[string]Pos{}}
-	p.fields(n, path, JobKeys, func(key string, _, v *yaml.Node) {
-		kp := path + "." + key
-		j.pos[key] = p.pos(v)
-		if !p.jobKey(j, key, kp, v) {
-			delete(j.pos, key)
-		}
+		j.values[o] = x
+		j.pos[o.Key] = p.pos(v)
 	})
 	return j
 }
 
-// jobKey sets key of j from v and reports whether v was good.
-func (p *parser) jobKey(j *Job, key, path string, v *yaml.Node) bool {
-	switch key {
-	case "source":
-		s, ok := p.str(v, path)
-		if ok {
-			if err := checkLocation(p.locs.Sources, s); err != nil {
-				p.errf(v, path, "%v", err)
-				return false
-			}
-		}
-		return set(&j.Source, s, ok)
-	case "accounts":
-		l, ok := p.list(v, path)
-		for _, a := range l {
-			if a == "all" && len(l) > 1 {
-				p.errf(v, path, "\"all\" with other accounts: give all or a list")
-				return false
-			}
-			if a != "all" {
-				if err := mapreduce.ValidateAccount(a); err != nil {
-					p.errf(v, path, "%v", err)
-					return false
-				}
-			}
-		}
-		return setList(&j.Accounts, l, ok)
-	case "reports":
-		l, ok := p.list(v, path)
-		if ok {
-			if _, err := jobs.Lookup(l); err != nil {
-				p.errf(v, path, "%v", err)
-				return false
-			}
-		}
-		return setList(&j.Reports, l, ok)
-	case "out":
-		l, ok := p.list(v, path)
-		for _, o := range l {
-			if err := checkLocation(p.locs.Outputs, o); err != nil {
-				p.errf(v, path, "%v", err)
-				return false
-			}
-		}
-		return setList(&j.Out, l, ok)
-	case "csv_pattern":
-		s, ok := p.str(v, path)
-		if ok && !strings.Contains(s, "{report}") {
-			p.errf(v, path, "%q has no {report}: every report would go to the same file", s)
-			return false
-		}
-		if ok {
-			if err := csv.CheckPattern(s, nil); err != nil {
-				p.errf(v, path, "%v", err)
-				return false
-			}
-		}
-		return set(&j.CSVPattern, s, ok)
-	case "tz":
-		s, ok := p.str(v, path)
-		if ok {
-			if _, err := time.LoadLocation(s); err != nil || s == "" || s == "Local" {
-				p.errf(v, path, "unknown time zone %q: want an IANA name such as UTC, Europe/Berlin or America/New_York", s)
-				return false
-			}
-		}
-		return set(&j.TZ, s, ok)
-	case "top":
-		return p.intIn(v, path, &j.Top, 0, 1<<30, "0 (no table) or more")
-	case "slices":
-		return p.intIn(v, path, &j.Slices, 1, 86400, "1 to 86400")
-	case "workers":
-		return p.intIn(v, path, &j.Workers, 0, 1<<16, "0 (GOMAXPROCS) or more")
-	case "max_bad_rows":
-		s, ok := p.str(v, path)
-		if ok {
-			if _, err := mapreduce.ParseBudget(s); err != nil {
-				p.errf(v, path, "%v", err)
-				return false
-			}
-		}
-		return set(&j.MaxBadRows, s, ok)
-	case "internal_domains":
-		l, ok := p.list(v, path)
-		return setList(&j.InternalDomains, l, ok)
-	case "geoip":
-		s, ok := p.str(v, path)
-		return set(&j.GeoIP, s, ok)
-	case "metrics_file":
-		s, ok := p.str(v, path)
-		return set(&j.MetricsFile, s, ok)
-	case "csv_raw":
-		return p.boolean(v, path, &j.CSVRaw)
-	case "quiet":
-		return p.boolean(v, path, &j.Quiet)
-	case "strip_query":
-		return p.boolean(v, path, &j.StripQuery)
-	case "include_bots":
-		return p.boolean(v, path, &j.IncludeBots)
-	case "exact_uniques":
-		return p.boolean(v, path, &j.ExactUniques)
-	case "unique_minutes":
-		return p.boolean(v, path, &j.UniqueMinutes)
-	case "schedule":
-		s, ok := p.str(v, path)
-		if ok {
-			// Checked for syntax here; again with the job's tz in check.
-			if _, err := scheduler.ParseCron(s, time.UTC); err != nil {
-				p.errf(v, path, "%v", err)
-				return false
-			}
-		}
-		return set(&j.Schedule, s, ok)
-	case "range":
-		s, ok := p.str(v, path)
+// value parses the value of option o's key; old says the key is o.OldKey.
+func (p *parser) value(o *options.Option, old bool, path string, v *yaml.Node) (any, bool) {
+	var x any
+	var err error
+	switch {
+	case old:
+		b, ok := p.boolean(v, path)
 		if !ok {
-			return false
+			return nil, false
 		}
-		w, err := daterange.ParseWindow(s)
-		if err != nil {
-			p.errf(v, path, "%q: want yesterday, today, or last N days or weeks (last 7d, last 2w)", s)
-			return false
-		}
-		j.Range = &w
-		return true
-	case "catch_up", "timeout":
-		s, ok := p.str(v, path)
-		if !ok {
-			return false
-		}
-		d, err := parseDuration(s)
-		if err != nil || d < 0 {
-			p.errf(v, path, "%q: want a duration such as 3d, 12h or 90m", s)
-			return false
-		}
-		if key == "catch_up" {
-			j.CatchUp = &d
+		if b {
+			x, err = o.Parse(o.OldValues[1])
 		} else {
-			if d == 0 {
-				p.errf(v, path, "%q: want a duration above zero, or no timeout key", s)
-				return false
-			}
-			j.Timeout = &d
+			x, err = o.Parse(o.OldValues[0])
 		}
-		return true
+	case o.Kind == options.List:
+		l, ok := p.list(v, path)
+		if !ok {
+			return nil, false
+		}
+		x, err = o.ParseList(l)
+	case o.Kind == options.Bool:
+		b, ok := p.boolean(v, path)
+		if !ok {
+			return nil, false
+		}
+		x, err = o.ParseBool(b)
+	case o.Kind == options.Int || o.Kind == options.Uint:
+		if v.Kind != yaml.ScalarNode {
+			p.errf(v, path, "want %s, not %s", o.WantText(), describe(v))
+			return nil, false
+		}
+		x, err = o.Parse(v.Value)
+	default:
+		s, ok := p.str(v, path)
+		if !ok {
+			return nil, false
+		}
+		x, err = o.Parse(s)
 	}
-	panic("config: no parser for job key " + key)
+	if err == nil {
+		err = o.CheckLocations(x, p.locs)
+	}
+	if err != nil {
+		p.errf(v, path, "%v", err)
+		return nil, false
+	}
+	return x, true
 }
 
 // check checks what depends on several keys, once the defaults are merged.
 func (p *parser) check(j *Job) {
-	if j.Schedule != nil {
-		if _, err := scheduler.ParseCron(*j.Schedule, j.Location()); err != nil {
-			pos := j.pos["schedule"]
-			p.errs = append(p.errs, &Error{Pos: pos, Key: "jobs." + j.Name + ".schedule", Msg: err.Error()})
+	if _, err := j.ParseSchedule(); err != nil {
+		pos := j.pos["schedule"]
+		p.errs = append(p.errs, &Error{Pos: pos, Key: "jobs." + j.Name + ".schedule", Msg: err.Error()})
+	}
+	// The CSV pattern, with the reports it names files for.
+	if pattern, ok := j.Get("csv_pattern"); ok {
+		names := []string{"all"}
+		if r, ok := j.Get("reports"); ok {
+			names = r.([]string)
+		}
+		if defs, err := jobs.Lookup(names); err == nil {
+			var reports []string
+			for _, d := range defs {
+				reports = append(reports, d.Reports...)
+			}
+			if err := csv.CheckPattern(pattern.(string), reports); err != nil {
+				p.errs = append(p.errs, &Error{Pos: j.pos["csv_pattern"], Key: "jobs." + j.Name + ".csv_pattern", Msg: err.Error()})
+			}
 		}
 	}
 }
@@ -633,61 +540,16 @@ func (j *Job) inherit(d *Job) {
 	if d == nil {
 		return
 	}
-	for k, v := range d.pos {
-		if _, ok := j.pos[k]; !ok {
-			j.pos[k] = v
+	for o, v := range d.values {
+		if _, ok := j.values[o]; ok {
+			continue
 		}
+		if l, isList := v.([]string); isList {
+			v = slices.Clone(l)
+		}
+		j.values[o] = v
+		j.pos[o.Key] = d.pos[o.Key]
 	}
-	pick(&j.Source, d.Source)
-	pickList(&j.Accounts, d.Accounts)
-	pickList(&j.Reports, d.Reports)
-	pickList(&j.Out, d.Out)
-	pick(&j.CSVPattern, d.CSVPattern)
-	pick(&j.CSVRaw, d.CSVRaw)
-	pick(&j.TZ, d.TZ)
-	pick(&j.Top, d.Top)
-	pick(&j.Quiet, d.Quiet)
-	pick(&j.Slices, d.Slices)
-	pick(&j.Workers, d.Workers)
-	pick(&j.MaxBadRows, d.MaxBadRows)
-	pick(&j.StripQuery, d.StripQuery)
-	pickList(&j.InternalDomains, d.InternalDomains)
-	pick(&j.GeoIP, d.GeoIP)
-	pick(&j.IncludeBots, d.IncludeBots)
-	pick(&j.ExactUniques, d.ExactUniques)
-	pick(&j.UniqueMinutes, d.UniqueMinutes)
-	pick(&j.MetricsFile, d.MetricsFile)
-	pick(&j.Schedule, d.Schedule)
-	pick(&j.Range, d.Range)
-	pick(&j.CatchUp, d.CatchUp)
-	pick(&j.Timeout, d.Timeout)
-}
-
-func pick[T any](dst **T, src *T) {
-	if *dst == nil && src != nil {
-		v := *src
-		*dst = &v
-	}
-}
-
-func pickList(dst *[]string, src []string) {
-	if *dst == nil && src != nil {
-		*dst = slices.Clone(src)
-	}
-}
-
-func set(dst **string, s string, ok bool) bool {
-	if ok {
-		*dst = &s
-	}
-	return ok
-}
-
-func setList(dst *[]string, l []string, ok bool) bool {
-	if ok {
-		*dst = l
-	}
-	return ok
 }
 
 // str reads a non-empty scalar.
@@ -738,44 +600,24 @@ func (p *parser) list(v *yaml.Node, path string) ([]string, bool) {
 	return out, true
 }
 
-func (p *parser) intIn(v *yaml.Node, path string, dst **int, lo, hi int, want string) bool {
-	if v.Kind != yaml.ScalarNode {
-		p.errf(v, path, "want a whole number, %s, not %s", want, describe(v))
-		return false
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v.Value))
-	if err != nil || n < lo || n > hi {
-		p.errf(v, path, "%q: want a whole number, %s", v.Value, want)
-		return false
-	}
-	*dst = &n
-	return true
-}
-
-func (p *parser) boolean(v *yaml.Node, path string, dst **bool) bool {
+// boolean reads true or false.
+func (p *parser) boolean(v *yaml.Node, path string) (bool, bool) {
 	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!bool" {
-		b := strings.EqualFold(v.Value, "true")
-		*dst = &b
-		return true
+		return strings.EqualFold(v.Value, "true"), true
 	}
 	p.errf(v, path, "want true or false, not %s", describe(v))
-	return false
+	return false, false
 }
 
-// parseDuration parses a Go duration (90m, 1h30m) or days and weeks (3d, 2w).
-func parseDuration(s string) (time.Duration, error) {
-	if n := len(s); n >= 2 && (s[n-1] == 'd' || s[n-1] == 'w') {
-		v, err := strconv.Atoi(s[:n-1])
-		if err != nil || v < 0 || v > 100*365 {
-			return 0, fmt.Errorf("duration %q", s)
+// secretEnv returns the environment variable of the secret option whose key
+// would be key (cql_password: PVJOBS_CQL_PASSWORD), or "".
+func secretEnv(key string) string {
+	for _, o := range options.Table {
+		if o.Secret && o.Env != "" && strings.ToLower(strings.TrimPrefix(o.Env, "PVJOBS_")) == key {
+			return o.Env
 		}
-		d := time.Duration(v) * 24 * time.Hour
-		if s[n-1] == 'w' {
-			d *= 7
-		}
-		return d, nil
 	}
-	return time.ParseDuration(s)
+	return ""
 }
 
 // suggest returns the known key closest to key, when it is a likely typo.

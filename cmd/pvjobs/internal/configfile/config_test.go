@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -71,13 +72,35 @@ func lineOf(t *testing.T, path, prefix string) int {
 	return 0
 }
 
+// checkKeys checks the values of a job's keys; nil means the key is not set.
+// Budgets compare as text.
+func checkKeys(t *testing.T, j *configfile.Job, want map[string]any) {
+	t.Helper()
+	for key, w := range want {
+		got, ok := j.Get(key)
+		if s, isStringer := got.(fmt.Stringer); isStringer {
+			if _, wantString := w.(string); wantString {
+				got = s.String()
+			}
+		}
+		switch {
+		case w == nil && ok:
+			t.Errorf("job %s: %s = %#v; want it unset", j.Name, key, got)
+		case w != nil && !reflect.DeepEqual(got, w):
+			t.Errorf("job %s: %s = %#v; want %#v", j.Name, key, got, w)
+		}
+	}
+}
+
 func TestLoadExample(t *testing.T) {
 	f, err := configfile.Load(repoFile("testdata/config/pvjobs.yaml"), locs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Scheduler.State != "pvjobs-out/scheduler-state.json" || f.Scheduler.MetricsAddr != "127.0.0.1:9464" || f.Scheduler.Lock != "" {
-		t.Errorf("scheduler %+v", f.Scheduler)
+	state, _ := f.Scheduler("state")
+	addr, _ := f.Scheduler("metrics_addr")
+	if _, lock := f.Scheduler("lock"); state != "pvjobs-out/scheduler-state.json" || addr != "127.0.0.1:9464" || lock {
+		t.Errorf("scheduler: state %v, metrics_addr %v, lock %v", state, addr, lock)
 	}
 	var names []string
 	for _, j := range f.Jobs {
@@ -90,13 +113,13 @@ func TestLoadExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n.Source != nil || !slices.Equal(n.Accounts, []string{"all"}) || !slices.Equal(n.Reports, []string{"urls", "uniques"}) ||
-		!slices.Equal(n.Out, []string{"csv:pvjobs-out/nightly"}) || *n.CSVPattern != "{report}-{from}.csv" ||
-		*n.TZ != "Europe/Berlin" || *n.MaxBadRows != "0.1%" || *n.Top != 0 || *n.Schedule != "30 2 * * *" ||
-		*n.Range != daterange.Yesterday || *n.CatchUp != 72*time.Hour || *n.Timeout != 2*time.Hour ||
-		*n.MetricsFile != "pvjobs-out/nightly.prom" {
-		t.Errorf("nightly %+v", n)
-	}
+	checkKeys(t, n, map[string]any{
+		"source": nil, "accounts": []string{"all"}, "reports": []string{"urls", "uniques"},
+		"out": []string{"csv:pvjobs-out/nightly"}, "csv_pattern": "{report}-{from}.csv",
+		"tz": "Europe/Berlin", "max_bad_rows": "0.1%", "top": 0, "schedule": "30 2 * * *",
+		"range": daterange.Yesterday, "catch_up": 72 * time.Hour, "timeout": 2 * time.Hour,
+		"metrics_file": "pvjobs-out/nightly.prom",
+	})
 	if n.Location().String() != "Europe/Berlin" {
 		t.Errorf("location %s", n.Location())
 	}
@@ -108,9 +131,7 @@ func TestLoadExample(t *testing.T) {
 		t.Errorf("next slot %s", next.Format(time.RFC3339))
 	}
 	w, _ := f.Job("weekly")
-	if *w.Top != 5 || *w.TZ != "Europe/Berlin" || *w.Range != (daterange.Window{Days: 7}) || w.CatchUp != nil || w.MetricsFile != nil {
-		t.Errorf("weekly %+v", w)
-	}
+	checkKeys(t, w, map[string]any{"top": 5, "tz": "Europe/Berlin", "range": daterange.Window{Days: 7}, "catch_up": nil, "metrics_file": nil})
 	// tz comes from the defaults section: its position says so.
 	if p, ok := w.Pos("tz"); !ok || p.Line != lineOf(t, f.Path, "  tz: Europe/Berlin") {
 		t.Errorf("weekly tz set at %v", p)
@@ -144,18 +165,13 @@ jobs:
 	a, _ := f.Job("a")
 	b, _ := f.Job("b")
 	c, _ := f.Job("c")
-	if *a.TZ != "America/New_York" || !slices.Equal(a.Out, []string{"csv:a", "csv:b"}) || !*a.StripQuery || *a.Schedule != "0 6 * * *" {
-		t.Errorf("a %+v", a)
-	}
-	if *b.TZ != "UTC" || !slices.Equal(b.Out, []string{"csv:c"}) || *b.StripQuery {
-		t.Errorf("b %+v", b)
-	}
-	if c.Source != nil || c.Top != nil || c.Accounts != nil || *c.TZ != "America/New_York" {
-		t.Errorf("c %+v", c)
-	}
+	checkKeys(t, a, map[string]any{"tz": "America/New_York", "out": []string{"csv:a", "csv:b"}, "strip_query": true, "schedule": "0 6 * * *"})
+	checkKeys(t, b, map[string]any{"tz": "UTC", "out": []string{"csv:c"}, "strip_query": false})
+	checkKeys(t, c, map[string]any{"source": nil, "top": nil, "accounts": nil, "tz": "America/New_York"})
 	// Inherited values are copies.
-	a.Out[0] = "csv:changed"
-	if c.Out[0] != "csv:a" {
+	out, _ := a.Get("out")
+	out.([]string)[0] = "csv:changed"
+	if out, _ := c.Get("out"); out.([]string)[0] != "csv:a" {
 		t.Error("jobs share the defaults' list")
 	}
 	sa, _ := a.ParseSchedule()
@@ -187,17 +203,26 @@ jobs:
     range: today
     catch_up: 90m
     timeout: 1h30m
+    allow_empty: true
+    redis_ttl: 2w
+    redis_top: 100
+    uv_merge: true
+    cql_consistency: local_quorum
+    cql_retry_max_wait: 1d
+    cql_token_aware: false
 `), locs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := f.Jobs[0]
-	if *j.Source != "cassandra://db:9042/pv" || !slices.Equal(j.Accounts, []string{"blog", "shop"}) || !slices.Equal(j.Reports, []string{"all"}) ||
-		len(j.Out) != 3 || !*j.CSVRaw || *j.Top != 20 || *j.Quiet || *j.Slices != 96 || *j.Workers != 4 || *j.MaxBadRows != "100" ||
-		len(j.InternalDomains) != 2 || *j.GeoIP != "/geo/City.mmdb" || !*j.IncludeBots || !*j.ExactUniques || !*j.UniqueMinutes ||
-		*j.Range != daterange.Today || *j.CatchUp != 90*time.Minute || *j.Timeout != 90*time.Minute {
-		t.Errorf("%+v", j)
-	}
+	checkKeys(t, f.Jobs[0], map[string]any{
+		"source": "cassandra://db:9042/pv", "accounts": []string{"blog", "shop"}, "reports": []string{"all"},
+		"out": []string{"csv:out", "redis://:secret@localhost:6379/2", "rediss://r:6380/0"}, "csv_raw": true, "top": 20,
+		"quiet": false, "slices": 96, "workers": 4, "max_bad_rows": "100", "internal_domains": []string{"a.example", "b.example"},
+		"geoip": "/geo/City.mmdb", "include_bots": true, "exact_uniques": true, "uv_granularity": "minute",
+		"range": daterange.Today, "catch_up": 90 * time.Minute, "timeout": 90 * time.Minute,
+		"allow_empty": true, "redis_ttl": 14 * 24 * time.Hour, "redis_top": 100, "uv_merge": true,
+		"cql_consistency": "local_quorum", "cql_retry_max_wait": 24 * time.Hour, "cql_token_aware": false,
+	})
 }
 
 // TestParseErrors checks that every bad field is refused with its file,
@@ -239,7 +264,9 @@ func TestParseErrors(t *testing.T) {
 		{"out bad", "jobs:\n  a:\n    out: [csv:x, s3://b]\n", []string{`t.yaml:3:10: jobs.a.out: "s3://b": want csv:DIR, redis://host:port/db or rediss://host:port/db`}},
 		{"out csv without dir", "jobs:\n  a:\n    out: \"csv:\"\n", []string{`t.yaml:3:10: jobs.a.out: "csv:": want csv:DIR`}},
 		{"out redis password redacted", "jobs:\n  a:\n    out: \"redis://:hunter2@\"\n", []string{`t.yaml:3:10: jobs.a.out: "redis://:xxxxx@": want `}},
-		{"csv pattern without report", "jobs:\n  a:\n    csv_pattern: out-{from}.csv\n", []string{`t.yaml:3:18: jobs.a.csv_pattern: "out-{from}.csv" has no {report}`}},
+		{"csv pattern without report", "jobs:\n  a:\n    csv_pattern: out-{from}.csv\n", []string{`t.yaml:3:18: jobs.a.csv_pattern: bad CSV file pattern "out-{from}.csv": has no {report}: the `}},
+		{"csv pattern without report, one report", "jobs:\n  a:\n    reports: urls\n    csv_pattern: pages.csv\n    top: x\n", []string{`t.yaml:5:10: jobs.a.top`}},
+		{"csv pattern a path", "jobs:\n  a:\n    csv_pattern: ../{report}.csv\n", []string{`t.yaml:3:18: jobs.a.csv_pattern: bad CSV file pattern "../{report}.csv": a file name, not a path`}},
 		{"tz unknown", "jobs:\n  a:\n    tz: Europe/Berln\n", []string{`t.yaml:3:9: jobs.a.tz: unknown time zone "Europe/Berln": want an IANA name`}},
 		{"tz local", "jobs:\n  a:\n    tz: Local\n", []string{`t.yaml:3:9: jobs.a.tz: unknown time zone "Local"`}},
 		{"top negative", "jobs:\n  a:\n    top: -1\n", []string{`t.yaml:3:10: jobs.a.top: "-1": want a whole number, 0 (no table) or more`}},
@@ -257,6 +284,16 @@ func TestParseErrors(t *testing.T) {
 		{"catch up bad", "jobs:\n  a:\n    catch_up: 3 days\n", []string{`t.yaml:3:15: jobs.a.catch_up: "3 days": want a duration such as 3d, 12h or 90m`}},
 		{"catch up negative", "jobs:\n  a:\n    catch_up: -1h\n", []string{`t.yaml:3:15: jobs.a.catch_up: "-1h": want a duration`}},
 		{"timeout zero", "jobs:\n  a:\n    timeout: 0s\n", []string{`t.yaml:3:14: jobs.a.timeout: "0s": want a duration above zero`}},
+		{"cql password", "jobs:\n  a:\n    cql_password: hunter2\n", []string{`t.yaml:3:5: jobs.a: unknown key "cql_password": keep secrets out of config files, set $PVJOBS_CQL_PASSWORD`}},
+		{"redis password", "defaults:\n  redis_password: hunter2\njobs: {a: {}}\n", []string{`t.yaml:2:3: defaults: unknown key "redis_password": keep secrets out of config files, set $PVJOBS_REDIS_PASSWORD`}},
+		{"cql consistency", "jobs:\n  a:\n    cql_consistency: MOST\n", []string{`t.yaml:3:22: jobs.a.cql_consistency: bad cassandra source: consistency="MOST": want ANY, ONE`}},
+		{"cql timeout", "jobs:\n  a:\n    cql_timeout: 0s\n", []string{`t.yaml:3:18: jobs.a.cql_timeout: "0s": want a positive duration`}},
+		{"redis ttl", "jobs:\n  a:\n    redis_ttl: forever\n", []string{`t.yaml:3:16: jobs.a.redis_ttl: "forever": want a duration such as 90d or 36h`}},
+		{"redis batch", "jobs:\n  a:\n    redis_batch: 0\n", []string{`t.yaml:3:18: jobs.a.redis_batch: "0": want a whole number, 1 to 1000000`}},
+		{"uv granularity", "jobs:\n  a:\n    uv_granularity: second\n", []string{`t.yaml:3:21: jobs.a.uv_granularity: "second": want hour or minute`}},
+		{"old and new key", "jobs:\n  a:\n    uv_granularity: hour\n    unique_minutes: true\n", []string{`t.yaml:4:5: jobs.a.unique_minutes: the same as uv_granularity (line 3): give one of them`}},
+		{"redis prefix", "jobs:\n  a:\n    redis_prefix: a{b}\n", []string{`t.yaml:3:19: jobs.a.redis_prefix: key prefix "a{b}"`}},
+		{"lock password", "scheduler:\n  lock: \"http://u:hunter2@h/0\"\njobs: {a: {}}\n", []string{`t.yaml:2:9: scheduler.lock: "http://u:xxxxx@h/0": want redis://`}},
 		{"scheduler unknown", "scheduler:\n  locks: redis://x:1/0\njobs: {a: {}}\n", []string{`t.yaml:2:3: scheduler: unknown key "locks" (did you mean "lock"?)`}},
 		{"scheduler lock", "scheduler:\n  lock: localhost:6379\njobs: {a: {}}\n", []string{`t.yaml:2:9: scheduler.lock: "localhost:6379": want redis://`}},
 		{"scheduler ttl", "scheduler:\n  lock_ttl: 10ms\njobs: {a: {}}\n", []string{`t.yaml:2:13: scheduler.lock_ttl: "10ms": want a duration of at least 1s`}},
@@ -282,6 +319,9 @@ func TestParseErrors(t *testing.T) {
 				if !strings.HasPrefix(es[i].Error(), w) {
 					t.Errorf("error %d:\n got %s\nwant %s…", i+1, es[i], w)
 				}
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("a password shows: %v", err)
 			}
 			var one *configfile.Error
 			if !errors.As(err, &one) || one.File != "t.yaml" || one.Line == 0 {

@@ -99,12 +99,37 @@ type redisLock struct {
 	key, token string
 	ttl        time.Duration
 	lost       chan struct{}
+	lostOnce   sync.Once
 	stop       chan struct{}
 	done       chan struct{}
 	once       sync.Once
 }
 
 func (l *redisLock) Lost() <-chan struct{} { return l.lost }
+
+func (l *redisLock) markLost() { l.lostOnce.Do(func() { close(l.lost) }) }
+
+// Fence extends the key's expiry if it still holds this lock's token, in one
+// script: the holder then has a full TTL to commit before anyone else can
+// take the lock. A key that is gone or holds another token means the lock
+// expired (the holder stalled, or was cut off from Redis, for longer than
+// its TTL) and another scheduler may run the slot.
+func (l *redisLock) Fence(ctx context.Context) error {
+	select {
+	case <-l.lost:
+		return fmt.Errorf("%w: %s", ErrLockLost, l.key)
+	default:
+	}
+	n, err := refreshScript.Run(ctx, l.c, []string{l.key}, l.token, l.ttl.Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("checking lock %s before the commit: %w", l.key, err)
+	}
+	if n != 1 {
+		l.markLost()
+		return fmt.Errorf("%w: %s expired and is no longer this run's", ErrLockLost, l.key)
+	}
+	return nil
+}
 
 // refresh extends the expiry every ttl/3 until Unlock; when the key is gone
 // or another holder's, or no refresh succeeded for a whole ttl, the lock is
@@ -128,7 +153,7 @@ func (l *redisLock) refresh() {
 			last = time.Now()
 			continue
 		case err == nil, time.Since(last) >= l.ttl:
-			close(l.lost)
+			l.markLost()
 			return
 		}
 	}

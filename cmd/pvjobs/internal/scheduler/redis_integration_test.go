@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"testing"
@@ -46,7 +47,8 @@ func redisClient(t *testing.T) (func() *redis.Client, string) {
 func TestRedisLocker(t *testing.T) {
 	newClient, prefix := redisClient(t)
 	ctx := context.Background()
-	const ttl = 300 * time.Millisecond
+	// Long enough for refreshes under -race on a busy machine.
+	const ttl = time.Second
 	// Two machines, each with its own connection.
 	a := &scheduler.RedisLocker{Client: newClient(), Prefix: prefix, TTL: ttl}
 	b := &scheduler.RedisLocker{Client: newClient(), Prefix: prefix, TTL: ttl}
@@ -76,17 +78,34 @@ func TestRedisLocker(t *testing.T) {
 	})
 
 	t.Run("refreshed while held", func(t *testing.T) {
+		// Watch the key's expiry go back up at each refresh, until the
+		// lock has lived past its TTL twice over: no sleep, and an expiry
+		// long enough for a busy machine (refreshes come every TTL/3).
+		const ttl = 3 * time.Second
+		a := &scheduler.RedisLocker{Client: a.Client, Prefix: prefix, TTL: ttl}
 		la, ok, _ := a.TryLock(ctx, "nightly")
 		if !ok {
 			t.Fatal("a: TryLock failed")
 		}
 		defer la.Unlock(ctx)
-		time.Sleep(3 * ttl) // the key would have expired twice over
+		start, refreshes := time.Now(), 0
+		prev := raw.PTTL(ctx, key).Val()
+		for time.Since(start) < 2*ttl {
+			pttl := raw.PTTL(ctx, key).Val()
+			if pttl <= 0 || pttl > ttl {
+				t.Fatalf("PTTL %s after %s; want in (0, %s]", pttl, time.Since(start), ttl)
+			}
+			if pttl > prev {
+				refreshes++
+			}
+			prev = pttl
+			time.Sleep(5 * time.Millisecond) // a polling period, not to hammer the shared server
+		}
+		if refreshes < 3 {
+			t.Errorf("%d refreshes in %s; want one every %s", refreshes, 2*ttl, ttl/3)
+		}
 		if _, ok, _ := b.TryLock(ctx, "nightly"); ok {
 			t.Fatal("b took a lock a holds and refreshes")
-		}
-		if pttl := raw.PTTL(ctx, key).Val(); pttl <= 0 || pttl > ttl {
-			t.Errorf("PTTL %s; want in (0, %s]", pttl, ttl)
 		}
 		select {
 		case <-la.Lost():
@@ -120,7 +139,53 @@ func TestRedisLocker(t *testing.T) {
 		}
 	})
 
+	t.Run("fence: the lock expired while its holder ran", func(t *testing.T) {
+		la, ok, _ := a.TryLock(ctx, "nightly")
+		if !ok {
+			t.Fatal("a: TryLock failed")
+		}
+		defer la.Unlock(ctx)
+		if err := la.Fence(ctx); err != nil {
+			t.Fatalf("a: Fence while held: %v", err)
+		}
+		if pttl := raw.PTTL(ctx, key).Val(); pttl <= ttl*2/3 {
+			t.Errorf("PTTL after Fence %s; want the lock extended to about %s", pttl, ttl)
+		}
+		// a stalls past the expiry (a GC pause, a partition): the key
+		// expires and b takes the lock and runs the slot too.
+		raw.PExpire(ctx, key, time.Millisecond)
+		var lb scheduler.Lock
+		for deadline := time.Now().Add(10 * ttl); ; {
+			if lb, ok, _ = b.TryLock(ctx, "nightly"); ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("b could not take the expired lock")
+			}
+		}
+		defer lb.Unlock(ctx)
+		// Both are about to commit: only the holder may.
+		if err := la.Fence(ctx); !errors.Is(err, scheduler.ErrLockLost) {
+			t.Errorf("a: Fence after its lock expired: %v; want ErrLockLost", err)
+		}
+		select {
+		case <-la.Lost():
+		default:
+			t.Error("a's Fence found the lock gone but Lost is open")
+		}
+		if err := lb.Fence(ctx); err != nil {
+			t.Errorf("b: Fence: %v", err)
+		}
+		if err := la.Fence(ctx); !errors.Is(err, scheduler.ErrLockLost) {
+			t.Errorf("a: second Fence: %v; want ErrLockLost", err)
+		}
+	})
+
 	t.Run("lost lock", func(t *testing.T) {
+		// A longer expiry: b's key must outlive a busy machine's pauses
+		// while a notices, at a refresh, that it lost the lock.
+		a := &scheduler.RedisLocker{Client: a.Client, Prefix: prefix, TTL: 3 * time.Second}
+		b := &scheduler.RedisLocker{Client: b.Client, Prefix: prefix, TTL: 3 * time.Second}
 		la, ok, _ := a.TryLock(ctx, "nightly")
 		if !ok {
 			t.Fatal("a: TryLock failed")
@@ -134,7 +199,7 @@ func TestRedisLocker(t *testing.T) {
 		}
 		select {
 		case <-la.Lost():
-		case <-time.After(10 * ttl):
+		case <-time.After(10 * a.TTL):
 			t.Fatal("a did not notice it lost the lock")
 		}
 		// a's Unlock must not release b's lock.
@@ -157,8 +222,8 @@ func TestRedisStore(t *testing.T) {
 }
 
 // TestRedisTwoSchedulers runs two schedulers, each with its own Redis
-// connection (two machines), on the same job: the slot runs once, and the
-// other scheduler skips it.
+// connection (two machines), on the same job: the slot runs once; the other
+// scheduler waits for the lock and then finds the slot done.
 func TestRedisTwoSchedulers(t *testing.T) {
 	newClient, prefix := redisClient(t)
 	h := newHarness(t, time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
@@ -180,11 +245,15 @@ func TestRedisTwoSchedulers(t *testing.T) {
 	for range 2 {
 		kinds[h.event().Kind]++
 	}
-	if kinds[scheduler.EventStarted] != 1 || kinds[scheduler.EventSkipped] != 1 {
-		t.Fatalf("events %v; want one started and one skipped", kinds)
+	if kinds[scheduler.EventStarted] != 1 || kinds[scheduler.EventWaiting] != 1 {
+		t.Fatalf("events %v; want one started and one waiting", kinds)
 	}
 	close(release)
 	h.expect(scheduler.EventSucceeded, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	h.next("2024-08-08T02:00:10Z")
+	if ev := h.expect(scheduler.EventSkipped, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z"); !errors.Is(ev.Err, scheduler.ErrAlreadyDone) {
+		t.Errorf("skipped with %v; want ErrAlreadyDone", ev.Err)
+	}
 	last, err := (&scheduler.RedisStore{Client: newClient(), Prefix: prefix}).Last(context.Background(), "nightly")
 	if err != nil || !last.Equal(time.Date(2024, 8, 8, 2, 0, 0, 0, time.UTC)) {
 		t.Errorf("last done slot in Redis: %s, %v", last, err)

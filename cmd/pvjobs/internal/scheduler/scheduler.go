@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,26 +14,54 @@ import (
 
 // DefaultGrace is how late a slot may still start when its job has no
 // catch-up window: a slot missed by more (the scheduler was down, or the
-// job's previous run was still going) is skipped.
+// job's previous run was still going) is dropped, with a log line and an
+// Event.
 const DefaultGrace = time.Minute
+
+// DefaultRetry is how often a job whose lock is held elsewhere, or could not
+// be taken, tries again.
+const DefaultRetry = 10 * time.Second
 
 // Reasons a slot is skipped or a run fails, as Event.Err.
 var (
-	// ErrMissed: the slot is older than the job's catch-up window.
+	// ErrMissed: the slot is older than the job's catch-up window; it is
+	// dropped.
 	ErrMissed = errors.New("slot missed: older than the catch-up window")
-	// ErrRunningElsewhere: another holder has the job's lock.
+	// ErrRunningElsewhere: another holder has the job's lock (Event.Kind
+	// EventWaiting: the slot waits for it).
 	ErrRunningElsewhere = errors.New("the job is running elsewhere (its lock is held)")
 	// ErrAlreadyDone: the Store says the slot, or a later one, is done.
 	ErrAlreadyDone = errors.New("the slot is already done")
-	// ErrLockLost: the job's lock expired during the run, which was cancelled.
+	// ErrLockLost: the job's lock expired during the run, which was
+	// cancelled, or was found gone by Run.Fence before the run committed.
 	ErrLockLost = errors.New("the job's lock was lost")
+	// ErrStopped is wrapped by the error of Scheduler.Run when it stopped
+	// runs in progress.
+	ErrStopped = errors.New("the scheduler stopped during a run")
 )
 
-// RunFunc runs job over the range [start, end). The scheduler calls it from
-// the job's goroutine, never twice at once for one job. ctx is cancelled when
-// the scheduler stops or the job's lock is lost; the RunFunc then returns
-// promptly and leaves no partial output.
-type RunFunc func(ctx context.Context, job string, start, end time.Time) error
+// Run is one run of a job, as the scheduler hands it to its RunFunc.
+type Run struct {
+	// Job names the job.
+	Job string
+	// Slot is the instant the schedule fired; Start and End are the range
+	// [Start, End) the run reports.
+	Slot, Start, End time.Time
+	// Fence checks that the run still holds its job's lock and extends the
+	// lock to its full expiry. The RunFunc calls it just before it commits
+	// its outputs, and commits nothing when it returns an error (wrapping
+	// ErrLockLost when another holder may have the lock): of two runs of one
+	// slot that overlap because a holder stalled past its lock's expiry,
+	// only the one holding the lock commits. The commit must take less than
+	// the lock's expiry.
+	Fence func(ctx context.Context) error
+}
+
+// RunFunc runs one run of a job. The scheduler calls it from the job's
+// goroutine, never twice at once for one job within one scheduler. ctx is
+// cancelled when the scheduler stops or the job's lock is lost; the RunFunc
+// then returns promptly and leaves no partial output.
+type RunFunc func(ctx context.Context, r Run) error
 
 // Job is one scheduled job.
 type Job struct {
@@ -60,9 +89,15 @@ const (
 	EventStarted   EventKind = "started"
 	EventSucceeded EventKind = "succeeded"
 	EventFailed    EventKind = "failed"
-	// EventCancelled: the scheduler stopped during the run.
+	// EventCancelled: the scheduler stopped during the run; the slot is
+	// not done and stays due.
 	EventCancelled EventKind = "cancelled"
-	EventSkipped   EventKind = "skipped"
+	// EventSkipped: the slot was done already (ErrAlreadyDone) or is
+	// dropped (ErrMissed).
+	EventSkipped EventKind = "skipped"
+	// EventWaiting: the job's lock is held elsewhere (ErrRunningElsewhere)
+	// or could not be taken; the slot waits and tries again.
+	EventWaiting EventKind = "waiting"
 )
 
 // Event reports what happened to one slot of one job.
@@ -94,6 +129,9 @@ type Config struct {
 	// which a restart forgets: then every slot in the catch-up window
 	// counts as missed).
 	Store Store
+	// Retry is how often a slot whose lock is held elsewhere, or could not
+	// be taken, tries again (default DefaultRetry).
+	Retry time.Duration
 	// Logger logs each run and skipped slot (default slog.Default()).
 	Logger *slog.Logger
 	// OnEvent, when set, is called for each Event, from the job's
@@ -104,6 +142,11 @@ type Config struct {
 // Scheduler runs jobs on their schedules.
 type Scheduler struct {
 	cfg Config
+
+	mu sync.Mutex
+	// stopped lists the runs that were in progress when the scheduler was
+	// stopped.
+	stopped []string
 }
 
 // New checks cfg and returns a Scheduler.
@@ -140,11 +183,16 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Retry <= 0 {
+		cfg.Retry = DefaultRetry
+	}
 	return &Scheduler{cfg: cfg}, nil
 }
 
 // Run runs every job on its schedule until ctx is cancelled; then it cancels
-// the runs in progress, waits for them to return, and returns nil.
+// the runs in progress and waits for them to return. It returns nil when no
+// run was in progress, and an error wrapping ErrStopped and ctx's error
+// naming the runs it stopped otherwise.
 func (s *Scheduler) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for i := range s.cfg.Jobs {
@@ -162,6 +210,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 	s.cfg.Logger.Info("scheduler stopped")
+	if len(s.stopped) > 0 {
+		return fmt.Errorf("%w (%s): %w", ErrStopped, strings.Join(s.stopped, ", "), ctx.Err())
+	}
 	return nil
 }
 
@@ -173,6 +224,10 @@ func (s *Scheduler) loop(ctx context.Context, j *Job) {
 		log.Warn("cannot read the last done slot; catching up the whole window", "err", err)
 	} else if last.After(cursor) {
 		cursor = last
+	} else if !last.IsZero() {
+		// The slots after the last done one that are older than the
+		// catch-up window are dropped: say so.
+		s.drop(j, last, cursor, log)
 	}
 	for ctx.Err() == nil {
 		slot := j.Schedule.Next(cursor)
@@ -187,15 +242,40 @@ func (s *Scheduler) loop(ctx context.Context, j *Job) {
 		}
 		if now := clock.Now(); now.Sub(slot) > j.CatchUp {
 			// Jump to the window rather than stepping through every
-			// missed slot.
+			// missed slot, but log and count each slot dropped.
 			cursor = maxTime(slot, now.Add(-j.CatchUp))
-			log.Warn("slot missed, skipped", "slot", slot.Format(time.RFC3339), "late", now.Sub(slot).Round(time.Second).String(),
-				"catch_up", j.CatchUp.String())
-			s.emit(Event{Kind: EventSkipped, Job: j.Name, Slot: slot, Start: start, End: end, Err: ErrMissed})
+			s.drop(j, slot.Add(-time.Nanosecond), cursor, log)
 			continue
 		}
-		s.runSlot(ctx, j, slot, start, end, log)
+		if !s.runSlot(ctx, j, slot, start, end, log) {
+			return // stopped: the slot is not done and stays due
+		}
 		cursor = slot
+	}
+}
+
+// maxDropLines bounds the log lines of one drop; the rest are counted in one
+// line (every dropped slot still has its Event).
+const maxDropLines = 10
+
+// drop reports the slots of j in (after, upTo] as dropped: a log line each
+// (the first maxDropLines, then one line for the rest) and an Event each.
+func (s *Scheduler) drop(j *Job, after, upTo time.Time, log *slog.Logger) {
+	now := s.cfg.Clock.Now()
+	n := 0
+	var last time.Time
+	for slot := j.Schedule.Next(after); !slot.IsZero() && !slot.After(upTo); slot = j.Schedule.Next(slot) {
+		n++
+		last = slot
+		if n <= maxDropLines {
+			log.Warn("slot missed, dropped", "slot", slot.Format(time.RFC3339), "late", now.Sub(slot).Round(time.Second).String(),
+				"catch_up", j.CatchUp.String())
+		}
+		start, end := j.Window.Range(slot, j.Loc)
+		s.emit(Event{Kind: EventSkipped, Job: j.Name, Slot: slot, Start: start, End: end, Err: ErrMissed})
+	}
+	if n > maxDropLines {
+		log.Warn("more slots missed, dropped", "slots", n-maxDropLines, "last", last.Format(time.RFC3339), "catch_up", j.CatchUp.String())
 	}
 }
 
@@ -222,37 +302,35 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// runSlot runs one slot of j under its lock.
-func (s *Scheduler) runSlot(ctx context.Context, j *Job, slot, start, end time.Time, log *slog.Logger) {
+// runSlot runs one slot of j under its lock, waiting for the lock while
+// another holder has it. It returns false when ctx was cancelled: then the
+// slot is not done and stays due (for a restart, or for a standby scheduler
+// that waits for the lock).
+func (s *Scheduler) runSlot(ctx context.Context, j *Job, slot, start, end time.Time, log *slog.Logger) bool {
 	log = log.With("slot", slot.Format(time.RFC3339))
 	ev := Event{Job: j.Name, Slot: slot, Start: start, End: end}
-	lock, ok, err := s.cfg.Locker.TryLock(ctx, j.Name)
-	if err != nil {
-		ev.Kind, ev.Err = EventFailed, err
-		log.Error("run failed: cannot take the job's lock", "err", err)
-		s.emit(ev)
-		return
-	}
+	lock, ok := s.lock(ctx, j, ev, log)
 	if !ok {
-		ev.Kind, ev.Err = EventSkipped, ErrRunningElsewhere
-		log.Warn("slot skipped: " + ErrRunningElsewhere.Error())
-		s.emit(ev)
-		return
+		return ctx.Err() == nil
 	}
-	defer func() {
+	// The lock is released before the slot's last event, so that whoever
+	// hears of the event finds the lock free.
+	unlock := func() {
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		if err := lock.Unlock(uctx); err != nil {
 			log.Warn("cannot release the job's lock; it expires by itself", "err", err)
 		}
-	}()
+	}
+	defer unlock() // a no-op after the first
 	if last, err := s.cfg.Store.Last(ctx, j.Name); err != nil {
 		log.Warn("cannot read the last done slot; running anyway", "err", err)
 	} else if !last.Before(slot) {
 		ev.Kind, ev.Err = EventSkipped, ErrAlreadyDone
 		log.Info("slot skipped: already done", "done", last.Format(time.RFC3339))
+		unlock()
 		s.emit(ev)
-		return
+		return true
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -268,27 +346,81 @@ func (s *Scheduler) runSlot(ctx context.Context, j *Job, slot, start, end time.T
 	ev.Kind = EventStarted
 	s.emit(ev)
 	t0 := s.cfg.Clock.Now()
-	err = s.cfg.Run(runCtx, j.Name, start, end)
+	err := s.cfg.Run(runCtx, Run{Job: j.Name, Slot: slot, Start: start, End: end, Fence: lock.Fence})
 	ev.Duration = s.cfg.Clock.Now().Sub(t0)
-	if err != nil && errors.Is(context.Cause(runCtx), ErrLockLost) {
+	if err != nil && errors.Is(context.Cause(runCtx), ErrLockLost) && !errors.Is(err, ErrLockLost) {
 		err = fmt.Errorf("%w: %w", ErrLockLost, err)
 	}
 	ev.Err = err
+	done := true // handled: recorded, so that no scheduler runs the slot again
 	switch {
 	case err == nil:
 		ev.Kind = EventSucceeded
 		log.Info("run succeeded", "duration", ev.Duration.String())
-		if err := s.cfg.Store.Done(context.WithoutCancel(ctx), j.Name, slot); err != nil {
-			log.Warn("cannot record the slot as done", "err", err)
-		}
 	case ctx.Err() != nil:
-		ev.Kind = EventCancelled
-		log.Warn("run cancelled: the scheduler is stopping", "duration", ev.Duration.String(), "err", err)
+		ev.Kind, done = EventCancelled, false
+		log.Warn("run cancelled: the scheduler is stopping; the slot stays due", "duration", ev.Duration.String(), "err", err)
+		s.mu.Lock()
+		s.stopped = append(s.stopped, j.Name+" "+slot.Format(time.RFC3339))
+		s.mu.Unlock()
+	case errors.Is(err, ErrLockLost):
+		// The lock's new holder runs the slot.
+		ev.Kind, done = EventFailed, false
+		log.Error("run failed: the job's lock was lost; its new holder runs the slot", "duration", ev.Duration.String(), "err", err)
 	default:
 		ev.Kind = EventFailed
 		log.Error("run failed", "duration", ev.Duration.String(), "err", err)
 	}
+	if done {
+		// A failed run is not retried either: re-run it by hand.
+		if err := s.cfg.Store.Done(context.WithoutCancel(ctx), j.Name, slot); err != nil {
+			log.Warn("cannot record the slot as done", "err", err)
+		}
+	}
+	cancel(nil)
+	unlock()
 	s.emit(ev)
+	return ctx.Err() == nil
+}
+
+// lock takes the job's lock for slot. While another holder has it, or it
+// cannot be taken, the slot waits (an EventWaiting, then a try every
+// Config.Retry): a slot that another scheduler runs is either done when the
+// lock comes free, or stays due because that run was cancelled. A slot that
+// cannot take its lock at all within the catch-up window is dropped. It
+// returns false when the slot is not to run (ctx cancelled, or dropped).
+func (s *Scheduler) lock(ctx context.Context, j *Job, ev Event, log *slog.Logger) (Lock, bool) {
+	waiting := false
+	for {
+		lock, ok, err := s.cfg.Locker.TryLock(ctx, j.Name)
+		if ok {
+			return lock, true
+		}
+		if ctx.Err() != nil {
+			return nil, false
+		}
+		now := s.cfg.Clock.Now()
+		if err != nil && now.Sub(ev.Slot) > j.CatchUp {
+			ev.Kind, ev.Err = EventSkipped, fmt.Errorf("%w: cannot take the job's lock: %w", ErrMissed, err)
+			log.Error("slot dropped: cannot take the job's lock within the catch-up window", "err", err, "catch_up", j.CatchUp.String())
+			s.emit(ev)
+			return nil, false
+		}
+		if !waiting {
+			waiting = true
+			ev.Kind, ev.Err = EventWaiting, ErrRunningElsewhere
+			if err != nil {
+				ev.Err = fmt.Errorf("cannot take the job's lock: %w", err)
+				log.Warn("cannot take the job's lock; trying again", "err", err, "every", s.cfg.Retry.String())
+			} else {
+				log.Info("slot waits: "+ErrRunningElsewhere.Error(), "every", s.cfg.Retry.String())
+			}
+			s.emit(ev)
+		}
+		if !waitUntil(ctx, s.cfg.Clock, now.Add(s.cfg.Retry)) {
+			return nil, false
+		}
+	}
 }
 
 func (s *Scheduler) emit(ev Event) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +32,11 @@ type harness struct {
 	mu        sync.Mutex
 	active    map[string]int
 	maxActive map[string]int
+	// commits counts the runs of each job that committed: that passed
+	// their Fence.
+	commits map[string]int
+	// runErrs receives what each scheduler's Run returned.
+	runErrs chan error
 	// block, when set, makes runs of its job wait until it is closed or
 	// their ctx is cancelled.
 	block map[string]chan struct{}
@@ -41,10 +47,12 @@ func newHarness(t *testing.T, now time.Time) *harness {
 	return &harness{
 		t: t, clock: scheduler.NewFakeClock(now), events: make(chan scheduler.Event, 100), waiters: 1,
 		active: map[string]int{}, maxActive: map[string]int{}, block: map[string]chan struct{}{}, fail: map[string]error{},
+		commits: map[string]int{}, runErrs: make(chan error, 10),
 	}
 }
 
-func (h *harness) run(ctx context.Context, job string, start, end time.Time) error {
+func (h *harness) run(ctx context.Context, r scheduler.Run) error {
+	job := r.Job
 	h.mu.Lock()
 	h.active[job]++
 	h.maxActive[job] = max(h.maxActive[job], h.active[job])
@@ -62,7 +70,17 @@ func (h *harness) run(ctx context.Context, job string, start, end time.Time) err
 			return fmt.Errorf("run %s: %w", job, ctx.Err())
 		}
 	}
-	return fail
+	if fail != nil {
+		return fail
+	}
+	// Commit, as pvjobs run does: only when the lock is still held.
+	if err := r.Fence(ctx); err != nil {
+		return fmt.Errorf("run %s: %w", job, err)
+	}
+	h.mu.Lock()
+	h.commits[job]++
+	h.mu.Unlock()
+	return nil
 }
 
 // config returns a Config for jobs with the harness's clock, run func and
@@ -77,30 +95,33 @@ func (h *harness) config(jobs ...scheduler.Job) scheduler.Config {
 	}
 }
 
-// start starts a scheduler with cfg; the test stops it when it ends.
-func (h *harness) start(cfg scheduler.Config) {
+// start starts a scheduler with cfg and returns the function that stops it
+// and returns what its Run returned; the test stops it when it ends.
+func (h *harness) start(cfg scheduler.Config) (stop func() error) {
 	h.t.Helper()
 	s, err := scheduler.New(cfg)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := s.Run(ctx); err != nil {
-			h.t.Errorf("Run: %v", err)
-		}
-	}()
-	h.stops = append(h.stops, func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(wait):
-			h.t.Fatal("the scheduler did not stop")
-		}
-	})
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(wait):
+				h.t.Fatal("the scheduler did not stop")
+			}
+		})
+		return runErr
+	}
+	h.stops = append(h.stops, func() { stop() })
 	h.t.Cleanup(h.stop)
+	return stop
 }
 
 // stop cancels the schedulers and waits for their Run to return.
@@ -244,9 +265,12 @@ func TestSchedulerNoOverlap(t *testing.T) {
 	h.quiet()
 	close(release)
 	h.expect(scheduler.EventSucceeded, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
-	ev := h.expect(scheduler.EventSkipped, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
-	if !errors.Is(ev.Err, scheduler.ErrMissed) || ev.Slot.Format(time.RFC3339) != "2024-08-07T14:00:00Z" {
-		t.Errorf("skipped slot %s with %v; want 14:00 with ErrMissed", ev.Slot, ev.Err)
+	// Each slot passed during the run is dropped, and said so.
+	for _, slot := range []string{"2024-08-07T14:00:00Z", "2024-08-07T15:00:00Z", "2024-08-07T16:00:00Z"} {
+		ev := h.expect(scheduler.EventSkipped, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+		if !errors.Is(ev.Err, scheduler.ErrMissed) || ev.Slot.Format(time.RFC3339) != slot {
+			t.Errorf("skipped slot %s with %v; want %s with ErrMissed", ev.Slot.Format(time.RFC3339), ev.Err, slot)
+		}
 	}
 	h.next("2024-08-07T17:00:00Z")
 	h.expect(scheduler.EventStarted, "hourly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
@@ -280,17 +304,25 @@ func TestSchedulerSharedLock(t *testing.T) {
 		for range 2 {
 			ev := h.event()
 			kinds[ev.Kind]++
-			if ev.Kind == scheduler.EventSkipped && !errors.Is(ev.Err, scheduler.ErrRunningElsewhere) {
-				t.Errorf("skipped with %v; want ErrRunningElsewhere", ev.Err)
+			if ev.Kind == scheduler.EventWaiting && !errors.Is(ev.Err, scheduler.ErrRunningElsewhere) {
+				t.Errorf("waiting with %v; want ErrRunningElsewhere", ev.Err)
 			}
 		}
-		if kinds[scheduler.EventStarted] != 1 || kinds[scheduler.EventSkipped] != 1 {
-			t.Fatalf("events %v; want one started and one skipped", kinds)
+		if kinds[scheduler.EventStarted] != 1 || kinds[scheduler.EventWaiting] != 1 {
+			t.Fatalf("events %v; want one started and one waiting", kinds)
 		}
 		close(release)
 		h.expect(scheduler.EventSucceeded, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
 		if last, _ := store.Last(context.Background(), "nightly"); !last.Equal(time.Date(2024, 8, 8, 2, 0, 0, 0, time.UTC)) {
 			t.Errorf("last done slot %s", last)
+		}
+		// The waiting scheduler tries again, and finds the slot done.
+		h.next("2024-08-08T02:00:10Z")
+		if ev := h.expect(scheduler.EventSkipped, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z"); !errors.Is(ev.Err, scheduler.ErrAlreadyDone) {
+			t.Errorf("skipped with %v; want ErrAlreadyDone", ev.Err)
+		}
+		if h.commits["nightly"] != 1 {
+			t.Errorf("%d commits; want 1", h.commits["nightly"])
 		}
 	})
 	t.Run("already done", func(t *testing.T) {
@@ -352,14 +384,18 @@ func TestSchedulerCatchUp(t *testing.T) {
 		name    string
 		catchUp time.Duration
 		last    time.Time // the last done slot in the Store
+		dropped []string  // the slots dropped (too old), each with an event
 		days    []string  // the days the catch-up runs report
 	}{
-		{"three days", 72 * time.Hour, time.Date(2024, 8, 4, 2, 30, 0, 0, berlin), []string{"2024-08-05", "2024-08-06", "2024-08-07"}},
-		{"window shorter than the downtime", 24 * time.Hour, time.Date(2024, 8, 4, 2, 30, 0, 0, berlin), []string{"2024-08-07"}},
-		{"only what was missed", 72 * time.Hour, time.Date(2024, 8, 6, 2, 30, 0, 0, berlin), []string{"2024-08-06", "2024-08-07"}},
-		{"nothing missed", 72 * time.Hour, time.Date(2024, 8, 8, 2, 30, 0, 0, berlin), nil},
-		{"no catch-up", 0, time.Date(2024, 8, 4, 2, 30, 0, 0, berlin), nil},
-		{"no state: the whole window", 48 * time.Hour, time.Time{}, []string{"2024-08-06", "2024-08-07"}},
+		{"three days", 72 * time.Hour, time.Date(2024, 8, 4, 2, 30, 0, 0, berlin),
+			[]string{"2024-08-05T02:30:00+02:00"}, []string{"2024-08-05", "2024-08-06", "2024-08-07"}},
+		{"window shorter than the downtime", 24 * time.Hour, time.Date(2024, 8, 4, 2, 30, 0, 0, berlin),
+			[]string{"2024-08-05T02:30:00+02:00", "2024-08-06T02:30:00+02:00", "2024-08-07T02:30:00+02:00"}, []string{"2024-08-07"}},
+		{"only what was missed", 72 * time.Hour, time.Date(2024, 8, 6, 2, 30, 0, 0, berlin), nil, []string{"2024-08-06", "2024-08-07"}},
+		{"nothing missed", 72 * time.Hour, time.Date(2024, 8, 8, 2, 30, 0, 0, berlin), nil, nil},
+		{"no catch-up", 0, time.Date(2024, 8, 4, 2, 30, 0, 0, berlin),
+			[]string{"2024-08-05T02:30:00+02:00", "2024-08-06T02:30:00+02:00", "2024-08-07T02:30:00+02:00", "2024-08-08T02:30:00+02:00"}, nil},
+		{"no state: the whole window", 48 * time.Hour, time.Time{}, nil, []string{"2024-08-06", "2024-08-07"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -370,7 +406,15 @@ func TestSchedulerCatchUp(t *testing.T) {
 			}
 			cfg := h.config(scheduler.Job{Name: "nightly", Schedule: mustParse(t, "30 2 * * *", berlin), CatchUp: tc.catchUp})
 			cfg.Store = store
+			var logs syncBuffer
+			cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			h.start(cfg)
+			for _, slot := range tc.dropped {
+				ev := h.event()
+				if ev.Kind != scheduler.EventSkipped || !errors.Is(ev.Err, scheduler.ErrMissed) || ev.Slot.Format(time.RFC3339) != slot {
+					t.Fatalf("event %s of %s (%v); want %s dropped", ev.Kind, ev.Slot.Format(time.RFC3339), ev.Err, slot)
+				}
+			}
 			for _, d := range tc.days {
 				day, _ := time.ParseInLocation("2006-01-02", d, berlin)
 				from, to := day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339)
@@ -381,8 +425,64 @@ func TestSchedulerCatchUp(t *testing.T) {
 			h.expect(scheduler.EventStarted, "nightly", "2024-08-08T00:00:00+02:00", "2024-08-09T00:00:00+02:00")
 			h.expect(scheduler.EventSucceeded, "nightly", "2024-08-08T00:00:00+02:00", "2024-08-09T00:00:00+02:00")
 			h.quiet()
+			for _, slot := range tc.dropped {
+				if !strings.Contains(logs.String(), `msg="slot missed, dropped" job=nightly slot=`+slot) {
+					t.Errorf("no log line for the dropped slot %s:\n%s", slot, logs.String())
+				}
+			}
 		})
 	}
+}
+
+// TestSchedulerDropMany: a long downtime of a frequent job logs the first
+// dropped slots one by one and the rest in one line, and has an event for
+// each.
+func TestSchedulerDropMany(t *testing.T) {
+	h := newHarness(t, time.Date(2024, 8, 8, 12, 0, 0, 0, time.UTC))
+	store := &scheduler.MemStore{}
+	store.Done(context.Background(), "often", time.Date(2024, 8, 8, 10, 0, 0, 0, time.UTC))
+	cfg := h.config(scheduler.Job{Name: "often", Schedule: mustParse(t, "*/5 * * * *", time.UTC), CatchUp: time.Hour})
+	cfg.Store = store
+	var logs syncBuffer
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	h.start(cfg)
+	// 10:05 to 11:00 are dropped (12 slots), 11:05 to 12:00 run (12).
+	for i := range 12 {
+		if ev := h.event(); ev.Kind != scheduler.EventSkipped || !errors.Is(ev.Err, scheduler.ErrMissed) {
+			t.Fatalf("event %d: %s (%v); want dropped", i, ev.Kind, ev.Err)
+		}
+	}
+	for range 12 {
+		h.event()
+		if ev := h.event(); ev.Kind != scheduler.EventSucceeded {
+			t.Fatalf("event %s (%v); want succeeded", ev.Kind, ev.Err)
+		}
+	}
+	h.next("2024-08-08T12:05:00Z")
+	if n := strings.Count(logs.String(), `msg="slot missed, dropped"`); n != 10 {
+		t.Errorf("%d dropped slots logged one by one; want 10:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), `msg="more slots missed, dropped" job=often slots=2 last=2024-08-08T11:00:00Z`) {
+		t.Errorf("no line for the other dropped slots:\n%s", logs.String())
+	}
+}
+
+// syncBuffer is a strings.Builder safe for the scheduler's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // TestSchedulerStop cancels the scheduler during a run: the run's ctx is
@@ -393,10 +493,12 @@ func TestSchedulerStop(t *testing.T) {
 	store := &scheduler.MemStore{}
 	cfg := h.config(scheduler.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)})
 	cfg.Store = store
-	h.start(cfg)
+	stop := h.start(cfg)
 	h.next("2024-08-08T02:00:00Z")
 	h.expect(scheduler.EventStarted, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
-	h.stop()
+	if err := stop(); !errors.Is(err, scheduler.ErrStopped) || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "nightly 2024-08-08T02:00:00Z") {
+		t.Errorf("Run returned %v; want ErrStopped naming the run", err)
+	}
 	ev := h.expect(scheduler.EventCancelled, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
 	if !errors.Is(ev.Err, context.Canceled) {
 		t.Errorf("cancelled run returned %v", ev.Err)
@@ -409,8 +511,83 @@ func TestSchedulerStop(t *testing.T) {
 	}
 }
 
-// TestSchedulerFailure: a failed run is reported and not recorded as done;
-// the job goes on at its next slot.
+// TestSchedulerStopIdle: a scheduler stopped while no run is in progress
+// returns nil.
+func TestSchedulerStopIdle(t *testing.T) {
+	h := newHarness(t, time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
+	stop := h.start(h.config(scheduler.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)}))
+	if !h.clock.BlockUntil(1, wait) {
+		t.Fatal("the scheduler is not waiting")
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run returned %v; want nil", err)
+	}
+}
+
+// TestSchedulerCancelledSlotStaysDue: of two schedulers sharing a lock and a
+// store, the one running a slot is stopped (SIGTERM): the other, which waited
+// for the lock, runs the slot.
+func TestSchedulerCancelledSlotStaysDue(t *testing.T) {
+	h := newHarness(t, time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
+	release := make(chan struct{})
+	h.block["nightly"] = release
+	locker, store := &scheduler.LocalLocker{}, &scheduler.MemStore{}
+	job := scheduler.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)}
+	var stops []func() error
+	for range 2 {
+		cfg := h.config(job)
+		cfg.Locker, cfg.Store = locker, store
+		stops = append(stops, h.start(cfg))
+	}
+	if !h.clock.BlockUntil(2, wait) {
+		t.Fatal("both schedulers should wait")
+	}
+	h.clock.Set(time.Date(2024, 8, 8, 2, 0, 0, 0, time.UTC))
+	var started scheduler.Event
+	for range 2 {
+		if ev := h.event(); ev.Kind == scheduler.EventStarted {
+			started = ev
+		} else if ev.Kind != scheduler.EventWaiting {
+			t.Fatalf("event %s; want started and waiting", ev.Kind)
+		}
+	}
+	if started.Kind == "" {
+		t.Fatal("no run started")
+	}
+	// Which of the two runs is unknown: stop both in turn until the run is
+	// cancelled, then let the other one go on.
+	var stopped error
+	for _, stop := range stops {
+		if err := stop(); err != nil {
+			stopped = err
+			break
+		}
+		// The waiting one was stopped: start another waiting one.
+		cfg := h.config(job)
+		cfg.Locker, cfg.Store = locker, store
+		h.start(cfg)
+		if ev := h.event(); ev.Kind != scheduler.EventWaiting {
+			t.Fatalf("event %s; want waiting", ev.Kind)
+		}
+	}
+	if !errors.Is(stopped, scheduler.ErrStopped) {
+		t.Fatalf("stopping the running scheduler returned %v", stopped)
+	}
+	h.expect(scheduler.EventCancelled, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	close(release)
+	h.next("2024-08-08T02:00:10Z")
+	h.expect(scheduler.EventStarted, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	h.expect(scheduler.EventSucceeded, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	if last, _ := store.Last(context.Background(), "nightly"); !last.Equal(time.Date(2024, 8, 8, 2, 0, 0, 0, time.UTC)) {
+		t.Errorf("last done slot %s", last)
+	}
+	if h.commits["nightly"] != 1 {
+		t.Errorf("%d commits; want 1", h.commits["nightly"])
+	}
+}
+
+// TestSchedulerFailure: a failed run is reported and recorded as handled
+// (not retried); the job goes on at its next slot.
 func TestSchedulerFailure(t *testing.T) {
 	h := newHarness(t, time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
 	boom := errors.New("boom")
@@ -424,8 +601,10 @@ func TestSchedulerFailure(t *testing.T) {
 	if ev := h.expect(scheduler.EventFailed, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z"); !errors.Is(ev.Err, boom) {
 		t.Errorf("failed with %v", ev.Err)
 	}
-	if last, _ := store.Last(context.Background(), "nightly"); !last.IsZero() {
-		t.Errorf("a failed slot is recorded as done: %s", last)
+	// Recorded, so that neither a restart nor another scheduler retries it
+	// (re-running a failed night is a decision for a person).
+	if last, _ := store.Last(context.Background(), "nightly"); !last.Equal(time.Date(2024, 8, 8, 2, 0, 0, 0, time.UTC)) {
+		t.Errorf("the failed slot is not recorded: last done %s", last)
 	}
 	h.next("2024-08-09T02:00:00Z")
 }
@@ -441,6 +620,51 @@ type lossyLock struct{ lost chan struct{} }
 
 func (l lossyLock) Lost() <-chan struct{}        { return l.lost }
 func (l lossyLock) Unlock(context.Context) error { return nil }
+func (l lossyLock) Fence(context.Context) error {
+	select {
+	case <-l.lost:
+		return scheduler.ErrLockLost
+	default:
+		return nil
+	}
+}
+
+// expiredLocker hands out locks whose expiry only Fence finds: the holder
+// stalled past the lock's expiry and has not heard of it yet.
+type expiredLocker struct{}
+
+func (expiredLocker) TryLock(context.Context, string) (scheduler.Lock, bool, error) {
+	return expiredLock{}, true, nil
+}
+
+type expiredLock struct{}
+
+func (expiredLock) Lost() <-chan struct{}        { return nil }
+func (expiredLock) Unlock(context.Context) error { return nil }
+func (expiredLock) Fence(context.Context) error {
+	return fmt.Errorf("%w: expired", scheduler.ErrLockLost)
+}
+
+// TestSchedulerFence: a run whose lock expired commits nothing, fails with
+// ErrLockLost, and leaves the slot to the lock's new holder.
+func TestSchedulerFence(t *testing.T) {
+	h := newHarness(t, time.Date(2024, 8, 7, 12, 0, 0, 0, time.UTC))
+	store := &scheduler.MemStore{}
+	cfg := h.config(scheduler.Job{Name: "nightly", Schedule: mustParse(t, "0 2 * * *", time.UTC)})
+	cfg.Locker, cfg.Store = expiredLocker{}, store
+	h.start(cfg)
+	h.next("2024-08-08T02:00:00Z")
+	h.expect(scheduler.EventStarted, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z")
+	if ev := h.expect(scheduler.EventFailed, "nightly", "2024-08-07T00:00:00Z", "2024-08-08T00:00:00Z"); !errors.Is(ev.Err, scheduler.ErrLockLost) {
+		t.Errorf("failed with %v; want ErrLockLost", ev.Err)
+	}
+	if h.commits["nightly"] != 0 {
+		t.Errorf("a run whose lock expired committed")
+	}
+	if last, _ := store.Last(context.Background(), "nightly"); !last.IsZero() {
+		t.Errorf("a slot whose lock was lost is recorded as done: %s", last)
+	}
+}
 
 // TestSchedulerLockLost cancels a run whose lock expired.
 func TestSchedulerLockLost(t *testing.T) {
@@ -461,7 +685,7 @@ func TestSchedulerLockLost(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	run := func(context.Context, string, time.Time, time.Time) error { return nil }
+	run := func(context.Context, scheduler.Run) error { return nil }
 	s := mustParse(t, "@daily", time.UTC)
 	tests := []struct {
 		name string

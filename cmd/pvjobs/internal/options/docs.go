@@ -1,0 +1,177 @@
+package options
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Blocks names the tables Markdown makes, in the order the README has them.
+var Blocks = []string{"run", "redis", "schedule", "keys"}
+
+// Markdown returns the README's table named block (see Blocks), made from
+// the Table:
+//
+//   - run: the options of pvjobs run, but for Redis and Cassandra;
+//   - redis: the Redis options of pvjobs run;
+//   - schedule: the options pvjobs schedule has and pvjobs run has not;
+//   - keys: the keys of config files.
+func Markdown(block string) (string, error) {
+	var b strings.Builder
+	switch block {
+	case "run":
+		optionTable(&b, func(o *Option) bool { return o.For&Run != 0 && o.Category == "" && o.Name != "" })
+	case "redis":
+		optionTable(&b, func(o *Option) bool { return o.For&Run != 0 && o.Category == catRedis })
+	case "schedule":
+		optionTable(&b, func(o *Option) bool { return o.For&Schedule != 0 && o.For&Run == 0 && o.Name != "" })
+	case "keys":
+		keyTable(&b)
+	default:
+		return "", fmt.Errorf("no options table %q (tables: %s)", block, strings.Join(Blocks, ", "))
+	}
+	return b.String(), nil
+}
+
+func code(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return "`" + s + "`"
+}
+
+// cell escapes the pipes of a table cell.
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+func optionTable(b *strings.Builder, keep func(o *Option) bool) {
+	b.WriteString("| flag | env | config key | default | meaning |\n|---|---|---|---|---|\n")
+	for _, o := range Table {
+		if !keep(o) {
+			continue
+		}
+		flag := "–"
+		if o.Name != "" {
+			names := []string{code("--" + o.Name)}
+			for _, a := range o.Aliases {
+				if len(a) == 1 {
+					names = append(names, code("-"+a))
+				} else {
+					names = append(names, code("--"+a))
+				}
+			}
+			flag = strings.Join(names, ", ")
+		}
+		def := strings.Trim(o.defaultText(), `"`)
+		if o.DefaultText == "" && def != "" {
+			def = code(def)
+		}
+		if def == "" {
+			def = "–"
+		}
+		usage := o.Usage
+		if o.Required {
+			usage += " (required)"
+		}
+		key := o.Key
+		if key != "" && o.Section == SectionScheduler {
+			key = "scheduler." + key
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", flag, code(o.Env), code(key), cell(def), cell(usage))
+	}
+}
+
+func keyTable(b *strings.Builder) {
+	b.WriteString("| key | flag | value |\n|---|---|---|\n")
+	rows := func(sec Section, prefix string) {
+		cql := false
+		for _, o := range Table {
+			if o.Section != sec || o.Key == "" {
+				continue
+			}
+			if o.Category == catCassandra {
+				if !cql {
+					cql = true
+					b.WriteString("| `cql_NAME` | `--cql-NAME` | each parameter of a `cassandra://` source: `cql_table`, `cql_consistency`, `cql_tls_ca`, … (not `cql_password`: `PVJOBS_CQL_PASSWORD`) |\n")
+				}
+				continue
+			}
+			flag := "–"
+			if o.Name != "" {
+				flag = code("--" + o.Name)
+			}
+			value := o.valueDoc()
+			if o.Name == "" || value == "" {
+				value = o.Usage
+			}
+			if o.OldKey != "" {
+				value += fmt.Sprintf(" (formerly `%s: true`)", o.OldKey)
+			}
+			fmt.Fprintf(b, "| %s | %s | %s |\n", code(prefix+o.Key), flag, cell(value))
+		}
+	}
+	rows(SectionJob, "")
+	rows(SectionScheduler, "scheduler.")
+}
+
+// valueDoc describes the values a key takes.
+func (o *Option) valueDoc() string {
+	switch o.Kind {
+	case String:
+		if len(o.Choices) > 0 {
+			var cs []string
+			for _, c := range o.Choices {
+				cs = append(cs, code(c))
+			}
+			return orList(cs)
+		}
+		return "" // the usage says it
+	case List:
+		return `a YAML list or "a,b": ` + o.Usage
+	case Int, Uint, Duration:
+		return strings.TrimPrefix(o.want(), "a ")
+	case Bool:
+		return "`true` or `false`"
+	case Budget:
+		return "a count (`100`) or a percentage (`0.1%`)"
+	case Zone:
+		return "an IANA time zone: `Europe/Berlin`"
+	}
+	return kindNames[o.Kind]
+}
+
+// ReplaceBlocks replaces every table between the lines "<!-- options NAME
+// -->" and "<!-- end options -->" of a Markdown text with Markdown(NAME).
+func ReplaceBlocks(text string) (string, error) {
+	const begin, end = "<!-- options ", "<!-- end options -->"
+	var out strings.Builder
+	rest := text
+	found := 0
+	for {
+		i := strings.Index(rest, begin)
+		if i < 0 {
+			break
+		}
+		j := strings.Index(rest[i:], "-->")
+		if j < 0 {
+			return "", fmt.Errorf("unclosed %s", begin)
+		}
+		name := strings.TrimSpace(rest[i+len(begin) : i+j])
+		k := strings.Index(rest[i:], end)
+		if k < 0 {
+			return "", fmt.Errorf("%s%s --> without %s", begin, name, end)
+		}
+		table, err := Markdown(name)
+		if err != nil {
+			return "", err
+		}
+		out.WriteString(rest[:i+j+len("-->")])
+		out.WriteString("\n" + table)
+		out.WriteString(end)
+		rest = rest[i+k+len(end):]
+		found++
+	}
+	out.WriteString(rest)
+	if found == 0 {
+		return "", fmt.Errorf("no %sNAME --> blocks", begin)
+	}
+	return out.String(), nil
+}
