@@ -56,22 +56,37 @@ func loadAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	src, err := file.Open(c.String("source"))
-	if err != nil {
-		return usagef("--source: %v", err)
-	}
-	all, err := src.Shards()
+	// A collector's spool (pvjobs collect --spool) is a directory of
+	// segments, each a directory of shard files: load them all.
+	dirs, unlock, err := spoolSources(c.String("source"))
 	if err != nil {
 		return err
 	}
-	var keys []mapreduce.ShardKey
-	for _, k := range all {
-		if filter.keep(k) {
-			keys = append(keys, k)
+	defer unlock()
+	type shard struct {
+		src *file.Source
+		key mapreduce.ShardKey
+	}
+	var keys []shard
+	total := 0
+	for _, dir := range dirs {
+		src, err := file.Open(dir)
+		if err != nil {
+			return usagef("--source: %v", err)
+		}
+		all, err := src.Shards()
+		if err != nil {
+			return err
+		}
+		total += len(all)
+		for _, k := range all {
+			if filter.keep(k) {
+				keys = append(keys, shard{src, k})
+			}
 		}
 	}
 	if len(keys) == 0 {
-		return usagef("--source %s: no shard files to load (of %d, none matches --accounts/--from/--to)", c.String("source"), len(all))
+		return usagef("--source %s: no shard files to load (of %d, none matches --accounts/--from/--to)", c.String("source"), total)
 	}
 	if _, err := src.Files(ctx, keys); err != nil {
 		if ctx.Err() != nil {
@@ -90,7 +105,8 @@ func loadAction(c *cli.Context) error {
 	stop := startProgress(c, "loading", len(keys), &done, &read)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(tbl.Config().Concurrency)
-	for _, k := range keys {
+	for _, sh := range keys {
+		k, src := sh.key, sh.src
 		g.Go(func() error {
 			n, err := tbl.WriteShard(gctx, k, func(fn func(*mapreduce.Row) error) error {
 				return src.Read(gctx, mapreduce.WorkItem{Shard: k, Start: allStart, End: allEnd}, func(r *mapreduce.Row) error {

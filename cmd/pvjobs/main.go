@@ -91,6 +91,7 @@ func commands() []*cli.Command {
 		jobsCommand(),
 		genCommand(),
 		loadCommand(),
+		collectCommand(),
 		exportCommand(),
 		schemaCommand(),
 		scheduleCommand(),
