@@ -122,6 +122,8 @@ func collectAction(c *cli.Context) error {
 		return err
 	}
 	cfg.BatchRows = ccfg.BatchRows
+	// Failed writes are counted and logged by the collector, once per outage.
+	ccfg.OnRetry = nil
 	if c.String("live") != "" {
 		live, closeLive, err := newLive(c)
 		if err != nil {
