@@ -142,7 +142,7 @@ func collectAction(c *cli.Context) error {
 	// a usage error. Cassandra not answering is not: page views wait in the
 	// spool while the collector keeps trying.
 	ctx := c.Context
-	connect := func(ctx context.Context) (collector.Store, error) { return cassandra.Open(ctx, ccfg) }
+	cfg.Connect = func(ctx context.Context) (collector.Store, error) { return cassandra.Open(ctx, ccfg) }
 	octx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	tbl, err := cassandra.Open(octx, ccfg)
 	cancel()
@@ -153,7 +153,6 @@ func collectAction(c *cli.Context) error {
 		return ctx.Err()
 	case err != nil:
 		slog.Warn("collect: Cassandra not reachable; accepting page views into the spool and retrying", "cassandra", ccfg.String(), "err", err)
-		cfg.Connect = connect
 	default:
 		defer tbl.Close()
 		cfg.Store = tbl

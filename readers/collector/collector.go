@@ -48,7 +48,9 @@ type Live interface {
 type Config struct {
 	// Store is the Cassandra table. When nil, Connect is called (again and
 	// again, with backoff) until it returns one; until then every page
-	// view waits in the spool.
+	// view waits in the spool. Connect, when set, is also called for a new
+	// store when a replay has failed five times in a row: a session that
+	// lost its nodes for good is replaced.
 	Store   Store
 	Connect func(ctx context.Context) (Store, error)
 	// SpoolDir is the spool's directory (required).
@@ -479,6 +481,7 @@ func (c *Collector) replayer() {
 		}
 	}
 	final := false
+	failures := 0
 	for {
 		if !final && c.runCtx.Err() != nil {
 			final = true
@@ -538,15 +541,39 @@ func (c *Collector) replayer() {
 			c.spool.quarantine(seg, err)
 		case err != nil:
 			c.markDown(err)
+			failures++
+			if failures%5 == 0 && c.cfg.Connect != nil && !final {
+				// A session that does not find the cluster back by itself
+				// (no topology events, behind a proxy): start a new one.
+				c.reconnect(st)
+			}
 			if final || !pause() {
 				return
 			}
 		default:
 			c.markUp()
-			wait = minWait
+			wait, failures = minWait, 0
 			c.spool.replayed(seg)
 			c.log.Debug("collect: spool segment replayed", "dir", seg.dir, "rows", n)
 		}
+	}
+}
+
+// reconnect replaces the store old with a new one from Config.Connect, and
+// closes old when it can be closed.
+func (c *Collector) reconnect(old Store) {
+	ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.WriteTimeout)
+	s, err := c.cfg.Connect(ctx)
+	cancel()
+	if err != nil {
+		c.log.Warn("collect: reconnecting to Cassandra failed", "err", err)
+		return
+	}
+	c.store.Store(&storeBox{s})
+	c.log.Info("collect: new Cassandra session")
+	if cl, ok := old.(interface{ Close() }); ok {
+		// Writers may still use it: let them finish their batch.
+		time.AfterFunc(2*c.cfg.WriteTimeout, cl.Close)
 	}
 }
 
