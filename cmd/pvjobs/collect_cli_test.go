@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -28,7 +29,11 @@ func TestCollectChild(t *testing.T) {
 	if args == "" {
 		t.Skip("run by TestCollectKill")
 	}
-	os.Exit(run(context.Background(), append([]string{"pvjobs"}, strings.Split(args, "\n")...), os.Stdout, os.Stderr))
+	// As main: SIGINT and SIGTERM cancel the run.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, append([]string{"pvjobs"}, strings.Split(args, "\n")...), os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // postBeacons sends n beacons with URLs https://b.example/<prefix>/<i> and
