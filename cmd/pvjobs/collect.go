@@ -38,7 +38,7 @@ func collectCommand() *cli.Command {
 		&cli.IntFlag{Name: "rate-burst", Usage: "page views a client IP may send at once (default: 2 × --rate-limit)", EnvVars: []string{"PVJOBS_RATE_BURST"}},
 		&cli.IntFlag{Name: "max-body", Value: int(collector.DefaultLimits.MaxBody), Usage: "largest POST /e body, bytes", EnvVars: []string{"PVJOBS_MAX_BODY"}},
 		&cli.IntFlag{Name: "queue", Value: 1 << 16, Usage: "page views held in memory for Cassandra; beyond, they wait in the spool", EnvVars: []string{"PVJOBS_QUEUE"}},
-		&cli.IntFlag{Name: "writers", Value: 4, Usage: "goroutines writing batches to Cassandra", EnvVars: []string{"PVJOBS_WRITERS"}},
+		&cli.IntFlag{Name: "writers", Value: 8, Usage: "goroutines writing batches to Cassandra (and batches in flight when replaying the spool)", EnvVars: []string{"PVJOBS_WRITERS"}},
 		&cli.DurationFlag{Name: "drain-timeout", Value: 30 * time.Second, Usage: "on SIGTERM, how long to write the queue and the spool to Cassandra before exiting (what is left stays spooled)", EnvVars: []string{"PVJOBS_DRAIN_TIMEOUT"}},
 		&cli.StringFlag{Name: "live", Usage: "also count each page view in Redis as it comes: redis://[user:password@]host:port/db (the keys of --out redis://)", EnvVars: []string{"PVJOBS_LIVE_URL"}, Category: "Live counters"},
 		&cli.StringFlag{Name: "tz", Value: "UTC", Usage: "live: the time zone of the keys' days and hours (the nightly run's --tz)", EnvVars: []string{"PVJOBS_TZ"}, Category: "Live counters"},

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
+	"golang.org/x/sync/errgroup"
 )
 
 // Store is where page views end up: a Cassandra table
@@ -49,7 +50,7 @@ type Config struct {
 	// Store is the Cassandra table. When nil, Connect is called (again and
 	// again, with backoff) until it returns one; until then every page
 	// view waits in the spool. Connect, when set, is also called for a new
-	// store when a replay has failed five times in a row: a session that
+	// store when a replay has failed three times in a row: a session that
 	// lost its nodes for good is replaced.
 	Store   Store
 	Connect func(ctx context.Context) (Store, error)
@@ -66,7 +67,8 @@ type Config struct {
 	// QueueSize bounds the in-memory queue of page views waiting for
 	// Cassandra (default 65536); beyond it they wait in the spool.
 	QueueSize int
-	// Writers is the number of goroutines writing batches (default 4), and
+	// Writers is the number of goroutines writing batches, and of batches
+	// in flight during a replay (default 8), and
 	// BatchRows the most rows of one partition per batch (default 100).
 	Writers   int
 	BatchRows int
@@ -132,7 +134,7 @@ func (c Config) withDefaults() Config {
 		c.QueueSize = 1 << 16
 	}
 	if c.Writers <= 0 {
-		c.Writers = 4
+		c.Writers = 8
 	}
 	if c.BatchRows <= 0 {
 		c.BatchRows = 100
@@ -449,6 +451,9 @@ func (c *Collector) writeGroup(items []item, rows []mapreduce.Row) []mapreduce.R
 func (c *Collector) settle(items []item, failed bool) {
 	if failed {
 		c.m.spooled.Add(int64(len(items)))
+		for _, it := range items {
+			it.seg.fail(it.key.String(), it.off)
+		}
 	}
 	for start := 0; start < len(items); {
 		end := start + 1
@@ -521,20 +526,7 @@ func (c *Collector) replayer() {
 			c.store.Store(&storeBox{s})
 			st = s
 		}
-		ctx := c.writeCtx
-		n, err := readSegment(seg.dir, c.cfg.BatchRows, func(key mapreduce.ShardKey, rows []mapreduce.Row) error {
-			wctx, cancel := context.WithTimeout(ctx, c.cfg.WriteTimeout)
-			defer cancel()
-			t0 := time.Now()
-			err := st.WriteBatch(wctx, key, rows)
-			c.m.writeLatency.observe(time.Since(t0))
-			if err != nil {
-				c.m.writeErrors.Add(1)
-				return err
-			}
-			c.m.replayed.Add(int64(len(rows)))
-			return nil
-		})
+		n, err := c.replaySegment(st, seg)
 		var ce *corruptSegmentError
 		switch {
 		case errors.As(err, &ce):
@@ -542,7 +534,7 @@ func (c *Collector) replayer() {
 		case err != nil:
 			c.markDown(err)
 			failures++
-			if failures%5 == 0 && c.cfg.Connect != nil && !final {
+			if failures%3 == 0 && c.cfg.Connect != nil && !final {
 				// A session that does not find the cluster back by itself
 				// (no topology events, behind a proxy): start a new one.
 				c.reconnect(st)
@@ -557,6 +549,41 @@ func (c *Collector) replayer() {
 			c.log.Debug("collect: spool segment replayed", "dir", seg.dir, "rows", n)
 		}
 	}
+}
+
+// replaySegment writes the rows of seg that need it (all of them for a
+// segment an earlier process left) with up to Config.Writers batches in
+// flight, and returns how many it wrote.
+func (c *Collector) replaySegment(st Store, seg *segment) (int64, error) {
+	ctx := c.writeCtx
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.cfg.Writers)
+	n, err := readSegment(seg.dir, c.cfg.BatchRows, seg.wants, func(key mapreduce.ShardKey, rows []mapreduce.Row) error {
+		if err := gctx.Err(); err != nil {
+			return err
+		}
+		g.Go(func() error {
+			wctx, cancel := context.WithTimeout(gctx, c.cfg.WriteTimeout)
+			defer cancel()
+			t0 := time.Now()
+			err := st.WriteBatch(wctx, key, rows)
+			c.m.writeLatency.observe(time.Since(t0))
+			if err != nil {
+				c.m.writeErrors.Add(1)
+				return err
+			}
+			c.m.replayed.Add(int64(len(rows)))
+			return nil
+		})
+		return nil
+	})
+	if werr := g.Wait(); werr != nil {
+		var ce *corruptSegmentError
+		if !errors.As(err, &ce) {
+			return n, werr
+		}
+	}
+	return n, err
 }
 
 // reconnect replaces the store old with a new one from Config.Connect, and

@@ -145,8 +145,41 @@ type segment struct {
 	created time.Time
 	// files are the open shard files (journal goroutine only).
 	files map[string]*segFile
+	// failedRows holds, per shard file, the offsets of the rows that did
+	// not reach Cassandra from the queue: a replay writes those only. nil
+	// for a segment an earlier process left, whose every row is replayed.
+	mu         sync.Mutex
+	failedRows map[string]map[int64]struct{}
+	replayAll  bool
 	// unsynced says a file or the directory changed since the last fsync.
 	unsynced bool
+}
+
+// fail records the row at off of the shard file key as left to replay.
+func (seg *segment) fail(key string, off int64) {
+	seg.mu.Lock()
+	defer seg.mu.Unlock()
+	if seg.failedRows == nil {
+		seg.failedRows = map[string]map[int64]struct{}{}
+	}
+	m := seg.failedRows[key]
+	if m == nil {
+		m = map[int64]struct{}{}
+		seg.failedRows[key] = m
+	}
+	m[off] = struct{}{}
+}
+
+// wants reports whether a replay of seg writes the row at off of the shard
+// file key.
+func (seg *segment) wants(key string, off int64) bool {
+	if seg.replayAll {
+		return true
+	}
+	seg.mu.Lock()
+	defer seg.mu.Unlock()
+	_, ok := seg.failedRows[key][off]
+	return ok
 }
 
 // segFile is one open shard file of the active segment.
@@ -169,6 +202,7 @@ type entry struct {
 	// set by the journal
 	ts  [16]byte
 	key mapreduce.ShardKey
+	off int64
 	err error
 }
 
@@ -178,6 +212,7 @@ type item struct {
 	ts    [16]byte
 	value []byte
 	seg   *segment
+	off   int64 // the row's offset in its shard file of seg
 }
 
 var donePool = sync.Pool{New: func() any { return make(chan error, 1) }}
@@ -230,7 +265,7 @@ func (s *spool) recover() error {
 			continue
 		}
 		s.nextSeq = max(s.nextSeq, seq+1)
-		seg := &segment{seq: seq, dir: filepath.Join(s.dir, e.Name())}
+		seg := &segment{seq: seq, dir: filepath.Join(s.dir, e.Name()), replayAll: true}
 		n, size, err := repairSegment(seg.dir, s.log)
 		if err != nil {
 			return err
@@ -516,6 +551,7 @@ func (s *spool) write(batch []*entry) {
 			keep[f] = true
 			touched = append(touched, f)
 		}
+		e.off = f.size + int64(len(f.buf))
 		f.buf = appendRow(f.buf, e.ts, e.value)
 		f.entries = append(f.entries, i)
 	}
@@ -562,11 +598,12 @@ func (s *spool) write(batch []*entry) {
 			continue
 		}
 		select {
-		case s.queue <- item{key: e.key, ts: e.ts, value: e.value, seg: seg}:
+		case s.queue <- item{key: e.key, ts: e.ts, value: e.value, seg: seg, off: e.off}:
 		default:
-			// Cassandra is not keeping up: the row is on disk, and the
-			// segment is replayed once settled.
+			// Cassandra is not keeping up: the row is on disk, and is
+			// replayed once its segment is settled.
 			s.m.spooled.Add(1)
+			seg.fail(e.key.String(), e.off)
 			s.settle(seg, 1, true)
 		}
 		if s.live != nil {
@@ -730,11 +767,11 @@ func syncDir(dir string) {
 	}
 }
 
-// readSegment calls fn for every row of every shard file of a segment, in
-// groups of at most n rows of one shard; rows and values are valid during
-// the call only. A torn last row is not an error (recover cut it; only an
+// readSegment calls fn for every row of every shard file of a segment that
+// want (nil: all) accepts, in groups of at most n rows of one shard; fn owns
+// each group (a new one every call). A torn last row is not an error (recover cut it; only an
 // append that was never answered ends that way).
-func readSegment(dir string, n int, fn func(key mapreduce.ShardKey, rows []mapreduce.Row) error) (int64, error) {
+func readSegment(dir string, n int, want func(key string, off int64) bool, fn func(key mapreduce.ShardKey, rows []mapreduce.Row) error) (int64, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return 0, fmt.Errorf("spool: %w", err)
@@ -768,12 +805,15 @@ func readSegment(dir string, n int, fn func(key mapreduce.ShardKey, rows []mapre
 			}
 			err := fn(key, rows)
 			total += int64(len(rows))
-			rows, ends, arena = rows[:0], ends[:0], arena[:0]
+			rows, ends, arena = make([]mapreduce.Row, 0, n), ends[:0], nil
 			return err
 		}
 		sc := file.NewScanner(f)
 		for sc.Next() {
 			r := sc.Row()
+			if want != nil && !want(base, r.Offset) {
+				continue
+			}
 			arena = append(arena, r.Value...)
 			ends = append(ends, len(arena))
 			rows = append(rows, mapreduce.Row{TS: r.TS, Index: r.Index, Offset: r.Offset})
