@@ -24,6 +24,7 @@ import (
 	"github.com/pvjobs/pvjobs/readers/cassandra"
 	"github.com/pvjobs/pvjobs/readers/cassandra/cassandratest"
 	"github.com/pvjobs/pvjobs/readers/pageview"
+	"github.com/pvjobs/pvjobs/reports/redis"
 )
 
 // The load test of pvjobs collect (make collect-load). It is not part of
@@ -106,8 +107,25 @@ func TestCollectLoad(t *testing.T) {
 	exe, _ := os.Executable()
 	args := []string{"collect", "--listen", col, "--cassandra", ks.URL() + "?timeout=2s&connect-timeout=2s",
 		"--accounts", "load", "--spool", spool, "--rate-limit", "0", "--trusted-proxies", "127.0.0.1/32", "--drain-timeout", "60s"}
+	prefix := fmt.Sprintf("pvload%d", os.Getpid())
 	if live != "" {
-		args = append(args, "--live", live, "--redis-prefix", fmt.Sprintf("pvload%d", os.Getpid()))
+		args = append(args, "--live", live, "--redis-prefix", prefix)
+		defer func() { // the shared Redis keeps nothing of ours
+			tg, err := redis.ParseURL(live)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			c := tg.NewClient()
+			defer c.Close()
+			keys, _ := c.Keys(ctx, prefix+":*").Result()
+			day, _ := c.ZCard(ctx, prefix+":{load}:urls:"+time.Now().UTC().Format("20060102")).Result()
+			uv, _ := c.PFCount(ctx, prefix+":{load}:uv:"+time.Now().UTC().Format("20060102")).Result()
+			t.Logf("live counters: %d keys; today's urls sorted set has %d members, today's visitors key counts %d", len(keys), day, uv)
+			if len(keys) > 0 {
+				c.Del(ctx, keys...)
+			}
+		}()
 	}
 	child := exec.Command(exe, "-test.run=^TestCollectChild$")
 	child.Env = append(os.Environ(), "GOMAXPROCS="+procs, "PVJOBS_COLLECT_CHILD="+strings.Join(args, "\n"))
@@ -287,6 +305,9 @@ func TestCollectLoad(t *testing.T) {
 	t.Logf("collector: written from the queue %s, spooled %s, replayed %s, write errors %s; peak queue %d, peak spool segments %d; drained %s after the load; peak RSS %d MiB",
 		metrics["pvjobs_collect_written_total"], metrics["pvjobs_collect_spooled_total"], metrics["pvjobs_collect_replayed_total"],
 		metrics["pvjobs_collect_write_errors_total"], peakQueued, peakSegments, drained.Round(time.Millisecond), rss>>20)
+	if live != "" {
+		t.Logf("live: added %s, dropped %s, errors %s", metrics["pvjobs_collect_live_added_total"], metrics["pvjobs_collect_live_dropped_total"], metrics["pvjobs_collect_live_errors_total"])
+	}
 	t.Logf("Cassandra: %d rows, %d distinct timeuuids; missing %d, stored twice %d, stored without a 2xx %d", rows, len(tsSeen), missing, twice, unanswered)
 	if missing > 0 || twice > 0 || rows != len(tsSeen) || rows != ok+unanswered {
 		t.Errorf("not exactly once: %d missing, %d twice, %d rows for %d distinct timeuuids and %d answered 2xx", missing, twice, rows, len(tsSeen), ok)
