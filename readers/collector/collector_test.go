@@ -324,8 +324,8 @@ func TestClientIP(t *testing.T) {
 			t.Errorf("ClientIP(%s, %v) = %s, want %s", remote, hdr, got, want)
 		}
 	}
-	f("198.51.100.1:80", []string{"X-Forwarded-For", "1.2.3.4"}, "198.51.100.1")   // untrusted peer: headers ignored
-	f("10.1.2.3:80", []string{"X-Forwarded-For", "1.2.3.4"}, "1.2.3.4")             // one proxy
+	f("198.51.100.1:80", []string{"X-Forwarded-For", "1.2.3.4"}, "198.51.100.1")           // untrusted peer: headers ignored
+	f("10.1.2.3:80", []string{"X-Forwarded-For", "1.2.3.4"}, "1.2.3.4")                    // one proxy
 	f("10.1.2.3:80", []string{"X-Forwarded-For", "6.6.6.6, 1.2.3.4, 10.9.9.9"}, "1.2.3.4") // spoofed left part skipped
 	f("10.1.2.3:80", []string{"X-Forwarded-For", "6.6.6.6", "X-Forwarded-For", "1.2.3.4"}, "1.2.3.4")
 	f("10.1.2.3:80", []string{"X-Forwarded-For", "junk, 10.0.0.5"}, "10.0.0.5") // malformed: the last good hop

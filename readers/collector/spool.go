@@ -845,4 +845,3 @@ type corruptSegmentError struct{ err error }
 
 func (e *corruptSegmentError) Error() string { return e.err.Error() }
 func (e *corruptSegmentError) Unwrap() error { return e.err }
-

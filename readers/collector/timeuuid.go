@@ -45,7 +45,7 @@ func NewUUIDGen() (*UUIDGen, error) {
 		return nil, fmt.Errorf("timeuuid: random node id and clock sequence: %w", err)
 	}
 	node := binary.BigEndian.Uint64(b[:]) >> 16 // 48 random bits
-	node |= 1 << 40                              // the multicast bit of the first node byte: a random node
+	node |= 1 << 40                             // the multicast bit of the first node byte: a random node
 	seq := binary.BigEndian.Uint16(b[6:]) & 0x3fff
 	return &UUIDGen{node: node, seq: seq, start: time.Now()}, nil
 }
