@@ -89,6 +89,8 @@ func collectAction(c *cli.Context) error {
 	switch list, file := c.String("accounts"), c.String("accounts-file"); {
 	case list != "" && file != "":
 		return usagef("collect: give --accounts or --accounts-file, not both")
+	case list == "all":
+		return usagef("--accounts all: the collector accepts only the accounts it is told; name them, or give --accounts-file")
 	case list != "":
 		if cfg.Accounts, err = collector.NewAccounts(splitList(list)); err != nil {
 			return usagef("--accounts: %v", err)
