@@ -230,11 +230,13 @@ type spool struct {
 	log    *slog.Logger
 	m      *Metrics
 
-	in      chan *entry
-	inMu    sync.RWMutex
-	closed  bool
-	stopped chan struct{}
-	sealReq chan struct{}
+	in       chan *entry
+	syncs    chan syncJob // to the syncer (FsyncInterval)
+	syncDone chan struct{}
+	inMu     sync.RWMutex
+	closed   bool
+	stopped  chan struct{}
+	sealReq  chan struct{}
 
 	queue chan<- item     // to the writers
 	live  chan<- PageView // to the live counters, or nil
@@ -364,6 +366,15 @@ func (s *spool) requestSeal() {
 // run is the journal goroutine.
 func (s *spool) run() {
 	defer close(s.stopped)
+	if s.policy == FsyncInterval {
+		s.syncs = make(chan syncJob, 16)
+		s.syncDone = make(chan struct{})
+		go s.syncer()
+		defer func() {
+			close(s.syncs)
+			<-s.syncDone
+		}()
+	}
 	tick := time.NewTicker(s.tickEvery())
 	defer tick.Stop()
 	batch := make([]*entry, 0, maxGroup)
@@ -426,25 +437,70 @@ func (s *spool) tick() {
 	}
 }
 
-// syncActive fsyncs the active segment's files written since the last sync,
-// and its directory when files were added.
+// syncActive hands the active segment's files written since the last sync
+// (and its directory, when files were added) to the syncer, unless it is
+// still busy with the last ones: an fsync never holds up appends.
 func (s *spool) syncActive() {
-	s.lastSync = time.Now()
 	seg := s.active
 	if seg == nil {
 		return
 	}
+	var files []*segFile
+	job := syncJob{}
 	for _, f := range seg.files {
 		if f.dirty && f.f != nil {
-			if err := f.f.Sync(); err != nil {
-				s.log.Error("collect: fsync of a spool file failed", "file", f.name, "err", err)
-			}
-			f.dirty = false
+			files = append(files, f)
+			job.files = append(job.files, f.f)
 		}
 	}
 	if seg.unsynced {
-		syncDir(seg.dir)
+		job.dir = seg.dir
+	}
+	if len(job.files) == 0 && job.dir == "" {
+		s.lastSync = time.Now()
+		return
+	}
+	select {
+	case s.syncs <- job:
+		s.lastSync = time.Now()
+		for _, f := range files {
+			f.dirty = false
+		}
 		seg.unsynced = false
+	default:
+	}
+}
+
+// syncJob is work for the syncer goroutine (FsyncInterval).
+type syncJob struct {
+	files []*os.File // fsync each,
+	close bool       // then close them,
+	dir   string     // then fsync this directory ("": none),
+	then  func()     // then call this.
+}
+
+// syncer runs the fsyncs of FsyncInterval away from the journal goroutine,
+// so that an fsync never holds up an append. With that policy the journal
+// never closes a file itself: it hands it to the syncer, which runs its jobs
+// in order — a periodic sync queued for the file before, then this sync and
+// the close.
+func (s *spool) syncer() {
+	defer close(s.syncDone)
+	for j := range s.syncs {
+		for _, f := range j.files {
+			if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+				s.log.Error("collect: fsync of a spool file failed", "file", f.Name(), "err", err)
+			}
+			if j.close {
+				f.Close()
+			}
+		}
+		if j.dir != "" {
+			syncDir(j.dir)
+		}
+		if j.then != nil {
+			j.then()
+		}
 	}
 }
 
@@ -510,17 +566,23 @@ func (s *spool) openFiles(seg *segment) int {
 }
 
 // closeIdle closes the open files of seg that the current group does not
-// use (syncing them first unless the policy is never).
+// use; with FsyncInterval the syncer syncs and closes those written since
+// the last sync.
 func (s *spool) closeIdle(seg *segment, keep map[*segFile]bool) {
+	job := syncJob{close: true}
 	for _, f := range seg.files {
 		if f.f == nil || keep[f] {
 			continue
 		}
-		if s.policy != FsyncNever && f.dirty {
-			f.f.Sync()
+		if s.policy == FsyncInterval {
+			job.files = append(job.files, f.f) // after any sync queued for it
+		} else {
+			f.f.Close()
 		}
-		f.f.Close()
 		f.f, f.dirty = nil, false
+	}
+	if len(job.files) > 0 {
+		s.syncs <- job
 	}
 }
 
@@ -575,7 +637,7 @@ func (s *spool) write(batch []*entry) {
 		} else {
 			f.size += int64(len(f.buf))
 			seg.bytes.Add(int64(len(f.buf)))
-			f.dirty = true
+			f.dirty = s.policy == FsyncInterval
 		}
 		f.buf = f.buf[:0]
 		f.entries = f.entries[:0]
@@ -640,31 +702,38 @@ func appendRow(dst []byte, ts [16]byte, value []byte) []byte {
 }
 
 // seal closes the active segment: it takes no more rows, and is deleted or
-// replayed once all its rows are settled.
+// replayed once all its rows are settled. With FsyncInterval the syncer
+// syncs and closes its files and only then marks it sealed.
 func (s *spool) seal() {
 	seg := s.active
 	if seg == nil {
 		return
 	}
 	s.active = nil
+	job := syncJob{close: true, then: func() {
+		seg.sealed.Store(true)
+		s.check(seg)
+	}}
 	for _, f := range seg.files {
 		if f.f == nil {
 			continue
 		}
-		if s.policy != FsyncNever && f.dirty {
-			if err := f.f.Sync(); err != nil {
-				s.log.Error("collect: fsync of a spool file failed", "file", f.name, "err", err)
-			}
+		if s.policy == FsyncInterval {
+			job.files = append(job.files, f.f) // after any sync queued for it
+		} else {
+			f.f.Close()
 		}
-		f.f.Close()
 		f.f = nil
 	}
-	if s.policy != FsyncNever && seg.unsynced {
-		syncDir(seg.dir)
+	if s.policy == FsyncInterval && seg.unsynced {
+		job.dir = seg.dir
 	}
 	seg.files = nil
-	seg.sealed.Store(true)
-	s.check(seg)
+	if s.policy == FsyncInterval {
+		s.syncs <- job
+		return
+	}
+	job.then()
 }
 
 // settle records n rows of seg as written to Cassandra (failed false) or
