@@ -718,6 +718,13 @@ func (c *Collector) servePixel(w http.ResponseWriter, r *http.Request) {
 		c.refuse(w, ReasonMethod, true)
 		return
 	}
+	h := w.Header()
+	h.Set("Content-Type", "image/gif")
+	h.Set("Cache-Control", "private, no-cache")
+	h.Set("Content-Length", fmt.Sprint(len(gif)))
+	if r.Method == http.MethodHead {
+		return // a check of the pixel (link checkers, prefetch): not a page view
+	}
 	ip := ClientIP(r.RemoteAddr, r.Header, c.cfg.TrustedProxies)
 	if !c.limiter.allow(ip, recv) {
 		c.refuse(w, ReasonRateLimited, true)
@@ -737,13 +744,6 @@ func (c *Collector) servePixel(w http.ResponseWriter, r *http.Request) {
 	}
 	if reason == ReasonNone {
 		c.m.acceptedPixel.Add(1)
-	}
-	h := w.Header()
-	h.Set("Content-Type", "image/gif")
-	h.Set("Cache-Control", "private, no-cache")
-	h.Set("Content-Length", fmt.Sprint(len(gif)))
-	if r.Method == http.MethodHead {
-		return
 	}
 	w.Write(gif)
 }

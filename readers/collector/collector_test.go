@@ -355,3 +355,16 @@ func TestFirstLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestPixelHead: HEAD of the pixel (link checkers, prefetchers) answers its
+// headers and stores nothing.
+func TestPixelHead(t *testing.T) {
+	st := newMemStore()
+	c := newCollector(t, collector.Config{Store: st})
+	w := httptest.NewRecorder()
+	c.Handler().ServeHTTP(w, httptest.NewRequest("HEAD", "/a.gif?id=blog&url=https://b.example/", nil))
+	c.Close(context.Background())
+	if w.Code != 200 || w.Header().Get("Content-Type") != "image/gif" || st.count() != 0 || c.Metrics().Accepted() != 0 {
+		t.Errorf("HEAD /a.gif: %d %v, %d stored", w.Code, w.Header(), st.count())
+	}
+}
