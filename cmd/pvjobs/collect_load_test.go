@@ -37,7 +37,8 @@ import (
 //	                                      started and stopped with testdata/cassandra/cassandra.sh
 //	PVJOBS_LOAD_DURATION=60s              how long the load lasts
 //	PVJOBS_LOAD_CONNS=32                  concurrent keep-alive connections
-//	PVJOBS_LOAD_RESTART=1                 stop Cassandra at 1/4 of the time and start it again
+//	PVJOBS_LOAD_RESTART=1                 stop Cassandra and start it again,
+//	PVJOBS_LOAD_STOP_AT=15s               that long into the load (default: a quarter of it)
 //	PVJOBS_LOAD_LIVE=redis://host:port/0  count live in Redis too
 //	PVJOBS_LOAD_PROCS=1                   GOMAXPROCS of the collector (cores)
 //
@@ -178,14 +179,21 @@ func TestCollectLoad(t *testing.T) {
 			}
 		}()
 	}
-	// Cassandra stops at a quarter of the time and starts again.
+	// Cassandra stops a quarter into the load (PVJOBS_LOAD_STOP_AT) and
+	// starts again.
 	var stopped, restarted time.Duration
 	var restartErr error
 	restartDone := make(chan struct{})
 	if restart {
 		go func() {
 			defer close(restartDone)
-			time.Sleep(dur / 4)
+			stopAt := dur / 4
+			if v := os.Getenv("PVJOBS_LOAD_STOP_AT"); v != "" {
+				if d, err := time.ParseDuration(v); err == nil {
+					stopAt = d
+				}
+			}
+			time.Sleep(stopAt)
 			stopped = time.Since(start)
 			if restartErr = cass("down"); restartErr != nil {
 				return
