@@ -150,15 +150,30 @@ type segment struct {
 	// for a segment an earlier process left, whose every row is replayed.
 	mu         sync.Mutex
 	failedRows map[string]map[int64]struct{}
-	replayAll  bool
+	tracked    int
+	replayAll  atomic.Bool
 	// unsynced says a file or the directory changed since the last fsync.
 	unsynced bool
 }
 
+// maxTrackedFailures is the most failed rows a segment remembers one by
+// one; beyond, it forgets them and its replay writes every row (Cassandra
+// was down for most of the segment anyway). It bounds the memory an outage
+// costs: at most this many offsets per segment waiting for replay.
+const maxTrackedFailures = 10_000
+
 // fail records the row at off of the shard file key as left to replay.
 func (seg *segment) fail(key string, off int64) {
+	if seg.replayAll.Load() {
+		return
+	}
 	seg.mu.Lock()
 	defer seg.mu.Unlock()
+	if seg.tracked >= maxTrackedFailures {
+		seg.failedRows = nil
+		seg.replayAll.Store(true)
+		return
+	}
 	if seg.failedRows == nil {
 		seg.failedRows = map[string]map[int64]struct{}{}
 	}
@@ -168,12 +183,13 @@ func (seg *segment) fail(key string, off int64) {
 		seg.failedRows[key] = m
 	}
 	m[off] = struct{}{}
+	seg.tracked++
 }
 
 // wants reports whether a replay of seg writes the row at off of the shard
 // file key.
 func (seg *segment) wants(key string, off int64) bool {
-	if seg.replayAll {
+	if seg.replayAll.Load() {
 		return true
 	}
 	seg.mu.Lock()
@@ -267,7 +283,8 @@ func (s *spool) recover() error {
 			continue
 		}
 		s.nextSeq = max(s.nextSeq, seq+1)
-		seg := &segment{seq: seq, dir: filepath.Join(s.dir, e.Name()), replayAll: true}
+		seg := &segment{seq: seq, dir: filepath.Join(s.dir, e.Name())}
+		seg.replayAll.Store(true)
 		n, size, err := repairSegment(seg.dir, s.log)
 		if err != nil {
 			return err
