@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
 	"github.com/pvjobs/pvjobs/jobs/devices"
 	"github.com/pvjobs/pvjobs/jobs/uniques"
 	"github.com/pvjobs/pvjobs/jobs/urls"
@@ -119,7 +120,8 @@ func collectAction(c *cli.Context) error {
 	if cfg.DrainTimeout <= 0 {
 		return usagef("--drain-timeout: want a positive duration")
 	}
-	ccfg, err := cassandraConfig(c.String("cassandra"), cassandraParamsFromFlags(c))
+	spec := c.String("cassandra")
+	ccfg, err := cassandraConfig(spec, cassandraParamsFromFlags(c))
 	if err != nil {
 		return err
 	}
@@ -150,11 +152,11 @@ func collectAction(c *cli.Context) error {
 	cancel()
 	switch {
 	case errors.Is(err, cassandra.ErrNoTable) || errors.Is(err, cassandra.ErrLayout):
-		return &usageError{err}
+		return &usageError{location.Scrub(err, spec)}
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case err != nil:
-		slog.Warn("collect: Cassandra not reachable; accepting page views into the spool and retrying", "cassandra", ccfg.String(), "err", err)
+		slog.Warn("collect: Cassandra not reachable; accepting page views into the spool and retrying", "cassandra", ccfg.String(), "err", location.Scrub(err, spec))
 	default:
 		defer tbl.Close()
 		cfg.Store = tbl

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	stdcsv "encoding/csv"
 	"fmt"
 	"io"
 	"net"
@@ -296,11 +297,18 @@ func TestCollectBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	recs, err := stdcsv.NewReader(strings.NewReader(string(csvData))).ReadAll()
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("urls.csv: %v", err)
+	}
+	idx := map[string]int{}
+	for i, h := range recs[0] {
+		idx[h] = i
+	}
 	var dayRows []string
-	for _, l := range strings.Split(string(csvData), "\n") {
-		if strings.HasPrefix(l, "site,day,") {
-			f := strings.Split(l, ",")
-			dayRows = append(dayRows, f[3]+" "+f[4])
+	for _, r := range recs[1:] {
+		if r[idx["account"]] == "site" && r[idx["period"]] == "day" {
+			dayRows = append(dayRows, r[idx["url"]]+" "+r[idx["pageviews"]])
 		}
 	}
 	sort.Strings(dayRows)
