@@ -41,6 +41,7 @@ import (
 //	PVJOBS_LOAD_STOP_AT=15s               that long into the load (default: a quarter of it)
 //	PVJOBS_LOAD_LIVE=redis://host:port/0  count live in Redis too
 //	PVJOBS_LOAD_PROCS=1                   GOMAXPROCS of the collector (cores)
+//	PVJOBS_LOAD_FSYNC=1s                  the collector's --fsync
 //
 // The collector runs as a process of its own with GOMAXPROCS cores; the
 // load comes from this process over loopback: closed-loop beacons with
@@ -107,7 +108,8 @@ func TestCollectLoad(t *testing.T) {
 	col := freeAddr(t)
 	exe, _ := os.Executable()
 	args := []string{"collect", "--listen", col, "--cassandra", ks.URL() + "?timeout=2s&connect-timeout=2s",
-		"--accounts", "load", "--spool", spool, "--rate-limit", "0", "--trusted-proxies", "127.0.0.1/32", "--drain-timeout", "60s"}
+		"--accounts", "load", "--spool", spool, "--rate-limit", "0", "--trusted-proxies", "127.0.0.1/32", "--drain-timeout", "60s",
+		"--fsync", loadEnv("PVJOBS_LOAD_FSYNC", "1s")}
 	prefix := fmt.Sprintf("pvload%d", os.Getpid())
 	if live != "" {
 		args = append(args, "--live", live, "--redis-prefix", prefix)
@@ -304,8 +306,8 @@ func TestCollectLoad(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("load: %d connections, %s, collector GOMAXPROCS=%s, live=%v, Cassandra restart=%v (stopped at %s, back at %s)",
-		conns, elapsed.Round(time.Millisecond), procs, live != "", restart, stopped.Round(time.Second), restarted.Round(time.Second))
+	t.Logf("load: %d connections, %s, collector GOMAXPROCS=%s, --fsync %s, live=%v, Cassandra restart=%v (stopped at %s, back at %s)",
+		conns, elapsed.Round(time.Millisecond), procs, loadEnv("PVJOBS_LOAD_FSYNC", "1s"), live != "", restart, stopped.Round(time.Second), restarted.Round(time.Second))
 	t.Logf("answered 2xx: %d (%.0f/s), not 2xx: %d; latency of 2xx p50 %s, p99 %s, max %s",
 		ok, float64(ok)/elapsed.Seconds(), failed, pct(0.50), pct(0.99), pct(1))
 	t.Logf("collector CPU during the load: %s (%.2f cores): %.0f page views per CPU-second",
