@@ -107,7 +107,7 @@ func TestCollectLoad(t *testing.T) {
 	spool := filepath.Join(t.TempDir(), "spool")
 	col := freeAddr(t)
 	exe, _ := os.Executable()
-	args := []string{"collect", "--listen", col, "--cassandra", ks.URL() + "?timeout=2s&connect-timeout=2s",
+	args := []string{"collect", "--listen", col, "--cassandra", ks.URL() + "?connect-timeout=2s",
 		"--accounts", "load", "--spool", spool, "--rate-limit", "0", "--trusted-proxies", "127.0.0.1/32", "--drain-timeout", "60s",
 		"--fsync", loadEnv("PVJOBS_LOAD_FSYNC", "1s")}
 	prefix := fmt.Sprintf("pvload%d", os.Getpid())

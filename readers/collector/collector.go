@@ -172,8 +172,10 @@ type Collector struct {
 	limiter *limiter
 	unlock  func()
 
-	store     atomic.Pointer[storeBox]
-	down      atomic.Bool
+	store atomic.Pointer[storeBox]
+	down  atomic.Bool
+	// failures counts the writers' batch failures in a row.
+	failures  atomic.Int32
 	shutting  atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -362,7 +364,11 @@ func (c *Collector) currentStore() Store {
 	return nil
 }
 
-// markDown notes a failed write: until a replay succeeds, the writers leave
+// failuresDown is the number of batch failures in a row that mark Cassandra
+// down.
+const failuresDown = 3
+
+// markDown notes failing writes: until a replay succeeds, the writers leave
 // page views to the spool instead of trying Cassandra.
 func (c *Collector) markDown(err error) {
 	if c.down.CompareAndSwap(false, true) {
@@ -372,6 +378,7 @@ func (c *Collector) markDown(err error) {
 }
 
 func (c *Collector) markUp() {
+	c.failures.Store(0)
 	if c.down.CompareAndSwap(true, false) {
 		c.log.Info("collect: Cassandra is back; replaying the spool")
 	}
@@ -438,10 +445,15 @@ func (c *Collector) writeGroup(items []item, rows []mapreduce.Row) []mapreduce.R
 	clear(rows)
 	if err != nil {
 		c.m.writeErrors.Add(1)
-		c.markDown(err)
+		// One slow batch is not an outage: its rows go to the spool, and
+		// only failures in a row send everything there.
+		if c.failures.Add(1) >= failuresDown {
+			c.markDown(err)
+		}
 		c.settle(items, true)
 		return rows
 	}
+	c.failures.Store(0)
 	c.m.written.Add(int64(len(items)))
 	c.settle(items, false)
 	return rows
