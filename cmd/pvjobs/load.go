@@ -79,20 +79,25 @@ func loadAction(c *cli.Context) error {
 			return err
 		}
 		total += len(all)
+		var kept []mapreduce.ShardKey
 		for _, k := range all {
 			if filter.keep(k) {
+				kept = append(kept, k)
 				keys = append(keys, shard{src, k})
 			}
+		}
+		if len(kept) == 0 {
+			continue
+		}
+		if _, err := src.Files(ctx, kept); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return usagef("--source: %v", err)
 		}
 	}
 	if len(keys) == 0 {
 		return usagef("--source %s: no shard files to load (of %d, none matches --accounts/--from/--to)", c.String("source"), total)
-	}
-	if _, err := src.Files(ctx, keys); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return usagef("--source: %v", err)
 	}
 	tbl, err := openTable(ctx, c.String("cassandra"), cassandraParamsFromFlags(c))
 	if err != nil {
