@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
 	"github.com/pvjobs/pvjobs/jobs/devices"
+	"github.com/pvjobs/pvjobs/jobs/sources/spam"
 	"github.com/pvjobs/pvjobs/jobs/uniques"
 	"github.com/pvjobs/pvjobs/jobs/urls"
 	"github.com/pvjobs/pvjobs/mapreduce"
@@ -45,6 +47,8 @@ func collectCommand() *cli.Command {
 		&cli.StringFlag{Name: "tz", Value: "UTC", Usage: "live: the time zone of the keys' days and hours (the nightly run's --tz)", EnvVars: []string{"PVJOBS_TZ"}, Category: "Live counters"},
 		&cli.BoolFlag{Name: "strip-query", Usage: "live: count URLs without their query (as the nightly run's --strip-query)", Category: "Live counters"},
 		&cli.BoolFlag{Name: "include-bots", Usage: "live: count bots too (as the nightly run's --include-bots)", Category: "Live counters"},
+		&cli.StringSliceFlag{Name: "spam-domains", Usage: "live: referrer-spam hosts to leave out besides the embedded list (as the nightly run's)", EnvVars: []string{"PVJOBS_SPAM_DOMAINS"}, Category: "Live counters"},
+		&cli.BoolFlag{Name: "include-spam", Usage: "live: count referrer spam too (as the nightly run's --include-spam)", Category: "Live counters"},
 	}
 	for _, f := range redisFlags() {
 		if slices.Contains(collectRedisFlags, f.Names()[0]) {
@@ -202,20 +206,29 @@ func newLive(c *cli.Context) (collector.Live, func(), error) {
 			return nil, nil, usagef("--redis-ttl %q: want a duration such as 2d or 36h", rp.TTL)
 		}
 	}
+	var spamList *spam.List
+	if !c.Bool("include-spam") {
+		if spamList, err = spam.Embedded().With(c.StringSlice("spam-domains")); err != nil {
+			return nil, nil, usagef("--spam-domains: %v", err)
+		}
+	}
 	client := tg.NewClient()
 	opt := redis.LiveOptions{Prefix: prefix, Loc: loc, Minutes: uvMinutes(c), TTL: ttl}
-	return &liveCounters{live: redis.NewLive(client, opt), stripQuery: c.Bool("strip-query"), bots: !c.Bool("include-bots"), agents: map[string]bool{}},
+	return &liveCounters{live: redis.NewLive(client, opt), stripQuery: c.Bool("strip-query"), bots: !c.Bool("include-bots"),
+			spam: spamList, agents: map[string]bool{}},
 		func() { client.Close() }, nil
 }
 
 // liveCounters turns collected page views into the hits of the live Redis
 // counters with the batch jobs' own rules: the visitor key of
-// jobs/uniques, the URL normalisation of jobs/urls, and bots left out as
-// every report but devices leaves them out.
+// jobs/uniques, the URL normalisation of jobs/urls, bots left out as every
+// report but devices leaves them out, and referrer spam as every report
+// leaves it out.
 type liveCounters struct {
 	live       *redis.Live
 	stripQuery bool
-	bots       bool // leave bots out
+	bots       bool       // leave bots out
+	spam       *spam.List // leave referrer spam out (nil: keep it)
 	agents     map[string]bool
 	hits       []redis.LiveHit
 }
@@ -225,7 +238,7 @@ func (l *liveCounters) Add(ctx context.Context, views []collector.PageView) erro
 	hits := l.hits[:0]
 	for i := range views {
 		v := &views[i]
-		if l.bots && l.isBot(v.UserAgent) {
+		if l.bots && l.isBot(v.UserAgent) || l.spam != nil && l.spam.Has(referrerHost(v.Referrer)) {
 			continue
 		}
 		pv := mapreduce.PageView{IP: []byte(v.IP), UserAgent: []byte(v.UserAgent), VisitorID: []byte(v.VisitorID)}
@@ -238,6 +251,18 @@ func (l *liveCounters) Add(ctx context.Context, views []collector.PageView) erro
 	}
 	l.hits = hits
 	return l.live.Add(ctx, hits)
+}
+
+// referrerHost returns the host of a referrer URL, or "".
+func referrerHost(ref string) string {
+	if ref == "" {
+		return ""
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // isBot classifies a user agent, remembering up to 10,000 of them.
