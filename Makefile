@@ -5,7 +5,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/pvjobs
 DEMO_DIR ?= $(or $(TMPDIR),/tmp)/pvjobs-demo
 
-.PHONY: spam-list help build test test-unit bench lint demo cassandra-up cassandra-down redis-up redis-down geo-real devices-eval clean
+.PHONY: spam-list help build test test-unit bench lint demo cassandra-up cassandra-down redis-up redis-down geo-real devices-eval collect-load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ devices-eval: ## the device classes against Matomo's fixtures (from PyPI's devic
 	PVJOBS_DEVICE_EVAL=matomo=$$(bash testdata/devices/fetch-fixtures.sh) \
 	PVJOBS_DEVICE_EVAL_FLOOR=desktop=0.94,mobile=0.99,tablet=0.90,bot=0.97 \
 		$(GO) test -count=1 -run TestDeviceEval -v ./jobs/devices/
+
+collect-load: ## load test of pvjobs collect on its own Cassandra (port 19042), stopped and started midway
+	bash testdata/collector/load.sh
 
 clean: ## remove build output
 	rm -rf bin

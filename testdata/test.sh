@@ -30,6 +30,10 @@ export PVJOBS_CASSANDRA_ADDR="127.0.0.1:${PVJOBS_CASSANDRA_PORT:-9042}"
 PVJOBS_REDIS_ADDR="$(bash testdata/redis/redis.sh addr)"
 export PVJOBS_REDIS_ADDR
 
+# Debian's chromium for the collector's browser test (installed when missing).
+PVJOBS_CHROMIUM="$(bash testdata/chromium/chromium.sh up)"
+export PVJOBS_CHROMIUM
+
 # The second Cassandra client (the Python driver) that one integration test
 # writes rows with, installed into a venv outside the repository.
 bash testdata/cassandra/python/setup.sh >/dev/null

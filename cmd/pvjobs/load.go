@@ -48,28 +48,48 @@ func loadAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	src, err := file.Open(v.Source)
-	if err != nil {
-		return usagef("--source: %v", err)
-	}
-	all, err := src.Shards()
+	// A collector's spool (pvjobs collect --spool) is a directory of
+	// segments, each a directory of shard files: load them all.
+	dirs, unlock, err := spoolSources(v.Source)
 	if err != nil {
 		return err
 	}
-	var keys []mapreduce.ShardKey
-	for _, k := range all {
-		if filter.keep(k) {
-			keys = append(keys, k)
+	defer unlock()
+	type shard struct {
+		src *file.Source
+		key mapreduce.ShardKey
+	}
+	var keys []shard
+	total := 0
+	for _, dir := range dirs {
+		src, err := file.Open(dir)
+		if err != nil {
+			return usagef("--source: %v", err)
+		}
+		all, err := src.Shards()
+		if err != nil {
+			return err
+		}
+		total += len(all)
+		var kept []mapreduce.ShardKey
+		for _, k := range all {
+			if filter.keep(k) {
+				kept = append(kept, k)
+				keys = append(keys, shard{src, k})
+			}
+		}
+		if len(kept) == 0 {
+			continue
+		}
+		if _, err := src.Files(ctx, kept); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return usagef("--source: %v", err)
 		}
 	}
 	if len(keys) == 0 {
-		return usagef("--source %s: no shard files to load (of %d, none matches --accounts/--from/--to)", v.Source, len(all))
-	}
-	if _, err := src.Files(ctx, keys); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return usagef("--source: %v", err)
+		return usagef("--source %s: no shard files to load (of %d, none matches --accounts/--from/--to)", v.Source, total)
 	}
 	tbl, err := openTable(ctx, v.CassandraURL, v.Cassandra)
 	if err != nil {
@@ -82,7 +102,8 @@ func loadAction(c *cli.Context) error {
 	stop := startProgress(c, v.Quiet, "loading", len(keys), &done, &read)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(tbl.Config().Concurrency)
-	for _, k := range keys {
+	for _, sh := range keys {
+		k, src := sh.key, sh.src
 		g.Go(func() error {
 			n, err := tbl.WriteShard(gctx, k, func(fn func(*mapreduce.Row) error) error {
 				return src.Read(gctx, mapreduce.WorkItem{Shard: k, Start: allStart, End: allEnd}, func(r *mapreduce.Row) error {

@@ -111,6 +111,7 @@ func commands() []*cli.Command {
 		jobsCommand(),
 		genCommand(),
 		loadCommand(),
+		collectCommand(),
 		exportCommand(),
 		schemaCommand(),
 		scheduleCommand(),

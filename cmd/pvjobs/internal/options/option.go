@@ -27,6 +27,7 @@ const (
 	Load
 	Export
 	Schema
+	Collect
 )
 
 // commandNames names the commands in the order docs list them.
@@ -35,7 +36,7 @@ var commandNames = []struct {
 	name string
 }{
 	{Global, "global"}, {Run, "run"}, {Schedule, "schedule"}, {Uniques, "uniques"},
-	{Gen, "gen"}, {Load, "load"}, {Export, "export"}, {Schema, "schema"},
+	{Gen, "gen"}, {Load, "load"}, {Export, "export"}, {Schema, "schema"}, {Collect, "collect"},
 }
 
 // String lists the commands of c, such as "run, schedule".

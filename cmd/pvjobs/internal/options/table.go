@@ -23,14 +23,18 @@ import (
 // Groups of commands that share options.
 const (
 	runs      = Run | Schedule
-	redisConn = Run | Schedule | Uniques
-	cql       = Run | Schedule | Uniques | Load | Export | Schema
+	redisConn = Run | Schedule | Uniques | Collect
+	cql       = Run | Schedule | Uniques | Load | Export | Schema | Collect
+	// live are the options of the batch run that the collector's live
+	// counters follow, so that live and nightly keys count alike.
+	live = runs | Collect
 )
 
 // Help headings.
 const (
 	catCassandra = "Cassandra"
 	catRedis     = "Redis"
+	catLive      = "Live counters"
 )
 
 // Table lists every option of pvjobs, in the order docs list them. Rows with
@@ -101,6 +105,9 @@ func build() []*Option {
 		{Name: "tz", Kind: Zone, Default: "UTC", Env: "PVJOBS_TZ", Key: "tz", For: runs,
 			Usage: "time zone whose days, hours and months reports use, e.g. Europe/Berlin",
 			bind:  func(v *Values) any { return &v.TZ }},
+		{Name: "tz", Kind: Zone, Default: "UTC", Env: "PVJOBS_TZ", For: Collect, Category: catLive,
+			Usage: "live: the time zone of the keys' days and hours (the nightly run's --tz)",
+			bind:  func(v *Values) any { return &v.TZ }},
 		{Name: "tz", Kind: Zone, Default: "UTC", Env: "PVJOBS_TZ", For: Uniques,
 			Usage: "time zone of the window and of the keys' days and hours (the one the keys were written in)",
 			bind:  func(v *Values) any { return &v.TZ }},
@@ -159,7 +166,7 @@ func build() []*Option {
 			Want:  fmt.Sprintf("1 to %d bytes (0: the default)", 1<<30),
 			Usage: "shard files: the most bytes one page view may take (page views are a few hundred bytes); a longer one is a bad row, read past without being held in memory",
 			bind:  func(v *Values) any { return &v.MaxRowSize }},
-		{Name: "strip-query", Kind: Bool, Key: "strip_query", For: runs,
+		{Name: "strip-query", Kind: Bool, Key: "strip_query", For: live,
 			Usage: "urls: drop query strings entirely (tracking parameters are always dropped)",
 			bind:  func(v *Values) any { return &v.StripQuery }},
 		{Name: "internal-domains", Kind: List, Repeat: true, Key: "internal_domains", For: runs, Check: checkDomains,
@@ -168,13 +175,13 @@ func build() []*Option {
 		{Name: "geoip", Kind: String, Env: "PVJOBS_GEOIP", Key: "geoip", For: runs, DefaultText: "none; the test database with the embedded sample",
 			Usage: "geo: path of a GeoIP2/GeoLite2 City or Country database (.mmdb)",
 			bind:  func(v *Values) any { return &v.GeoIP }},
-		{Name: "include-bots", Kind: Bool, Key: "include_bots", For: runs,
+		{Name: "include-bots", Kind: Bool, Key: "include_bots", For: live,
 			Usage: "count bots in every report, not only in devices",
 			bind:  func(v *Values) any { return &v.IncludeBots }},
-		{Name: "spam-domains", Kind: List, Repeat: true, Env: "PVJOBS_SPAM_DOMAINS", Key: "spam_domains", For: runs,
+		{Name: "spam-domains", Kind: List, Repeat: true, Env: "PVJOBS_SPAM_DOMAINS", Key: "spam_domains", For: live,
 			Usage: "referrer-spam hosts to leave out besides the embedded list (a host covers its subdomains)",
 			bind:  func(v *Values) any { return &v.SpamDomains }},
-		{Name: "include-spam", Kind: Bool, Key: "include_spam", For: runs,
+		{Name: "include-spam", Kind: Bool, Key: "include_spam", For: live,
 			Usage: "keep referrer spam in the reports (it is left out by default, like bots)",
 			bind:  func(v *Values) any { return &v.IncludeSpam }},
 		{Name: "exact-uniques", Kind: Bool, Key: "exact_uniques", For: runs,
@@ -267,7 +274,7 @@ func build() []*Option {
 		{Name: "redis-top", Kind: Int, Env: "PVJOBS_REDIS_TOP", Key: "redis_top", For: runs, Category: catRedis, Want: "0 (all) or more",
 			Usage: "redis: keep only the N highest counts of each sorted set (0: all)",
 			bind:  func(v *Values) any { return &v.Redis.Top }},
-		{Name: "redis-ttl", Aliases: []string{"ttl"}, Kind: Duration, Env: "PVJOBS_REDIS_TTL", Key: "redis_ttl", For: runs, Category: catRedis, DefaultText: "none",
+		{Name: "redis-ttl", Aliases: []string{"ttl"}, Kind: Duration, Env: "PVJOBS_REDIS_TTL", Key: "redis_ttl", For: live, Category: catRedis, DefaultText: "none",
 			Want:  "a duration such as 90d or 36h",
 			Usage: "redis: expiry of every key written: 90d, 36h",
 			bind:  func(v *Values) any { return &v.Redis.TTL }},
@@ -304,8 +311,55 @@ func build() []*Option {
 			Usage: "redis: PEM key of --redis-cert",
 			bind:  func(v *Values) any { return &v.Redis.Key }},
 
+		// pvjobs collect.
+		{Name: "listen", Kind: String, Default: "127.0.0.1:8080", Env: "PVJOBS_COLLECT_LISTEN", For: Collect,
+			Usage: "address to serve /a.js, /a.gif, /e, /healthz and /metrics on",
+			bind:  func(v *Values) any { return &v.Collect.Listen }},
+		{Name: "spool", Kind: String, Default: "pvjobs-spool", Env: "PVJOBS_SPOOL", For: Collect,
+			Usage: "spool directory: every page view is appended here before it is answered, and kept until Cassandra has it",
+			bind:  func(v *Values) any { return &v.Collect.Spool }},
+		{Name: "fsync", Kind: String, Default: "1s", Env: "PVJOBS_FSYNC", For: Collect,
+			Usage: "when spool appends are forced to disk: always (before answering), never, or an interval",
+			bind:  func(v *Values) any { return &v.Collect.Fsync }},
+		{Name: "accounts", Aliases: []string{"a"}, Kind: List, Env: "PVJOBS_ACCOUNTS", For: Collect, Check: checkAccounts,
+			Usage: "comma-separated account ids to accept (or --accounts-file)",
+			bind:  func(v *Values) any { return &v.Accounts }},
+		{Name: "accounts-file", Kind: String, Env: "PVJOBS_ACCOUNTS_FILE", For: Collect,
+			Usage: "file of account ids to accept (one per line, # comments), re-read when it changes",
+			bind:  func(v *Values) any { return &v.Collect.AccountsFile }},
+		{Name: "trusted-proxies", Kind: List, Env: "PVJOBS_TRUSTED_PROXIES", For: Collect,
+			Usage: "CIDRs whose X-Forwarded-For / X-Real-IP are believed, e.g. 127.0.0.1/32,10.0.0.0/8",
+			bind:  func(v *Values) any { return &v.Collect.TrustedProxies }},
+		{Name: "anonymize-ip", Kind: Bool, Env: "PVJOBS_ANONYMIZE_IP", For: Collect,
+			Usage: "store the client's /24 (IPv4) or /48 (IPv6) only",
+			bind:  func(v *Values) any { return &v.Collect.AnonymizeIP }},
+		{Name: "respect-dnt", Kind: Bool, Env: "PVJOBS_RESPECT_DNT", For: Collect,
+			Usage: "store nothing for requests with DNT: 1 or Sec-GPC: 1 (answered as usual)",
+			bind:  func(v *Values) any { return &v.Collect.RespectDNT }},
+		{Name: "rate-limit", Kind: Int, Default: "50", Env: "PVJOBS_RATE_LIMIT", For: Collect, Min: 0, Max: 1_000_000, Want: "0 (no limit) or more",
+			Usage: "page views per second per client IP (0: no limit)",
+			bind:  func(v *Values) any { return &v.Collect.RateLimit }},
+		{Name: "rate-burst", Kind: Int, Env: "PVJOBS_RATE_BURST", For: Collect, Min: 0, Max: 10_000_000, DefaultText: "2 × --rate-limit",
+			Usage: "page views a client IP may send at once",
+			bind:  func(v *Values) any { return &v.Collect.RateBurst }},
+		{Name: "max-body", Kind: Int, Default: "16384", Env: "PVJOBS_MAX_BODY", For: Collect, Min: 256, Max: 1 << 20, Want: "256 to 1048576 bytes",
+			Usage: "largest POST /e body, bytes",
+			bind:  func(v *Values) any { return &v.Collect.MaxBody }},
+		{Name: "queue", Kind: Int, Default: "65536", Env: "PVJOBS_QUEUE", For: Collect, Min: 1, Max: 1 << 30,
+			Usage: "page views held in memory for Cassandra; beyond, they wait in the spool",
+			bind:  func(v *Values) any { return &v.Collect.Queue }},
+		{Name: "writers", Kind: Int, Default: "8", Env: "PVJOBS_WRITERS", For: Collect, Min: 1, Max: 256,
+			Usage: "goroutines writing batches to Cassandra (and batches in flight when replaying the spool)",
+			bind:  func(v *Values) any { return &v.Collect.Writers }},
+		{Name: "drain-timeout", Kind: Duration, Default: "30s", Env: "PVJOBS_DRAIN_TIMEOUT", For: Collect, MinDuration: time.Second,
+			Usage: "on SIGTERM, how long to write the queue and the spool to Cassandra before exiting (what is left stays spooled)",
+			bind:  func(v *Values) any { return &v.Collect.DrainTimeout }},
+		{Name: "live", Kind: String, Env: "PVJOBS_LIVE_URL", For: Collect, URL: true, Location: lockLocations, Category: catLive,
+			Usage: "also count each page view in Redis as it comes: redis://[user:password@]host:port/db (the keys of --out redis://), with the --redis-* settings",
+			bind:  func(v *Values) any { return &v.Collect.Live }},
+
 		// Cassandra tables of load, export and schema.
-		{Name: "cassandra", Aliases: []string{"c"}, Kind: String, Env: "PVJOBS_CASSANDRA_URL", For: Load, Required: true, URL: true,
+		{Name: "cassandra", Aliases: []string{"c"}, Kind: String, Env: "PVJOBS_CASSANDRA_URL", For: Load | Collect, Required: true, URL: true,
 			Usage: "the table: cassandra://[user:password@]host1,host2[:port]/keyspace[?table=...&consistency=...] (see --cql-* for the parameters)",
 			bind:  func(v *Values) any { return &v.CassandraURL }},
 		{Name: "cassandra", Aliases: []string{"c"}, Kind: String, Default: "cassandra://127.0.0.1:9042/pvjobs", Env: "PVJOBS_CASSANDRA_URL", For: Schema, URL: true,

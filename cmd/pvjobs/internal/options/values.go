@@ -87,6 +87,9 @@ type Values struct {
 	Replication  string
 	Apply        bool
 
+	// Collect holds the options of pvjobs collect.
+	Collect CollectValues
+
 	// gen, load, export, uniques.
 	ToDir      string
 	RowsPerDay int
@@ -145,4 +148,19 @@ func (o *Option) store(v *Values, x any) {
 	default:
 		panic(fmt.Sprintf("options: %s is bound to a %T", o.Name, p))
 	}
+}
+
+// CollectValues holds the options of pvjobs collect.
+type CollectValues struct {
+	Listen, Spool, Fsync string
+	AccountsFile         string
+	TrustedProxies       []string
+	AnonymizeIP          bool
+	RespectDNT           bool
+	RateLimit, RateBurst int
+	MaxBody              int
+	Queue, Writers       int
+	DrainTimeout         time.Duration
+	// Live is --live, the Redis of the live counters.
+	Live string
 }

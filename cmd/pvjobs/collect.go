@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
+	"github.com/pvjobs/pvjobs/jobs/devices"
+	"github.com/pvjobs/pvjobs/jobs/sources/spam"
+	"github.com/pvjobs/pvjobs/jobs/uniques"
+	"github.com/pvjobs/pvjobs/jobs/urls"
+	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/readers/cassandra"
+	"github.com/pvjobs/pvjobs/readers/collector"
+	"github.com/pvjobs/pvjobs/reports/redis"
+)
+
+func collectCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "collect",
+		Usage: "serve the tracker (/a.js), the pixel (/a.gif) and the beacon endpoint (/e), and store page views in Cassandra",
+		UsageText: "pvjobs collect --cassandra cassandra://host[:port]/keyspace --accounts blog,shop [--listen 127.0.0.1:8080] [--spool DIR]\n" +
+			"              [--trusted-proxies CIDRs] [--anonymize-ip] [--respect-dnt] [--live redis://host:port/db]",
+		Description: "Each accepted page view is appended to the spool (shard files, one directory per few seconds)\n" +
+			"before it is answered, then written to Cassandra in unlogged single-partition batches; a spool\n" +
+			"segment is deleted once Cassandra has all its rows. When Cassandra is slow or down, page views\n" +
+			"wait in the spool and are replayed when it is back. SIGTERM drains; after a crash the next\n" +
+			"start replays the spool. 'pvjobs load --source SPOOL' loads a spool by hand.\n\n" +
+			"A site includes: <script src=\"https://stats.example.com/a.js\" data-account=\"blog\" defer></script>",
+		Flags:  options.Flags(options.Collect),
+		Action: collectAction,
+	}
+}
+
+func collectAction(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("collect: unexpected argument %q", c.Args().First())
+	}
+	v, err := resolve(options.Collect, c, nil)
+	if err != nil {
+		return err
+	}
+	o := &v.Collect
+	cfg := collector.Config{
+		SpoolDir:     o.Spool,
+		AnonymizeIP:  o.AnonymizeIP,
+		RespectDNT:   o.RespectDNT,
+		RateLimit:    float64(o.RateLimit),
+		RateBurst:    o.RateBurst,
+		QueueSize:    o.Queue,
+		Writers:      o.Writers,
+		DrainTimeout: o.DrainTimeout,
+		Logger:       slog.Default(),
+	}
+	cfg.Limits.MaxBody = int64(o.MaxBody)
+	if cfg.Fsync, cfg.FsyncInterval, err = collector.ParseFsync(o.Fsync); err != nil {
+		return usagef("--fsync: %v", err)
+	}
+	switch list, file := v.Accounts, o.AccountsFile; {
+	case len(list) > 0 && file != "":
+		return usagef("collect: give --accounts or --accounts-file, not both")
+	case slices.Contains(list, "all"):
+		return usagef("--accounts all: the collector accepts only the accounts it is told; name them, or give --accounts-file")
+	case len(list) > 0:
+		if cfg.Accounts, err = collector.NewAccounts(list); err != nil {
+			return usagef("--accounts: %v", err)
+		}
+	case file != "":
+		if cfg.Accounts, err = collector.LoadAccounts(file); err != nil {
+			return usagef("--accounts-file: %v", err)
+		}
+	default:
+		return usagef("collect: name the accounts to accept with --accounts a,b or --accounts-file FILE")
+	}
+	if cfg.TrustedProxies, err = collector.ParseProxies(strings.Join(o.TrustedProxies, ",")); err != nil {
+		return usagef("--trusted-proxies: %v", err)
+	}
+	spec := v.CassandraURL
+	ccfg, err := cassandraConfig(spec, v.Cassandra)
+	if err != nil {
+		return err
+	}
+	cfg.BatchRows = ccfg.BatchRows
+	// Failed writes are counted and logged by the collector, once per outage.
+	ccfg.OnRetry = nil
+	if o.Live != "" {
+		live, closeLive, err := newLive(v)
+		if err != nil {
+			return err
+		}
+		defer closeLive()
+		cfg.Live = live
+	}
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return usagef("--listen: %v", err)
+	}
+	defer ln.Close()
+
+	// Connect now: a table that does not exist or has the wrong columns is
+	// a usage error. Cassandra not answering is not: page views wait in the
+	// spool while the collector keeps trying.
+	ctx := c.Context
+	cfg.Connect = func(ctx context.Context) (collector.Store, error) { return cassandra.Open(ctx, ccfg) }
+	octx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	tbl, err := cassandra.Open(octx, ccfg)
+	cancel()
+	switch {
+	case errors.Is(err, cassandra.ErrNoTable) || errors.Is(err, cassandra.ErrLayout):
+		return &usageError{location.Scrub(err, spec)}
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		slog.Warn("collect: Cassandra not reachable; accepting page views into the spool and retrying", "cassandra", ccfg.String(), "err", location.Scrub(err, spec))
+	default:
+		defer tbl.Close()
+		cfg.Store = tbl
+	}
+	col, err := collector.New(cfg)
+	if err != nil {
+		if errors.Is(err, collector.ErrSpoolBusy) {
+			return usagef("--spool: %v", err)
+		}
+		return err
+	}
+	slog.Info("collect: serving", "addr", ln.Addr().String(), "cassandra", ccfg.String(), "spool", cfg.SpoolDir,
+		"accounts", cfg.Accounts.Len(), "live", o.Live != "")
+	if err := col.Run(ctx, ln); err != nil {
+		return err
+	}
+	m := col.Metrics()
+	slog.Info("collect: stopped", "accepted", m.Accepted(), "written", m.Written(), "replayed", m.Replayed(), "spooled", m.Spooled())
+	return nil
+}
+
+// newLive opens the live Redis counters of --live.
+func newLive(v *options.Values) (collector.Live, func(), error) {
+	loc, err := time.LoadLocation(v.TZ)
+	if err != nil {
+		return nil, nil, usagef("--tz %q: unknown time zone", v.TZ)
+	}
+	rp := v.Redis
+	tg, err := redisTarget(v.Collect.Live, &rp)
+	if err != nil {
+		return nil, nil, err
+	}
+	prefix := rp.Prefix
+	if tg.Prefix != "" {
+		prefix = tg.Prefix
+	}
+	if err := redis.ValidPrefix(prefix); err != nil {
+		return nil, nil, usagef("--redis-prefix: %v", err)
+	}
+	var spamList *spam.List
+	if !v.IncludeSpam {
+		if spamList, err = spam.Embedded().With(v.SpamDomains); err != nil {
+			return nil, nil, usagef("--spam-domains: %v", err)
+		}
+	}
+	client := tg.NewClient()
+	opt := redis.LiveOptions{Prefix: prefix, Loc: loc, Minutes: v.UniqueMinutes(), TTL: rp.TTL}
+	return &liveCounters{live: redis.NewLive(client, opt), stripQuery: v.StripQuery, bots: !v.IncludeBots,
+			spam: spamList, agents: map[string]bool{}},
+		func() { client.Close() }, nil
+}
+
+// liveCounters turns collected page views into the hits of the live Redis
+// counters with the batch jobs' own rules: the visitor key of
+// jobs/uniques, the URL normalisation of jobs/urls, bots left out as every
+// report but devices leaves them out, and referrer spam as every report
+// leaves it out.
+type liveCounters struct {
+	live       *redis.Live
+	stripQuery bool
+	bots       bool       // leave bots out
+	spam       *spam.List // leave referrer spam out (nil: keep it)
+	agents     map[string]bool
+	hits       []redis.LiveHit
+}
+
+// Add implements collector.Live (one goroutine at a time).
+func (l *liveCounters) Add(ctx context.Context, views []collector.PageView) error {
+	hits := l.hits[:0]
+	for i := range views {
+		v := &views[i]
+		if l.bots && l.isBot(v.UserAgent) || l.spam != nil && l.spam.Has(referrerHost(v.Referrer)) {
+			continue
+		}
+		pv := mapreduce.PageView{IP: []byte(v.IP), UserAgent: []byte(v.UserAgent), VisitorID: []byte(v.VisitorID)}
+		hits = append(hits, redis.LiveHit{
+			Account: v.Account,
+			Time:    v.Time(),
+			Visitor: uniques.VisitorKey(nil, &pv),
+			URL:     string(urls.Normalize(nil, []byte(v.URL), l.stripQuery)),
+		})
+	}
+	l.hits = hits
+	return l.live.Add(ctx, hits)
+}
+
+// referrerHost returns the host of a referrer URL, or "".
+func referrerHost(ref string) string {
+	if ref == "" {
+		return ""
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
+// isBot classifies a user agent, remembering up to 10,000 of them.
+func (l *liveCounters) isBot(ua string) bool {
+	if b, ok := l.agents[ua]; ok {
+		return b
+	}
+	if len(l.agents) >= 10_000 {
+		clear(l.agents)
+	}
+	b := devices.Classify(ua).Bot
+	l.agents[strings.Clone(ua)] = b
+	return b
+}
+
+// spoolSources returns the directories that pvjobs load reads for --source
+// dir: dir itself, or, when dir is a collector's spool, its segments (each a
+// directory of shard files). A spool in use by a running collector is
+// refused.
+func spoolSources(dir string) (dirs []string, unlock func(), err error) {
+	segs, err := collector.SpoolSegments(dir)
+	if err != nil || len(segs) == 0 {
+		return []string{dir}, func() {}, nil
+	}
+	unlock, err = collector.LockSpool(dir)
+	if err != nil {
+		return nil, nil, usagef("--source: %v", err)
+	}
+	return segs, unlock, nil
+}

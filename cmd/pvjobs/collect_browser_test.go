@@ -1,0 +1,320 @@
+package main
+
+import (
+	"context"
+	stdcsv "encoding/csv"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/readers/cassandra"
+	"github.com/pvjobs/pvjobs/readers/cassandra/cassandratest"
+	"github.com/pvjobs/pvjobs/readers/pageview"
+)
+
+// chromium returns the Chromium binary for browser tests: $PVJOBS_CHROMIUM,
+// or chromium on the PATH (testdata/chromium/chromium.sh up installs
+// Debian's). Without one the test skips, or fails under CI or
+// PVJOBS_TEST_DISALLOW_SKIP.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("PVJOBS_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "no Chromium: install it with bash testdata/chromium/chromium.sh up (or set PVJOBS_CHROMIUM)"
+	if os.Getenv("CI") != "" || os.Getenv("PVJOBS_TEST_DISALLOW_SKIP") != "" {
+		t.Fatal(msg + "; CI / PVJOBS_TEST_DISALLOW_SKIP forbid skipping")
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// freeAddr returns a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startCollect runs `pvjobs collect args...` in-process until the returned
+// stop is called; stop returns its exit code and stderr.
+func startCollect(t *testing.T, addr string, args ...string) (stop func() (int, string)) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	type result struct {
+		code   int
+		stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var out, errOut strings.Builder
+		code := run(ctx, append([]string{"pvjobs", "collect", "--listen", addr}, args...), &out, &errOut)
+		done <- result{code, errOut.String()}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				break
+			}
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("pvjobs collect exited with %d:\n%s", r.code, r.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatal("pvjobs collect did not answer /healthz within 30s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var once sync.Once
+	var r result
+	stop = func() (int, string) {
+		once.Do(func() { cancel(); r = <-done })
+		return r.code, r.stderr
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+// collectMetric reads one series from the collector's /metrics.
+func collectMetric(t *testing.T, addr, series string) int64 {
+	t.Helper()
+	res, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	for _, l := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(l, series+" "); ok {
+			var n int64
+			fmt.Sscan(v, &n)
+			return n
+		}
+	}
+	t.Fatalf("no series %s in /metrics", series)
+	return 0
+}
+
+// TestCollectBrowser: a headless Chromium visits a three-page site that
+// includes the tracker from pvjobs collect — two pages by links, then a
+// single-page app that navigates once with pushState. Exactly those four
+// page views end up in the real Cassandra, with the URL, title, referrer,
+// user agent and language the browser sent, and pvjobs run reports them.
+func TestCollectBrowser(t *testing.T) {
+	addr := cassandratest.Require(t)
+	bin := chromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ks, err := cassandratest.NewKeyspace(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Drop()
+
+	col := freeAddr(t)
+	spool := filepath.Join(t.TempDir(), "spool")
+	stop := startCollect(t, col, "--cassandra", ks.URL(), "--accounts", "site", "--spool", spool, "--fsync", "always")
+
+	// The site: three pages on another origin, each with the tracker.
+	var mu sync.Mutex
+	seen := map[string]http.Header{} // request headers of each page, as the browser sent them
+	page := func(title, body string) string {
+		return `<!doctype html><html><head><meta charset="utf-8"><title>` + title + `</title>` +
+			`<script src="http://` + col + `/a.js" data-account="site" defer></script></head><body>` + body + `</body></html>`
+	}
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path] = r.Header.Clone()
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch r.URL.Path {
+		case "/":
+			io.WriteString(w, page("Home", `<a id="next" href="/about">About</a>`))
+		case "/about":
+			io.WriteString(w, page("About us", `<a id="next" href="/app">The app</a>`))
+		case "/app":
+			io.WriteString(w, page("App", `<button id="go" onclick="history.pushState({}, '', '/app/settings'); document.title = 'App settings'">Settings</button>`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer site.Close()
+
+	const ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("accept-lang", "de-DE,de"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserAgent(ua), // a headless user agent would count as a bot in the reports
+	}
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+
+	accepted := func() int64 {
+		return collectMetric(t, col, `pvjobs_collect_accepted_total{endpoint="beacon"}`) + collectMetric(t, col, `pvjobs_collect_accepted_total{endpoint="pixel"}`)
+	}
+	waitAccepted := func(n int64) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for accepted() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("the collector accepted %d page views, want %d", accepted(), n)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	err = chromedp.Do(bctx, chromedp.Navigate(site.URL+"/"), chromedp.WaitVisible(chromedp.ID("next")))
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	waitAccepted(1)
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.ID("next")), chromedp.WaitVisible(chromedp.CSS(`a[href="/app"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitAccepted(2)
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.ID("next")), chromedp.WaitVisible(chromedp.ID("go"))); err != nil {
+		t.Fatal(err)
+	}
+	waitAccepted(3)
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.ID("go"))); err != nil {
+		t.Fatal(err)
+	}
+	loc, err := chromedp.Run(bctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitAccepted(4)
+	if !strings.HasSuffix(loc, "/app/settings") {
+		t.Fatalf("after pushState the browser is at %s", loc)
+	}
+	if n := collectMetric(t, col, `pvjobs_collect_accepted_total{endpoint="beacon"}`); n != 4 {
+		t.Errorf("%d page views came by sendBeacon, want all 4", n)
+	}
+	bcancel()
+	if code, stderr := stop(); code != 0 {
+		t.Fatalf("pvjobs collect exited with %d:\n%s", code, stderr)
+	}
+
+	// Cassandra holds exactly those four page views.
+	tbl, err := cassandra.Open(ctx, ks.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Close()
+	var rows []map[string]string
+	now := time.Now().UTC()
+	days := []time.Time{time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)}
+	if now.Sub(days[0]) < 5*time.Minute { // the test may have begun before midnight
+		days = append([]time.Time{days[0].AddDate(0, 0, -1)}, days...)
+	}
+	for _, d := range days {
+		key := mapreduce.ShardKey{Day: d, Account: "site"}
+		err := tbl.ReadPartition(ctx, key, func(r *mapreduce.Row) error {
+			var pv mapreduce.PageView
+			if err := pageview.NewDecoder().Decode(r.Value, &pv); err != nil {
+				return err
+			}
+			rows = append(rows, map[string]string{"url": string(pv.URL), "title": string(pv.Title), "referrer": string(pv.Referrer),
+				"user_agent": string(pv.UserAgent), "language": string(pv.Language), "ip": string(pv.IP)})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	sentUA := seen["/"].Get("User-Agent")
+	sentLang := seen["/"].Get("Accept-Language")
+	mu.Unlock()
+	if sentUA != ua {
+		t.Errorf("the browser sent User-Agent %q, want %q", sentUA, ua)
+	}
+	wantLang := strings.Split(strings.Split(sentLang, ",")[0], ";")[0]
+	if wantLang != "de-DE" {
+		t.Errorf("the browser sent Accept-Language %q, want de-DE first", sentLang)
+	}
+	want := []map[string]string{
+		{"url": site.URL + "/", "title": "Home", "referrer": ""},
+		{"url": site.URL + "/about", "title": "About us", "referrer": site.URL + "/"},
+		{"url": site.URL + "/app", "title": "App", "referrer": site.URL + "/about"},
+		{"url": site.URL + "/app/settings", "title": "App settings", "referrer": site.URL + "/app"},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("Cassandra holds %d page views, want %d: %v", len(rows), len(want), rows)
+	}
+	t.Logf("stored: %v", rows)
+	for i, w := range want { // rows are in timeuuid order: the order of the visit
+		got := rows[i]
+		if got["url"] != w["url"] || got["title"] != w["title"] || got["referrer"] != w["referrer"] ||
+			got["user_agent"] != ua || got["language"] != wantLang || got["ip"] != "127.0.0.1" {
+			t.Errorf("page view %d: %v\nwant %v with user agent %q, language %q, ip 127.0.0.1", i, got, w, ua, wantLang)
+		}
+	}
+
+	// pvjobs run reports them.
+	out := t.TempDir()
+	mustPvjobs(t, "run", "--source", ks.URL(), "--accounts", "site", "--today", "--jobs", "urls", "--out", "csv:"+out, "--top", "0")
+	csvData, err := os.ReadFile(filepath.Join(out, "urls.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := stdcsv.NewReader(strings.NewReader(string(csvData))).ReadAll()
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("urls.csv: %v", err)
+	}
+	idx := map[string]int{}
+	for i, h := range recs[0] {
+		idx[h] = i
+	}
+	var dayRows []string
+	for _, r := range recs[1:] {
+		if r[idx["account"]] == "site" && r[idx["period"]] == "day" {
+			dayRows = append(dayRows, r[idx["url"]]+" "+r[idx["pageviews"]])
+		}
+	}
+	sort.Strings(dayRows)
+	wantRows := []string{site.URL + "/ 1", site.URL + "/about 1", site.URL + "/app 1", site.URL + "/app/settings 1"}
+	sort.Strings(wantRows)
+	if strings.Join(dayRows, "\n") != strings.Join(wantRows, "\n") {
+		t.Errorf("pvjobs run urls report:\n%s\nwant:\n%s", strings.Join(dayRows, "\n"), strings.Join(wantRows, "\n"))
+	}
+}
