@@ -112,6 +112,9 @@ func parse(s string) (p *useragent.UserAgent) {
 // writes Android "Adr"; some apps leave the parentheses out ("Mozilla/5.0
 // Linux; U; Android 4.4.4; en-US; SM-T113 Build/KTU84P AppleWebKit/...");
 // Huawei's browser puts "HarmonyOS" before the model and "HMSCore" after.
+// Some web views list the engine and the build before the model, all in one
+// run of fields: "Android 4.0.3;AppleWebKit/534.30;Build/IML74K;TAC-7028
+// Build/IML74K".
 func androidModel(s, l string) span {
 	c, off := firstComment(s)
 	if off < 0 {
@@ -136,7 +139,8 @@ func androidModel(s, l string) span {
 			seen = hasPrefixFold(f, "android") || strings.HasPrefix(f, "Adr ")
 		case f == "" || f == "U" || f == "I" || f == "wv" || strings.HasPrefix(f, "arm") ||
 			f == "Mobile" || f == "Tablet" || f == "TV" || f == "HarmonyOS" || strings.HasPrefix(f, "rv:") ||
-			strings.HasPrefix(f, "x86") || isLocale(f):
+			strings.HasPrefix(f, "x86") || strings.HasPrefix(f, "AppleWebKit/") || strings.HasPrefix(f, "Build/") ||
+			isLocale(f):
 		default:
 			model := f
 			if i := strings.Index(model, "Build/"); i >= 0 {
