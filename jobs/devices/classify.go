@@ -194,6 +194,9 @@ func allLetters(s string) bool {
 // a bot.
 func deviceClass(s, l string, msp span, p *useragent.UserAgent) string {
 	lm := l[msp.lo:msp.hi] // the model in lower case
+	if class := puffinClass(s); class != "" {
+		return class
+	}
 	switch {
 	case isHandheldConsole(l):
 		return Mobile
@@ -227,6 +230,43 @@ func deviceClass(s, l string, msp span, p *useragent.UserAgent) string {
 		return Mobile
 	}
 	return Unknown
+}
+
+// puffinClass reads the device that the Puffin browser, which renders pages
+// on its servers and so often sends a desktop Linux user agent, appends to
+// its version: a platform letter and a form letter, P for phone, T for
+// tablet, D for desktop ("Puffin/9.0.0.50263AP" is an Android phone,
+// "Puffin/4.7.2IT" an iPad, "Puffin/8.3.0.41623LD" a Linux desktop), as
+// its makers documented it. It returns "" when there is no such code.
+func puffinClass(s string) string {
+	_, form := puffinCode(s)
+	switch form {
+	case 'P':
+		return Mobile
+	case 'T':
+		return Tablet
+	case 'D':
+		return Desktop
+	}
+	return ""
+}
+
+// puffinCode returns the platform and form letters of Puffin's device code
+// (see puffinClass), or zeros.
+func puffinCode(s string) (platform, form byte) {
+	i := strings.Index(s, "Puffin/")
+	if i < 0 {
+		return 0, 0
+	}
+	rest := s[i+len("Puffin/"):]
+	k := 0
+	for k < len(rest) && (isDigit(rest[k]) || rest[k] == '.') {
+		k++
+	}
+	if k == 0 || k+2 > len(rest) || !isUpper(rest[k]) || !isUpper(rest[k+1]) || (k+2 < len(rest) && isAlnum(rest[k+2])) {
+		return 0, 0
+	}
+	return rest[k], rest[k+1]
 }
 
 // androidClass tells an Android phone from an Android tablet. Chrome, and the

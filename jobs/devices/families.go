@@ -118,6 +118,20 @@ func isAndroid(l string) bool {
 // osFamily names the operating system family of a user agent. iPadOS counts
 // as iOS, and Fire OS and HarmonyOS-on-Android as Android, as their families.
 func osFamily(s, l string) string {
+	// Puffin's device code names the platform that its server-side user
+	// agent hides (see puffinClass).
+	switch platform, _ := puffinCode(s); platform {
+	case 'A':
+		return "Android"
+	case 'I':
+		return "iOS"
+	case 'W':
+		return "Windows"
+	case 'M':
+		return "macOS"
+	case 'L':
+		return "Linux"
+	}
 	switch {
 	case containsAny(l, "windows phone", "windows mobile", "windows ce", "wpdesktop", "iemobile", "zunewp7", "lumia"):
 		return "Windows Phone"
