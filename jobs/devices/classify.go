@@ -210,6 +210,11 @@ func deviceClass(s, l string, msp span, p *useragent.UserAgent) string {
 		return Mobile
 	case isTablet(s, l, lm):
 		return Tablet
+	case htcDesktopMode(s, l) != "":
+		if isTabletModel(lowerASCII(htcDesktopMode(s, l))) {
+			return Tablet // the HTC Flyer
+		}
+		return Mobile
 	case isAndroid(l):
 		return androidClass(s, l, lm)
 	case containsAny(l, "iphone", "ipod"):
@@ -320,6 +325,22 @@ func isTablet(s, l, lm string) bool {
 		return true
 	}
 	return isIPadAsMac(s, l) || (lm != "" && isTabletModel(lm) && isAndroid(l))
+}
+
+// htcDesktopMode returns the model field ("HTC_Flyer_P512",
+// "HTC/DesireHD/1.39.161.1") of the Mac user agent that HTC's Android
+// browser sends in its desktop mode, and "" for any other user agent.
+func htcDesktopMode(s, l string) string {
+	if !strings.Contains(l, "macintosh") || !strings.Contains(s, "HTC") {
+		return ""
+	}
+	c, _ := firstComment(s)
+	for f := range strings.SplitSeq(c, ";") {
+		if f = strings.TrimSpace(f); strings.HasPrefix(f, "HTC") {
+			return f
+		}
+	}
+	return ""
 }
 
 // isIPadAsMac recognises an iPad that sends a Mac's user agent (iPadOS 13 and

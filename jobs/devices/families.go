@@ -72,6 +72,9 @@ func browserFamily(s, l string, p *useragent.UserAgent) string {
 			return t.family
 		}
 	}
+	if htcDesktopMode(s, l) != "" {
+		return "Android Browser" // in its desktop mode, with a Mac's user agent
+	}
 	android := isAndroid(l)
 	apple := containsAny(l, "iphone", "ipad", "ipod", "macintosh")
 	switch {
@@ -143,7 +146,7 @@ func osFamily(s, l string) string {
 		return "Nintendo"
 	case strings.Contains(l, "kaios"):
 		return "KaiOS"
-	case isAndroid(l):
+	case isAndroid(l) || htcDesktopMode(s, l) != "":
 		return "Android"
 	case containsAny(l, "harmonyos", "openharmony"):
 		return "HarmonyOS"
