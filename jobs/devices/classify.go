@@ -216,7 +216,7 @@ func deviceClass(s, l string, msp span, p *useragent.UserAgent) string {
 		}
 		return Mobile
 	case isAndroid(l):
-		return androidClass(s, l, lm)
+		return androidClass(s, l, msp)
 	case containsAny(l, "iphone", "ipod"):
 		return Mobile
 	case strings.Contains(l, "windows"):
@@ -281,8 +281,10 @@ func puffinCode(s string) (platform, form byte) {
 // Amazon's KF...) are tablets even when an app adds "Mobile", and Android 3
 // (Honeycomb) ran only on tablets. A non-browser client (an app's HTTP
 // library such as Dalvik) says nothing about the form: it counts as a phone,
-// by far the likelier.
-func androidClass(s, l, lm string) string {
+// by far the likelier. The model is a maker's free text and is not read for
+// the mobile tokens: "Polaris_808" is a tablet, not the Polaris browser.
+func androidClass(s, l string, msp span) string {
+	lm := l[msp.lo:msp.hi]
 	if strings.Contains(lm, "chromebook") {
 		return Desktop // an Android app on Chrome OS
 	}
@@ -298,7 +300,7 @@ func androidClass(s, l, lm string) string {
 	if major, _, ok := versionAfter(l, "android "); ok && major == 3 {
 		return Tablet
 	}
-	if isMobile(l) || isFoldableModel(lm) {
+	if isMobile(l[:msp.lo]) || isMobile(l[msp.hi:]) || isFoldableModel(lm) {
 		return Mobile
 	}
 	// Only a whole browser user agent, one that ends in "Safari/..." (Chrome
