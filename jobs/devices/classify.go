@@ -281,9 +281,25 @@ func puffinCode(s string) (platform, form byte) {
 // Amazon's KF...) are tablets even when an app adds "Mobile", and Android 3
 // (Honeycomb) ran only on tablets. A non-browser client (an app's HTTP
 // library such as Dalvik) says nothing about the form: it counts as a phone,
-// by far the likelier. The model is a maker's free text and is not read for
-// the mobile tokens: "Polaris_808" is a tablet, not the Polaris browser.
+// by far the likelier, unless its model is a known tablet. The model is a
+// maker's free text and is not read for the mobile tokens: "Polaris_808" is
+// a tablet, not the Polaris browser. What the rules call a phone is last
+// looked up in the tablet models that the parsers mobile-detect and
+// ua-parser-js list (knownTabletModel).
 func androidClass(s, l string, msp span) string {
+	lm := l[msp.lo:msp.hi]
+	class := androidForm(s, l, msp)
+	if class == Mobile && lm != "" && !isFoldableModel(lm) && knownTabletModel(lm) {
+		// A tablet the makers' conventions miss, named in the parsers'
+		// lists of tablet models (models.go).
+		return Tablet
+	}
+	return class
+}
+
+// androidForm applies the rules of androidClass but the table of known
+// tablet models.
+func androidForm(s, l string, msp span) string {
 	lm := l[msp.lo:msp.hi]
 	if strings.Contains(lm, "chromebook") {
 		return Desktop // an Android app on Chrome OS

