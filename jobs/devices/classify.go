@@ -112,6 +112,9 @@ func parse(s string) (p *useragent.UserAgent) {
 // writes Android "Adr"; some apps leave the parentheses out ("Mozilla/5.0
 // Linux; U; Android 4.4.4; en-US; SM-T113 Build/KTU84P AppleWebKit/...");
 // Huawei's browser puts "HarmonyOS" before the model and "HMSCore" after.
+// Some web views list the engine and the build before the model, all in one
+// run of fields: "Android 4.0.3;AppleWebKit/534.30;Build/IML74K;TAC-7028
+// Build/IML74K".
 func androidModel(s, l string) span {
 	c, off := firstComment(s)
 	if off < 0 {
@@ -136,7 +139,8 @@ func androidModel(s, l string) span {
 			seen = hasPrefixFold(f, "android") || strings.HasPrefix(f, "Adr ")
 		case f == "" || f == "U" || f == "I" || f == "wv" || strings.HasPrefix(f, "arm") ||
 			f == "Mobile" || f == "Tablet" || f == "TV" || f == "HarmonyOS" || strings.HasPrefix(f, "rv:") ||
-			strings.HasPrefix(f, "x86") || isLocale(f):
+			strings.HasPrefix(f, "x86") || strings.HasPrefix(f, "AppleWebKit/") || strings.HasPrefix(f, "Build/") ||
+			isLocale(f):
 		default:
 			model := f
 			if i := strings.Index(model, "Build/"); i >= 0 {
@@ -190,6 +194,9 @@ func allLetters(s string) bool {
 // a bot.
 func deviceClass(s, l string, msp span, p *useragent.UserAgent) string {
 	lm := l[msp.lo:msp.hi] // the model in lower case
+	if class := puffinClass(s); class != "" {
+		return class
+	}
 	switch {
 	case isHandheldConsole(l):
 		return Mobile
@@ -203,8 +210,13 @@ func deviceClass(s, l string, msp span, p *useragent.UserAgent) string {
 		return Mobile
 	case isTablet(s, l, lm):
 		return Tablet
+	case htcDesktopMode(s, l) != "":
+		if isTabletModel(lowerASCII(htcDesktopMode(s, l))) {
+			return Tablet // the HTC Flyer
+		}
+		return Mobile
 	case isAndroid(l):
-		return androidClass(s, l, lm)
+		return androidClass(s, l, msp)
 	case containsAny(l, "iphone", "ipod"):
 		return Mobile
 	case strings.Contains(l, "windows"):
@@ -225,6 +237,43 @@ func deviceClass(s, l string, msp span, p *useragent.UserAgent) string {
 	return Unknown
 }
 
+// puffinClass reads the device that the Puffin browser, which renders pages
+// on its servers and so often sends a desktop Linux user agent, appends to
+// its version: a platform letter and a form letter, P for phone, T for
+// tablet, D for desktop ("Puffin/9.0.0.50263AP" is an Android phone,
+// "Puffin/4.7.2IT" an iPad, "Puffin/8.3.0.41623LD" a Linux desktop), as
+// its makers documented it. It returns "" when there is no such code.
+func puffinClass(s string) string {
+	_, form := puffinCode(s)
+	switch form {
+	case 'P':
+		return Mobile
+	case 'T':
+		return Tablet
+	case 'D':
+		return Desktop
+	}
+	return ""
+}
+
+// puffinCode returns the platform and form letters of Puffin's device code
+// (see puffinClass), or zeros.
+func puffinCode(s string) (platform, form byte) {
+	i := strings.Index(s, "Puffin/")
+	if i < 0 {
+		return 0, 0
+	}
+	rest := s[i+len("Puffin/"):]
+	k := 0
+	for k < len(rest) && (isDigit(rest[k]) || rest[k] == '.') {
+		k++
+	}
+	if k == 0 || k+2 > len(rest) || !isUpper(rest[k]) || !isUpper(rest[k+1]) || (k+2 < len(rest) && isAlnum(rest[k+2])) {
+		return 0, 0
+	}
+	return rest[k], rest[k+1]
+}
+
 // androidClass tells an Android phone from an Android tablet. Chrome, and the
 // browsers and web views built on it, put "Mobile" in the user agent of a
 // phone and leave it out on a tablet; Firefox says "Mobile" or "Tablet".
@@ -232,8 +281,26 @@ func deviceClass(s, l string, msp span, p *useragent.UserAgent) string {
 // Amazon's KF...) are tablets even when an app adds "Mobile", and Android 3
 // (Honeycomb) ran only on tablets. A non-browser client (an app's HTTP
 // library such as Dalvik) says nothing about the form: it counts as a phone,
-// by far the likelier.
-func androidClass(s, l, lm string) string {
+// by far the likelier, unless its model is a known tablet. The model is a
+// maker's free text and is not read for the mobile tokens: "Polaris_808" is
+// a tablet, not the Polaris browser. What the rules call a phone is last
+// looked up in the tablet models that the parsers mobile-detect and
+// ua-parser-js list (knownTabletModel).
+func androidClass(s, l string, msp span) string {
+	lm := l[msp.lo:msp.hi]
+	class := androidForm(s, l, msp)
+	if class == Mobile && lm != "" && !isFoldableModel(lm) && knownTabletModel(lm) {
+		// A tablet the makers' conventions miss, named in the parsers'
+		// lists of tablet models (models.go).
+		return Tablet
+	}
+	return class
+}
+
+// androidForm applies the rules of androidClass but the table of known
+// tablet models.
+func androidForm(s, l string, msp span) string {
+	lm := l[msp.lo:msp.hi]
 	if strings.Contains(lm, "chromebook") {
 		return Desktop // an Android app on Chrome OS
 	}
@@ -249,7 +316,7 @@ func androidClass(s, l, lm string) string {
 	if major, _, ok := versionAfter(l, "android "); ok && major == 3 {
 		return Tablet
 	}
-	if isMobile(l) || isFoldableModel(lm) {
+	if isMobile(l[:msp.lo]) || isMobile(l[msp.hi:]) || isFoldableModel(lm) {
 		return Mobile
 	}
 	// Only a whole browser user agent, one that ends in "Safari/..." (Chrome
@@ -276,6 +343,22 @@ func isTablet(s, l, lm string) bool {
 		return true
 	}
 	return isIPadAsMac(s, l) || (lm != "" && isTabletModel(lm) && isAndroid(l))
+}
+
+// htcDesktopMode returns the model field ("HTC_Flyer_P512",
+// "HTC/DesireHD/1.39.161.1") of the Mac user agent that HTC's Android
+// browser sends in its desktop mode, and "" for any other user agent.
+func htcDesktopMode(s, l string) string {
+	if !strings.Contains(l, "macintosh") || !strings.Contains(s, "HTC") {
+		return ""
+	}
+	c, _ := firstComment(s)
+	for f := range strings.SplitSeq(c, ";") {
+		if f = strings.TrimSpace(f); strings.HasPrefix(f, "HTC") {
+			return f
+		}
+	}
+	return ""
 }
 
 // isIPadAsMac recognises an iPad that sends a Mac's user agent (iPadOS 13 and

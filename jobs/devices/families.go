@@ -72,6 +72,9 @@ func browserFamily(s, l string, p *useragent.UserAgent) string {
 			return t.family
 		}
 	}
+	if htcDesktopMode(s, l) != "" {
+		return "Android Browser" // in its desktop mode, with a Mac's user agent
+	}
 	android := isAndroid(l)
 	apple := containsAny(l, "iphone", "ipad", "ipod", "macintosh")
 	switch {
@@ -118,6 +121,20 @@ func isAndroid(l string) bool {
 // osFamily names the operating system family of a user agent. iPadOS counts
 // as iOS, and Fire OS and HarmonyOS-on-Android as Android, as their families.
 func osFamily(s, l string) string {
+	// Puffin's device code names the platform that its server-side user
+	// agent hides (see puffinClass).
+	switch platform, _ := puffinCode(s); platform {
+	case 'A':
+		return "Android"
+	case 'I':
+		return "iOS"
+	case 'W':
+		return "Windows"
+	case 'M':
+		return "macOS"
+	case 'L':
+		return "Linux"
+	}
 	switch {
 	case containsAny(l, "windows phone", "windows mobile", "windows ce", "wpdesktop", "iemobile", "zunewp7", "lumia"):
 		return "Windows Phone"
@@ -129,7 +146,7 @@ func osFamily(s, l string) string {
 		return "Nintendo"
 	case strings.Contains(l, "kaios"):
 		return "KaiOS"
-	case isAndroid(l):
+	case isAndroid(l) || htcDesktopMode(s, l) != "":
 		return "Android"
 	case containsAny(l, "harmonyos", "openharmony"):
 		return "HarmonyOS"

@@ -25,6 +25,7 @@ func lowerASCII(s string) string {
 
 func isLetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
 func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
+func isUpper(c byte) bool  { return 'A' <= c && c <= 'Z' }
 func isAlnum(c byte) bool  { return isLetter(c) || isDigit(c) }
 
 // isNameByte reports whether c may be part of a product name such as
