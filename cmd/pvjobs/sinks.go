@@ -26,6 +26,10 @@ var outputs = location.NewRegistry("output",
 	}),
 	redisOutput("redis"),
 	redisOutput("rediss"),
+	location.New(location.Spec[string, *runParams, sink]{
+		Scheme: "html", Syntax: "html:DIR", Prefix: "html:",
+		Parse: parseHTMLOut, Open: openHTMLSink,
+	}),
 )
 
 // openRedisSink opens a Redis output (a test hook).

@@ -26,6 +26,10 @@ type Values struct {
 	Out          []string
 	CSVPattern   string
 	CSVRaw       bool
+	// HTMLPattern and HTMLIndex name the HTML report's pages; HTMLTop is
+	// the rows its tables show.
+	HTMLPattern, HTMLIndex string
+	HTMLTop                int
 	Top          int
 	Quiet        bool
 	Slices       int
