@@ -41,12 +41,12 @@ type trend struct {
 
 // point is one step of the series.
 type point struct {
-	I                int
+	I                 int
 	X, Y, W, H, BandX float64
-	BandW            float64
-	CX, CY           float64
-	Label            string
-	Visitors, Views  string
+	BandW             float64
+	CX, CY            float64
+	Label             string
+	Visitors, Views   string
 }
 
 // tick is an axis label.
