@@ -24,12 +24,12 @@ var outputs = location.NewRegistry("output",
 		Scheme: "csv", Syntax: "csv:DIR", Prefix: "csv:",
 		Parse: parseCSVOut, Open: openCSVSink,
 	}),
-	redisOutput("redis"),
-	redisOutput("rediss"),
 	location.New(location.Spec[string, *runParams, sink]{
 		Scheme: "html", Syntax: "html:DIR", Prefix: "html:",
 		Parse: parseHTMLOut, Open: openHTMLSink,
 	}),
+	redisOutput("redis"),
+	redisOutput("rediss"),
 )
 
 // openRedisSink opens a Redis output (a test hook).
