@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
@@ -222,13 +220,7 @@ func TestBrowserLayouts(t *testing.T) {
 	dir, _ := writeFixture(t, []string{"blog"}, "2024-08-01", "2024-08-07", true, true)
 	url := browsertest.FileURL(filepath.Join(dir, "blog.html"))
 	b := browsertest.New(t)
-	media := func(feature, value string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-				Features: []*emulation.MediaFeature{{Name: feature, Value: value}}})
-			return err
-		})
-	}
+	media := browsertest.ColorScheme
 	t.Run("phone", func(t *testing.T) {
 		if _, err := b.Open(url, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(3))); err != nil {
 			t.Fatal(err)
@@ -242,7 +234,7 @@ func TestBrowserLayouts(t *testing.T) {
 		}
 	})
 	t.Run("dark", func(t *testing.T) {
-		if _, err := b.Open(url, chromedp.EmulateViewport(1200, 900), media("prefers-color-scheme", "dark")); err != nil {
+		if _, err := b.Open(url, chromedp.EmulateViewport(1200, 900), media("dark")); err != nil {
 			t.Fatal(err)
 		}
 		if f := facts(t, b); f.BG != "rgb(13, 17, 23)" {
@@ -250,7 +242,7 @@ func TestBrowserLayouts(t *testing.T) {
 		}
 	})
 	t.Run("light", func(t *testing.T) {
-		if _, err := b.Open(url, media("prefers-color-scheme", "light")); err != nil {
+		if _, err := b.Open(url, media("light")); err != nil {
 			t.Fatal(err)
 		}
 		if f := facts(t, b); f.BG != "rgb(255, 255, 255)" {
@@ -258,8 +250,18 @@ func TestBrowserLayouts(t *testing.T) {
 		}
 	})
 	t.Run("print", func(t *testing.T) {
-		if _, err := b.Open(url, media("prefers-color-scheme", "dark")); err != nil {
+		// Print media is light, whatever the screen's scheme, and leaves
+		// out what only works on a screen.
+		if _, err := b.Open(url, media("dark"), browsertest.Media("print", "prefers-color-scheme", "dark")); err != nil {
 			t.Fatal(err)
+		}
+		f := facts(t, b)
+		if f.BG != "rgb(255, 255, 255)" {
+			t.Errorf("print: body background %s", f.BG)
+		}
+		hidden, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](`getComputedStyle(document.querySelector("details")).display === "none"`))
+		if err != nil || !hidden {
+			t.Errorf("print: the trend's table toggle is shown (%v)", err)
 		}
 		pdf, err := chromedp.Run(b.Ctx, chromedp.PrintToPDF())
 		if err != nil {
@@ -267,10 +269,6 @@ func TestBrowserLayouts(t *testing.T) {
 		}
 		if !strings.HasPrefix(string(pdf), "%PDF") || len(pdf) < 10_000 {
 			t.Errorf("printing gave %d bytes", len(pdf))
-		}
-		// Print media is light whatever the screen's scheme.
-		if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[chromedp.Void](`1`)); err != nil {
-			t.Fatal(err)
 		}
 	})
 }

@@ -12,9 +12,9 @@ import (
 // The trend chart's geometry, in SVG user units: the SVG scales to the
 // width of the page.
 const (
-	chartW, chartH = 720.0, 220.0
-	padL, padR     = 44.0, 6.0
-	padT, padB     = 10.0, 24.0
+	chartW, chartH = 900.0, 250.0
+	padL, padR     = 48.0, 6.0
+	padT, padB     = 10.0, 26.0
 	plotW, plotH   = chartW - padL - padR, chartH - padT - padB
 )
 

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -242,4 +244,34 @@ func (b *Browser) Open(url string, actions ...chromedp.Action[chromedp.Void]) (*
 // FileURL returns the file:// URL of the file at path.
 func FileURL(path string) string {
 	return "file://" + strings.ReplaceAll(path, "%", "%25")
+}
+
+// ColorScheme returns an action that makes the page see the colour scheme
+// ("light" or "dark") as the system's preference.
+func ColorScheme(scheme string) chromedp.Action[chromedp.Void] {
+	return Media("", "prefers-color-scheme", scheme)
+}
+
+// Media returns an action that emulates a media type ("print", "screen";
+// "" leaves it) and a media feature (name and value; "" for none).
+func Media(typ, feature, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		p := emulation.SetEmulatedMediaParams{Media: typ}
+		if feature != "" {
+			p.Features = []*emulation.MediaFeature{{Name: feature, Value: value}}
+		}
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, p)
+		return err
+	})
+}
+
+// Screenshot loads url in a viewport width pixels wide with the colour
+// scheme, and returns a PNG of the whole page.
+func (b *Browser) Screenshot(url string, width int64, scheme string) ([]byte, error) {
+	if _, err := b.Open(url, chromedp.EmulateViewport(width, 900), ColorScheme(scheme)); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(b.Ctx, 60*time.Second)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.FullScreenshot(100))
 }
