@@ -235,3 +235,29 @@ func FuzzRenderEscapes(f *testing.F) {
 		}
 	})
 }
+
+// TestIndex: the index links every account's page by the pattern and shows
+// the changes against the previous period only when the reports have them.
+func TestIndex(t *testing.T) {
+	plan := newPlan(t, []string{"blog", "shop"}, "2024-08-01", "2024-08-07", time.UTC)
+	opt := html.Options{Dir: "x", Pattern: "{account}-{from}.html"}
+	for _, previous := range []bool{false, true} {
+		var buf bytes.Buffer
+		if err := html.RenderIndex(&buf, fixture(plan, 5, false, previous), plan, opt); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		for _, a := range plan.Accounts {
+			if !strings.Contains(out, `<a href="`+a+`-2024-08-01.html">`+a+`</a>`) {
+				t.Errorf("the index does not link %s's page", a)
+			}
+		}
+		// Six headline numbers per account.
+		if n, want := strings.Count(out, `class="change `), map[bool]int{false: 0, true: 12}[previous]; n != want {
+			t.Errorf("previous rows %v: %d changes, want %d", previous, n, want)
+		}
+		if got := strings.Contains(out, "compared with"); got != previous {
+			t.Errorf("previous rows %v: says it compares: %v", previous, got)
+		}
+	}
+}

@@ -421,9 +421,7 @@ func buildIndex(set reportSet, plan *mapreduce.Plan, opt *Options) *page {
 			v, _ := set.headlineValue(h, a, mapreduce.PeriodRange)
 			c := cell{Text: formatValue(h.kind, v), Num: true}
 			if prev, ok := set.headlineValue(h, a, PeriodPrevious); ok {
-				if ch := newChange(h.kind, v, prev, h.lowerIsBetter); ch != nil {
-					c.Title = ch.Text + " (" + ch.Title + ")"
-				}
+				c.Change = newChange(h.kind, v, prev, h.lowerIsBetter)
 			}
 			row.Cells = append(row.Cells, c)
 		}

@@ -195,6 +195,8 @@ type cell struct {
 	Num         bool
 	// Muted marks values that stand for no value: (not set), (direct), ??.
 	Muted bool
+	// Change is the change against the previous period (the index).
+	Change *change
 }
 
 // rangeRows returns the rows of rep over the whole range for account.
