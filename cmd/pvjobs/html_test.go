@@ -125,6 +125,45 @@ func TestHTMLRun(t *testing.T) {
 	}
 }
 
+// TestHTMLCompare: with --compare previous the tiles show the range's
+// numbers of the visits report and their change against its previous rows,
+// and the time series is of the range alone.
+func TestHTMLCompare(t *testing.T) {
+	base := t.TempDir()
+	htmlDir, csvDir := filepath.Join(base, "html"), filepath.Join(base, "csv")
+	mustPvjobs(t, "run", "--from", "2024-08-05", "--to", "2024-08-07", "--compare", "previous", "--tz", "Europe/Berlin",
+		"--out", "html:"+htmlDir, "--out", "csv:"+csvDir, "--quiet")
+	rows := readCSV(t, filepath.Join(csvDir, "visits.csv"))
+	header := rows[0]
+	values := map[string][]string{}
+	for _, r := range rows[1:] {
+		if r[0] == "shop" && (r[1] == "range" || r[1] == "previous") {
+			values[r[1]] = r
+		}
+	}
+	page := fileText(t, filepath.Join(htmlDir, "shop.html"))
+	if !strings.Contains(page, "compared with <span>2024-08-02 – 2024-08-04 (3 days)</span>") {
+		t.Error("the page does not name the previous period")
+	}
+	if n := strings.Count(page, `<g class="b"`); n != 3 {
+		t.Errorf("the time series has %d bars, want the range's 3 days", n)
+	}
+	for _, tc := range []struct{ tile, column string }{{"visitors", "visitors"}, {"visits", "visits"}, {"pageviews", "pageviews"}} {
+		cur, prev := values["range"][column(t, header, tc.column)], values["previous"][column(t, header, tc.column)]
+		m := regexp.MustCompile(`id="tile-` + tc.tile + `"><div class="label"[^>]*>[^<]*</div><div class="value">([^<]*)</div><div class="change (up|down|flat) [a-z]+" title="previous period: ([^"]*)">`).FindStringSubmatch(page)
+		if m == nil {
+			t.Errorf("tile %s: no value with a change", tc.tile)
+			continue
+		}
+		if strings.ReplaceAll(m[1], ",", "") != cur || strings.ReplaceAll(m[3], ",", "") != prev {
+			t.Errorf("tile %s: %s (previous %s), the CSV says %s (previous %s)", tc.tile, m[1], m[3], cur, prev)
+		}
+	}
+	if !strings.Contains(fileText(t, filepath.Join(htmlDir, "index.html")), `class="change `) {
+		t.Error("the index shows no change")
+	}
+}
+
 // TestHTMLCheckedBeforeReading: a bad HTML output is refused before any
 // data is read (exit 2), and nothing is written anywhere.
 func TestHTMLCheckedBeforeReading(t *testing.T) {
@@ -303,7 +342,7 @@ func TestHTMLScreenshots(t *testing.T) {
 		return
 	}
 	out := t.TempDir()
-	mustPvjobs(t, "run", "--out", "html:"+out, "--quiet")
+	mustPvjobs(t, "run", "--from", "2024-08-06", "--to", "2024-08-07", "--compare", "previous", "--tz", "Europe/Berlin", "--out", "html:"+out, "--quiet")
 	b := browsertest.New(t)
 	for i, scheme := range []string{"light", "dark"} {
 		png, err := b.Screenshot(browsertest.FileURL(filepath.Join(out, "blog.html")), 1280, scheme)

@@ -11,7 +11,7 @@
 // missing, bad rows, bots and referrer spam left out); headline tiles
 // (visitors, visits, page views, bounce rate, visit duration, page views per
 // visit — those the run's reports have), each with its change against the
-// previous period when the reports carry rows of period PeriodPrevious; a
+// previous period when the reports carry rows of period mapreduce.PeriodPrevious (a run with --compare previous); a
 // time series of visitors and page views (hourly for ranges up to two days,
 // daily up to 400 days, monthly beyond); tables of pages (with titles;
 // entry and exit pages), channels, sources, campaigns, search terms,

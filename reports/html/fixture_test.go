@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
-	"github.com/pvjobs/pvjobs/reports/html"
 )
 
 // Payloads are script and markup that page views from the open internet may
@@ -94,7 +93,7 @@ func fixture(plan *mapreduce.Plan, n int, withPayloads, previous bool) []mapredu
 		for _, a := range plan.Accounts {
 			periods := []mapreduce.Period{mapreduce.PeriodRange}
 			if previous {
-				periods = append(periods, html.PeriodPrevious)
+				periods = append(periods, mapreduce.PeriodPrevious)
 			}
 			for _, p := range periods {
 				for i := 0; i <= n; i++ {
@@ -139,7 +138,7 @@ func fixture(plan *mapreduce.Plan, n int, withPayloads, previous bool) []mapredu
 		}
 		vrow(a, mapreduce.PeriodRange, plan.Start, 300*float64(len(plan.Calendar.Days)))
 		if previous {
-			vrow(a, html.PeriodPrevious, plan.Start.Add(-plan.End.Sub(plan.Start)), 300*float64(len(plan.Calendar.Days)))
+			vrow(a, mapreduce.PeriodPrevious, plan.Start.Add(-plan.End.Sub(plan.Start)), 300*float64(len(plan.Calendar.Days)))
 		}
 	}
 	url := func(i int) string { return fmt.Sprintf("https://blog.example.com/post-%d", i) }

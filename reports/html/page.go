@@ -13,11 +13,6 @@ import (
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
 
-// PeriodPrevious is the period of the rows a run that compares with the
-// previous period adds to each report: the totals of the period of the same
-// length just before the run's range (Start is its first instant).
-const PeriodPrevious mapreduce.Period = "previous"
-
 // fact is a labelled value of a page's header or footer.
 type fact struct {
 	Label, Value, Title string
@@ -131,13 +126,26 @@ func (s reportSet) previousStart() (time.Time, bool) {
 	for _, name := range []string{"visits", "uniques", "urls"} {
 		if rep := s[name]; rep != nil {
 			for i := range rep.Rows {
-				if rep.Rows[i].Period == PeriodPrevious {
+				if rep.Rows[i].Period == mapreduce.PeriodPrevious {
 					return rep.Rows[i].Start, true
 				}
 			}
 		}
 	}
 	return time.Time{}, false
+}
+
+// compared describes the previous period the reports compare with: the
+// plan's, or else the one their previous rows start (reports made without
+// the plan's comparison); "" when there is none.
+func compared(set reportSet, plan *mapreduce.Plan) string {
+	if !plan.PrevStart.IsZero() {
+		return formatRange(plan.PrevStart, plan.PrevEnd, plan.Loc)
+	}
+	if ps, ok := set.previousStart(); ok {
+		return formatRange(ps, plan.Start, plan.Loc)
+	}
+	return ""
 }
 
 // headline is one of the headline numbers: where it comes from.
@@ -208,7 +216,7 @@ func (s reportSet) tiles(account string) []tile {
 			continue
 		}
 		t := tile{ID: h.id, Label: h.label, Value: formatValue(h.kind, v), Title: definition(h.measure)}
-		if prev, ok := s.headlineValue(h, account, PeriodPrevious); ok {
+		if prev, ok := s.headlineValue(h, account, mapreduce.PeriodPrevious); ok {
 			t.Change = newChange(h.kind, v, prev, h.lowerIsBetter)
 		}
 		out = append(out, t)
@@ -339,9 +347,7 @@ func buildPage(set reportSet, plan *mapreduce.Plan, opt *Options, account string
 		Quality:   quality(plan, run, set, account),
 		Tiles:     set.tiles(account),
 	}
-	if ps, ok := set.previousStart(); ok {
-		p.Compared = formatRange(ps, plan.Start, plan.Loc)
-	}
+	p.Compared = compared(set, plan)
 	p.Trend = buildTrend(set, plan, account)
 	if p.Trend != nil {
 		p.Data.Trend = &p.Trend.Data
@@ -397,9 +403,7 @@ func buildIndex(set reportSet, plan *mapreduce.Plan, opt *Options) *page {
 		Version:   version(run),
 		Quality:   quality(plan, run, set, ""),
 	}
-	if ps, ok := set.previousStart(); ok {
-		p.Compared = formatRange(ps, plan.Start, plan.Loc)
-	}
+	p.Compared = compared(set, plan)
 	t := &table{ID: "accounts", Title: "Accounts", Count: len(plan.Accounts)}
 	t.Columns = append(t.Columns, column{Name: "Account"})
 	used := map[string]bool{}
@@ -420,7 +424,7 @@ func buildIndex(set reportSet, plan *mapreduce.Plan, opt *Options) *page {
 		for _, h := range shown {
 			v, _ := set.headlineValue(h, a, mapreduce.PeriodRange)
 			c := cell{Text: formatValue(h.kind, v), Num: true}
-			if prev, ok := set.headlineValue(h, a, PeriodPrevious); ok {
+			if prev, ok := set.headlineValue(h, a, mapreduce.PeriodPrevious); ok {
 				c.Change = newChange(h.kind, v, prev, h.lowerIsBetter)
 			}
 			row.Cells = append(row.Cells, c)

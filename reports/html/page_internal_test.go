@@ -260,7 +260,7 @@ func TestTiles(t *testing.T) {
 		t.Errorf("tiles %q, want %q", got, want)
 	}
 
-	visits.Rows = append(visits.Rows, mapreduce.ReportRow{Account: "a", Period: PeriodPrevious, Start: plan.Start.AddDate(0, 0, -7),
+	visits.Rows = append(visits.Rows, mapreduce.ReportRow{Account: "a", Period: mapreduce.PeriodPrevious, Start: plan.Start.AddDate(0, 0, -7),
 		Values: []float64{100, 250, 400, 100, 0.4, 0, 1.6}})
 	set := newReportSet([]mapreduce.Report{visits})
 	got = nil

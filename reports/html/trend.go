@@ -79,14 +79,15 @@ func trendStep(start, end time.Time) mapreduce.Period {
 // began), or from uniques (visitors only) when visits did not run.
 func buildTrend(set reportSet, plan *mapreduce.Plan, account string) *trend {
 	step := trendStep(plan.Start, plan.End)
+	// The calendar covers the previous period too when the run compares:
+	// the series is of the range only.
 	var spans []mapreduce.Span
-	switch step {
-	case mapreduce.PeriodHour:
-		spans = plan.Calendar.Hours
-	case mapreduce.PeriodDay:
-		spans = plan.Calendar.Days
-	default:
-		spans = plan.Calendar.Months
+	for _, s := range map[mapreduce.Period][]mapreduce.Span{
+		mapreduce.PeriodHour: plan.Calendar.Hours, mapreduce.PeriodDay: plan.Calendar.Days, mapreduce.PeriodMonth: plan.Calendar.Months,
+	}[step] {
+		if s.End.After(plan.Start) && s.Start.Before(plan.End) {
+			spans = append(spans, s)
+		}
 	}
 	if len(spans) == 0 {
 		return nil
