@@ -66,21 +66,57 @@ type pageData struct {
 	Trend *trendData `json:"trend,omitempty"`
 }
 
-// reportSet indexes a run's reports by name.
-type reportSet map[string]*mapreduce.Report
+// reportSet indexes a run's reports by name, and their rows by account and
+// period: a page looks at a few of the hundreds of thousands of rows of a
+// year's reports (the day rows are in them too), so each report's rows are
+// gone through once, when a page first asks for them.
+type reportSet struct {
+	reps map[string]*mapreduce.Report
+	idx  map[string]map[rowKey][]*mapreduce.ReportRow
+}
 
-func newReportSet(reps []mapreduce.Report) reportSet {
-	s := reportSet{}
+type rowKey struct {
+	account string
+	period  mapreduce.Period
+}
+
+func newReportSet(reps []mapreduce.Report) *reportSet {
+	s := &reportSet{reps: map[string]*mapreduce.Report{}, idx: map[string]map[rowKey][]*mapreduce.ReportRow{}}
 	for i := range reps {
-		s[reps[i].Name] = &reps[i]
+		s.reps[reps[i].Name] = &reps[i]
 	}
 	return s
 }
 
+// report returns the report named, or nil.
+func (s *reportSet) report(name string) *mapreduce.Report { return s.reps[name] }
+
+// rows returns the rows of the report named of account and period, in the
+// report's order.
+func (s *reportSet) rows(name, account string, period mapreduce.Period) []*mapreduce.ReportRow {
+	return s.index(name)[rowKey{account, period}]
+}
+
+func (s *reportSet) index(name string) map[rowKey][]*mapreduce.ReportRow {
+	if ix, ok := s.idx[name]; ok {
+		return ix
+	}
+	ix := map[rowKey][]*mapreduce.ReportRow{}
+	if rep := s.reps[name]; rep != nil {
+		for i := range rep.Rows {
+			r := &rep.Rows[i]
+			k := rowKey{r.Account, r.Period}
+			ix[k] = append(ix[k], r)
+		}
+	}
+	s.idx[name] = ix
+	return ix
+}
+
 // value returns the measure of the report's row of account and period (the
-// first such row), NaN when there is none.
-func (s reportSet) value(report, measure, account string, period mapreduce.Period) (float64, bool) {
-	rep := s[report]
+// first such row without keys), NaN when there is none.
+func (s *reportSet) value(report, measure, account string, period mapreduce.Period) (float64, bool) {
+	rep := s.report(report)
 	if rep == nil {
 		return math.NaN(), false
 	}
@@ -88,9 +124,8 @@ func (s reportSet) value(report, measure, account string, period mapreduce.Perio
 	if m < 0 {
 		return math.NaN(), false
 	}
-	for i := range rep.Rows {
-		r := &rep.Rows[i]
-		if r.Account == account && r.Period == period && len(r.Keys) == 0 && m < len(r.Values) {
+	for _, r := range s.rows(report, account, period) {
+		if len(r.Keys) == 0 && m < len(r.Values) {
 			return r.Values[m], true
 		}
 	}
@@ -99,8 +134,8 @@ func (s reportSet) value(report, measure, account string, period mapreduce.Perio
 
 // sum adds the measure up over the report's rows of account and period
 // (the "(other)" row included): the page views of every URL.
-func (s reportSet) sum(report, measure, account string, period mapreduce.Period) (float64, bool) {
-	rep := s[report]
+func (s *reportSet) sum(report, measure, account string, period mapreduce.Period) (float64, bool) {
+	rep := s.report(report)
 	if rep == nil {
 		return math.NaN(), false
 	}
@@ -110,9 +145,8 @@ func (s reportSet) sum(report, measure, account string, period mapreduce.Period)
 	}
 	var total float64
 	found := false
-	for i := range rep.Rows {
-		r := &rep.Rows[i]
-		if r.Account == account && r.Period == period && m < len(r.Values) {
+	for _, r := range s.rows(report, account, period) {
+		if m < len(r.Values) {
 			total += r.Values[m]
 			found = true
 		}
@@ -122,13 +156,11 @@ func (s reportSet) sum(report, measure, account string, period mapreduce.Period)
 
 // previousStart returns the first instant of the previous period, when the
 // reports carry one.
-func (s reportSet) previousStart() (time.Time, bool) {
+func (s *reportSet) previousStart() (time.Time, bool) {
 	for _, name := range []string{"visits", "uniques", "urls"} {
-		if rep := s[name]; rep != nil {
-			for i := range rep.Rows {
-				if rep.Rows[i].Period == mapreduce.PeriodPrevious {
-					return rep.Rows[i].Start, true
-				}
+		for k, rows := range s.index(name) {
+			if k.period == mapreduce.PeriodPrevious && len(rows) > 0 {
+				return rows[0].Start, true
 			}
 		}
 	}
@@ -138,7 +170,7 @@ func (s reportSet) previousStart() (time.Time, bool) {
 // compared describes the previous period the reports compare with: the
 // plan's, or else the one their previous rows start (reports made without
 // the plan's comparison); "" when there is none.
-func compared(set reportSet, plan *mapreduce.Plan) string {
+func compared(set *reportSet, plan *mapreduce.Plan) string {
 	if !plan.PrevStart.IsZero() {
 		return formatRange(plan.PrevStart, plan.PrevEnd, plan.Loc)
 	}
@@ -181,7 +213,7 @@ var headlines = []headline{
 
 // headlineValue returns the value of h for account and period, and whether
 // the run has it.
-func (s reportSet) headlineValue(h *headline, account string, period mapreduce.Period) (float64, bool) {
+func (s *reportSet) headlineValue(h *headline, account string, period mapreduce.Period) (float64, bool) {
 	for _, src := range h.from {
 		var v float64
 		var ok bool
@@ -193,7 +225,7 @@ func (s reportSet) headlineValue(h *headline, account string, period mapreduce.P
 		if ok {
 			return v, true
 		}
-		if s[src.report] != nil && s[src.report].Measure(src.measure) >= 0 && period == mapreduce.PeriodRange {
+		if rep := s.report(src.report); rep != nil && rep.Measure(src.measure) >= 0 && period == mapreduce.PeriodRange {
 			// The report is there but has no row for the account: no
 			// page views.
 			if h.kind == mapreduce.Count {
@@ -207,7 +239,7 @@ func (s reportSet) headlineValue(h *headline, account string, period mapreduce.P
 
 // tiles returns the headline numbers of account, with their change against
 // the previous period when the reports carry it.
-func (s reportSet) tiles(account string) []tile {
+func (s *reportSet) tiles(account string) []tile {
 	var out []tile
 	for i := range headlines {
 		h := &headlines[i]
@@ -246,7 +278,7 @@ func isMidnight(t time.Time) bool {
 
 // quality returns the data-quality facts of account (or of the whole run
 // when account is "").
-func quality(plan *mapreduce.Plan, run *Run, set reportSet, account string) []fact {
+func quality(plan *mapreduce.Plan, run *Run, set *reportSet, account string) []fact {
 	var out []fact
 	if sum := run.Summary; sum != nil {
 		shards, missing := 0, []string{}
@@ -294,8 +326,8 @@ func quality(plan *mapreduce.Plan, run *Run, set reportSet, account string) []fa
 
 // botViews returns the bots' page views of account, which the devices
 // report counts (its class "bot").
-func botViews(set reportSet, account string) (float64, bool) {
-	rep := set["devices"]
+func botViews(set *reportSet, account string) (float64, bool) {
+	rep := set.report("devices")
 	if rep == nil {
 		return 0, false
 	}
@@ -304,7 +336,7 @@ func botViews(set reportSet, account string) (float64, bool) {
 		return 0, false
 	}
 	var n float64
-	for _, r := range rangeRows(rep, account) {
+	for _, r := range set.rows("devices", account, mapreduce.PeriodRange) {
 		if k < len(r.Keys) && r.Keys[k] == "bot" {
 			n += r.Values[m]
 		}
@@ -335,7 +367,7 @@ func relLink(dir, path string) link {
 }
 
 // buildPage builds the page of account.
-func buildPage(set reportSet, plan *mapreduce.Plan, opt *Options, account string) *page {
+func buildPage(set *reportSet, plan *mapreduce.Plan, opt *Options, account string) *page {
 	run := &opt.Run
 	p := &page{
 		Account:   account,
@@ -352,10 +384,10 @@ func buildPage(set reportSet, plan *mapreduce.Plan, opt *Options, account string
 	if p.Trend != nil {
 		p.Data.Trend = &p.Trend.Data
 	}
-	p.Heatmap = buildHeatmap(set["hours"], account)
+	p.Heatmap = buildHeatmap(set.report("hours"), set.rows("hours", account, mapreduce.PeriodRange))
 	titles := map[string]string{}
-	if rep := set["urls"]; rep != nil && len(rep.Labels) > 0 && rep.Labels[0] == "title" && len(rep.Keys) > 0 && rep.Keys[0] == "url" {
-		for _, r := range rangeRows(rep, account) {
+	if rep := set.report("urls"); rep != nil && len(rep.Labels) > 0 && rep.Labels[0] == "title" && len(rep.Keys) > 0 && rep.Keys[0] == "url" {
+		for _, r := range set.rows("urls", account, mapreduce.PeriodRange) {
 			if len(r.Keys) > 0 && len(r.Labels) > 0 {
 				titles[r.Keys[0]] = r.Labels[0]
 			}
@@ -369,11 +401,11 @@ func buildPage(set reportSet, plan *mapreduce.Plan, opt *Options, account string
 		s := section{ID: sec.id, Title: sec.title}
 		for i := range sec.tables {
 			spec := &sec.tables[i]
-			rep := set[spec.report]
+			rep := set.report(spec.report)
 			if rep == nil {
 				continue
 			}
-			if t := buildTable(spec, rep, account, opt.top(), titles); t != nil {
+			if t := buildTable(spec, rep, set.rows(spec.report, account, mapreduce.PeriodRange), opt.top(), titles); t != nil {
 				s.Tables = append(s.Tables, t)
 				for _, m := range spec.measures {
 					used[m] = true
@@ -393,7 +425,7 @@ func buildPage(set reportSet, plan *mapreduce.Plan, opt *Options, account string
 
 // buildIndex builds the index page: one row per account with its headline
 // numbers, linking each account's page.
-func buildIndex(set reportSet, plan *mapreduce.Plan, opt *Options) *page {
+func buildIndex(set *reportSet, plan *mapreduce.Plan, opt *Options) *page {
 	run := &opt.Run
 	p := &page{
 		Title:     "pvjobs · " + formatRange(plan.Start, plan.End, plan.Loc),
@@ -486,10 +518,10 @@ func csvLinks(opt *Options) []link {
 }
 
 // notRun names the reports the page could show that the run did not make.
-func notRun(set reportSet) []string {
+func notRun(set *reportSet) []string {
 	var out []string
 	for _, name := range []string{"visits", "urls", "entrypages", "exitpages", "sources", "campaigns", "searchterms", "geo", "languages", "devices", "hours"} {
-		if set[name] == nil {
+		if set.report(name) == nil {
 			out = append(out, name)
 		}
 	}

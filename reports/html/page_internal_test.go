@@ -117,6 +117,18 @@ func trafficReport(rows ...[]any) *mapreduce.Report {
 	return rep
 }
 
+// rangeRows returns the rows of rep over the whole range for account.
+func rangeRows(rep *mapreduce.Report, account string) []*mapreduce.ReportRow {
+	var out []*mapreduce.ReportRow
+	for i := range rep.Rows {
+		r := &rep.Rows[i]
+		if r.Account == account && r.Period == mapreduce.PeriodRange {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 func cellTexts(cs []cell) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
@@ -139,7 +151,7 @@ func TestBuildTable(t *testing.T) {
 	spec := &tableSpec{id: "sources", report: "sources", measures: []string{"visits", "visitors", "pageviews", "bounce_rate", "avg_visit_duration_s"}}
 
 	t.Run("top 2", func(t *testing.T) {
-		tb := buildTable(spec, rep, "a", 2, nil)
+		tb := buildTable(spec, rep, rangeRows(rep, "a"), 2, nil)
 		want := [][]string{
 			{"search", "Google", "80", "60", "100", "50.0%", "30s"},
 			{"social", "Reddit", "40", "30", "50", "25.0%", "1m 00s"},
@@ -171,7 +183,7 @@ func TestBuildTable(t *testing.T) {
 		}
 	})
 	t.Run("only the report's own (other)", func(t *testing.T) {
-		tb := buildTable(spec, rep, "a", 10, nil)
+		tb := buildTable(spec, rep, rangeRows(rep, "a"), 10, nil)
 		if len(tb.Rows) != 4 {
 			t.Fatalf("%d rows, want 4", len(tb.Rows))
 		}
@@ -183,7 +195,7 @@ func TestBuildTable(t *testing.T) {
 	})
 	t.Run("rolled up by medium", func(t *testing.T) {
 		roll := &tableSpec{id: "channels", report: "sources", keys: []string{"medium"}, measures: []string{"visits", "visitors", "pageviews", "bounce_rate"}}
-		tb := buildTable(roll, rep, "a", 10, nil)
+		tb := buildTable(roll, rep, rangeRows(rep, "a"), 10, nil)
 		if got := len(tb.Columns); got != 4 {
 			t.Errorf("%d columns, want 4 (visitors left out)", got)
 		}
@@ -199,7 +211,7 @@ func TestBuildTable(t *testing.T) {
 		}
 	})
 	t.Run("other account", func(t *testing.T) {
-		tb := buildTable(spec, rep, "b", 10, nil)
+		tb := buildTable(spec, rep, rangeRows(rep, "b"), 10, nil)
 		if len(tb.Rows) != 0 || tb.Other != nil || tb.Total != nil {
 			t.Errorf("an account without rows: %+v", tb)
 		}

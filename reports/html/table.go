@@ -199,21 +199,10 @@ type cell struct {
 	Change *change
 }
 
-// rangeRows returns the rows of rep over the whole range for account.
-func rangeRows(rep *mapreduce.Report, account string) []*mapreduce.ReportRow {
-	var out []*mapreduce.ReportRow
-	for i := range rep.Rows {
-		r := &rep.Rows[i]
-		if r.Account == account && r.Period == mapreduce.PeriodRange {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// buildTable builds the table spec describes from rep for account, keeping
-// its top rows. titles maps URLs to page titles (for spec.titles).
-func buildTable(spec *tableSpec, rep *mapreduce.Report, account string, top int, titles map[string]string) *table {
+// buildTable builds the table spec describes from rows of rep (an
+// account's over the range), keeping its top rows. titles maps URLs to page
+// titles (for spec.titles).
+func buildTable(spec *tableSpec, rep *mapreduce.Report, all []*mapreduce.ReportRow, top int, titles map[string]string) *table {
 	t := &table{ID: spec.id, Title: spec.title, Note: spec.note}
 	// Which key columns, which measures.
 	keys := spec.keys
@@ -256,7 +245,6 @@ func buildTable(spec *tableSpec, rep *mapreduce.Report, account string, top int,
 	var groups []*group
 	var others []*mapreduce.ReportRow
 	byKey := map[string]*group{}
-	all := rangeRows(rep, account)
 	for _, r := range all {
 		if r.Other {
 			others = append(others, r)

@@ -77,7 +77,7 @@ func trendStep(start, end time.Time) mapreduce.Period {
 // buildTrend builds the time series of account from the visits report
 // (visitors and page views; a visit's page views count in the hour it
 // began), or from uniques (visitors only) when visits did not run.
-func buildTrend(set reportSet, plan *mapreduce.Plan, account string) *trend {
+func buildTrend(set *reportSet, plan *mapreduce.Plan, account string) *trend {
 	step := trendStep(plan.Start, plan.End)
 	// The calendar covers the previous period too when the run compares:
 	// the series is of the range only.
@@ -93,10 +93,10 @@ func buildTrend(set reportSet, plan *mapreduce.Plan, account string) *trend {
 		return nil
 	}
 	src := "visits"
-	rep := set[src]
+	rep := set.report(src)
 	if rep == nil || rep.Measure("visitors") < 0 {
 		src = "uniques"
-		rep = set[src]
+		rep = set.report(src)
 	}
 	if rep == nil || rep.Measure("visitors") < 0 {
 		return nil
@@ -108,11 +108,7 @@ func buildTrend(set reportSet, plan *mapreduce.Plan, account string) *trend {
 	}
 	vis := make([]float64, len(spans))
 	views := make([]float64, len(spans))
-	for i := range rep.Rows {
-		r := &rep.Rows[i]
-		if r.Account != account || r.Period != step {
-			continue
-		}
+	for _, r := range set.rows(src, account, step) {
 		if j, ok := index[r.Start.UnixNano()]; ok {
 			vis[j] = r.Values[vi]
 			if pi >= 0 {
@@ -287,9 +283,10 @@ type heatCell struct {
 
 var weekdays = []string{"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
 
-// buildHeatmap builds the weekday × hour view of account from the hours
-// report (keys weekday and hour, measures page views and visitors).
-func buildHeatmap(rep *mapreduce.Report, account string) *heatmap {
+// buildHeatmap builds the weekday × hour view from the rows of an account
+// of the hours report (keys weekday and hour, measures page views and
+// visitors).
+func buildHeatmap(rep *mapreduce.Report, rows []*mapreduce.ReportRow) *heatmap {
 	if rep == nil {
 		return nil
 	}
@@ -308,7 +305,7 @@ func buildHeatmap(rep *mapreduce.Report, account string) *heatmap {
 	}
 	var views, visitors [7][24]float64
 	top := 0.0
-	for _, r := range rangeRows(rep, account) {
+	for _, r := range rows {
 		d := indexOf(weekdays, r.Keys[wk])
 		h, err := strconv.Atoi(r.Keys[hk])
 		if d < 0 || err != nil || h < 0 || h > 23 {
