@@ -66,22 +66,22 @@ type pageData struct {
 	Trend *trendData `json:"trend,omitempty"`
 }
 
-// reportSet indexes a run's reports by name, and their rows by account and
-// period: a page looks at a few of the hundreds of thousands of rows of a
-// year's reports (the day rows are in them too), so each report's rows are
-// gone through once, when a page first asks for them.
+// reportSet indexes a run's reports by name, and their rows by period and
+// account: a page looks at a few of the hundreds of thousands of rows of a
+// year's reports (their day rows are there too), so the rows of one period
+// of a report are gone through once, when a page first asks for them.
 type reportSet struct {
 	reps map[string]*mapreduce.Report
-	idx  map[string]map[rowKey][]*mapreduce.ReportRow
+	idx  map[periodKey]map[string][]*mapreduce.ReportRow
 }
 
-type rowKey struct {
-	account string
-	period  mapreduce.Period
+type periodKey struct {
+	report string
+	period mapreduce.Period
 }
 
 func newReportSet(reps []mapreduce.Report) *reportSet {
-	s := &reportSet{reps: map[string]*mapreduce.Report{}, idx: map[string]map[rowKey][]*mapreduce.ReportRow{}}
+	s := &reportSet{reps: map[string]*mapreduce.Report{}, idx: map[periodKey]map[string][]*mapreduce.ReportRow{}}
 	for i := range reps {
 		s.reps[reps[i].Name] = &reps[i]
 	}
@@ -94,22 +94,24 @@ func (s *reportSet) report(name string) *mapreduce.Report { return s.reps[name] 
 // rows returns the rows of the report named of account and period, in the
 // report's order.
 func (s *reportSet) rows(name, account string, period mapreduce.Period) []*mapreduce.ReportRow {
-	return s.index(name)[rowKey{account, period}]
+	return s.index(name, period)[account]
 }
 
-func (s *reportSet) index(name string) map[rowKey][]*mapreduce.ReportRow {
-	if ix, ok := s.idx[name]; ok {
+// index returns the rows of a report's period by account.
+func (s *reportSet) index(name string, period mapreduce.Period) map[string][]*mapreduce.ReportRow {
+	k := periodKey{name, period}
+	if ix, ok := s.idx[k]; ok {
 		return ix
 	}
-	ix := map[rowKey][]*mapreduce.ReportRow{}
+	ix := map[string][]*mapreduce.ReportRow{}
 	if rep := s.reps[name]; rep != nil {
 		for i := range rep.Rows {
-			r := &rep.Rows[i]
-			k := rowKey{r.Account, r.Period}
-			ix[k] = append(ix[k], r)
+			if r := &rep.Rows[i]; r.Period == period {
+				ix[r.Account] = append(ix[r.Account], r)
+			}
 		}
 	}
-	s.idx[name] = ix
+	s.idx[k] = ix
 	return ix
 }
 
@@ -158,8 +160,8 @@ func (s *reportSet) sum(report, measure, account string, period mapreduce.Period
 // reports carry one.
 func (s *reportSet) previousStart() (time.Time, bool) {
 	for _, name := range []string{"visits", "uniques", "urls"} {
-		for k, rows := range s.index(name) {
-			if k.period == mapreduce.PeriodPrevious && len(rows) > 0 {
+		for _, rows := range s.index(name, mapreduce.PeriodPrevious) {
+			if len(rows) > 0 {
 				return rows[0].Start, true
 			}
 		}
