@@ -5,7 +5,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/pvjobs
 DEMO_DIR ?= $(or $(TMPDIR),/tmp)/pvjobs-demo
 
-.PHONY: spam-list help build test test-unit bench lint demo cassandra-up cassandra-down redis-up redis-down geo-real devices-eval devices-models collect-load clean
+.PHONY: spam-list help build test test-unit bench lint demo cassandra-up cassandra-down redis-up redis-down geo-real devices-eval devices-models collect-load screenshots clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ collect-load: ## load test of pvjobs collect on its own Cassandra (port 19042), 
 
 devices-models: ## regenerate jobs/devices/tablet_models.go from the npm packages mobile-detect and ua-parser-js (needs npm, node)
 	bash jobs/devices/modeldata/generate.sh
+
+screenshots: ## the sample's HTML report in headless chromium, light and dark, into testdata/screenshots (shown in the README)
+	PVJOBS_CHROMIUM=$$(bash testdata/chromium/chromium.sh up) $(GO) test -count=1 -run TestHTMLScreenshots -v ./cmd/pvjobs/ -screenshots
 
 clean: ## remove build output
 	rm -rf bin

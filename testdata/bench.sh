@@ -15,6 +15,9 @@ for procs in 1 2; do
   GOMAXPROCS=$procs go test -run '^$' -bench . -benchmem -benchtime 3x ./jobs/
 done
 
+echo "== the HTML report of a year of one account (365,000 page views): rendering it, and headless chromium loading it"
+PVJOBS_CHROMIUM="$(bash testdata/chromium/chromium.sh up)" go test -run '^$' -bench HTMLYear -benchmem -benchtime 5x ./cmd/pvjobs/
+
 # The server benchmarks come last, so a starting server does not disturb the
 # in-memory ones.
 started=()

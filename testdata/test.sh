@@ -30,7 +30,7 @@ export PVJOBS_CASSANDRA_ADDR="127.0.0.1:${PVJOBS_CASSANDRA_PORT:-9042}"
 PVJOBS_REDIS_ADDR="$(bash testdata/redis/redis.sh addr)"
 export PVJOBS_REDIS_ADDR
 
-# Debian's chromium for the collector's browser test (installed when missing).
+# Debian's chromium for the browser tests (the collector's, the HTML report's; installed when missing).
 PVJOBS_CHROMIUM="$(bash testdata/chromium/chromium.sh up)"
 export PVJOBS_CHROMIUM
 

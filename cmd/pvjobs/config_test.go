@@ -76,6 +76,9 @@ jobs:
     out: [csv:file-out]
     csv_pattern: "file-{report}.csv"
     csv_raw: true
+    html_pattern: "file-{account}.html"
+    html_index: "file-index.html"
+    html_top: 5
     tz: Europe/Berlin
     top: 3
     quiet: true
@@ -138,6 +141,9 @@ func TestPrecedence(t *testing.T) {
 		{"out", "out", "PVJOBS_OUT", []string{"--out", "csv:flag-out"}, "csv:env-out", get(func(p *runParams) any { return join(p.Out) }), "csv:file-out", "csv:flag-out", "csv:env-out", "csv:pvjobs-out"},
 		{"csv_pattern", "csv-pattern", "", []string{"--csv-pattern", "flag-{report}.csv"}, "", get(func(p *runParams) any { return p.CSVPattern }), "file-{report}.csv", "flag-{report}.csv", nil, "{report}.csv"},
 		{"csv_raw", "csv-raw", "", []string{"--csv-raw=false"}, "", get(func(p *runParams) any { return p.CSVRaw }), true, false, nil, false},
+		{"html_pattern", "html-pattern", "PVJOBS_HTML_PATTERN", []string{"--html-pattern", "flag-{account}.html"}, "env-{account}.html", get(func(p *runParams) any { return p.HTMLPattern }), "file-{account}.html", "flag-{account}.html", "env-{account}.html", "{account}.html"},
+		{"html_index", "html-index", "PVJOBS_HTML_INDEX", []string{"--html-index", "flag-index.html"}, "env-index.html", get(func(p *runParams) any { return p.HTMLIndex }), "file-index.html", "flag-index.html", "env-index.html", "index.html"},
+		{"html_top", "html-top", "PVJOBS_HTML_TOP", []string{"--html-top", "7"}, "9", get(func(p *runParams) any { return p.HTMLTop }), 5, 7, 9, 10},
 		{"tz", "tz", "PVJOBS_TZ", []string{"--tz", "America/New_York"}, "Asia/Tokyo", get(func(p *runParams) any { return p.TZ }), "Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"},
 		{"top", "top", "", []string{"--top", "7"}, "", get(func(p *runParams) any { return p.Top }), 3, 7, nil, 10},
 		{"quiet", "quiet", "", []string{"--quiet=false"}, "", get(func(p *runParams) any { return p.Quiet }), true, false, nil, false},

@@ -293,6 +293,9 @@ func printPlan(w io.Writer, p *runParams, s *runSetup) error {
 			}
 			fmt.Fprintf(tw, "\tfiles: %s\n", strings.Join(files, ", "))
 		}
+		if hs, ok := o.sink.(*htmlSink); ok {
+			fmt.Fprintf(tw, "\tfiles: %s\n", strings.Join(hs.files(plan), ", "))
+		}
 	}
 	if p.MetricsFile != "" {
 		fmt.Fprintf(tw, "metrics\t%s\n", p.MetricsFile)

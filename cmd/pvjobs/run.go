@@ -269,6 +269,7 @@ func execute(ctx context.Context, p *runParams, stdout, stderr io.Writer) error 
 	if n := validtext.Reports(res.Reports); n > 0 {
 		slog.Info("report keys with invalid UTF-8 made valid (URLs percent-encoded, other text U+FFFD)", "cells", n)
 	}
+	describeRun(s.outs, &res.Summary, res.Reports, s.plan)
 	if err := writeOutputs(ctx, s.outs, res.Reports, s.plan, p.fence); err != nil {
 		return err
 	}

@@ -24,6 +24,10 @@ var outputs = location.NewRegistry("output",
 		Scheme: "csv", Syntax: "csv:DIR", Prefix: "csv:",
 		Parse: parseCSVOut, Open: openCSVSink,
 	}),
+	location.New(location.Spec[string, *runParams, sink]{
+		Scheme: "html", Syntax: "html:DIR", Prefix: "html:",
+		Parse: parseHTMLOut, Open: openHTMLSink,
+	}),
 	redisOutput("redis"),
 	redisOutput("rediss"),
 )

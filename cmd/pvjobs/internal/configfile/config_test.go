@@ -45,7 +45,7 @@ func (c checker) Syntax() string           { return c.syntax }
 
 var locs = configfile.Locations{
 	Sources: checker{"a directory of shard files or cassandra://host[:port]/keyspace", []string{"", "cassandra://"}},
-	Outputs: checker{"csv:DIR, redis://host:port/db or rediss://host:port/db", []string{"csv:", "redis://", "rediss://"}},
+	Outputs: checker{"csv:DIR, html:DIR, redis://host:port/db or rediss://host:port/db", []string{"csv:", "html:", "redis://", "rediss://"}},
 	Locks:   checker{"redis://host:port/db or rediss://host:port/db", []string{"redis://", "rediss://"}},
 }
 
@@ -261,7 +261,11 @@ func TestParseErrors(t *testing.T) {
 		{"accounts mapping", "jobs:\n  a:\n    accounts: {blog: 1}\n", []string{`t.yaml:3:15: jobs.a.accounts: want a list, not a mapping`}},
 		{"reports unknown", "jobs:\n  a:\n    reports: [urls, pages]\n", []string{`t.yaml:3:14: jobs.a.reports: unknown job "pages" (jobs: urls,`}},
 		{"reports twice", "jobs:\n  a:\n    reports: urls,urls\n", []string{`t.yaml:3:14: jobs.a.reports: job "urls" is named twice`}},
-		{"out bad", "jobs:\n  a:\n    out: [csv:x, s3://b]\n", []string{`t.yaml:3:10: jobs.a.out: "s3://b": want csv:DIR, redis://host:port/db or rediss://host:port/db`}},
+		{"out bad", "jobs:\n  a:\n    out: [csv:x, s3://b]\n", []string{`t.yaml:3:10: jobs.a.out: "s3://b": want csv:DIR, html:DIR, redis://host:port/db or rediss://host:port/db`}},
+		{"out html without dir", "jobs:\n  a:\n    out: \"html:\"\n", []string{`t.yaml:3:10: jobs.a.out: "html:": want csv:DIR, html:DIR,`}},
+		{"html pattern path", "jobs:\n  a:\n    html_pattern: sub/{account}.html\n", []string{`t.yaml:3:19: jobs.a.html_pattern: bad HTML file pattern "sub/{account}.html" (pages): a file name, not a path`}},
+		{"html index with account", "jobs:\n  a:\n    html_index: \"{account}.html\"\n", []string{`t.yaml:3:17: jobs.a.html_index: bad HTML file pattern "{account}.html" (index): the index is one page for every account`}},
+		{"html top zero", "jobs:\n  a:\n    html_top: 0\n", []string{`t.yaml:3:15: jobs.a.html_top: "0": want a whole number, 1 or more`}},
 		{"out csv without dir", "jobs:\n  a:\n    out: \"csv:\"\n", []string{`t.yaml:3:10: jobs.a.out: "csv:": want csv:DIR`}},
 		{"out redis password redacted", "jobs:\n  a:\n    out: \"redis://:hunter2@\"\n", []string{`t.yaml:3:10: jobs.a.out: "redis://:xxxxx@": want `}},
 		{"csv pattern without report", "jobs:\n  a:\n    csv_pattern: out-{from}.csv\n", []string{`t.yaml:3:18: jobs.a.csv_pattern: bad CSV file pattern "out-{from}.csv": has no {report}: the `}},

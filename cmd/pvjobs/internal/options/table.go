@@ -17,6 +17,7 @@ import (
 	"github.com/pvjobs/pvjobs/readers/cassandra"
 	"github.com/pvjobs/pvjobs/readers/file"
 	"github.com/pvjobs/pvjobs/reports/csv"
+	"github.com/pvjobs/pvjobs/reports/html"
 	"github.com/pvjobs/pvjobs/reports/redis"
 )
 
@@ -117,7 +118,7 @@ func build() []*Option {
 			Usage: "comma-separated jobs to run in one pass, or all (see 'pvjobs jobs')",
 			bind:  func(v *Values) any { return &v.Jobs }},
 		{Name: "out", Aliases: []string{"o"}, Kind: List, Repeat: true, Default: "csv:pvjobs-out", Env: "PVJOBS_OUT", Key: "out", For: runs, URL: true, Location: outputLocations,
-			Usage: "output, repeatable: csv:DIR or redis://[user:pass@]host:port/db",
+			Usage: "output, repeatable: csv:DIR, html:DIR or redis://[user:pass@]host:port/db",
 			bind:  func(v *Values) any { return &v.Out }},
 		{Name: "csv-pattern", Kind: String, Default: "{report}.csv", Key: "csv_pattern", For: runs, Check: checkPattern,
 			Usage: "CSV file names; {report}, {from}, {to} are replaced (a file name; {report} is needed for several reports)",
@@ -125,6 +126,15 @@ func build() []*Option {
 		{Name: "csv-raw", Kind: Bool, Key: "csv_raw", For: runs,
 			Usage: "write CSV cells as they are, without neutralising spreadsheet formulas (=, +, -, @)",
 			bind:  func(v *Values) any { return &v.CSVRaw }},
+		{Name: "html-pattern", Kind: String, Default: html.DefaultPattern, Env: "PVJOBS_HTML_PATTERN", Key: "html_pattern", For: runs, Check: checkHTMLPattern,
+			Usage: "file name of each account's page of the HTML report (html:DIR); {account}, {from}, {to} are replaced",
+			bind:  func(v *Values) any { return &v.HTMLPattern }},
+		{Name: "html-index", Kind: String, Default: html.DefaultIndex, Env: "PVJOBS_HTML_INDEX", Key: "html_index", For: runs, Check: checkHTMLIndex,
+			Usage: "file name of the HTML report's page that links the accounts; {from}, {to} are replaced",
+			bind:  func(v *Values) any { return &v.HTMLIndex }},
+		{Name: "html-top", Kind: Int, Default: fmt.Sprint(html.DefaultTop), Env: "PVJOBS_HTML_TOP", Key: "html_top", For: runs, Min: 1, Want: "1 or more",
+			Usage: "rows each table of the HTML report shows before its (other) row",
+			bind:  func(v *Values) any { return &v.HTMLTop }},
 		{Name: "top", Kind: Int, Default: "10", Key: "top", For: runs, Want: "0 (no table) or more",
 			Usage: "rows per report in the table printed to stdout (0: no table)",
 			bind:  func(v *Values) any { return &v.Top }},
@@ -513,6 +523,12 @@ func checkDomains(v any) error { return sources.ValidateDomains(v.([]string)) }
 // checkPattern checks a CSV pattern is a file name; whether it needs
 // {report} depends on the reports, and is checked with them.
 func checkPattern(v any) error { return csv.CheckPattern(v.(string), nil) }
+
+// checkHTMLPattern and checkHTMLIndex check the HTML report's file names;
+// whether the pages need {account} depends on the accounts, and is checked
+// with them.
+func checkHTMLPattern(v any) error { return html.CheckPattern(v.(string), "", nil) }
+func checkHTMLIndex(v any) error   { return html.CheckPattern("", v.(string), nil) }
 
 func checkLast(v any) error {
 	s := v.(string)

@@ -22,18 +22,22 @@ type Values struct {
 	TZ       string
 
 	// What a run makes and where it writes it.
-	Jobs         []string
-	Out          []string
-	CSVPattern   string
-	CSVRaw       bool
-	Top          int
-	Quiet        bool
-	Slices       int
-	Workers      int
-	MaxBadRows   mapreduce.Budget
-	AllowEmpty   bool
-	MaxRows      int
-	VisitTimeout time.Duration
+	Jobs       []string
+	Out        []string
+	CSVPattern string
+	CSVRaw     bool
+	// HTMLPattern and HTMLIndex name the HTML report's pages; HTMLTop is
+	// the rows its tables show.
+	HTMLPattern, HTMLIndex string
+	HTMLTop                int
+	Top                    int
+	Quiet                  bool
+	Slices                 int
+	Workers                int
+	MaxBadRows             mapreduce.Budget
+	AllowEmpty             bool
+	MaxRows                int
+	VisitTimeout           time.Duration
 	// Compare is none or previous.
 	Compare string
 	// MaxRowSize bounds a page view's bytes in shard files (0: the
