@@ -22,6 +22,14 @@ func NewLabelCounts() *LabelCounts {
 
 // Add counts one page view of raw key id with label.
 func (l *LabelCounts) Add(id uint32, label []byte) {
+	if int(id) < len(l.first) {
+		// The common case: the key's first label again, compared, not
+		// hashed.
+		if f := l.first[id]; f != 0 && string(l.labels.Bytes(f-1)) == string(label) {
+			l.n[id]++
+			return
+		}
+	}
 	l.add(id, l.labelID(label), 1)
 }
 

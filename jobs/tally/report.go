@@ -68,11 +68,22 @@ type ReportSpec struct {
 func (t *Tally) Report(plan *mapreduce.Plan, keys *Keys, spec ReportSpec) mapreduce.Report {
 	b := newBuilder(t, plan, keys, spec)
 	rep := mapreduce.Report{Name: spec.Name, Keys: spec.Keys, Labels: spec.Labels, Measures: spec.Measures}
-	day, total, prev := b.newAgg(), b.newAgg(), b.newAgg()
 	compare := spec.Range && !plan.PrevStart.IsZero()
+	day, total, prev := b.newAgg(), b.newAgg(), (*agg)(nil)
+	if compare {
+		prev = b.newAgg()
+	}
+	rangeDays := 0
+	for d := 0; d < t.days; d++ {
+		if plan.InRange(d) {
+			rangeDays++
+		}
+	}
 	for a, account := range plan.Accounts {
 		total.reset()
-		prev.reset()
+		if compare {
+			prev.reset()
+		}
 		n := 0
 		for d := 0; d < t.days; d++ {
 			n += len(b.cell(a*t.days + d))
@@ -89,7 +100,12 @@ func (t *Tally) Report(plan *mapreduce.Plan, keys *Keys, spec ReportSpec) mapred
 				if spec.Days {
 					rep.Rows = b.emit(rep.Rows, day, account, mapreduce.PeriodDay, plan.Calendar.Days[d].Start)
 				}
-				if spec.Range {
+				switch {
+				case !spec.Range:
+				case rangeDays == 1:
+					// The range is this day: its rows, not a copy.
+					day, total = total, day
+				default:
 					total.fold(day)
 				}
 			case compare:

@@ -150,8 +150,12 @@ func (v *Visitors) Add(h uint64) {
 func (v *Visitors) addEntry(t *Tally, e int32) {
 	if r := t.vref[e]; r >= 0 {
 		v.addSet(t.sets[r])
-	} else if h := t.vone[e]; h != 0 {
-		v.Add(h)
+		return
+	}
+	for _, h := range [2]uint64{t.vone[e], t.vtwo[e]} {
+		if h != 0 {
+			v.Add(h)
+		}
 	}
 }
 
