@@ -19,7 +19,7 @@ type Keys struct {
 	chunks [][]byte
 	// shared holds keys added by IDShared: bytes owned by the caller.
 	shared [][]byte
-	refs []keyRef
+	refs   []keyRef
 	// slots is the hash table: 0 is empty, else the top 32 bits of the
 	// key's hash and id+1, so that a probe compares hashes without
 	// touching refs; len is a power of two.
