@@ -20,8 +20,11 @@ type Keys struct {
 	// shared holds keys added by IDShared: bytes owned by the caller.
 	shared [][]byte
 	refs   []keyRef
-	slots  []uint32 // 0 is empty, else id+1; len is a power of two
-	mask   uint32
+	// slots is the hash table: 0 is empty, else the top 32 bits of the
+	// key's hash and id+1, so that a probe compares hashes without
+	// touching refs; len is a power of two.
+	slots []uint64
+	mask  uint32
 }
 
 // keyRef locates the bytes of one key and keeps the top of its hash, which
@@ -44,7 +47,7 @@ const chunkSize = 1 << 20
 // NewKeys returns an empty Keys.
 func NewKeys() *Keys {
 	k := &Keys{seed: maphash.MakeSeed()}
-	k.slots = make([]uint32, 64)
+	k.slots = make([]uint64, 64)
 	k.mask = 63
 	return k
 }
@@ -72,14 +75,16 @@ func (k *Keys) IDShared(key []byte) uint32 {
 			id := uint32(len(k.refs))
 			k.refs = append(k.refs, keyRef{chunk: sharedBit | uint32(len(k.shared)), n: uint32(len(key)), hash: top})
 			k.shared = append(k.shared, key[:len(key):len(key)])
-			k.slots[i] = id + 1
+			k.slots[i] = uint64(top)<<32 | uint64(id+1)
 			if uint32(len(k.refs))*4 > uint32(len(k.slots))*3 {
 				k.grow()
 			}
 			return id
 		}
-		if r := &k.refs[s-1]; r.hash == top && int(r.n) == len(key) && bytes.Equal(k.Bytes(s-1), key) {
-			return s - 1
+		if uint32(s>>32) == top {
+			if id := uint32(s) - 1; bytes.Equal(k.Bytes(id), key) {
+				return id
+			}
 		}
 	}
 }
@@ -92,14 +97,16 @@ func (k *Keys) ID(key []byte) uint32 {
 		s := k.slots[i]
 		if s == 0 {
 			id := k.add(key, top)
-			k.slots[i] = id + 1
+			k.slots[i] = uint64(top)<<32 | uint64(id+1)
 			if uint32(len(k.refs))*4 > uint32(len(k.slots))*3 {
 				k.grow()
 			}
 			return id
 		}
-		if r := &k.refs[s-1]; r.hash == top && int(r.n) == len(key) && bytes.Equal(k.Bytes(s-1), key) {
-			return s - 1
+		if uint32(s>>32) == top {
+			if id := uint32(s) - 1; bytes.Equal(k.Bytes(id), key) {
+				return id
+			}
 		}
 	}
 }
@@ -113,8 +120,10 @@ func (k *Keys) Lookup(key []byte) (uint32, bool) {
 		if s == 0 {
 			return 0, false
 		}
-		if r := &k.refs[s-1]; r.hash == top && int(r.n) == len(key) && bytes.Equal(k.Bytes(s-1), key) {
-			return s - 1, true
+		if uint32(s>>32) == top {
+			if id := uint32(s) - 1; bytes.Equal(k.Bytes(id), key) {
+				return id, true
+			}
 		}
 	}
 }
@@ -138,18 +147,17 @@ func (k *Keys) add(key []byte, top uint32) uint32 {
 	return id
 }
 
-// grow doubles the slot table and reinserts every key by its stored hash.
+// grow doubles the slot table and reinserts every key.
 func (k *Keys) grow() {
-	slots := make([]uint32, 2*len(k.slots))
+	slots := make([]uint64, 2*len(k.slots))
 	mask := uint32(len(slots) - 1)
 	for id := range k.refs {
-		key := k.Bytes(uint32(id))
-		h := maphash.Bytes(k.seed, key)
+		h := maphash.Bytes(k.seed, k.Bytes(uint32(id)))
 		i := uint32(h) & mask
 		for slots[i] != 0 {
 			i = (i + 1) & mask
 		}
-		slots[i] = uint32(id) + 1
+		slots[i] = h>>32<<32 | uint64(id+1)
 	}
 	k.slots, k.mask = slots, mask
 }

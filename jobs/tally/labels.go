@@ -22,6 +22,14 @@ func NewLabelCounts() *LabelCounts {
 
 // Add counts one page view of raw key id with label.
 func (l *LabelCounts) Add(id uint32, label []byte) {
+	if int(id) < len(l.first) {
+		// The common case: the key's first label again, compared, not
+		// hashed.
+		if f := l.first[id]; f != 0 && string(l.labels.Bytes(f-1)) == string(label) {
+			l.n[id]++
+			return
+		}
+	}
 	l.add(id, l.labelID(label), 1)
 }
 
@@ -73,14 +81,21 @@ func (l *LabelCounts) Merge(o *LabelCounts, ids func(uint32) uint32) {
 // best returns, for each report key id (of n), the id in canon of its most
 // frequent label once labels are mapped by labelCanon and raw keys by cid
 // (dropped raw keys left out), ties going to the label whose bytes sort
-// first; -1 for report keys without labels.
+// first; -1 for report keys without labels. Most report keys have one
+// label: they are settled in arrays, and only keys with several go through
+// a map.
 func (l *LabelCounts) best(n int, cid func(uint32) uint32, labelCanon func(dst, raw []byte) []byte, canon *Keys) []int64 {
 	clid := make([]int64, l.labels.Len())
 	for i := range clid {
 		clid[i] = -1
 	}
 	var buf []byte
-	sums := make(map[uint64]int64, len(l.first)+len(l.counts))
+	best := make([]int64, n)
+	bestN := make([]int64, n)
+	for i := range best {
+		best[i] = -1
+	}
+	many := map[uint64]int64{} // report key id << 32 | label: page views, for keys of several labels
 	l.each(func(raw, li uint32, c int64) {
 		id := cid(raw)
 		if id == dropped {
@@ -95,14 +110,22 @@ func (l *LabelCounts) best(n int, cid func(uint32) uint32, labelCanon func(dst, 
 				clid[li] = int64(canon.ID(buf))
 			}
 		}
-		sums[uint64(id)<<32|uint64(clid[li])] += c
+		lab := clid[li]
+		switch b := best[id]; {
+		case b == -1:
+			best[id], bestN[id] = lab, c
+		case b == lab:
+			bestN[id] += c
+		case b >= 0:
+			// A second label: from now on this key is counted in many.
+			many[uint64(id)<<32|uint64(b)] += bestN[id]
+			many[uint64(id)<<32|uint64(lab)] += c
+			best[id] = -2
+		default:
+			many[uint64(id)<<32|uint64(lab)] += c
+		}
 	})
-	best := make([]int64, n)
-	bestN := make([]int64, n)
-	for i := range best {
-		best[i] = -1
-	}
-	for k, c := range sums {
+	for k, c := range many {
 		id, lab := uint32(k>>32), int64(uint32(k))
 		switch {
 		case best[id] < 0, c > bestN[id]:

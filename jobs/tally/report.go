@@ -23,13 +23,22 @@ type ReportSpec struct {
 	Keys     []string
 	Measures []mapreduce.Measure
 	// Values sets dst, one value per measure, from a row's summed counters
-	// and its distinct visitors (0 when the tally keeps none).
-	Values func(dst []float64, sums []int64, visitors uint64)
+	// and its distinct visitors (0 when the tally keeps none). The first
+	// measure, which ranks rows, must not depend on visitors unless
+	// PrimaryVisitors is set: rows are ranked before their visitors are
+	// counted.
+	Values          func(dst []float64, sums []int64, visitors uint64)
+	PrimaryVisitors bool
 	// Canon, when set, maps the bytes of a raw key to the bytes of its report
 	// key (a tuple of len(Keys) fields, see AppendField), appending to dst;
 	// raw keys that map to the same report key are added up (visitors as a
 	// union). ok false drops the key. It is called once per distinct raw key.
 	Canon func(dst, raw []byte) (key []byte, ok bool)
+	// CanonIdempotent declares that Canon maps a report key to itself (URL
+	// and title normalisation do): report keys then reuse the raw keys'
+	// ids and bytes, and only keys that Canon changes into one no raw key
+	// holds take memory of their own.
+	CanonIdempotent bool
 	// Labels names label columns (see mapreduce.Report.Labels); Label
 	// returns a row's labels from its key columns, once per report key.
 	Labels []string
@@ -59,13 +68,30 @@ type ReportSpec struct {
 func (t *Tally) Report(plan *mapreduce.Plan, keys *Keys, spec ReportSpec) mapreduce.Report {
 	b := newBuilder(t, plan, keys, spec)
 	rep := mapreduce.Report{Name: spec.Name, Keys: spec.Keys, Labels: spec.Labels, Measures: spec.Measures}
-	day, total, prev := b.newAgg(), b.newAgg(), b.newAgg()
 	compare := spec.Range && !plan.PrevStart.IsZero()
+	day, total, prev := b.newAgg(), b.newAgg(), (*agg)(nil)
+	if compare {
+		prev = b.newAgg()
+	}
+	rangeDays := 0
+	for d := 0; d < t.days; d++ {
+		if plan.InRange(d) {
+			rangeDays++
+		}
+	}
 	for a, account := range plan.Accounts {
 		total.reset()
-		prev.reset()
+		if compare {
+			prev.reset()
+		}
+		n := 0
+		for d := 0; d < t.days; d++ {
+			n += len(b.cell(a*t.days + d))
+		}
+		total.reserve(min(n, b.canon.Len()))
 		for d := 0; d < t.days; d++ {
 			day.reset()
+			day.reserve(len(b.cell(a*t.days + d)))
 			for _, e := range b.cell(a*t.days + d) {
 				b.add(day, e)
 			}
@@ -74,7 +100,12 @@ func (t *Tally) Report(plan *mapreduce.Plan, keys *Keys, spec ReportSpec) mapred
 				if spec.Days {
 					rep.Rows = b.emit(rep.Rows, day, account, mapreduce.PeriodDay, plan.Calendar.Days[d].Start)
 				}
-				if spec.Range {
+				switch {
+				case !spec.Range:
+				case rangeDays == 1:
+					// The range is this day: its rows, not a copy.
+					day, total = total, day
+				default:
 					total.fold(day)
 				}
 			case compare:
@@ -97,12 +128,13 @@ type builder struct {
 	spec *ReportSpec
 	// canon holds the report keys; cid maps a raw id to its report key's id
 	// (dropped for keys Canon drops). Without Canon both are the raw ones.
-	canon *Keys
+	canon *reportKeys
 	cid   []uint32
 	// byCell lists the entries of each cell: order[start[c]:start[c+1]].
 	order, start []int32
-	// fields and labels cache the key and label columns of report keys.
-	fields, labels [][]string
+	// fields and labels cache the key and label columns of the report keys
+	// of emitted rows.
+	fields, labels map[uint32][]string
 	vals           []float64
 	// best holds the label of each report key (an id in labelKeys), or -1,
 	// for RawLabels.
@@ -114,8 +146,25 @@ type builder struct {
 
 const dropped = ^uint32(0)
 
+// reportKeys are a report's keys: with first set, ids below len(first)
+// are raw keys (of first), the others keys of rest.
+type reportKeys struct {
+	first *Keys
+	n     uint32
+	rest  *Keys
+}
+
+func (r *reportKeys) Len() int { return int(r.n) + r.rest.Len() }
+
+func (r *reportKeys) Bytes(id uint32) []byte {
+	if id < r.n {
+		return r.first.Bytes(id)
+	}
+	return r.rest.Bytes(id - r.n)
+}
+
 func newBuilder(t *Tally, plan *mapreduce.Plan, keys *Keys, spec ReportSpec) *builder {
-	b := &builder{t: t, spec: &spec, canon: keys}
+	b := &builder{t: t, spec: &spec, canon: &reportKeys{first: keys, n: uint32(keys.Len()), rest: NewKeys()}}
 	// Report keys are valid UTF-8 (package jobs/validtext): a key that is
 	// not gets its fields cleaned here, before rows are added up, so that
 	// keys that become equal are one row with exact unions of visitors.
@@ -127,11 +176,16 @@ func newBuilder(t *Tally, plan *mapreduce.Plan, keys *Keys, spec ReportSpec) *bu
 		}
 	}
 	if spec.Canon != nil || invalid {
-		b.canon = NewKeys()
+		// Cleaning is idempotent; so is Canon when the spec says so.
+		identity := spec.Canon == nil || spec.CanonIdempotent
+		if !identity {
+			b.canon = &reportKeys{rest: NewKeys()}
+		}
 		b.cid = make([]uint32, keys.Len())
 		var buf, clean []byte
 		for id := range b.cid {
-			k, ok := keys.Bytes(uint32(id)), true
+			raw := keys.Bytes(uint32(id))
+			k, ok := raw, true
 			if spec.Canon != nil {
 				k, ok = spec.Canon(buf[:0], k)
 				buf = k
@@ -144,10 +198,21 @@ func newBuilder(t *Tally, plan *mapreduce.Plan, keys *Keys, spec ReportSpec) *bu
 				clean = validKey(clean[:0], k, spec.Keys)
 				k = clean
 			}
-			if raw := keys.Bytes(uint32(id)); bytes.Equal(k, raw) {
-				b.cid[id] = b.canon.IDShared(raw) // a key that normalising leaves as it is
-			} else {
-				b.cid[id] = b.canon.ID(k)
+			switch {
+			case !identity && bytes.Equal(k, raw):
+				b.cid[id] = b.canon.rest.IDShared(raw)
+			case !identity:
+				b.cid[id] = b.canon.rest.ID(k)
+			case bytes.Equal(k, raw):
+				b.cid[id] = uint32(id)
+			default:
+				// A changed key that a raw key already holds is that raw
+				// key's (idempotence: the raw key is unchanged).
+				if rid, found := keys.Lookup(k); found {
+					b.cid[id] = rid
+				} else {
+					b.cid[id] = b.canon.n + b.canon.rest.ID(k)
+				}
 			}
 		}
 	}
@@ -167,9 +232,9 @@ func newBuilder(t *Tally, plan *mapreduce.Plan, keys *Keys, spec ReportSpec) *bu
 		b.order[next[c]] = int32(e)
 		next[c]++
 	}
-	b.fields = make([][]string, b.canon.Len())
+	b.fields = map[uint32][]string{}
 	if spec.Label != nil || spec.RawLabels != nil {
-		b.labels = make([][]string, b.canon.Len())
+		b.labels = map[uint32][]string{}
 	}
 	if spec.RawLabels != nil {
 		b.labelKeys = NewKeys()
@@ -212,6 +277,13 @@ type agg struct {
 func (b *builder) newAgg() *agg {
 	n := b.canon.Len()
 	return &agg{cols: b.t.cols, at: make([]int32, n), stamp: make([]uint32, n)}
+}
+
+// reserve makes room for n rows.
+func (a *agg) reserve(n int) {
+	a.cids = slices.Grow(a.cids, n)
+	a.sums = slices.Grow(a.sums, n*a.cols)
+	a.vis = slices.Grow(a.vis, n)
 }
 
 func (a *agg) reset() {
@@ -274,7 +346,12 @@ func (b *builder) emit(rows []mapreduce.ReportRow, a *agg, account string, p map
 	}
 	prim := make([]float64, len(a.cids))
 	for _, i := range idx {
-		prim[i] = b.values(a, i)[0]
+		if b.spec.PrimaryVisitors {
+			prim[i] = b.values(a, i)[0]
+		} else {
+			b.spec.Values(b.vals, a.sums[i*cols:(i+1)*cols], 0)
+			prim[i] = b.vals[0]
+		}
 	}
 	// before reports whether row x comes before row y.
 	before := func(x, y int) bool {
@@ -283,9 +360,9 @@ func (b *builder) emit(rows []mapreduce.ReportRow, a *agg, account string, p map
 		}
 		return bytes.Compare(b.canon.Bytes(a.cids[x]), b.canon.Bytes(a.cids[y])) < 0
 	}
-	var rest []int
+	all := idx
 	if m := b.spec.MaxRows; m > 0 && len(idx) > m {
-		idx, rest = topN(idx, m, before)
+		idx = topN(idx, m, before)
 	}
 	if len(idx) > rankFrom {
 		// Many rows: compare keys by their rank among all report keys,
@@ -315,10 +392,17 @@ func (b *builder) emit(rows []mapreduce.ReportRow, a *agg, account string, p map
 			Values: slices.Clone(b.values(a, i)),
 		})
 	}
-	if len(rest) > 0 {
+	if len(idx) < len(all) {
+		kept := make([]bool, len(a.cids))
+		for _, i := range idx {
+			kept[i] = true
+		}
 		sums := make([]int64, cols)
 		var vis Visitors
-		for _, i := range rest {
+		for _, i := range all {
+			if kept[i] {
+				continue
+			}
 			for c := range cols {
 				sums[c] += a.sums[i*cols+c]
 			}
@@ -359,10 +443,10 @@ func (b *builder) ranks() []uint32 {
 	return b.rank
 }
 
-// topN splits idx into the m rows that come first by before (in no
-// particular order) and the rest, in O(n log m): a heap of the m best so
-// far, whose root is the worst of them.
-func topN(idx []int, m int, before func(x, y int) bool) (top, rest []int) {
+// topN returns the m rows of idx that come first by before (in no
+// particular order), in O(n log m): a heap of the m best so far, whose root
+// is the worst of them.
+func topN(idx []int, m int, before func(x, y int) bool) []int {
 	h := slices.Clone(idx[:m])
 	worse := func(i, j int) bool { return before(h[j], h[i]) } // h[i] comes after h[j]
 	down := func(i int) {
@@ -387,14 +471,11 @@ func topN(idx []int, m int, before func(x, y int) bool) (top, rest []int) {
 	}
 	for _, x := range idx[m:] {
 		if before(x, h[0]) {
-			rest = append(rest, h[0])
 			h[0] = x
 			down(0)
-		} else {
-			rest = append(rest, x)
 		}
 	}
-	return h, rest
+	return h
 }
 
 // values computes the measures of row i of a into the builder's scratch.
@@ -426,7 +507,7 @@ func validKey(dst, k []byte, cols []string) []byte {
 }
 
 func (b *builder) keys(cid uint32) []string {
-	if f := b.fields[cid]; f != nil {
+	if f, ok := b.fields[cid]; ok {
 		return f
 	}
 	f := Fields(b.canon.Bytes(cid), len(b.spec.Keys))
@@ -439,7 +520,7 @@ func (b *builder) rowLabels(cid uint32) []string {
 	if b.labels == nil {
 		return nil
 	}
-	if l := b.labels[cid]; l != nil {
+	if l, ok := b.labels[cid]; ok {
 		return l
 	}
 	var l []string

@@ -22,10 +22,13 @@ type Tally struct {
 	cols, days int
 	visitors   bool
 	// Per entry: its (id, cell) key, cols counters, and its visitors: one
-	// hash in vone, or a set in sets[vref] (vref -1 when none).
+	// hashes in vone and vtwo (0: none), or a set in sets[vref] (vref -1
+	// when none): most keys of a long tail have one or two visitors, who
+	// then cost no set.
 	keys  []uint64
 	vals  []int64
 	vone  []uint64
+	vtwo  []uint64
 	vref  []int32
 	sets  []*visitorSet
 	slots []int32 // -1 is empty, else an entry; len is a power of two
@@ -78,6 +81,7 @@ func (t *Tally) Entry(cell int, id uint32) int32 {
 			t.vals = append(t.vals, zeros[:t.cols]...)
 			if t.visitors {
 				t.vone = append(t.vone, 0)
+				t.vtwo = append(t.vtwo, 0)
 				t.vref = append(t.vref, -1)
 			}
 			t.slots[i] = e
@@ -124,16 +128,20 @@ func (t *Tally) AddVisitor(e int32, h uint64) {
 		t.sets[r].add(h)
 		return
 	}
-	switch one := t.vone[e]; one {
-	case h:
-	case 0:
+	switch one, two := t.vone[e], t.vtwo[e]; {
+	case one == h || two == h:
+	case one == 0:
 		t.vone[e] = h
+	case two == 0:
+		t.vtwo[e] = h
 	default:
 		s := newVisitorSet()
 		s.add(one)
+		s.add(two)
 		s.add(h)
 		t.vref[e] = int32(len(t.sets))
 		t.sets = append(t.sets, s)
+		t.vone[e], t.vtwo[e] = 0, 0
 	}
 }
 
@@ -178,14 +186,21 @@ func (t *Tally) Merge(o *Tally, ids func(uint32) uint32) {
 				continue
 			}
 			// Take o's set over; it is not used again.
-			if one := t.vone[e]; one != 0 {
-				os.add(one)
+			for _, h := range [2]uint64{t.vone[e], t.vtwo[e]} {
+				if h != 0 {
+					os.add(h)
+				}
 			}
 			t.vref[e] = int32(len(t.sets))
 			t.sets = append(t.sets, os)
+			t.vone[e], t.vtwo[e] = 0, 0
 			o.sets[r] = nil
-		} else if h := o.vone[oe]; h != 0 {
-			t.AddVisitor(e, h)
+		} else {
+			for _, h := range [2]uint64{o.vone[oe], o.vtwo[oe]} {
+				if h != 0 {
+					t.AddVisitor(e, h)
+				}
+			}
 		}
 	}
 }

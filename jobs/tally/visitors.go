@@ -106,10 +106,26 @@ func (s *visitorSet) count() uint64 {
 }
 
 // Visitors counts distinct visitors: the union of entries' visitors when a
-// report adds rows up. The zero Visitors is empty.
+// report adds rows up. The zero Visitors is empty. A Visitors may share
+// another's set (copy on write), so that a row made of one entry, or a
+// range of one day, costs no copy.
 type Visitors struct {
-	one uint64
-	set *visitorSet
+	one    uint64
+	set    *visitorSet
+	shared bool // set belongs to someone else: copy before writing
+}
+
+// own makes v's set its own to write.
+func (v *Visitors) own() {
+	if v.shared {
+		c := &visitorSet{n: v.set.n}
+		if v.set.sketch != nil {
+			c.sketch = v.set.sketch.Clone()
+		} else {
+			c.slots = append([]uint64(nil), v.set.slots...)
+		}
+		v.set, v.shared = c, false
+	}
 }
 
 // Add adds the visitor hash h.
@@ -119,6 +135,7 @@ func (v *Visitors) Add(h uint64) {
 	}
 	switch {
 	case v.set != nil:
+		v.own()
 		v.set.add(h)
 	case v.one == 0:
 		v.one = h
@@ -133,20 +150,30 @@ func (v *Visitors) Add(h uint64) {
 func (v *Visitors) addEntry(t *Tally, e int32) {
 	if r := t.vref[e]; r >= 0 {
 		v.addSet(t.sets[r])
-	} else if h := t.vone[e]; h != 0 {
-		v.Add(h)
+		return
+	}
+	for _, h := range [2]uint64{t.vone[e], t.vtwo[e]} {
+		if h != 0 {
+			v.Add(h)
+		}
 	}
 }
 
-// addSet adds the visitors of s.
+// addSet adds the visitors of s, which v must not change: an empty v
+// shares it.
 func (v *Visitors) addSet(s *visitorSet) {
-	if v.set == nil {
-		v.set = newVisitorSet()
-		if v.one != 0 {
+	switch {
+	case v.set == nil && v.one == 0:
+		v.set, v.shared = s, true
+	case v.set == s:
+	default:
+		if v.set == nil {
+			v.set = newVisitorSet()
 			v.set.add(v.one)
 		}
+		v.own()
+		v.set.merge(s)
 	}
-	v.set.merge(s)
 }
 
 // AddVisitors adds the visitors of o.

@@ -89,6 +89,8 @@ func (j *Job) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report {
 		Name: Name, Keys: []string{"title"},
 		Measures: mapreduce.Counts("pageviews", "visitors"), Values: tally.PageViewsVisitors,
 		Canon: func(dst, raw []byte) ([]byte, bool) { return Normalize(dst, raw), true },
-		Days:  true, Range: true, MaxRows: j.opt.MaxRows,
+		// Normalize is idempotent (FuzzNormalize checks it).
+		CanonIdempotent: true,
+		Days:            true, Range: true, MaxRows: j.opt.MaxRows,
 	})}
 }

@@ -106,7 +106,7 @@ func (j *PagesJob) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report 
 				dst[2], dst[3] = tally.Ratio(s[colEntryBounces], s[colEntries]), tally.Seconds(s[colEntryDurationMs], s[colEntries])
 			},
 			Keep:  func(s []int64) bool { return s[colEntries] > 0 },
-			Canon: canon, Days: true, Range: true, MaxRows: j.opt.MaxRows,
+			Canon: canon, CanonIdempotent: true, Days: true, Range: true, MaxRows: j.opt.MaxRows,
 		}))
 	}
 	if j.has(ExitPagesName) {
@@ -121,7 +121,7 @@ func (j *PagesJob) Reports(p *Partial, plan *mapreduce.Plan) []mapreduce.Report 
 				dst[0], dst[1], dst[2] = float64(s[colExits]), float64(s[colPageViews]), tally.Ratio(s[colExits], s[colPageViews])
 			},
 			Keep:  func(s []int64) bool { return s[colExits] > 0 },
-			Canon: canon, Days: true, Range: true, MaxRows: j.opt.MaxRows,
+			Canon: canon, CanonIdempotent: true, Days: true, Range: true, MaxRows: j.opt.MaxRows,
 		}))
 	}
 	return reps
@@ -140,8 +140,10 @@ func urlsSpec(canon func(dst, raw []byte) ([]byte, bool), maxRows int, titleCoun
 		Measures:   mapreduce.Counts("pageviews", "visitors"),
 		Values:     tally.PageViewsVisitors,
 		Canon:      canon,
-		Days:       true,
-		Range:      true,
-		MaxRows:    maxRows,
+		// Normalize is idempotent (FuzzNormalize checks it).
+		CanonIdempotent: true,
+		Days:            true,
+		Range:           true,
+		MaxRows:         maxRows,
 	}
 }
