@@ -33,7 +33,7 @@ var (
 // benchData loads the generated page views into the test table once per
 // process and returns the plan that reads them.
 func benchData(b *testing.B) *mapreduce.Plan {
-	ks := keyspace(b)
+	ks := benchKeyspace(b)
 	benchOnce.Do(func() {
 		from, _ := mapreduce.ParseDate("2024-09-01")
 		to := from.AddDays(1)
@@ -137,7 +137,7 @@ func feedItems(ctx context.Context, work chan<- mapreduce.WorkItem, items []mapr
 }
 
 func bareSession(b *testing.B) *gocql.Session {
-	s, err := keyspace(b).Session()
+	s, err := benchKeyspace(b).Session()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func BenchmarkBareScan(b *testing.B) {
 // GOMAXPROCS goroutines and a callback that does nothing (allocs per row).
 func BenchmarkRead(b *testing.B) {
 	plan := benchData(b)
-	tbl := open(b, nil)
+	tbl := open(b, benchKeyspace(b).Config())
 	items := plan.Items(tbl.Split())
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -200,7 +200,7 @@ func BenchmarkRead(b *testing.B) {
 // (job/bare: 1 means the job costs nothing beyond fetching the rows).
 func BenchmarkCassandraJob(b *testing.B) {
 	plan := benchData(b)
-	tbl := open(b, nil)
+	tbl := open(b, benchKeyspace(b).Config())
 	s := bareSession(b)
 	defs := jobs.All()
 	cfg := &jobs.Config{GeoIP: "../../jobs/geo/testdb/test-city.mmdb"}

@@ -77,7 +77,7 @@ func TestCassandraOutage(t *testing.T) {
 	defer proxy.Close()
 	cfg := cassandra.NewConfig(ks.Name, proxy.Addr())
 	cfg.NoDiscovery = true // the proxy is the only way in
-	cfg.Retry = cassandra.Retry{Attempts: 2, Wait: 20 * time.Millisecond, MaxWait: 50 * time.Millisecond}
+	cfg.Retry = cassandra.Retry{Budget: 50 * time.Millisecond, Wait: 20 * time.Millisecond, MaxWait: 50 * time.Millisecond}
 	cfg.Timeout, cfg.ConnectTimeout = 2*time.Second, 2*time.Second
 	tbl, err := cassandra.Open(context.Background(), cfg)
 	if err != nil {
