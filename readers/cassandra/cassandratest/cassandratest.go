@@ -150,11 +150,25 @@ func (k *Keyspace) Session() (*gocql.Session, error) {
 
 // Drop drops the keyspace.
 func (k *Keyspace) Drop() error {
+	stmt := `DROP KEYSPACE IF EXISTS "` + k.Name + `"`
 	s, err := adminSession(k.Addr)
-	if err != nil {
-		return err
+	if err == nil {
+		if err = s.Query(stmt).Exec(); err == nil {
+			return nil
+		}
 	}
-	return s.Query(`DROP KEYSPACE IF EXISTS "` + k.Name + `"`).Exec()
+	// The shared session may still be reconnecting after a test restarted
+	// the node: once more on a session of its own.
+	cl, cerr := cluster(k.Addr)
+	if cerr != nil {
+		return cerr
+	}
+	fresh, cerr := cl.CreateSession()
+	if cerr != nil {
+		return fmt.Errorf("%w (then connecting again: %v)", err, cerr)
+	}
+	defer fresh.Close()
+	return fresh.Query(stmt).Exec()
 }
 
 func cluster(addr string) (*gocql.ClusterConfig, error) {
