@@ -393,18 +393,15 @@ func (p *Proxy) IsCut() bool {
 	return p.cut
 }
 
-// Restore listens again on the same port.
+// Restore listens again on the same port (Go's listeners set SO_REUSEADDR,
+// so the port is free again as soon as Cut closed it).
 func (p *Proxy) Restore() error {
-	var ln net.Listener
-	var err error
-	for i := 0; i < 50; i++ {
-		if ln, err = net.Listen("tcp", p.addr); err == nil {
-			p.serve(ln)
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		return fmt.Errorf("proxy: listening again on %s: %w", p.addr, err)
 	}
-	return fmt.Errorf("proxy: listening again on %s: %w", p.addr, err)
+	p.serve(ln)
+	return nil
 }
 
 // Close cuts the proxy for good and waits for its accept loop.
