@@ -562,7 +562,14 @@ func TestReadDoesNotAllocatePerRow(t *testing.T) {
 			}
 		}
 		read() // prepare the statement
-		return testing.AllocsPerRun(5, read)
+		// AllocsPerRun counts the whole process's allocations: the least of
+		// three rounds leaves out background work of the driver, such as
+		// the schema refresh after another test dropped its keyspace.
+		least := testing.AllocsPerRun(5, read)
+		for range 2 {
+			least = min(least, testing.AllocsPerRun(5, read))
+		}
+		return least
 	}
 	two, six := measure(len(cells)/2+1), measure(len(cells)/6+1)
 	perPage := (six - two) / 4

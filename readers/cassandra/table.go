@@ -99,6 +99,7 @@ func createSession(ctx context.Context, c *Config, cons gocql.Consistency) (*goc
 	cl.Port = c.Port
 	cl.Consistency = cons
 	cl.PageSize = c.PageSize
+	cl.ProtoVersion = c.Protocol
 	cl.Timeout = c.Timeout
 	cl.WriteTimeout = c.Timeout
 	cl.ConnectTimeout = c.ConnectTimeout
