@@ -46,7 +46,7 @@
 // A query that fails with a transient error (a timeout, an unavailable or
 // overloaded coordinator, a lost connection, a node restarting) is retried
 // with exponential backoff and full jitter for as long as the outage lasts
-// less than Config.Retry.Budget (default 2 minutes, longer than a node
+// less than Config.Retry.Budget (default 3 minutes, longer than a node
 // restart); the budget counts from an outage's first failure and starts
 // afresh once a retry delivers rows. Opening the session is retried the same
 // way while no node can be reached at all, so a run started during a restart
