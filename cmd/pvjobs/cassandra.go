@@ -55,7 +55,7 @@ func applyCassandraParams(cfg *cassandra.Config, cp cassandraParams) error {
 // logRetry reports a retry on the log, so a slow run says why.
 func logRetry(e cassandra.RetryEvent) {
 	slog.Warn("cassandra: retrying", "what", e.Op, "attempt", e.Attempt, "wait", e.Wait.Round(time.Millisecond),
-		"rows_done", e.Rows, "err", e.Err)
+		"outage", e.Outage.Round(time.Millisecond), "budget", e.Budget, "rows_done", e.Rows, "err", e.Err)
 }
 
 // openTable opens the table of a cassandra:// URL.

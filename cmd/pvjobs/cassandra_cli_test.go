@@ -3,13 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,9 +88,7 @@ func cassSameFiles(t *testing.T, a, b string) {
 // end.
 func TestCassandraCLI(t *testing.T) {
 	addr := cassandratest.Require(t)
-	var rnd [6]byte
-	rand.Read(rnd[:])
-	ks := &cassandratest.Keyspace{Addr: addr, Name: "pvjobs_test_" + hex.EncodeToString(rnd[:])}
+	ks := &cassandratest.Keyspace{Addr: addr, Name: cassandratest.KeyspaceName()}
 	t.Cleanup(func() {
 		if err := ks.Drop(); err != nil {
 			t.Errorf("dropping %s: %v", ks.Name, err)
@@ -193,7 +190,7 @@ func TestCassandraCLI(t *testing.T) {
 		out := filepath.Join(tmp, "csv-stopped")
 		// The data is about 7 MB: cut the connection after 2 MB, for good.
 		p.CutAfter(2 << 20)
-		src := fmt.Sprintf("cassandra://%s/%s?retries=4&retry-wait=50ms&retry-max-wait=200ms&page-size=500", p.Addr(), ks.Name)
+		src := fmt.Sprintf("cassandra://%s/%s?retry-budget=500ms&retry-wait=50ms&retry-max-wait=200ms&page-size=500", p.Addr(), ks.Name)
 		start := time.Now()
 		code, _, errOut := cassCLI(t, append(runArgs, "--source", src, "--accounts", "blog,shop", "--out", "csv:"+out)...)
 		t.Logf("failed after %s:\n%s", time.Since(start).Round(time.Millisecond), cassLastLines(errOut, 4))
@@ -204,9 +201,9 @@ func TestCassandraCLI(t *testing.T) {
 			t.Errorf("exit %d, want %d", code, exitFailed)
 		}
 		if n := strings.Count(errOut, "cassandra: retrying"); n < 3 {
-			t.Errorf("%d retries logged, want at least 3 (4 attempts)", n)
+			t.Errorf("%d retries logged, want at least 3 (waits of 50ms to 200ms in a budget of 500ms)", n)
 		}
-		failure := regexp.MustCompile(`pvjobs: run failed, no reports written: reading 2024080[123]\.(blog|shop) \[\d\d:\d\d:\d\d,\d\d:\d\d:\d\d\): giving up after 4 attempts`)
+		failure := regexp.MustCompile(`pvjobs: run failed, no reports written: reading 2024080[123]\.(blog|shop) \[\d\d:\d\d:\d\d,\d\d:\d\d:\d\d\): giving up after \d+ attempts in \S+ \(retry budget 500ms\)`)
 		if !failure.MatchString(errOut) {
 			t.Errorf("stderr does not name the shard and slice that failed:\n%s", errOut)
 		}
@@ -223,23 +220,61 @@ func TestCassandraCLI(t *testing.T) {
 		defer p.Close()
 		out := filepath.Join(tmp, "csv-restarted")
 		p.CutAfter(2 << 20)
+		// The node comes back once the run has logged its first retry: it
+		// has seen the outage.
+		stderr := newWatchedWriter("cassandra: retrying")
+		restored := make(chan error, 1)
 		go func() {
-			for !p.IsCut() {
-				time.Sleep(10 * time.Millisecond)
-			}
-			time.Sleep(time.Second) // down for a second
-			p.Restore()
+			<-stderr.seen
+			restored <- p.Restore()
 		}()
-		src := fmt.Sprintf("cassandra://%s/%s?retries=30&retry-wait=100ms&retry-max-wait=1s&page-size=500", p.Addr(), ks.Name)
-		code, _, errOut := cassCLI(t, append(runArgs, "--source", src, "--accounts", "blog,shop", "--out", "csv:"+out)...)
+		src := fmt.Sprintf("cassandra://%s/%s?retry-budget=1m&retry-wait=100ms&retry-max-wait=1s&page-size=500", p.Addr(), ks.Name)
+		var stdout bytes.Buffer
+		code := run(context.Background(), append([]string{"pvjobs"}, append(runArgs, "--source", src, "--accounts", "blog,shop", "--out", "csv:"+out)...), &stdout, stderr)
 		if code != 0 {
-			t.Fatalf("exit %d:\n%s", code, errOut)
+			t.Fatalf("exit %d:\n%s", code, stderr)
 		}
-		if !strings.Contains(errOut, "cassandra: retrying") {
-			t.Errorf("no retry logged: the proxy was not cut mid-run")
+		select {
+		case err := <-restored:
+			if err != nil {
+				t.Fatal(err)
+			}
+		default:
+			t.Fatal("no retry logged: the proxy was not cut mid-run")
 		}
 		cassSameFiles(t, fromFiles, out)
 	})
+}
+
+// watchedWriter collects what is written to it, safe for concurrent writers,
+// and closes seen once the text contains a pattern.
+type watchedWriter struct {
+	pattern string
+	seen    chan struct{}
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	closed  bool
+}
+
+func newWatchedWriter(pattern string) *watchedWriter {
+	return &watchedWriter{pattern: pattern, seen: make(chan struct{})}
+}
+
+func (w *watchedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	if !w.closed && bytes.Contains(w.buf.Bytes(), []byte(w.pattern)) {
+		w.closed = true
+		close(w.seen)
+	}
+	return n, err
+}
+
+func (w *watchedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
 
 func cassLastLines(s string, n int) string {

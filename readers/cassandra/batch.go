@@ -23,7 +23,7 @@ func (t *Table) WriteBatch(ctx context.Context, key mapreduce.ShardKey, rows []m
 	}
 	k := key.String()
 	op := fmt.Sprintf("writing %d rows to %s", len(rows), k)
-	err := t.retry(ctx, op, func() int64 { return 0 }, func() error {
+	err := t.cfg.retry(ctx, op, noProgress, func() error {
 		b := t.session.Batch(gocql.UnloggedBatch).Consistency(t.cons)
 		for i := range rows {
 			b.Query(t.qInsert, k, gocql.UUID(rows[i].TS), rows[i].Value)

@@ -2,7 +2,10 @@ package cassandra_test
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,7 +36,7 @@ var (
 // benchData loads the generated page views into the test table once per
 // process and returns the plan that reads them.
 func benchData(b *testing.B) *mapreduce.Plan {
-	ks := keyspace(b)
+	ks := benchKeyspace(b)
 	benchOnce.Do(func() {
 		from, _ := mapreduce.ParseDate("2024-09-01")
 		to := from.AddDays(1)
@@ -82,7 +85,7 @@ func benchData(b *testing.B) *mapreduce.Plan {
 			return
 		}
 		// Warm up: the first scan after a load pays for memtables and caches.
-		bareScan(b, bareSession(b), benchPlan)
+		bareScan(b, bareSession(b, cassandra.DefaultProtocol), benchPlan)
 	})
 	if benchErr != nil {
 		b.Fatal(benchErr)
@@ -136,8 +139,24 @@ func feedItems(ctx context.Context, work chan<- mapreduce.WorkItem, items []mapr
 	}
 }
 
-func bareSession(b *testing.B) *gocql.Session {
-	s, err := keyspace(b).Session()
+// bareSession opens a plain gocql session on the benchmark keyspace with
+// gocql's defaults but for the consistency and the protocol version: proto
+// as the source's (cassandra.DefaultProtocol), or 0 for gocql's own choice,
+// the highest the node speaks.
+func bareSession(b *testing.B, proto int) *gocql.Session {
+	ks := benchKeyspace(b)
+	host, port, err := net.SplitHostPort(ks.Addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cl := gocql.NewCluster(host)
+	if cl.Port, err = strconv.Atoi(port); err != nil {
+		b.Fatal(err)
+	}
+	cl.Keyspace = ks.Name
+	cl.Consistency = gocql.LocalOne
+	cl.ProtoVersion = proto
+	s, err := cl.CreateSession()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -146,27 +165,37 @@ func bareSession(b *testing.B) *gocql.Session {
 }
 
 // BenchmarkBareScan is the floor: what gocql alone takes to bring the rows
-// over (pageviews/s).
+// over (pageviews/s) and the client CPU it spends per row (cpu-ns/row), with
+// the source's protocol version (4) and with gocql's own choice (5 on
+// Cassandra 5).
 func BenchmarkBareScan(b *testing.B) {
-	plan := benchData(b)
-	s := bareSession(b)
-	b.ResetTimer()
-	var rows int64
-	for b.Loop() {
-		rows += bareScan(b, s, plan)
+	for _, proto := range []int{cassandra.DefaultProtocol, 0} {
+		b.Run(fmt.Sprintf("protocol=%d", proto), func(b *testing.B) {
+			plan := benchData(b)
+			s := bareSession(b, proto)
+			b.ReportAllocs()
+			b.ResetTimer()
+			var rows int64
+			cpu := processCPU()
+			for b.Loop() {
+				rows += bareScan(b, s, plan)
+			}
+			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "pageviews/s")
+			b.ReportMetric(float64(processCPU()-cpu)/float64(rows), "cpu-ns/row")
+		})
 	}
-	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "pageviews/s")
 }
 
 // BenchmarkRead is the source alone: Table.Read over every work item with
 // GOMAXPROCS goroutines and a callback that does nothing (allocs per row).
 func BenchmarkRead(b *testing.B) {
 	plan := benchData(b)
-	tbl := open(b, nil)
+	tbl := open(b, benchKeyspace(b).Config())
 	items := plan.Items(tbl.Split())
 	b.ReportAllocs()
 	b.ResetTimer()
 	var rows atomic.Int64
+	cpu := processCPU()
 	for b.Loop() {
 		work := make(chan mapreduce.WorkItem)
 		eg, ctx := errgroup.WithContext(context.Background())
@@ -188,6 +217,7 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(rows.Load())/b.Elapsed().Seconds(), "pageviews/s")
+	b.ReportMetric(float64(processCPU()-cpu)/float64(rows.Load()), "cpu-ns/row")
 }
 
 // BenchmarkCassandraJob is every registered job end to end from Cassandra
@@ -197,11 +227,14 @@ func BenchmarkRead(b *testing.B) {
 // many goroutines. Each iteration runs both, one after the other, so the two
 // figures come from the same server state; it reports the job's page views per
 // second (pageviews/s), the bare scan's (bare-pageviews/s) and the ratio
-// (job/bare: 1 means the job costs nothing beyond fetching the rows).
+// (job/bare: 1 means the job costs nothing beyond fetching the rows), and the
+// client CPU per row of each (job-cpu-ns/row, bare-cpu-ns/row), which a busy
+// machine disturbs less than the rates. The bare scan speaks the source's
+// protocol version; BenchmarkBareScan shows gocql's default too.
 func BenchmarkCassandraJob(b *testing.B) {
 	plan := benchData(b)
-	tbl := open(b, nil)
-	s := bareSession(b)
+	tbl := open(b, benchKeyspace(b).Config())
+	s := bareSession(b, cassandra.DefaultProtocol)
 	defs := jobs.All()
 	cfg := &jobs.Config{GeoIP: "../../jobs/geo/testdb/test-city.mmdb"}
 	if err := jobs.Check(defs, cfg); err != nil {
@@ -212,9 +245,9 @@ func BenchmarkCassandraJob(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	var jobRows, bareRows int64
-	var jobTime, bareTime time.Duration
+	var jobTime, bareTime, jobCPU, bareCPU time.Duration
 	for b.Loop() {
-		start := time.Now()
+		start, cpu := time.Now(), processCPU()
 		tasks, release, err := jobs.Build(defs, cfg)
 		if err != nil {
 			b.Fatal(err)
@@ -226,11 +259,13 @@ func BenchmarkCassandraJob(b *testing.B) {
 		}
 		jobRows += res.Summary.Rows
 		jobTime += time.Since(start)
+		jobCPU += processCPU() - cpu
 
 		b.StopTimer()
-		start = time.Now()
+		start, cpu = time.Now(), processCPU()
 		bareRows += bareScan(b, s, plan)
 		bareTime += time.Since(start)
+		bareCPU += processCPU() - cpu
 		b.StartTimer()
 	}
 	job := float64(jobRows) / jobTime.Seconds()
@@ -238,4 +273,6 @@ func BenchmarkCassandraJob(b *testing.B) {
 	b.ReportMetric(job, "pageviews/s")
 	b.ReportMetric(bare, "bare-pageviews/s")
 	b.ReportMetric(job/bare, "job/bare")
+	b.ReportMetric(float64(jobCPU)/float64(jobRows), "job-cpu-ns/row")
+	b.ReportMetric(float64(bareCPU)/float64(bareRows), "bare-cpu-ns/row")
 }

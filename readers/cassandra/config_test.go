@@ -51,9 +51,11 @@ func TestParseURL(t *testing.T) {
 			c.LocalDC, c.NoTokenAware, c.NoDiscovery = "eu-west", true, true
 			c.PageSize, c.Concurrency, c.BatchRows = 1000, 4, 10
 		})},
-		{"timeouts and retries", "cassandra://db1/pv?timeout=30s&connect-timeout=5s&retries=3&retry-wait=1s&retry-max-wait=20s", def(func(c *cassandra.Config) {
+		{"protocol negotiated", "cassandra://db1/pv?protocol=0", def(func(c *cassandra.Config) { c.Protocol = 0 })},
+		{"protocol 3", "cassandra://db1/pv?protocol=3", def(func(c *cassandra.Config) { c.Protocol = 3 })},
+		{"timeouts and retries", "cassandra://db1/pv?timeout=30s&connect-timeout=5s&retry-budget=5m&retry-wait=1s&retry-max-wait=20s", def(func(c *cassandra.Config) {
 			c.Timeout, c.ConnectTimeout = 30*time.Second, 5*time.Second
-			c.Retry = cassandra.Retry{Attempts: 3, Wait: time.Second, MaxWait: 20 * time.Second}
+			c.Retry = cassandra.Retry{Budget: 5 * time.Minute, Wait: time.Second, MaxWait: 20 * time.Second}
 		})},
 	}
 	for _, tt := range tests {
@@ -85,6 +87,9 @@ func TestParseURLErrors(t *testing.T) {
 		{"bad page size", "cassandra://db1/pv?page-size=0", "page-size"},
 		{"cert without key", "cassandra://db1/pv?tls-cert=/c.pem", "tls-key"},
 		{"bad bool", "cassandra://db1/pv?token-aware=maybe", "true or false"},
+		{"retries is a budget now", "cassandra://db1/pv?retries=8", "use retry-budget"},
+		{"bad budget", "cassandra://db1/pv?retry-budget=8", "duration"},
+		{"bad protocol", "cassandra://db1/pv?protocol=2", "3, 4, 5 or 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,13 +120,13 @@ func TestConfigStringHidesPassword(t *testing.T) {
 }
 
 func TestEveryParamIsSettable(t *testing.T) {
-	values := map[string]string{"consistency": "ONE", "page-size": "10", "concurrency": "2", "batch-rows": "3", "retries": "2"}
+	values := map[string]string{"consistency": "ONE", "page-size": "10", "concurrency": "2", "batch-rows": "3", "protocol": "5"}
 	for _, p := range cassandra.Params {
 		c := cassandra.NewConfig("pv", "db1")
 		v, ok := values[p.Name]
 		switch {
 		case ok:
-		case strings.Contains(p.Name, "timeout"), strings.Contains(p.Name, "wait"):
+		case strings.Contains(p.Name, "timeout"), strings.Contains(p.Name, "wait"), p.Name == "retry-budget":
 			v = "1s"
 		case p.Name == "tls" || p.Name == "tls-insecure" || p.Name == "token-aware" || p.Name == "discover":
 			v = "true"

@@ -45,8 +45,13 @@
 //
 // A query that fails with a transient error (a timeout, an unavailable or
 // overloaded coordinator, a lost connection, a node restarting) is retried
-// with exponential backoff and full jitter, up to Config.Retry.Attempts
-// attempts per work item. Rows already handed to the mapper are not handed
+// with exponential backoff and full jitter for as long as the outage lasts
+// less than Config.Retry.Budget (default 3 minutes, longer than a node
+// restart); the budget counts from an outage's first failure and starts
+// afresh once a retry delivers rows. Opening the session is retried the same
+// way while no node can be reached at all, so a run started during a restart
+// waits for the node; a node that answers but refuses the session (TLS,
+// credentials) fails at once. Rows already handed to the mapper are not handed
 // over again: a retry resumes after the last timeuuid delivered
 // (ts > last AND ts < end). Rows are in clustering order and timeuuids are
 // unique within a partition, so this neither skips nor repeats a row; it also

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,44 +16,45 @@ import (
 // table might have.
 var customLayout = cassandra.Layout{Table: "pv_custom", Key: "rowkey", TS: "ts", Value: "body"}
 
-var (
-	testKS    *cassandratest.Keyspace
-	testKSErr error
-)
+// Each test makes its own keyspace (cassandratest.KeyspaceFor), dropped when
+// it ends. The benchmarks share one, loaded once per process and dropped by
+// TestMain.
+var bench struct {
+	sync.Mutex
+	ks *cassandratest.Keyspace
+}
 
-// TestMain creates one keyspace with both tables for the whole package
-// (Cassandra is slow at DDL) and drops it at the end.
 func TestMain(m *testing.M) {
-	if addr, _ := cassandratest.Addr(); addr != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		testKS, testKSErr = cassandratest.NewKeyspace(ctx, addr, cassandra.DefaultLayout, customLayout)
-		cancel()
-	}
 	code := m.Run()
-	if testKS != nil {
-		if err := testKS.Drop(); err != nil {
-			fmt.Fprintf(os.Stderr, "dropping keyspace %s: %v\n", testKS.Name, err)
+	if ks := bench.ks; ks != nil {
+		if err := ks.Drop(); err != nil {
+			fmt.Fprintf(os.Stderr, "dropping keyspace %s: %v\n", ks.Name, err)
 		}
 	}
 	os.Exit(code)
 }
 
-// keyspace returns the package's test keyspace, or skips (fails in CI).
-func keyspace(tb testing.TB) *cassandratest.Keyspace {
-	tb.Helper()
-	cassandratest.Require(tb)
-	if testKSErr != nil {
-		tb.Fatalf("creating the test keyspace: %v", testKSErr)
+// benchKeyspace returns the benchmarks' keyspace, creating it on first use.
+func benchKeyspace(b *testing.B) *cassandratest.Keyspace {
+	b.Helper()
+	addr := cassandratest.Require(b)
+	bench.Lock()
+	defer bench.Unlock()
+	if bench.ks == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		ks, err := cassandratest.NewKeyspace(ctx, addr)
+		if err != nil {
+			b.Fatalf("creating the benchmark keyspace: %v", err)
+		}
+		bench.ks = ks
 	}
-	return testKS
+	return bench.ks
 }
 
-// open opens the test table with cfg (nil: the default layout).
+// open opens the table of cfg and closes it when tb ends.
 func open(tb testing.TB, cfg *cassandra.Config) *cassandra.Table {
 	tb.Helper()
-	if cfg == nil {
-		cfg = keyspace(tb).Config()
-	}
 	tbl, err := cassandra.Open(context.Background(), cfg)
 	if err != nil {
 		tb.Fatal(err)

@@ -49,7 +49,8 @@ type writtenRow struct {
 // legacy raw-string format — with the DataStax Python driver, and reads them
 // back with the Cassandra source and the page-view decoder.
 func TestRowsWrittenByThePythonDriver(t *testing.T) {
-	ks := keyspace(t)
+	t.Parallel()
+	ks := cassandratest.KeyspaceFor(t, cassandra.DefaultLayout, customLayout)
 	py := pythonClient(t)
 	host, port, _ := net.SplitHostPort(ks.Addr)
 	for _, l := range []cassandra.Layout{cassandra.DefaultLayout, customLayout} {

@@ -21,7 +21,7 @@ func (t *Table) Read(ctx context.Context, item mapreduce.WorkItem, fn func(*mapr
 	hi := gocql.UUID(mapreduce.MinTimeUUID(item.End))
 	r := newRowReader(fn)
 	key := item.Shard.String()
-	return t.retry(ctx, item.String(), r.count, func() error {
+	return t.cfg.retry(ctx, item.String(), r.count, func() error {
 		var q *gocql.Query
 		if r.started {
 			q = t.session.Query(t.qSliceAfter, key, gocql.UUID(r.row.TS), hi)
@@ -37,7 +37,7 @@ func (t *Table) Read(ctx context.Context, item mapreduce.WorkItem, fn func(*mapr
 func (t *Table) ReadPartition(ctx context.Context, key mapreduce.ShardKey, fn func(*mapreduce.Row) error) error {
 	r := newRowReader(fn)
 	k := key.String()
-	return t.retry(ctx, k, r.count, func() error {
+	return t.cfg.retry(ctx, k, r.count, func() error {
 		var q *gocql.Query
 		if r.started {
 			q = t.session.Query(t.qPartAfter, k, gocql.UUID(r.row.TS))

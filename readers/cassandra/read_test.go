@@ -5,8 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -117,7 +120,8 @@ func dayCells(d time.Time, n int, seed uint64) []cell {
 }
 
 func TestReadSlicesPartitionExactly(t *testing.T) {
-	tbl := open(t, nil)
+	t.Parallel()
+	tbl := open(t, cassandratest.KeyspaceFor(t).Config())
 	d1, d2 := day("2024-08-01"), day("2024-08-02")
 	all := map[[16]byte][]byte{}
 	for _, d := range []time.Time{d1, d2} {
@@ -166,14 +170,16 @@ func TestReadSlicesPartitionExactly(t *testing.T) {
 }
 
 func TestReadMissingPartitionHasNoRows(t *testing.T) {
-	tbl := open(t, nil)
+	t.Parallel()
+	tbl := open(t, cassandratest.KeyspaceFor(t).Config())
 	if got := collect(t, tbl, wholeDay("nobody", "2024-08-01")); len(got) != 0 {
 		t.Errorf("read %d rows from a missing partition", len(got))
 	}
 }
 
 func TestReadReturnsCallbackErrorUnchanged(t *testing.T) {
-	tbl := open(t, nil)
+	t.Parallel()
+	tbl := open(t, cassandratest.KeyspaceFor(t).Config())
 	write(t, tbl, wholeDay("cberr", "2024-08-01").Shard, dayCells(day("2024-08-01"), 10, 3))
 	stop := errors.New("stop here")
 	calls := 0
@@ -187,7 +193,8 @@ func TestReadReturnsCallbackErrorUnchanged(t *testing.T) {
 }
 
 func TestReadPartitionReadsEveryRow(t *testing.T) {
-	tbl := open(t, nil)
+	t.Parallel()
+	tbl := open(t, cassandratest.KeyspaceFor(t).Config())
 	key := wholeDay("partition", "2024-08-01").Shard
 	cells := dayCells(key.Day, 50, 4)
 	// A row far outside the partition's day is still part of the partition.
@@ -212,7 +219,8 @@ func TestReadPartitionReadsEveryRow(t *testing.T) {
 }
 
 func TestWriteShardIsIdempotent(t *testing.T) {
-	tbl := open(t, nil)
+	t.Parallel()
+	tbl := open(t, cassandratest.KeyspaceFor(t).Config())
 	item := wholeDay("idem", "2024-08-01")
 	cells := dayCells(item.Shard.Day, 200, 5)
 	write(t, tbl, item.Shard, cells)
@@ -223,9 +231,10 @@ func TestWriteShardIsIdempotent(t *testing.T) {
 }
 
 func TestShardsAndDiscover(t *testing.T) {
-	ks := keyspace(t)
+	t.Parallel()
+	ks := cassandratest.KeyspaceFor(t, customLayout)
 	cfg := ks.Config()
-	cfg.Layout = customLayout // a table of its own: other tests' partitions don't show
+	cfg.Layout = customLayout
 	tbl := open(t, cfg)
 	for _, k := range []string{"20240731.zeta", "20240801.alpha", "20240801.beta", "20240802.alpha", "20240805.gamma"} {
 		sk, _ := mapreduce.ParseShardKey(k)
@@ -246,9 +255,6 @@ func TestShardsAndDiscover(t *testing.T) {
 	}
 	var names []string
 	for _, k := range keys {
-		if strings.HasPrefix(k.Account, "py_") {
-			continue // TestRowsWrittenByThePythonDriver's rows, if it ran first
-		}
 		names = append(names, k.String())
 	}
 	if got, want := strings.Join(names, " "), "20240731.zeta 20240801.alpha 20240801.beta 20240802.alpha 20240805.gamma"; got != want {
@@ -267,7 +273,8 @@ func TestShardsAndDiscover(t *testing.T) {
 }
 
 func TestOpenChecksTheTable(t *testing.T) {
-	ks := keyspace(t)
+	t.Parallel()
+	ks := cassandratest.KeyspaceFor(t, customLayout)
 	tests := []struct {
 		name   string
 		layout cassandra.Layout
@@ -301,7 +308,8 @@ func TestOpenChecksTheTable(t *testing.T) {
 }
 
 func TestCustomLayout(t *testing.T) {
-	cfg := keyspace(t).Config()
+	t.Parallel()
+	cfg := cassandratest.KeyspaceFor(t, customLayout).Config()
 	cfg.Layout = customLayout
 	tbl := open(t, cfg)
 	item := wholeDay("custom", "2024-08-03")
@@ -318,10 +326,9 @@ func TestCustomLayout(t *testing.T) {
 	}
 }
 
-// proxied opens the test table through a proxy that the test can cut.
-func proxied(t *testing.T, mod func(*cassandra.Config)) (*cassandra.Table, *cassandratest.Proxy) {
+// proxied opens the table of ks through a proxy that the test can cut.
+func proxied(t *testing.T, ks *cassandratest.Keyspace, mod func(*cassandra.Config)) (*cassandra.Table, *cassandratest.Proxy) {
 	t.Helper()
-	ks := keyspace(t)
 	p, err := cassandratest.NewProxy(ks.Addr)
 	if err != nil {
 		t.Fatal(err)
@@ -333,41 +340,67 @@ func proxied(t *testing.T, mod func(*cassandra.Config)) (*cassandra.Table, *cass
 	return open(t, cfg), p
 }
 
-func TestReadResumesAfterConnectionLoss(t *testing.T) {
-	item := wholeDay("resume", "2024-08-01")
-	cells := dayCells(item.Shard.Day, 4000, 8)[1:]
-	write(t, open(t, nil), item.Shard, cells)
+// retryLog collects retry events and signals the first.
+type retryLog struct {
+	mu     sync.Mutex
+	events []cassandra.RetryEvent
+	first  chan struct{}
+}
 
-	var mu sync.Mutex
-	var events []cassandra.RetryEvent
-	tbl, p := proxied(t, func(c *cassandra.Config) {
-		c.PageSize = 100
-		c.Retry = cassandra.Retry{Attempts: 20, Wait: 100 * time.Millisecond, MaxWait: time.Second}
-		c.OnRetry = func(e cassandra.RetryEvent) {
-			mu.Lock()
-			events = append(events, e)
-			mu.Unlock()
-		}
-	})
-	// Cut the connection in the middle of the slice, a few pages in, and
-	// let the "node" come back a moment later.
-	p.CutAfter(int64(len(cells)/3) * 60)
+func newRetryLog() *retryLog { return &retryLog{first: make(chan struct{})} }
+
+func (l *retryLog) add(e cassandra.RetryEvent) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+	if len(l.events) == 1 {
+		close(l.first)
+	}
+}
+
+func (l *retryLog) all() []cassandra.RetryEvent {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.events)
+}
+
+// restoreOnRetry restores p once the reader has retried, that is once it has
+// seen the outage; it returns Restore's error.
+func restoreOnRetry(p *cassandratest.Proxy, l *retryLog) <-chan error {
 	restored := make(chan error, 1)
 	go func() {
-		for !p.IsCut() {
-			time.Sleep(10 * time.Millisecond)
-		}
-		time.Sleep(300 * time.Millisecond)
+		<-l.first
 		restored <- p.Restore()
 	}()
+	return restored
+}
+
+func TestReadResumesAfterConnectionLoss(t *testing.T) {
+	t.Parallel()
+	ks := cassandratest.KeyspaceFor(t)
+	item := wholeDay("resume", "2024-08-01")
+	cells := dayCells(item.Shard.Day, 4000, 8)[1:]
+	write(t, open(t, ks.Config()), item.Shard, cells)
+
+	retries := newRetryLog()
+	tbl, p := proxied(t, ks, func(c *cassandra.Config) {
+		c.PageSize = 100
+		c.Retry = cassandra.Retry{Budget: time.Minute, Wait: 100 * time.Millisecond, MaxWait: time.Second}
+		c.OnRetry = retries.add
+	})
+	// Cut the connection in the middle of the slice, a few pages in, and let
+	// the "node" come back once the reader has noticed.
+	p.CutAfter(int64(len(cells)/3) * 60)
+	restored := restoreOnRetry(p, retries)
 	start := time.Now()
 	got := collect(t, tbl, item)
-	if err := <-restored; err != nil {
-		t.Fatal(err)
-	}
+	events := retries.all()
 	t.Logf("read %d rows in %s with %d retries", len(got), time.Since(start).Round(time.Millisecond), len(events))
 	if len(events) == 0 {
 		t.Fatal("no retry happened: the proxy was not cut mid-read")
+	}
+	if err := <-restored; err != nil {
+		t.Fatal(err)
 	}
 	if events[0].Rows == 0 || events[0].Rows >= int64(len(cells)) {
 		t.Errorf("first retry after %d rows, want it in the middle of the slice (0 < rows < %d)", events[0].Rows, len(cells))
@@ -382,34 +415,145 @@ func TestReadResumesAfterConnectionLoss(t *testing.T) {
 	}
 }
 
-func TestReadFailsAfterRetries(t *testing.T) {
+func TestReadGivesUpWhenTheBudgetIsSpent(t *testing.T) {
+	t.Parallel()
+	ks := cassandratest.KeyspaceFor(t)
 	item := wholeDay("giveup", "2024-08-01")
-	write(t, open(t, nil), item.Shard, dayCells(item.Shard.Day, 100, 9))
-	retries := 0
-	tbl, p := proxied(t, func(c *cassandra.Config) {
-		c.Retry = cassandra.Retry{Attempts: 4, Wait: 20 * time.Millisecond, MaxWait: 50 * time.Millisecond}
-		c.OnRetry = func(cassandra.RetryEvent) { retries++ }
+	write(t, open(t, ks.Config()), item.Shard, dayCells(item.Shard.Day, 100, 9))
+	retries := newRetryLog()
+	const budget = 400 * time.Millisecond
+	tbl, p := proxied(t, ks, func(c *cassandra.Config) {
+		c.Retry = cassandra.Retry{Budget: budget, Wait: 20 * time.Millisecond, MaxWait: 50 * time.Millisecond}
+		c.OnRetry = retries.add
 	})
 	p.Cut()
 	err := tbl.Read(context.Background(), item, func(*mapreduce.Row) error { return nil })
 	if err == nil {
 		t.Fatal("Read through a cut proxy succeeded")
 	}
-	if retries != 3 || !strings.Contains(err.Error(), "giving up after 4 attempts") {
-		t.Errorf("Read = %v after %d retries, want giving up after 4 attempts (3 retries)", err, retries)
+	events := retries.all()
+	want := regexp.MustCompile(`^giving up after (\d+) attempts in (\S+) \(retry budget 400ms\): `)
+	m := want.FindStringSubmatch(err.Error())
+	if m == nil {
+		t.Fatalf("Read = %v, want %s", err, want)
 	}
+	if n, _ := strconv.Atoi(m[1]); n != len(events)+1 || n < 3 {
+		t.Errorf("%s attempts and %d retries: want one more attempt than retries, and several", m[1], len(events))
+	}
+	if d, err := time.ParseDuration(m[2]); err != nil || d < budget {
+		t.Errorf("gave up after %s, before the budget of %s", m[2], budget)
+	}
+	for i, e := range events {
+		if e.Attempt != i+1 || e.Budget != budget || e.Outage+e.Wait > budget || (i > 0 && e.Outage < events[i-1].Outage) {
+			t.Errorf("retry %d: attempt %d, outage %s + wait %s of budget %s", i, e.Attempt, e.Outage, e.Wait, e.Budget)
+		}
+	}
+}
+
+// TestOpenWaitsForTheNode opens a table while the node refuses connections,
+// as a run started during a restart does: Open retries within the budget and
+// succeeds once the node is back; with the node gone for good it gives up
+// when the budget is spent. A node that answers but refuses the session is
+// not retried (TestTLSOptions).
+func TestOpenWaitsForTheNode(t *testing.T) {
+	t.Parallel()
+	ks := cassandratest.KeyspaceFor(t)
+	p, err := cassandratest.NewProxy(ks.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	p.Cut()
+
+	retries := newRetryLog()
+	cfg := ks.Config()
+	cfg.Hosts = []string{p.Addr()}
+	cfg.Retry = cassandra.Retry{Budget: time.Minute, Wait: 50 * time.Millisecond, MaxWait: 200 * time.Millisecond}
+	cfg.OnRetry = retries.add
+	restored := restoreOnRetry(p, retries)
+	tbl := open(t, cfg)
+	if err := <-restored; err != nil {
+		t.Fatal(err)
+	}
+	events := retries.all()
+	if len(events) == 0 || !strings.HasPrefix(events[0].Op, "connecting to cassandra://") {
+		t.Fatalf("retries %+v, want connection attempts", events)
+	}
+	if got := collect(t, tbl, wholeDay("nobody", "2024-08-01")); len(got) != 0 {
+		t.Errorf("read %d rows from a missing partition", len(got))
+	}
+
+	p.Cut()
+	cfg.Retry.Budget = 300 * time.Millisecond
+	cfg.OnRetry = nil
+	_, err = cassandra.Open(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "connecting to cassandra://"+p.Addr()+": giving up after") {
+		t.Errorf("Open with the node gone = %v, want giving up after the budget", err)
+	}
+}
+
+// TestCredentialsWithoutAuthentication: the test node runs without
+// authentication, so credentials given are never asked for; Open warns once,
+// naming the node and never the password.
+func TestCredentialsWithoutAuthentication(t *testing.T) {
+	t.Parallel()
+	ks := cassandratest.KeyspaceFor(t)
+	for _, tt := range []struct {
+		name, user, password string
+		warn                 bool
+	}{
+		{"credentials", "reader", "s3cret-pw", true},
+		{"no credentials", "", "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf syncBuffer
+			cfg := ks.Config()
+			cfg.Username, cfg.Password = tt.user, tt.password
+			cfg.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+			open(t, cfg)
+			log := buf.String()
+			if n := strings.Count(log, "did not ask for credentials"); n != map[bool]int{true: 1, false: 0}[tt.warn] {
+				t.Errorf("%d warnings, want %v:\n%s", n, tt.warn, log)
+			}
+			if tt.warn && !strings.Contains(log, "host="+ks.Addr) {
+				t.Errorf("the warning does not name the node %s:\n%s", ks.Addr, log)
+			}
+			if tt.password != "" && strings.Contains(log, tt.password) {
+				t.Errorf("the log shows the password:\n%s", log)
+			}
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // TestReadDoesNotAllocatePerRow checks the per-row path: rows are scanned into
 // reused buffers, so allocations come per query and per page, not per row.
 func TestReadDoesNotAllocatePerRow(t *testing.T) {
+	ks := cassandratest.KeyspaceFor(t)
 	item := wholeDay("allocs", "2024-08-01")
 	cells := dayCells(item.Shard.Day, 5000, 10)[1:]
-	write(t, open(t, nil), item.Shard, cells)
+	write(t, open(t, ks.Config()), item.Shard, cells)
 	// The same rows in 2 and in 6 pages: the difference is the cost of 4
 	// pages, what is left the cost of the query; neither grows with rows.
 	measure := func(pageSize int) float64 {
-		cfg := keyspace(t).Config()
+		cfg := ks.Config()
 		cfg.PageSize = pageSize
 		tbl := open(t, cfg)
 		read := func() {
@@ -418,7 +562,14 @@ func TestReadDoesNotAllocatePerRow(t *testing.T) {
 			}
 		}
 		read() // prepare the statement
-		return testing.AllocsPerRun(5, read)
+		// AllocsPerRun counts the whole process's allocations: the least of
+		// three rounds leaves out background work of the driver, such as
+		// the schema refresh after another test dropped its keyspace.
+		least := testing.AllocsPerRun(5, read)
+		for range 2 {
+			least = min(least, testing.AllocsPerRun(5, read))
+		}
+		return least
 	}
 	two, six := measure(len(cells)/2+1), measure(len(cells)/6+1)
 	perPage := (six - two) / 4
@@ -432,9 +583,11 @@ func TestReadDoesNotAllocatePerRow(t *testing.T) {
 // TestHostSelectionOptions reads with each routing option: they change which
 // node coordinates a query, never what it returns.
 func TestHostSelectionOptions(t *testing.T) {
+	t.Parallel()
+	ks := cassandratest.KeyspaceFor(t)
 	item := wholeDay("routing", "2024-08-01")
 	cells := dayCells(item.Shard.Day, 30, 12)[1:]
-	write(t, open(t, nil), item.Shard, cells)
+	write(t, open(t, ks.Config()), item.Shard, cells)
 	tests := []struct {
 		name string
 		set  map[string]string
@@ -447,7 +600,7 @@ func TestHostSelectionOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := keyspace(t).Config()
+			cfg := ks.Config()
 			for k, v := range tt.set {
 				if err := cfg.Set(k, v); err != nil {
 					t.Fatal(err)

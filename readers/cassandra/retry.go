@@ -68,13 +68,21 @@ func (r Retry) wait(n int) time.Duration {
 	return floor + rand.N(limit-floor+1)
 }
 
-// retry runs attempt until it succeeds, fails for good, or runs out of
-// attempts; rows reports the rows delivered so far for the retry hook. It
-// returns the callback's error (fnError) unwrapped, ctx's error when ctx ends,
-// and otherwise an error that says how many attempts failed.
-func (t *Table) retry(ctx context.Context, op string, rows func() int64, attempt func() error) error {
-	start := time.Now()
-	for n := 1; ; n++ {
+// retry runs attempt until it succeeds, fails for good, or an outage outlasts
+// the budget; progress reports the rows delivered so far (more rows than at
+// the last failure end an outage, and the hook reports them). It returns the
+// callback's error (fnError) unwrapped, ctx's error when ctx ends, and
+// otherwise an error that says how long the outage lasted.
+//
+// The last wait is cut to end at the budget, so the final attempt comes when
+// the budget is spent, not before.
+func (c *Config) retry(ctx context.Context, op string, progress func() int64, attempt func() error) error {
+	var (
+		outage   time.Time // first failure of the current outage
+		failures int       // failed attempts in the current outage
+		rows     int64     // progress at the last failure
+	)
+	for {
 		err := attempt()
 		if err == nil {
 			return nil
@@ -89,15 +97,20 @@ func (t *Table) retry(ctx context.Context, op string, rows func() int64, attempt
 		if !Transient(err) {
 			return err
 		}
-		if n >= t.cfg.Retry.Attempts {
-			if n == 1 {
-				return err
-			}
-			return fmt.Errorf("giving up after %d attempts in %s: %w", n, time.Since(start).Round(time.Millisecond), err)
+		now := time.Now()
+		if p := progress(); failures == 0 || p > rows {
+			outage, failures, rows = now, 0, p
 		}
-		d := t.cfg.Retry.wait(n)
-		if h := t.cfg.OnRetry; h != nil {
-			h(RetryEvent{Op: op, Attempt: n, Wait: d, Rows: rows(), Err: err})
+		failures++
+		elapsed := now.Sub(outage)
+		left := c.Retry.Budget - elapsed
+		if left <= 0 {
+			return fmt.Errorf("giving up after %d attempts in %s (retry budget %s): %w",
+				failures, elapsed.Round(time.Millisecond), c.Retry.Budget, err)
+		}
+		d := min(c.Retry.wait(failures), left)
+		if h := c.OnRetry; h != nil {
+			h(RetryEvent{Op: op, Attempt: failures, Wait: d, Outage: elapsed, Budget: c.Retry.Budget, Rows: rows, Err: err})
 		}
 		tm := time.NewTimer(d)
 		select {
@@ -108,3 +121,7 @@ func (t *Table) retry(ctx context.Context, op string, rows func() int64, attempt
 		}
 	}
 }
+
+// noProgress is the progress of an operation retried as a whole (a batch, a
+// token range): what a failed attempt did is redone, so it is no progress.
+func noProgress() int64 { return 0 }

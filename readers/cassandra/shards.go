@@ -65,7 +65,7 @@ func (t *Table) Shards(ctx context.Context, start, end time.Time) ([]mapreduce.S
 	}
 	scan := func(ctx context.Context, op string, stmt string, args ...any) error {
 		var found []string
-		err := t.retry(ctx, op, func() int64 { return int64(len(found)) }, func() error {
+		err := t.cfg.retry(ctx, op, noProgress, func() error {
 			found = found[:0]
 			iter := t.session.Query(stmt, args...).IterContext(ctx)
 			var s string

@@ -5,7 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"strings"
+	"sync"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
@@ -67,16 +70,36 @@ func Open(ctx context.Context, cfg *Config) (*Table, error) {
 	return t, nil
 }
 
-// connect opens a gocql session for c (already defaulted).
+// connect opens a gocql session for c (already defaulted). A cluster that
+// cannot be reached at all (every connection refused or timed out, as while
+// the node restarts) is retried within c.Retry's budget; a node that answers
+// but refuses the session (TLS, credentials, protocol) is not.
 func connect(ctx context.Context, c *Config) (*gocql.Session, gocql.Consistency, error) {
 	cons, err := gocql.ParseConsistencyWrapper(c.Consistency)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: consistency %q", ErrBadURL, c.Consistency)
 	}
+	op := "connecting to cassandra://" + strings.Join(c.Hosts, ",")
+	var session *gocql.Session
+	err = c.retry(ctx, op, noProgress, func() error {
+		var err error
+		session, err = createSession(ctx, c, cons)
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", op, err)
+	}
+	return session, cons, nil
+}
+
+// createSession makes one attempt at opening a session. Its error is
+// permanent unless every connection failed to be set up at all.
+func createSession(ctx context.Context, c *Config, cons gocql.Consistency) (*gocql.Session, error) {
 	cl := gocql.NewCluster(c.Hosts...)
 	cl.Port = c.Port
 	cl.Consistency = cons
 	cl.PageSize = c.PageSize
+	cl.ProtoVersion = c.Protocol
 	cl.Timeout = c.Timeout
 	cl.WriteTimeout = c.Timeout
 	cl.ConnectTimeout = c.ConnectTimeout
@@ -89,8 +112,13 @@ func connect(ctx context.Context, c *Config) (*gocql.Session, gocql.Consistency,
 	cl.ReconnectInterval = 2 * time.Second
 	// Keyspace metadata is all token-aware routing needs.
 	cl.Metadata.CacheMode = gocql.KeyspaceOnly
+	w := &connWatch{user: c.Username, log: c.Logger}
+	cl.ConnectObserver = w
 	if c.Username != "" {
-		cl.Authenticator = gocql.PasswordAuthenticator{Username: c.Username, Password: c.Password}
+		auth := gocql.PasswordAuthenticator{Username: c.Username, Password: c.Password}
+		cl.AuthProvider = func(h *gocql.HostInfo) (gocql.Authenticator, error) {
+			return &watchedAuth{auth, w, h.ConnectAddressAndPort()}, nil
+		}
 	}
 	if t := c.TLS; t != nil {
 		cl.SslOpts = &gocql.SslOptions{
@@ -125,17 +153,92 @@ func connect(ctx context.Context, c *Config) (*gocql.Session, gocql.Consistency,
 	select {
 	case r := <-done:
 		if r.err != nil {
-			return nil, 0, fmt.Errorf("connecting to cassandra://%s: %w", strings.Join(c.Hosts, ","), r.err)
+			if !w.unreachable() {
+				return nil, &permanentError{r.err}
+			}
+			return nil, r.err
 		}
-		return r.s, cons, nil
+		return r.s, nil
 	case <-ctx.Done():
 		go func() {
 			if r := <-done; r.s != nil {
 				r.s.Close()
 			}
 		}()
-		return nil, 0, ctx.Err()
+		return nil, ctx.Err()
 	}
+}
+
+// connWatch watches the connections of one session. While the session is
+// created it tells a cluster that cannot be reached (every connection failed
+// to dial) from one that refuses the session; afterwards it warns once when
+// a node accepts a connection without asking for the credentials given.
+type connWatch struct {
+	user string // the user name given, or ""
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	dialErrs int             // connections that failed to dial
+	others   int             // connections that failed after dialling
+	asked    map[string]bool // nodes that asked for credentials
+	warned   bool
+}
+
+// ObserveConnect implements gocql.ConnectObserver. It is called after every
+// attempt to open a connection, from the goroutine that opened it: after
+// the authentication exchange, if there was one.
+func (w *connWatch) ObserveConnect(o gocql.ObservedConnect) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if o.Err != nil {
+		if isDialError(o.Err) {
+			w.dialErrs++
+		} else {
+			w.others++
+		}
+		return
+	}
+	if w.user == "" || w.warned || o.Host == nil || w.asked[o.Host.ConnectAddressAndPort()] {
+		return
+	}
+	w.warned = true
+	w.log.Warn("cassandra: the node did not ask for credentials: it runs without authentication, and the user name and password given are not used",
+		"host", o.Host.ConnectAddressAndPort(), "user", w.user)
+}
+
+// unreachable reports whether connections failed and every failure was a
+// failure to dial.
+func (w *connWatch) unreachable() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dialErrs > 0 && w.others == 0
+}
+
+// watchedAuth is a PasswordAuthenticator that tells its connWatch when a node
+// asks for credentials.
+type watchedAuth struct {
+	gocql.PasswordAuthenticator
+	w    *connWatch
+	host string
+}
+
+// Challenge implements gocql.Authenticator.
+func (a *watchedAuth) Challenge(req []byte) ([]byte, gocql.Authenticator, error) {
+	a.w.mu.Lock()
+	if a.w.asked == nil {
+		a.w.asked = map[string]bool{}
+	}
+	a.w.asked[a.host] = true
+	a.w.mu.Unlock()
+	return a.PasswordAuthenticator.Challenge(req)
+}
+
+// isDialError reports whether err is a failure to open a TCP connection:
+// refused, timed out, no route. TLS, protocol and authentication failures
+// come after dialling and are not.
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // checkLayout reads the table's columns from system_schema and checks them

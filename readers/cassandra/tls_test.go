@@ -76,7 +76,9 @@ func newTestPKI(t *testing.T) *testPKI {
 }
 
 // tlsServer accepts TLS connections and records whether a handshake
-// completed; it speaks no CQL, so Open fails after the handshake.
+// completed; it speaks no CQL, so Open fails after the handshake. handshakes
+// waits until every connection accepted so far has finished its handshake,
+// then says how many completed.
 func tlsServer(t *testing.T, cfg *tls.Config) (addr string, handshakes func() int) {
 	t.Helper()
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
@@ -85,25 +87,50 @@ func tlsServer(t *testing.T, cfg *tls.Config) (addr string, handshakes func() in
 	}
 	t.Cleanup(func() { ln.Close() })
 	var mu sync.Mutex
-	ok := 0
+	accepted, finished, ok := 0, 0, 0
+	done := make(chan struct{}, 1) // a handshake finished
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
+			mu.Lock()
+			accepted++
+			mu.Unlock()
 			go func() {
 				defer c.Close()
 				c.SetDeadline(time.Now().Add(5 * time.Second))
-				if c.(*tls.Conn).Handshake() == nil {
-					mu.Lock()
+				err := c.(*tls.Conn).Handshake()
+				mu.Lock()
+				finished++
+				if err == nil {
 					ok++
-					mu.Unlock()
+				}
+				mu.Unlock()
+				select {
+				case done <- struct{}{}:
+				default:
 				}
 			}()
 		}
 	}()
-	return ln.Addr().String(), func() int { mu.Lock(); defer mu.Unlock(); return ok }
+	return ln.Addr().String(), func() int {
+		deadline := time.After(10 * time.Second)
+		for {
+			mu.Lock()
+			all, n := finished == accepted, ok
+			mu.Unlock()
+			if all {
+				return n
+			}
+			select {
+			case <-done:
+			case <-deadline:
+				t.Fatal("the server's handshakes did not finish within 10s")
+			}
+		}
+	}
 }
 
 // TestTLSOptions checks that the TLS parameters reach the handshake: the CA
@@ -133,6 +160,8 @@ func TestTLSOptions(t *testing.T) {
 			addr, handshakes := tlsServer(t, scfg)
 			cfg := cassandra.NewConfig("pv", addr)
 			cfg.ConnectTimeout = 2 * time.Second
+			retries := 0
+			cfg.OnRetry = func(cassandra.RetryEvent) { retries++ }
 			for k, v := range tt.params {
 				if err := cfg.Set(k, v); err != nil {
 					t.Fatal(err)
@@ -143,9 +172,12 @@ func TestTLSOptions(t *testing.T) {
 				tbl.Close()
 				t.Fatal("Open succeeded against a server that speaks no CQL")
 			}
-			time.Sleep(50 * time.Millisecond) // let the server finish its side
 			if got := handshakes() > 0; got != tt.wantHandshake {
 				t.Errorf("handshake completed: %v, want %v (Open: %v)", got, tt.wantHandshake, err)
+			}
+			// The node answered: a failed session is not worth retrying.
+			if retries > 0 {
+				t.Errorf("Open retried %d times against a node that answers but refuses the session", retries)
 			}
 		})
 	}

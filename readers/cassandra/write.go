@@ -43,7 +43,7 @@ func (t *Table) WriteShard(ctx context.Context, key mapreduce.ShardKey, read fun
 		g.Go(func() error {
 			defer func() { <-t.writeSem }()
 			op := fmt.Sprintf("writing %d rows to %s", len(cells), k)
-			err := t.retry(gctx, op, func() int64 { return 0 }, func() error {
+			err := t.cfg.retry(gctx, op, noProgress, func() error {
 				b := t.session.Batch(gocql.UnloggedBatch).Consistency(t.cons)
 				for _, c := range cells {
 					b.Query(t.qInsert, k, c.ts, c.value)

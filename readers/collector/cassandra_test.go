@@ -2,8 +2,6 @@ package collector_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -12,37 +10,6 @@ import (
 	"github.com/pvjobs/pvjobs/readers/cassandra/cassandratest"
 	"github.com/pvjobs/pvjobs/readers/collector"
 )
-
-var (
-	testKS    *cassandratest.Keyspace
-	testKSErr error
-)
-
-// TestMain creates one Cassandra keyspace for the package's integration
-// tests (when PVJOBS_CASSANDRA_ADDR is set) and drops it at the end.
-func TestMain(m *testing.M) {
-	if addr, _ := cassandratest.Addr(); addr != "" && os.Getenv("PVJOBS_UUID_CHILD") == "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		testKS, testKSErr = cassandratest.NewKeyspace(ctx, addr)
-		cancel()
-	}
-	code := m.Run()
-	if testKS != nil {
-		if err := testKS.Drop(); err != nil {
-			fmt.Fprintf(os.Stderr, "dropping keyspace %s: %v\n", testKS.Name, err)
-		}
-	}
-	os.Exit(code)
-}
-
-func keyspace(tb testing.TB) *cassandratest.Keyspace {
-	tb.Helper()
-	cassandratest.Require(tb)
-	if testKSErr != nil {
-		tb.Fatalf("creating the test keyspace: %v", testKSErr)
-	}
-	return testKS
-}
 
 // readCassandra returns the page views of today's shard of account, by URL,
 // with how often each URL is stored.
@@ -69,7 +36,7 @@ func readCassandra(t testing.TB, tbl *cassandra.Table, account string) map[strin
 // the table exactly once afterwards. The load test (make collect-load)
 // stops and starts a Cassandra of its own instead.
 func TestCassandraOutage(t *testing.T) {
-	ks := keyspace(t)
+	ks := cassandratest.KeyspaceFor(t) // its own: go test -count=2 passes
 	proxy, err := cassandratest.NewProxy(ks.Addr)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +44,7 @@ func TestCassandraOutage(t *testing.T) {
 	defer proxy.Close()
 	cfg := cassandra.NewConfig(ks.Name, proxy.Addr())
 	cfg.NoDiscovery = true // the proxy is the only way in
-	cfg.Retry = cassandra.Retry{Attempts: 2, Wait: 20 * time.Millisecond, MaxWait: 50 * time.Millisecond}
+	cfg.Retry = cassandra.Retry{Budget: 50 * time.Millisecond, Wait: 20 * time.Millisecond, MaxWait: 50 * time.Millisecond}
 	cfg.Timeout, cfg.ConnectTimeout = 2*time.Second, 2*time.Second
 	tbl, err := cassandra.Open(context.Background(), cfg)
 	if err != nil {

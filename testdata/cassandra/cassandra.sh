@@ -7,7 +7,10 @@
 #   cassandra.sh up        install if needed, start, wait until CQL answers;
 #                          prints "started" or "already-running" on stdout
 #   cassandra.sh down      stop the server that `up` started (no-op otherwise)
+#   cassandra.sh restart   down, then up (only a server that `up` started)
 #   cassandra.sh status    exit 0 if something answers CQL on the port
+#   cassandra.sh owned     exit 0 if the server on the port is the one `up` started
+#                          with this state dir (so down/restart may stop it)
 #   cassandra.sh exec CQL  run CQL statements (args, or stdin when none), print rows
 #   cassandra.sh logs      tail the server log
 #   cassandra.sh clean     delete the state dir (data, logs); refuses while running
@@ -16,9 +19,13 @@
 #   PVJOBS_CACHE                 cache root (default ~/.cache/pvjobs)
 #   PVJOBS_CASSANDRA_VERSION     cassandra-all version (default 5.0.9)
 #   PVJOBS_CASSANDRA_HOME        jar dir parent (default $PVJOBS_CACHE/cassandra-$VERSION)
-#   PVJOBS_CASSANDRA_STATE       state dir (default $PVJOBS_CACHE/cassandra-state)
 #   PVJOBS_CASSANDRA_PORT        CQL port (default 9042)
-#   PVJOBS_CASSANDRA_STORAGE_PORT  internode port (default 7000)
+#   PVJOBS_CASSANDRA_STATE       state dir: data, commit log, logs, pid file (default
+#                                $PVJOBS_CACHE/cassandra-state on port 9042,
+#                                $PVJOBS_CACHE/cassandra-state-PORT on any other port)
+#   PVJOBS_CASSANDRA_STORAGE_PORT  internode port (default 7000 on port 9042, PORT-2042
+#                                on any other: 9142 -> 7100), so instances on
+#                                different CQL ports never clash. JMX is not opened.
 #   PVJOBS_CASSANDRA_HEAP        -Xms/-Xmx (default 1G)
 #   PVJOBS_CASSANDRA_TIMEOUT     seconds `up` waits for CQL (default 180)
 #   PVJOBS_CASSANDRA_AUTHENTICATOR  AllowAllAuthenticator (default) or PasswordAuthenticator
@@ -30,9 +37,17 @@ CACHE=${PVJOBS_CACHE:-$HOME/.cache/pvjobs}
 VERSION=${PVJOBS_CASSANDRA_VERSION:-5.0.9}
 CASS_HOME=${PVJOBS_CASSANDRA_HOME:-$CACHE/cassandra-$VERSION}
 LIB=$CASS_HOME/lib
-STATE=${PVJOBS_CASSANDRA_STATE:-$CACHE/cassandra-state}
 PORT=${PVJOBS_CASSANDRA_PORT:-9042}
-STORAGE_PORT=${PVJOBS_CASSANDRA_STORAGE_PORT:-7000}
+[[ $PORT =~ ^[0-9]+$ && $PORT -ge 1 && $PORT -le 65535 ]] || { echo "cassandra.sh: error: PVJOBS_CASSANDRA_PORT=$PORT is not a port" >&2; exit 1; }
+if [[ $PORT == 9042 ]]; then
+  STATE=${PVJOBS_CASSANDRA_STATE:-$CACHE/cassandra-state}
+  STORAGE_PORT=${PVJOBS_CASSANDRA_STORAGE_PORT:-7000}
+else
+  STATE=${PVJOBS_CASSANDRA_STATE:-$CACHE/cassandra-state-$PORT}
+  storage=$((PORT - 2042))
+  ((storage > 1024)) || storage=$((PORT + 10000))
+  STORAGE_PORT=${PVJOBS_CASSANDRA_STORAGE_PORT:-$storage}
+fi
 HEAP=${PVJOBS_CASSANDRA_HEAP:-1G}
 TIMEOUT=${PVJOBS_CASSANDRA_TIMEOUT:-180}
 AUTHENTICATOR=${PVJOBS_CASSANDRA_AUTHENTICATOR:-AllowAllAuthenticator}
@@ -207,7 +222,10 @@ case ${1:-} in
   install) find_java; install ;;
   up) cmd_up ;;
   down) cmd_down ;;
+  restart) our_pid >/dev/null || die "no Cassandra started by this script runs on port $PORT with state $STATE; not restarting"
+    cmd_down; cmd_up ;;
   status) cmd_status ;;
+  owned) our_pid >/dev/null ;;
   exec) shift; exec python3 "$HERE/cql.py" --port "$PORT" exec "$@" ;;
   logs) tail -n "${2:-100}" "$LOGDIR/system.log" ;;
   clean) cmd_clean ;;

@@ -1,7 +1,7 @@
 // Package cassandratest holds what integration tests against a real Cassandra
 // share: the server address from the environment (skip, or fail in CI), a
-// throwaway keyspace per test run, and a TCP proxy that a test can cut to
-// stop "Cassandra" in the middle of a run without touching the shared server.
+// throwaway keyspace per test, and a TCP proxy that a test can cut to stop
+// "Cassandra" in the middle of a run without touching the shared server.
 package cassandratest
 
 import (
@@ -12,6 +12,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -46,38 +48,89 @@ func Require(tb testing.TB) string {
 	return addr
 }
 
-// Keyspace is a throwaway keyspace pvjobs_test_<random> (SimpleStrategy,
-// replication factor 1) with tables of the given layouts.
+// Keyspace is a throwaway keyspace (SimpleStrategy, replication factor 1)
+// with tables of given layouts.
 type Keyspace struct {
 	Addr string
 	Name string
 }
 
-// NewKeyspace creates a keyspace with a table per layout (the default layout
-// when none is given). Cassandra is slow at DDL: create one per test package
-// (TestMain), not one per test.
-func NewKeyspace(ctx context.Context, addr string, layouts ...cassandra.Layout) (*Keyspace, error) {
-	var b [6]byte
+// keyspacePrefix starts the name of every keyspace the tests create:
+// pvjobs_test_<unix seconds>_<random>.
+const keyspacePrefix = "pvjobs_test_"
+
+// staleAfter is the age after which a test keyspace is a leftover of a test
+// process that was killed before it could drop it.
+const staleAfter = 2 * time.Hour
+
+// KeyspaceName returns a new keyspace name, pvjobs_test_<unix seconds>_<random>.
+func KeyspaceName() string {
+	var b [4]byte
 	rand.Read(b[:])
-	ks := &Keyspace{Addr: addr, Name: "pvjobs_test_" + hex.EncodeToString(b[:])}
+	return fmt.Sprintf("%s%d_%s", keyspacePrefix, time.Now().Unix(), hex.EncodeToString(b[:]))
+}
+
+// KeyspaceFor creates a keyspace of its own for tb with a table per layout
+// (the default layout when none is given) and drops it when tb and its
+// subtests end, so tests share no rows and `go test -count=2` passes. It
+// skips or fails tb as Require does when there is no server.
+func KeyspaceFor(tb testing.TB, layouts ...cassandra.Layout) *Keyspace {
+	tb.Helper()
+	addr := Require(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ks, err := NewKeyspace(ctx, addr, layouts...)
+	if err != nil {
+		tb.Fatalf("creating a test keyspace: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := ks.Drop(); err != nil {
+			tb.Errorf("dropping keyspace %s: %v", ks.Name, err)
+		}
+	})
+	return ks
+}
+
+// NewKeyspace creates a new keyspace on addr with a table per layout (the
+// default layout when none is given); the caller drops it (KeyspaceFor does
+// both for a test). Cassandra is slow at DDL (about a second a keyspace):
+// share one where tests cannot disturb each other. The first call of a
+// process also drops test keyspaces older than two hours, left behind by
+// killed test runs.
+func NewKeyspace(ctx context.Context, addr string, layouts ...cassandra.Layout) (*Keyspace, error) {
+	s, err := adminSession(addr)
+	if err != nil {
+		return nil, err
+	}
+	sweepOnce(addr, s)
+	ks := &Keyspace{Addr: addr, Name: KeyspaceName()}
 	if len(layouts) == 0 {
 		layouts = []cassandra.Layout{cassandra.DefaultLayout}
 	}
-	for _, l := range layouts {
+	for i, l := range layouts {
 		cfg := ks.Config()
 		cfg.Layout = l
-		if err := cassandra.CreateSchema(ctx, cfg, cassandra.Replication{Factor: 1}); err != nil {
-			return nil, err
+		stmts := cassandra.SchemaCQL(cfg, cassandra.Replication{Factor: 1})
+		if i > 0 {
+			stmts = stmts[1:] // the keyspace exists
 		}
+		for _, stmt := range stmts {
+			if err := s.Query(stmt).WithContext(ctx).Exec(); err != nil {
+				return nil, fmt.Errorf("%s: %w", stmt, err)
+			}
+		}
+	}
+	if err := s.AwaitSchemaAgreement(ctx); err != nil {
+		return nil, fmt.Errorf("waiting for schema agreement: %w", err)
 	}
 	return ks, nil
 }
 
-// Config returns a Config for the keyspace with the default layout and short
-// retries.
+// Config returns a Config for the keyspace with the default layout and a
+// short retry budget.
 func (k *Keyspace) Config() *cassandra.Config {
 	cfg := cassandra.NewConfig(k.Name, k.Addr)
-	cfg.Retry = cassandra.Retry{Attempts: 3, Wait: 50 * time.Millisecond, MaxWait: 200 * time.Millisecond}
+	cfg.Retry = cassandra.Retry{Budget: time.Second, Wait: 50 * time.Millisecond, MaxWait: 200 * time.Millisecond}
 	return cfg
 }
 
@@ -85,28 +138,119 @@ func (k *Keyspace) Config() *cassandra.Config {
 func (k *Keyspace) URL() string { return "cassandra://" + k.Addr + "/" + k.Name }
 
 // Session opens a plain gocql session on the keyspace, for statements the
-// tests send themselves.
+// tests send themselves; the caller closes it.
 func (k *Keyspace) Session() (*gocql.Session, error) {
-	host, port, err := net.SplitHostPort(k.Addr)
+	cl, err := cluster(k.Addr)
 	if err != nil {
 		return nil, err
 	}
-	cl := gocql.NewCluster(host)
-	fmt.Sscan(port, &cl.Port)
 	cl.Keyspace = k.Name
-	cl.Consistency = gocql.One
-	cl.Timeout = time.Minute
 	return cl.CreateSession()
 }
 
 // Drop drops the keyspace.
 func (k *Keyspace) Drop() error {
-	s, err := k.Session()
-	if err != nil {
-		return err
+	stmt := `DROP KEYSPACE IF EXISTS "` + k.Name + `"`
+	s, err := adminSession(k.Addr)
+	if err == nil {
+		if err = s.Query(stmt).Exec(); err == nil {
+			return nil
+		}
 	}
-	defer s.Close()
-	return s.Query(`DROP KEYSPACE IF EXISTS "` + k.Name + `"`).Exec()
+	// The shared session may still be reconnecting after a test restarted
+	// the node: once more on a session of its own.
+	cl, cerr := cluster(k.Addr)
+	if cerr != nil {
+		return cerr
+	}
+	fresh, cerr := cl.CreateSession()
+	if cerr != nil {
+		return fmt.Errorf("%w (then connecting again: %v)", err, cerr)
+	}
+	defer fresh.Close()
+	return fresh.Query(stmt).Exec()
+}
+
+func cluster(addr string) (*gocql.ClusterConfig, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	cl := gocql.NewCluster(host)
+	if cl.Port, err = strconv.Atoi(port); err != nil {
+		return nil, fmt.Errorf("port of %s: %w", addr, err)
+	}
+	cl.Consistency = gocql.One
+	cl.Timeout = time.Minute // DDL is slow on a busy test node
+	cl.ReconnectInterval = 2 * time.Second
+	return cl, nil
+}
+
+var admin struct {
+	sync.Mutex
+	sessions map[string]*gocql.Session
+	swept    map[string]bool
+}
+
+// adminSession returns the process's session for DDL on addr, opened on
+// first use and kept until the process ends.
+func adminSession(addr string) (*gocql.Session, error) {
+	admin.Lock()
+	defer admin.Unlock()
+	if s := admin.sessions[addr]; s != nil && !s.Closed() {
+		return s, nil
+	}
+	cl, err := cluster(addr)
+	if err != nil {
+		return nil, err
+	}
+	s, err := cl.CreateSession()
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the test Cassandra at %s: %w", addr, err)
+	}
+	if admin.sessions == nil {
+		admin.sessions = map[string]*gocql.Session{}
+	}
+	admin.sessions[addr] = s
+	return s, nil
+}
+
+// sweepOnce drops the test keyspaces on addr older than staleAfter, once per
+// process. Failures are ignored: a leftover costs disk, not correctness.
+func sweepOnce(addr string, s *gocql.Session) {
+	admin.Lock()
+	if admin.swept[addr] {
+		admin.Unlock()
+		return
+	}
+	if admin.swept == nil {
+		admin.swept = map[string]bool{}
+	}
+	admin.swept[addr] = true
+	admin.Unlock()
+	iter := s.Query(`SELECT keyspace_name FROM system_schema.keyspaces`).Iter()
+	var name string
+	var stale []string
+	for iter.Scan(&name) {
+		rest, ok := strings.CutPrefix(name, keyspacePrefix)
+		if !ok {
+			continue
+		}
+		secs, _, ok := strings.Cut(rest, "_")
+		t, err := strconv.ParseInt(secs, 10, 64)
+		if !ok || err != nil {
+			continue
+		}
+		if time.Since(time.Unix(t, 0)) > staleAfter {
+			stale = append(stale, name)
+		}
+	}
+	if iter.Close() != nil {
+		return
+	}
+	for _, name := range stale {
+		s.Query(`DROP KEYSPACE IF EXISTS "` + name + `"`).Exec()
+	}
 }
 
 // Proxy forwards TCP connections from a local port to a target address. Cut
@@ -249,18 +393,15 @@ func (p *Proxy) IsCut() bool {
 	return p.cut
 }
 
-// Restore listens again on the same port.
+// Restore listens again on the same port (Go's listeners set SO_REUSEADDR,
+// so the port is free again as soon as Cut closed it).
 func (p *Proxy) Restore() error {
-	var ln net.Listener
-	var err error
-	for i := 0; i < 50; i++ {
-		if ln, err = net.Listen("tcp", p.addr); err == nil {
-			p.serve(ln)
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		return fmt.Errorf("proxy: listening again on %s: %w", p.addr, err)
 	}
-	return fmt.Errorf("proxy: listening again on %s: %w", p.addr, err)
+	p.serve(ln)
+	return nil
 }
 
 // Close cuts the proxy for good and waits for its accept loop.

@@ -417,7 +417,7 @@ func build() []*Option {
 // cqlKinds are the kinds of the cassandra.Params that are not text.
 var cqlKinds = map[string]Kind{
 	"tls": Bool, "tls-insecure": Bool, "token-aware": Bool, "discover": Bool,
-	"connect-timeout": Duration, "timeout": Duration, "retry-wait": Duration, "retry-max-wait": Duration,
+	"connect-timeout": Duration, "timeout": Duration, "retry-budget": Duration, "retry-wait": Duration, "retry-max-wait": Duration,
 }
 
 // cqlOn are the boolean parameters that are on unless turned off.

@@ -163,7 +163,7 @@ var examples = map[string][3]string{
 	"uv_granularity": {"minute", "hour", "minute"}, "redis_prefix": {"a", "b", "c"},
 	"cql_consistency": {"ONE", "QUORUM", "LOCAL_QUORUM"}, "cql_table": {"a", "b", "c"}, "cql_key_column": {"a", "b", "c"},
 	"cql_ts_column": {"a", "b", "c"}, "cql_value_column": {"a", "b", "c"}, "cql_page_size": {"1", "2", "3"},
-	"cql_concurrency": {"1", "2", "3"}, "cql_batch_rows": {"1", "2", "3"}, "cql_retries": {"1", "2", "3"},
+	"cql_concurrency": {"1", "2", "3"}, "cql_batch_rows": {"1", "2", "3"}, "cql_protocol": {"3", "4", "0"},
 	"lock_ttl": {"2s", "3m", "1d"}, "slices": {"1", "2", "3"}, "visit_timeout": {"10m", "1h", "24h"},
 }
 
