@@ -644,7 +644,7 @@ func TestRunCancel(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Fatal("source never read")
 			}
-			time.Sleep(20 * time.Millisecond)
+			// The source is inside Read: cancel now.
 			cancel()
 			t0 := time.Now()
 			select {
