@@ -138,7 +138,7 @@ func TestPrecedence(t *testing.T) {
 		{"source", "source", "PVJOBS_SOURCE", []string{"--source", "flag-source"}, "env-source", get(func(p *runParams) any { return p.Source }), "file-source", "flag-source", "env-source", ""},
 		{"accounts", "accounts", "PVJOBS_ACCOUNTS", []string{"--accounts", "flag"}, "env", get(func(p *runParams) any { return join(p.Accounts) }), "file1 file2", "flag", "env", "all"},
 		{"reports", "jobs", "PVJOBS_JOBS", []string{"--jobs", "uniques"}, "geo", get(func(p *runParams) any { return join(p.Jobs) }), "urls", "uniques", "geo", "all"},
-		{"out", "out", "PVJOBS_OUT", []string{"--out", "csv:flag-out"}, "csv:env-out", get(func(p *runParams) any { return join(p.Out) }), "csv:file-out", "csv:flag-out", "csv:env-out", "csv:pvjobs-out"},
+		{"out", "out", "PVJOBS_OUT", []string{"--out", "csv:flag-out"}, "csv:env-out", get(func(p *runParams) any { return join(p.Out) }), "csv:file-out", "csv:flag-out", "csv:env-out", "csv:pvjobs-out html:pvjobs-out"},
 		{"csv_pattern", "csv-pattern", "", []string{"--csv-pattern", "flag-{report}.csv"}, "", get(func(p *runParams) any { return p.CSVPattern }), "file-{report}.csv", "flag-{report}.csv", nil, "{report}.csv"},
 		{"csv_raw", "csv-raw", "", []string{"--csv-raw=false"}, "", get(func(p *runParams) any { return p.CSVRaw }), true, false, nil, false},
 		{"html_pattern", "html-pattern", "PVJOBS_HTML_PATTERN", []string{"--html-pattern", "flag-{account}.html"}, "env-{account}.html", get(func(p *runParams) any { return p.HTMLPattern }), "file-{account}.html", "flag-{account}.html", "env-{account}.html", "{account}.html"},

@@ -30,7 +30,7 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "run jobs over a date range and write reports",
 		UsageText: "pvjobs run [--source DIR|cassandra://...] [--accounts a,b|all] [--from YYYY-MM-DD --to YYYY-MM-DD] [--jobs urls,...|all] [--out csv:DIR]...",
-		Description: "With no flags, runs every job on the embedded sample and writes CSV to ./pvjobs-out.\n\n" +
+		Description: "With no flags, runs every job on the embedded sample and writes CSV files and an HTML report per account to ./pvjobs-out.\n\n" +
 			"Example:\n  pvjobs run --source ./shards --accounts blog,shop --from 2024-08-01 --to 2024-08-07 --jobs urls --out csv:reports",
 		Flags:  runFlags(),
 		Action: runAction,
@@ -146,7 +146,7 @@ func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, erro
 	}
 	outs := p.Out
 	if len(outs) == 0 {
-		outs = []string{"csv:pvjobs-out"}
+		outs = []string{"csv:pvjobs-out", "html:pvjobs-out"}
 	}
 	if !withOutputs {
 		outs = nil

@@ -117,7 +117,7 @@ func build() []*Option {
 		{Name: "jobs", Aliases: []string{"j"}, Kind: List, Default: "all", Env: "PVJOBS_JOBS", Key: "reports", For: runs, Check: checkJobs,
 			Usage: "comma-separated jobs to run in one pass, or all (see 'pvjobs jobs')",
 			bind:  func(v *Values) any { return &v.Jobs }},
-		{Name: "out", Aliases: []string{"o"}, Kind: List, Repeat: true, Default: "csv:pvjobs-out", Env: "PVJOBS_OUT", Key: "out", For: runs, URL: true, Location: outputLocations,
+		{Name: "out", Aliases: []string{"o"}, Kind: List, Repeat: true, Default: "csv:pvjobs-out,html:pvjobs-out", Env: "PVJOBS_OUT", Key: "out", For: runs, URL: true, Location: outputLocations,
 			Usage: "output, repeatable: csv:DIR, html:DIR or redis://[user:pass@]host:port/db",
 			bind:  func(v *Values) any { return &v.Out }},
 		{Name: "csv-pattern", Kind: String, Default: "{report}.csv", Key: "csv_pattern", For: runs, Check: checkPattern,
