@@ -163,8 +163,10 @@ type CollectValues struct {
 	RespectDNT           bool
 	RateLimit, RateBurst int
 	MaxBody              int
-	Queue, Writers       int
-	DrainTimeout         time.Duration
+	// MaxConnections caps the open client connections (0: no limit).
+	MaxConnections int
+	Queue, Writers int
+	DrainTimeout   time.Duration
 	// Live is --live, the Redis of the live counters.
 	Live string
 }
