@@ -190,7 +190,7 @@ func TestCollectUsage(t *testing.T) {
 	}{
 		{[]string{"collect", "--cassandra", "cassandra://h/ks"}, "name the accounts"},
 		{[]string{"collect", "--cassandra", "cassandra://h/ks", "--accounts", "bad id"}, "--accounts"},
-		{[]string{"collect", "--cassandra", "cassandra://h/ks", "--accounts", "all"}, "--accounts all"},
+		{[]string{"collect", "--cassandra", "cassandra://h/ks", "--accounts", "all"}, "--accounts: all: the collector accepts only the accounts it is told"},
 		{[]string{"collect", "--cassandra", "cassandra://h/ks", "--accounts", "a", "--accounts-file", "f"}, "not both"},
 		{[]string{"collect", "--cassandra", "cassandra://h/ks", "--accounts", "a", "--trusted-proxies", "10.0.0.0/99"}, "--trusted-proxies"},
 		{[]string{"collect", "--cassandra", "cassandra://h/ks", "--accounts", "a", "--fsync", "sometimes"}, "--fsync"},
