@@ -84,6 +84,10 @@ func collectAction(c *cli.Context) error {
 		Logger:       slog.Default(),
 	}
 	cfg.Limits.MaxBody = int64(o.MaxBody)
+	cfg.MaxConnections = o.MaxConnections
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = -1 // no cap
+	}
 	if cfg.Fsync, cfg.FsyncInterval, err = collector.ParseFsync(o.Fsync); err != nil {
 		return usagef("--fsync: %v", err)
 	}
