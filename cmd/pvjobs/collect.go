@@ -258,16 +258,17 @@ func (l *liveCounters) isBot(ua string) bool {
 
 // spoolSources returns the directories that pvjobs load reads for --source
 // dir: dir itself, or, when dir is a collector's spool, its segments (each a
-// directory of shard files). A spool in use by a running collector is
-// refused.
-func spoolSources(dir string) (dirs []string, unlock func(), err error) {
+// directory of shard files), with spool true. A spool in use by a running
+// collector is refused; unlock releases the spool once the load (and the
+// removal of what it loaded) is done.
+func spoolSources(dir string) (dirs []string, spool bool, unlock func(), err error) {
 	segs, err := collector.SpoolSegments(dir)
 	if err != nil || len(segs) == 0 {
-		return []string{dir}, func() {}, nil
+		return []string{dir}, false, func() {}, nil
 	}
 	unlock, err = collector.LockSpool(dir)
 	if err != nil {
-		return nil, nil, usagef("--source: %v", err)
+		return nil, false, nil, usagef("--source: %v", err)
 	}
-	return segs, unlock, nil
+	return segs, true, unlock, nil
 }

@@ -95,6 +95,8 @@ type Values struct {
 	Collect CollectValues
 
 	// gen, load, export, uniques.
+	// KeepSpool keeps a spool's shard files after pvjobs load loaded them.
+	KeepSpool  bool
 	ToDir      string
 	RowsPerDay int
 	Pages      int
