@@ -30,7 +30,7 @@ func collectCommand() *cli.Command {
 		Usage: "serve the tracker (/a.js), the pixel (/a.gif) and the beacon endpoint (/e), and store page views in Cassandra",
 		UsageText: "pvjobs collect --cassandra cassandra://host[:port]/keyspace --accounts blog,shop [--listen 127.0.0.1:8080] [--spool DIR]\n" +
 			"              [--trusted-proxies CIDRs] [--anonymize-ip] [--respect-dnt] [--live redis://host:port/db]\n" +
-			"   pvjobs collect --config FILE   (its collect section; flags and environment win over it)",
+			"pvjobs collect --config FILE   (its collect section; flags and environment win over it)",
 		Description: "Each accepted page view is appended to the spool (shard files, one directory per few seconds)\n" +
 			"before it is answered, then written to Cassandra in unlogged single-partition batches; a spool\n" +
 			"segment is deleted once Cassandra has all its rows. When Cassandra is slow or down, page views\n" +
