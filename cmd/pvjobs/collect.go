@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/configfile"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/jobs/devices"
@@ -29,7 +29,8 @@ func collectCommand() *cli.Command {
 		Name:  "collect",
 		Usage: "serve the tracker (/a.js), the pixel (/a.gif) and the beacon endpoint (/e), and store page views in Cassandra",
 		UsageText: "pvjobs collect --cassandra cassandra://host[:port]/keyspace --accounts blog,shop [--listen 127.0.0.1:8080] [--spool DIR]\n" +
-			"              [--trusted-proxies CIDRs] [--anonymize-ip] [--respect-dnt] [--live redis://host:port/db]",
+			"              [--trusted-proxies CIDRs] [--anonymize-ip] [--respect-dnt] [--live redis://host:port/db]\n" +
+			"pvjobs collect --config FILE   (its collect section; flags and environment win over it)",
 		Description: "Each accepted page view is appended to the spool (shard files, one directory per few seconds)\n" +
 			"before it is answered, then written to Cassandra in unlogged single-partition batches; a spool\n" +
 			"segment is deleted once Cassandra has all its rows. When Cassandra is slow or down, page views\n" +
@@ -41,11 +42,32 @@ func collectCommand() *cli.Command {
 	}
 }
 
+// collectSettings resolves the options of pvjobs collect: flag > env > the
+// collect section of --config > default.
+func collectSettings(c *cli.Context) (*options.Values, error) {
+	first, err := options.ResolveFirst(options.Collect, c, configLocations, "config")
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	var file options.File
+	if first.Config != "" {
+		f, err := configfile.Load(first.Config, configLocations)
+		if err != nil {
+			return nil, &usageError{err}
+		}
+		var ok bool
+		if file, ok = f.Collect(); !ok {
+			return nil, usagef("--config %s: no collect section (collect:\n  cassandra: cassandra://host/keyspace\n  accounts: [blog])", f.Path)
+		}
+	}
+	return resolve(options.Collect, c, file)
+}
+
 func collectAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("collect: unexpected argument %q", c.Args().First())
 	}
-	v, err := resolve(options.Collect, c, nil)
+	v, err := collectSettings(c)
 	if err != nil {
 		return err
 	}
@@ -62,14 +84,16 @@ func collectAction(c *cli.Context) error {
 		Logger:       slog.Default(),
 	}
 	cfg.Limits.MaxBody = int64(o.MaxBody)
+	cfg.MaxConnections = o.MaxConnections
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = -1 // no cap
+	}
 	if cfg.Fsync, cfg.FsyncInterval, err = collector.ParseFsync(o.Fsync); err != nil {
 		return usagef("--fsync: %v", err)
 	}
 	switch list, file := v.Accounts, o.AccountsFile; {
 	case len(list) > 0 && file != "":
-		return usagef("collect: give --accounts or --accounts-file, not both")
-	case slices.Contains(list, "all"):
-		return usagef("--accounts all: the collector accepts only the accounts it is told; name them, or give --accounts-file")
+		return usagef("collect: give --accounts or --accounts-file, not both (nor one of them in the config file and the other as a flag or variable)")
 	case len(list) > 0:
 		if cfg.Accounts, err = collector.NewAccounts(list); err != nil {
 			return usagef("--accounts: %v", err)
@@ -234,16 +258,17 @@ func (l *liveCounters) isBot(ua string) bool {
 
 // spoolSources returns the directories that pvjobs load reads for --source
 // dir: dir itself, or, when dir is a collector's spool, its segments (each a
-// directory of shard files). A spool in use by a running collector is
-// refused.
-func spoolSources(dir string) (dirs []string, unlock func(), err error) {
+// directory of shard files), with spool true. A spool in use by a running
+// collector is refused; unlock releases the spool once the load (and the
+// removal of what it loaded) is done.
+func spoolSources(dir string) (dirs []string, spool bool, unlock func(), err error) {
 	segs, err := collector.SpoolSegments(dir)
 	if err != nil || len(segs) == 0 {
-		return []string{dir}, func() {}, nil
+		return []string{dir}, false, func() {}, nil
 	}
 	unlock, err = collector.LockSpool(dir)
 	if err != nil {
-		return nil, nil, usagef("--source: %v", err)
+		return nil, false, nil, usagef("--source: %v", err)
 	}
-	return segs, unlock, nil
+	return segs, true, unlock, nil
 }

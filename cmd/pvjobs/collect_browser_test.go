@@ -123,6 +123,90 @@ func collectMetric(t *testing.T, addr, series string) int64 {
 	return 0
 }
 
+// browserUA is the user agent the test browser sends: a headless one would
+// count as a bot in the reports.
+const browserUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+
+// newBrowser starts a headless Chromium (bin) that sends browserUA and
+// prefers German, and returns the context of its first tab.
+func newBrowser(t *testing.T, ctx context.Context, bin string) (context.Context, context.CancelFunc) {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("accept-lang", "de-DE,de"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserAgent(browserUA),
+	}
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	bctx, bcancel := chromedp.NewContext(actx)
+	return bctx, func() { bcancel(); acancel() }
+}
+
+// collected returns the page views the collector at addr accepted, by
+// beacon and by pixel.
+func collected(t *testing.T, addr string) (beacon, pixel int64) {
+	t.Helper()
+	return collectMetric(t, addr, `pvjobs_collect_accepted_total{endpoint="beacon"}`), collectMetric(t, addr, `pvjobs_collect_accepted_total{endpoint="pixel"}`)
+}
+
+// waitCollected waits until the collector at addr accepted n page views.
+func waitCollected(t *testing.T, addr string, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b, p := collected(t, addr)
+		if b+p >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the collector accepted %d page views, want %d", b+p, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// storedPageViews returns the page views of account in today's partition
+// (and yesterday's, just after midnight), in timeuuid order.
+func storedPageViews(t *testing.T, ctx context.Context, ks *cassandratest.Keyspace, account string) []map[string]string {
+	t.Helper()
+	tbl, err := cassandra.Open(ctx, ks.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Close()
+	var rows []map[string]string
+	now := time.Now().UTC()
+	days := []time.Time{time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)}
+	if now.Sub(days[0]) < 5*time.Minute { // the test may have begun before midnight
+		days = append([]time.Time{days[0].AddDate(0, 0, -1)}, days...)
+	}
+	for _, d := range days {
+		key := mapreduce.ShardKey{Day: d, Account: account}
+		err := tbl.ReadPartition(ctx, key, func(r *mapreduce.Row) error {
+			var pv mapreduce.PageView
+			if err := pageview.NewDecoder().Decode(r.Value, &pv); err != nil {
+				return err
+			}
+			rows = append(rows, map[string]string{"url": string(pv.URL), "title": string(pv.Title), "referrer": string(pv.Referrer),
+				"user_agent": string(pv.UserAgent), "language": string(pv.Language), "ip": string(pv.IP)})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rows
+}
+
 // TestCollectBrowser: a headless Chromium visits a three-page site that
 // includes the tracker from pvjobs collect — two pages by links, then a
 // single-page app that navigates once with pushState. Exactly those four
@@ -168,40 +252,10 @@ func TestCollectBrowser(t *testing.T) {
 	}))
 	defer site.Close()
 
-	const ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("accept-lang", "de-DE,de"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.UserAgent(ua), // a headless user agent would count as a bot in the reports
-	}
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
+	bctx, bcancel := newBrowser(t, ctx, bin)
 	defer bcancel()
 
-	accepted := func() int64 {
-		return collectMetric(t, col, `pvjobs_collect_accepted_total{endpoint="beacon"}`) + collectMetric(t, col, `pvjobs_collect_accepted_total{endpoint="pixel"}`)
-	}
-	waitAccepted := func(n int64) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for accepted() < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("the collector accepted %d page views, want %d", accepted(), n)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	waitAccepted := func(n int64) { t.Helper(); waitCollected(t, col, n) }
 	err = chromedp.Do(bctx, chromedp.Navigate(site.URL+"/"), chromedp.WaitVisible(chromedp.ID("next")))
 	if err != nil {
 		t.Fatalf("chromium: %v", err)
@@ -226,7 +280,7 @@ func TestCollectBrowser(t *testing.T) {
 	if !strings.HasSuffix(loc, "/app/settings") {
 		t.Fatalf("after pushState the browser is at %s", loc)
 	}
-	if n := collectMetric(t, col, `pvjobs_collect_accepted_total{endpoint="beacon"}`); n != 4 {
+	if n, _ := collected(t, col); n != 4 {
 		t.Errorf("%d page views came by sendBeacon, want all 4", n)
 	}
 	bcancel()
@@ -235,38 +289,13 @@ func TestCollectBrowser(t *testing.T) {
 	}
 
 	// Cassandra holds exactly those four page views.
-	tbl, err := cassandra.Open(ctx, ks.Config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tbl.Close()
-	var rows []map[string]string
-	now := time.Now().UTC()
-	days := []time.Time{time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)}
-	if now.Sub(days[0]) < 5*time.Minute { // the test may have begun before midnight
-		days = append([]time.Time{days[0].AddDate(0, 0, -1)}, days...)
-	}
-	for _, d := range days {
-		key := mapreduce.ShardKey{Day: d, Account: "site"}
-		err := tbl.ReadPartition(ctx, key, func(r *mapreduce.Row) error {
-			var pv mapreduce.PageView
-			if err := pageview.NewDecoder().Decode(r.Value, &pv); err != nil {
-				return err
-			}
-			rows = append(rows, map[string]string{"url": string(pv.URL), "title": string(pv.Title), "referrer": string(pv.Referrer),
-				"user_agent": string(pv.UserAgent), "language": string(pv.Language), "ip": string(pv.IP)})
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	rows := storedPageViews(t, ctx, ks, "site")
 	mu.Lock()
 	sentUA := seen["/"].Get("User-Agent")
 	sentLang := seen["/"].Get("Accept-Language")
 	mu.Unlock()
-	if sentUA != ua {
-		t.Errorf("the browser sent User-Agent %q, want %q", sentUA, ua)
+	if sentUA != browserUA {
+		t.Errorf("the browser sent User-Agent %q, want %q", sentUA, browserUA)
 	}
 	wantLang := strings.Split(strings.Split(sentLang, ",")[0], ";")[0]
 	if wantLang != "de-DE" {
@@ -285,8 +314,8 @@ func TestCollectBrowser(t *testing.T) {
 	for i, w := range want { // rows are in timeuuid order: the order of the visit
 		got := rows[i]
 		if got["url"] != w["url"] || got["title"] != w["title"] || got["referrer"] != w["referrer"] ||
-			got["user_agent"] != ua || got["language"] != wantLang || got["ip"] != "127.0.0.1" {
-			t.Errorf("page view %d: %v\nwant %v with user agent %q, language %q, ip 127.0.0.1", i, got, w, ua, wantLang)
+			got["user_agent"] != browserUA || got["language"] != wantLang || got["ip"] != "127.0.0.1" {
+			t.Errorf("page view %d: %v\nwant %v with user agent %q, language %q, ip 127.0.0.1", i, got, w, browserUA, wantLang)
 		}
 	}
 
@@ -316,5 +345,102 @@ func TestCollectBrowser(t *testing.T) {
 	sort.Strings(wantRows)
 	if strings.Join(dayRows, "\n") != strings.Join(wantRows, "\n") {
 		t.Errorf("pvjobs run urls report:\n%s\nwant:\n%s", strings.Join(dayRows, "\n"), strings.Join(wantRows, "\n"))
+	}
+}
+
+// TestCollectBrowserPixel: the tracker's fallback in a real browser. Each
+// page of the site spoils navigator.sendBeacon before a.js runs — removed
+// (old browsers), answering false (the beacon queue is full), throwing —
+// and the page views arrive all the same, by the /a.gif pixel: three page
+// loads and a single-page-app navigation, stored with the url, title,
+// referrer, user agent and language the browser sent.
+func TestCollectBrowserPixel(t *testing.T) {
+	addr := cassandratest.Require(t)
+	bin := chromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ks, err := cassandratest.NewKeyspace(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Drop()
+
+	col := freeAddr(t)
+	stop := startCollect(t, col, "--cassandra", ks.URL(), "--accounts", "site", "--spool", filepath.Join(t.TempDir(), "spool"), "--fsync", "always")
+
+	page := func(title, spoil, body string) string {
+		return `<!doctype html><html><head><meta charset="utf-8"><title>` + title + `</title>` +
+			`<script>` + spoil + `</script>` +
+			`<script src="http://` + col + `/a.js" data-account="site" defer></script></head><body>` + body + `</body></html>`
+	}
+	const (
+		removed = `delete Navigator.prototype.sendBeacon;`
+		refuses = `Navigator.prototype.sendBeacon = function () { return false; };`
+		throws  = `Navigator.prototype.sendBeacon = function () { throw new TypeError("no beacons here"); };`
+	)
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch r.URL.Path {
+		case "/":
+			io.WriteString(w, page("Home", removed, `<a id="next" href="/full">Full</a>`))
+		case "/full":
+			io.WriteString(w, page("Queue full", refuses, `<a id="next" href="/app">The app</a>`))
+		case "/app":
+			io.WriteString(w, page("App", throws, `<button id="go" onclick="history.pushState({}, '', '/app/settings'); document.title = 'App settings'">Settings</button>`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer site.Close()
+
+	bctx, bcancel := newBrowser(t, ctx, bin)
+	defer bcancel()
+	if err := chromedp.Do(bctx, chromedp.Navigate(site.URL+"/"), chromedp.WaitVisible(chromedp.ID("next"))); err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	beaconType, err := chromedp.Run(bctx, chromedp.Evaluate[string](`typeof navigator.sendBeacon`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if beaconType != "undefined" {
+		t.Fatalf("the page left navigator.sendBeacon a %s", beaconType)
+	}
+	waitCollected(t, col, 1)
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.ID("next")), chromedp.WaitVisible(chromedp.CSS(`a[href="/app"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitCollected(t, col, 2)
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.ID("next")), chromedp.WaitVisible(chromedp.ID("go"))); err != nil {
+		t.Fatal(err)
+	}
+	waitCollected(t, col, 3)
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.ID("go"))); err != nil {
+		t.Fatal(err)
+	}
+	waitCollected(t, col, 4)
+	if b, p := collected(t, col); b != 0 || p != 4 {
+		t.Errorf("%d page views by beacon and %d by the pixel; want 0 and 4", b, p)
+	}
+	bcancel()
+	if code, stderr := stop(); code != 0 {
+		t.Fatalf("pvjobs collect exited with %d:\n%s", code, stderr)
+	}
+
+	rows := storedPageViews(t, ctx, ks, "site")
+	want := []map[string]string{
+		{"url": site.URL + "/", "title": "Home", "referrer": ""},
+		{"url": site.URL + "/full", "title": "Queue full", "referrer": site.URL + "/"},
+		{"url": site.URL + "/app", "title": "App", "referrer": site.URL + "/full"},
+		{"url": site.URL + "/app/settings", "title": "App settings", "referrer": site.URL + "/app"},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("Cassandra holds %d page views, want %d: %v", len(rows), len(want), rows)
+	}
+	for i, w := range want { // in timeuuid order: the order of the visit
+		got := rows[i]
+		if got["url"] != w["url"] || got["title"] != w["title"] || got["referrer"] != w["referrer"] ||
+			got["user_agent"] != browserUA || got["language"] != "de-DE" || got["ip"] != "127.0.0.1" {
+			t.Errorf("page view %d: %v\nwant %v with user agent %q, language de-DE, ip 127.0.0.1", i, got, w, browserUA)
+		}
 	}
 }

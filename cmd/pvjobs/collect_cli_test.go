@@ -94,9 +94,9 @@ func storedURLs(t *testing.T, ks *cassandratest.Keyspace) map[string]int {
 }
 
 // TestCollectKill: a collector whose Cassandra is down answers page views
-// into its spool; it is killed with SIGKILL. pvjobs load loads the spool,
-// and a new collector on the same spool replays it: every page view
-// answered 204 is in Cassandra exactly once.
+// into its spool; it is killed with SIGKILL. pvjobs load --keep-spool loads
+// the spool, and a new collector on the same spool replays it: every page
+// view answered 204 is in Cassandra exactly once.
 func TestCollectKill(t *testing.T) {
 	addr := cassandratest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -144,10 +144,14 @@ func TestCollectKill(t *testing.T) {
 	}
 	child.Wait()
 
-	// pvjobs load takes the spool as it is.
-	out := mustPvjobs(t, "load", "--source", spool, "--cassandra", ks.URL(), "--quiet")
+	// pvjobs load takes the spool as it is; --keep-spool leaves it for the
+	// replay below (TestLoadSpool: without it, the loaded files go).
+	out := mustPvjobs(t, "load", "--source", spool, "--cassandra", ks.URL(), "--quiet", "--keep-spool")
 	if !strings.Contains(out, "loaded 500 page views") {
 		t.Errorf("pvjobs load: %s", out)
+	}
+	if segs, _ := collector.SpoolSegments(spool); len(segs) == 0 {
+		t.Fatal("pvjobs load --keep-spool emptied the spool")
 	}
 	check := func(what string) {
 		t.Helper()
@@ -190,7 +194,7 @@ func TestCollectUsage(t *testing.T) {
 	}{
 		{[]string{"collect", "--cassandra", "cassandra://h/ks"}, "name the accounts"},
 		{[]string{"collect", "--cassandra", "cassandra://h/ks", "--accounts", "bad id"}, "--accounts"},
-		{[]string{"collect", "--cassandra", "cassandra://h/ks", "--accounts", "all"}, "--accounts all"},
+		{[]string{"collect", "--cassandra", "cassandra://h/ks", "--accounts", "all"}, "--accounts: all: the collector accepts only the accounts it is told"},
 		{[]string{"collect", "--cassandra", "cassandra://h/ks", "--accounts", "a", "--accounts-file", "f"}, "not both"},
 		{[]string{"collect", "--cassandra", "cassandra://h/ks", "--accounts", "a", "--trusted-proxies", "10.0.0.0/99"}, "--trusted-proxies"},
 		{[]string{"collect", "--cassandra", "cassandra://h/ks", "--accounts", "a", "--fsync", "sometimes"}, "--fsync"},

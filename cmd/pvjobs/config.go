@@ -45,6 +45,9 @@ func paramsFromContext(c *cli.Context) (runParams, error) {
 
 // pickJob returns the job of f named name, or f's only job when name is "".
 func pickJob(f *configfile.File, name string) (*configfile.Job, error) {
+	if len(f.Jobs) == 0 {
+		return nil, usagef("%s has no jobs section (its collect section is for pvjobs collect)", f.Path)
+	}
 	if name == "" {
 		if len(f.Jobs) == 1 {
 			return f.Jobs[0], nil

@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/readers/collector"
 	"github.com/pvjobs/pvjobs/readers/file"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
@@ -28,6 +30,9 @@ func loadCommand() *cli.Command {
 		Description: "Each shard file YYYYMMDD.account.mpk[.gz] becomes the partition of that key: every row\n" +
 			"is written under its timeuuid, in unlogged batches of one partition (--cql-batch-rows),\n" +
 			"--cql-concurrency shards and batches at a time. The table must exist: see 'pvjobs schema'.\n\n" +
+			"A collector's spool (pvjobs collect --spool) is loaded segment by segment, locked against a\n" +
+			"running collector; once Cassandra has them, the loaded shard files are removed from it (not\n" +
+			"with --keep-spool), so that the next collector does not replay them.\n\n" +
 			"Example:\n  pvjobs schema --cassandra cassandra://127.0.0.1/pvjobs --apply\n" +
 			"  pvjobs load --source ./shards --cassandra cassandra://127.0.0.1/pvjobs",
 		Flags:  options.Flags(options.Load),
@@ -50,7 +55,7 @@ func loadAction(c *cli.Context) error {
 	}
 	// A collector's spool (pvjobs collect --spool) is a directory of
 	// segments, each a directory of shard files: load them all.
-	dirs, unlock, err := spoolSources(v.Source)
+	dirs, spool, unlock, err := spoolSources(v.Source)
 	if err != nil {
 		return err
 	}
@@ -59,6 +64,7 @@ func loadAction(c *cli.Context) error {
 		src *file.Source
 		key mapreduce.ShardKey
 	}
+	var loadedFiles []string // the shard files of a spool's segments that are loaded
 	var keys []shard
 	total := 0
 	for _, dir := range dirs {
@@ -81,11 +87,17 @@ func loadAction(c *cli.Context) error {
 		if len(kept) == 0 {
 			continue
 		}
-		if _, err := src.Files(ctx, kept); err != nil {
+		names, err := src.Files(ctx, kept)
+		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			return usagef("--source: %v", err)
+		}
+		for _, n := range names {
+			if n != "" {
+				loadedFiles = append(loadedFiles, filepath.Join(dir, n))
+			}
 		}
 	}
 	if len(keys) == 0 {
@@ -129,5 +141,19 @@ func loadAction(c *cli.Context) error {
 			done.Load(), len(keys), err)
 	}
 	fmt.Fprintf(c.App.Writer, "loaded %s from %d shard files into %s\n", fmtRate(rows.Load(), time.Since(start)), len(keys), tbl)
+	if !spool {
+		return nil
+	}
+	if v.KeepSpool {
+		fmt.Fprintf(c.App.Writer, "kept the spool's shard files (--keep-spool): a collector started on %s replays them\n", v.Source)
+		return nil
+	}
+	// Cassandra has every row of these files: a collector need not replay
+	// them. The spool is still locked, so none is running.
+	files, segs, err := collector.RemoveLoaded(v.Source, loadedFiles)
+	if err != nil {
+		return fmt.Errorf("loaded, but removing the loaded files from the spool (a collector will replay them again, harmlessly): %w", err)
+	}
+	fmt.Fprintf(c.App.Writer, "removed %d loaded shard files and %d emptied segments from the spool %s\n", files, segs, v.Source)
 	return nil
 }

@@ -72,6 +72,10 @@ func TestSecretsNeverShown(t *testing.T) {
 			call{"export " + name, nil, []string{"export", "--source", loc, "--to-dir", filepath.Join(dir, "export")}},
 			call{"load " + name, nil, []string{"load", "--source", shards, "--cassandra", loc}},
 			call{"schema " + name, nil, []string{"schema", "--cassandra", loc}},
+			call{"collect --cassandra " + name, nil, []string{"--log-level", "debug", "collect", "--cassandra", loc, "--accounts", "blog", "--listen", "127.0.0.1:0"}},
+			call{"collect --live " + name, nil, []string{"--log-level", "debug", "collect", "--cassandra", "cassandra://127.0.0.1:1/ks", "--accounts", "blog", "--live", loc, "--listen", "127.0.0.1:0"}},
+			call{"config collect cassandra " + name, nil, []string{"collect", "--config", config("collect:\n  cassandra: '" + loc + "'\n  accounts: [blog]\n")}},
+			call{"config collect live " + name, nil, []string{"collect", "--config", config("collect:\n  cassandra: cassandra://127.0.0.1:1/ks\n  accounts: [blog]\n  live: '" + loc + "'\n")}},
 		)
 	}
 	calls = append(calls,

@@ -102,9 +102,14 @@ type Config struct {
 	Live      Live
 	LiveQueue int
 	// HTTP server timeouts and header limit (defaults 5s, 10s, 10s, 60s,
-	// 8 KiB).
+	// 8 KiB). Requests with larger headers get net/http's own 431, counted
+	// as ReasonHeadersTooLarge.
 	ReadHeaderTimeout, ReadTimeout, WriteHTTPTimeout, IdleTimeout time.Duration
 	MaxHeaderBytes                                                int
+	// MaxConnections caps the open client connections (default 10000;
+	// negative: no cap). At the cap, a new connection waits in the kernel's
+	// accept queue until one closes (see Run).
+	MaxConnections int
 	// DrainTimeout bounds the shutdown: writing the queue and replaying the
 	// spool (default 30s). What is left stays in the spool.
 	DrainTimeout time.Duration
@@ -144,6 +149,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxHeaderBytes <= 0 {
 		c.MaxHeaderBytes = 8 << 10
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = 10_000
 	}
 	if c.MaxRateIPs <= 0 {
 		c.MaxRateIPs = 100_000
@@ -277,7 +285,14 @@ func (c *Collector) Metrics() *Metrics { return c.m }
 // accepting connections, finishes the requests in flight, and closes the
 // collector (Close) within Config.DrainTimeout. It returns nil after a
 // shutdown that ctx asked for.
+//
+// At most Config.MaxConnections connections are open at once: at the cap,
+// Run accepts the next connection only when one closes, so its request
+// waits (in the kernel's accept queue, up to the listen backlog) instead of
+// being refused. Requests whose headers exceed Config.MaxHeaderBytes get
+// net/http's own 431 and are counted as ReasonHeadersTooLarge.
 func (c *Collector) Run(ctx context.Context, ln net.Listener) error {
+	ln = newListener(ln, c.cfg.MaxConnections, c.m)
 	srv := &http.Server{
 		Handler:           c.Handler(),
 		ReadHeaderTimeout: c.cfg.ReadHeaderTimeout,
@@ -912,6 +927,8 @@ func statusOf(r Reason) int {
 		return http.StatusTooManyRequests
 	case ReasonUnavailable:
 		return http.StatusServiceUnavailable
+	case ReasonHeadersTooLarge:
+		return http.StatusRequestHeaderFieldsTooLarge
 	}
 	return http.StatusBadRequest
 }

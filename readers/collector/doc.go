@@ -24,7 +24,11 @@
 //	GET  /metrics   Prometheus text: pvjobs_collect_accepted_total{endpoint},
 //	                _rejected_total{reason}, _queued, _written_total,
 //	                _spooled_total, _replayed_total, _write_seconds (histogram),
-//	                _spool_segments, _spool_bytes, _cassandra_up, _live_*.
+//	                _spool_segments, _spool_bytes, _cassandra_up, _live_*,
+//	                _connections, _connections_max, _connection_waits_total.
+//
+// At most Config.MaxConnections client connections are open at once; at the
+// cap, the next waits in the kernel's accept queue until one closes.
 //
 // # What is stored
 //
@@ -44,7 +48,9 @@
 // re-read when it changes), a missing or non-http(s) url, a field over its
 // limit (Limits), a body over Limits.MaxBody, a malformed query or body, a
 // client IP over its rate (a token bucket per IP, memory bounded), a method
-// or path the collector does not serve. Nothing refused is stored. With
+// or path the collector does not serve, request headers over
+// Config.MaxHeaderBytes (net/http's own 431, counted by the collector's
+// listener since no handler sees it). Nothing refused is stored. With
 // Config.RespectDNT, requests with DNT: 1 or Sec-GPC: 1 are answered as
 // usual and not stored (counted as reason dnt).
 //

@@ -30,6 +30,10 @@ const (
 	ReasonRateLimited           // 429: the client IP is over the per-IP rate
 	ReasonUnavailable           // 503: shutting down, or the spool cannot be written
 	ReasonDNT                   // 204/200: DNT: 1 or Sec-GPC: 1 with RespectDNT; answered as usual, not stored
+	// ReasonHeadersTooLarge is net/http's own 431 for request headers over
+	// Config.MaxHeaderBytes, counted by the collector's listener (no handler
+	// sees such a request).
+	ReasonHeadersTooLarge
 	numReasons
 )
 
@@ -39,6 +43,7 @@ var reasonNames = [numReasons]string{
 	ReasonBadAccount: "bad_account", ReasonUnknownAccount: "unknown_account", ReasonMissingURL: "missing_url",
 	ReasonBadURL: "bad_url", ReasonTooLong: "too_long", ReasonBadField: "bad_field",
 	ReasonRateLimited: "rate_limited", ReasonUnavailable: "unavailable", ReasonDNT: "dnt",
+	ReasonHeadersTooLarge: "headers_too_large",
 }
 
 // String returns the reason's metric label.
@@ -100,6 +105,12 @@ type Metrics struct {
 	accountReloads atomic.Int64
 	accountErrors  atomic.Int64
 	writeLatency   histogram
+	// connOpen counts the open client connections, connCap is their cap
+	// (0: none), connWaits the times the listener reached the cap and
+	// waited for a connection to close; connWaiting is true while it
+	// waits.
+	connOpen, connCap, connWaits atomic.Int64
+	connWaiting                  atomic.Bool
 }
 
 // Accepted returns the page views accepted (answered 2xx and spooled).
@@ -121,6 +132,13 @@ func (m *Metrics) Spooled() int64 { return m.spooled.Load() }
 
 // Replayed returns the rows written to Cassandra from spool segments.
 func (m *Metrics) Replayed() int64 { return m.replayed.Load() }
+
+// Connections returns the open client connections, and whether the
+// collector is at Config.MaxConnections, waiting for one to close before it
+// accepts another.
+func (m *Metrics) Connections() (open int64, atCap bool) {
+	return m.connOpen.Load(), m.connWaiting.Load()
+}
 
 // gauges are the values Write reads from the collector at the time.
 type gauges struct {
@@ -162,6 +180,9 @@ func (m *Metrics) write(w io.Writer, g gauges) {
 	counter("pvjobs_collect_live_added_total", "Page views added to the live Redis counters.", m.liveAdded.Load())
 	counter("pvjobs_collect_live_dropped_total", "Page views not added to the live counters (their queue was full).", m.liveDropped.Load())
 	counter("pvjobs_collect_live_errors_total", "Failed live counter updates.", m.liveErrors.Load())
+	gauge("pvjobs_collect_connections", "Open client connections.", float64(m.connOpen.Load()))
+	gauge("pvjobs_collect_connections_max", "Most client connections open at once (--max-connections; 0: no cap).", float64(m.connCap.Load()))
+	counter("pvjobs_collect_connection_waits_total", "Times the collector reached --max-connections and waited for a connection to close before accepting another.", m.connWaits.Load())
 	counter("pvjobs_collect_account_reloads_total", "Times the accounts file was re-read.", m.accountReloads.Load())
 	counter("pvjobs_collect_account_errors_total", "Re-reads of the accounts file that failed (the previous list stays).", m.accountErrors.Load())
 	fmt.Fprintf(w, "# HELP pvjobs_collect_write_seconds Latency of Cassandra batch writes.\n# TYPE pvjobs_collect_write_seconds histogram\n")

@@ -931,3 +931,43 @@ type corruptSegmentError struct{ err error }
 
 func (e *corruptSegmentError) Error() string { return e.err.Error() }
 func (e *corruptSegmentError) Unwrap() error { return e.err }
+
+// RemoveLoaded removes from the spool dir the shard files that pvjobs load
+// has written to Cassandra (files: paths of shard files in segments of dir),
+// then every segment of dir left empty, so that a collector started on the
+// spool does not replay them. The caller holds the spool (LockSpool): no
+// collector appends to it or replays it meanwhile.
+//
+// Call it only once Cassandra has acknowledged every row of the files. Each
+// file is removed by itself (unlink is atomic), so a crash halfway leaves
+// whole files only, loaded or not, which a replay or another load writes
+// again into the same cells: harmless. A segment directory is removed only
+// when empty, so a file the load did not take (another account or day) is
+// never lost.
+func RemoveLoaded(dir string, files []string) (removedFiles, removedSegments int, err error) {
+	for _, f := range files {
+		seg := filepath.Dir(f)
+		if _, ok := segSeq(filepath.Base(seg)); !ok || filepath.Clean(filepath.Dir(seg)) != filepath.Clean(dir) {
+			return removedFiles, 0, fmt.Errorf("spool %s: %s is not a shard file of one of its segments", dir, f)
+		}
+		if err := os.Remove(f); err != nil {
+			return removedFiles, 0, fmt.Errorf("spool: removing a loaded shard file: %w", err)
+		}
+		removedFiles++
+	}
+	segs, err := SpoolSegments(dir)
+	if err != nil {
+		return removedFiles, 0, err
+	}
+	for _, seg := range segs {
+		ents, err := os.ReadDir(seg)
+		if err != nil || len(ents) > 0 {
+			continue
+		}
+		if err := os.Remove(seg); err == nil {
+			removedSegments++
+		}
+	}
+	syncDir(dir)
+	return removedFiles, removedSegments, nil
+}

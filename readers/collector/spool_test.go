@@ -208,3 +208,67 @@ func TestTornTail(t *testing.T) {
 	waitFor(t, "the segment removed", func() bool { _, err := os.Stat(seg); return os.IsNotExist(err) })
 	c.Close(context.Background())
 }
+
+// TestRemoveLoaded: what pvjobs load wrote goes — the files named, then
+// the segments left empty — and a collector on the spool replays only the
+// rest.
+func TestRemoveLoaded(t *testing.T) {
+	dir := t.TempDir()
+	down := newMemStore()
+	down.failing.Store(true)
+	c1 := newCollector(t, collector.Config{Store: down, SpoolDir: dir, DrainTimeout: time.Second})
+	send(t, c1, "first", 50)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	c1.Close(ctx)
+	cancel()
+	segs, err := collector.SpoolSegments(dir)
+	if err != nil || len(segs) == 0 {
+		t.Fatalf("spool: %v, %v", segs, err)
+	}
+	// A second segment with one file "loaded" and one not.
+	other := filepath.Join(dir, "seg-000099999999")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"20240801.blog.mpk", "20240801.shop.mpk"} {
+		if err := os.WriteFile(filepath.Join(other, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var loaded []string
+	for _, seg := range segs {
+		ents, _ := os.ReadDir(seg)
+		for _, e := range ents {
+			loaded = append(loaded, filepath.Join(seg, e.Name()))
+		}
+	}
+	loaded = append(loaded, filepath.Join(other, "20240801.blog.mpk"))
+
+	if _, _, err := collector.RemoveLoaded(dir, []string{filepath.Join(dir, "LOCK")}); err == nil {
+		t.Error("RemoveLoaded removed a file outside the segments")
+	}
+	if _, _, err := collector.RemoveLoaded(dir, []string{filepath.Join(t.TempDir(), "seg-000000000001", "20240801.blog.mpk")}); err == nil {
+		t.Error("RemoveLoaded removed a file of another spool")
+	}
+	files, emptied, err := collector.RemoveLoaded(dir, loaded)
+	if err != nil || files != len(loaded) || emptied != len(segs) {
+		t.Fatalf("RemoveLoaded: %d files, %d segments, %v; want %d and %d", files, emptied, err, len(loaded), len(segs))
+	}
+	left, _ := collector.SpoolSegments(dir)
+	if len(left) != 1 || left[0] != other {
+		t.Fatalf("segments left %v, want %s", left, other)
+	}
+	if _, err := os.Stat(filepath.Join(other, "20240801.shop.mpk")); err != nil {
+		t.Errorf("the file not loaded: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "LOCK")); err != nil {
+		t.Errorf("the lock file: %v", err)
+	}
+	// A collector on the spool replays what is left: an empty shard file.
+	st := newMemStore()
+	c2 := newCollector(t, collector.Config{Store: st, SpoolDir: dir})
+	waitFor(t, "the spool replayed", func() bool { segs, _, _ := c2.SpoolStats(); return segs == 0 })
+	if n := st.count(); n != 0 {
+		t.Errorf("%d page views replayed from the loaded segments, want none", n)
+	}
+}

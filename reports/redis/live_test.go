@@ -3,15 +3,12 @@ package redis_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"os"
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/reports/redis"
+	"github.com/pvjobs/pvjobs/reports/redis/redistest"
 )
 
 // TestLivePartsMatchCalendar: for every minute of days with and without a
@@ -51,35 +48,12 @@ func TestLivePartsMatchCalendar(t *testing.T) {
 	}
 }
 
-// liveRedis returns a client of the test Redis and a key prefix of the
-// test's own (deleted at the end).
-func liveRedis(t *testing.T) (*goredis.Client, string) {
-	t.Helper()
-	addr := os.Getenv("PVJOBS_REDIS_ADDR")
-	if addr == "" {
-		if os.Getenv("CI") != "" || os.Getenv("PVJOBS_TEST_DISALLOW_SKIP") != "" {
-			t.Fatal("PVJOBS_REDIS_ADDR is empty and CI or PVJOBS_TEST_DISALLOW_SKIP is set: this Redis integration test may not skip")
-		}
-		t.Skip("PVJOBS_REDIS_ADDR is empty: no Redis to test against (testdata/redis/redis.sh up)")
-	}
-	c := goredis.NewClient(&goredis.Options{Addr: addr, DisableIdentity: true})
-	prefix := fmt.Sprintf("pvlive%d-%x", os.Getpid(), rand.Uint32())
-	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, _ := c.Keys(ctx, prefix+":*").Result()
-		if len(keys) > 0 {
-			c.Del(ctx, keys...)
-		}
-		c.Close()
-	})
-	return c, prefix
-}
-
 // TestLiveAdd counts page views live and reads them back the way the batch
 // keys are read: PFCOUNT over the cover of a window (pvjobs uniques) and the
 // day's urls sorted set.
 func TestLiveAdd(t *testing.T) {
-	c, prefix := liveRedis(t)
+	c := redistest.Client(t)
+	prefix := redistest.Prefix(t, c, "pvlive")
 	ctx := context.Background()
 	loc, _ := time.LoadLocation("Europe/Berlin")
 	live := redis.NewLive(c, redis.LiveOptions{Prefix: prefix, Loc: loc, Minutes: true, TTL: time.Hour})

@@ -4,15 +4,21 @@
 // testdata/config/pvjobs.yaml); every mistake is reported with its file, line
 // and column, all of them at once.
 //
-// A config file has three sections:
+// A config file has four sections:
 //
 //	defaults:   # job keys every job inherits unless it sets them itself
 //	scheduler:  # lock, lock_ttl, state, metrics_addr: for 'pvjobs schedule'
 //	jobs:       # name: job keys
+//	collect:    # listen, cassandra, accounts, spool, ...: for 'pvjobs collect'
 //
-// The keys of jobs and of the scheduler section are the config keys of
-// options.Table: the same options as the flags and environment variables,
-// parsed and checked by the same code.
+// The keys of jobs, of the scheduler section and of the collect section are
+// the config keys of options.Table (options.SectionJob, SectionScheduler,
+// SectionCollect): the same options as the flags and environment
+// variables, parsed and checked by the same code. A file needs jobs, or a
+// collect section, or both. Passwords stay out of files: cql_password and
+// redis_password are refused, naming the environment variable to use, and
+// so is a URL with a password where the option says so
+// (options.Option.PasswordEnv).
 package configfile
 
 import (
@@ -20,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -29,6 +36,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
 	"github.com/pvjobs/pvjobs/jobs"
@@ -44,8 +52,9 @@ type File struct {
 	Jobs []*Job
 
 	// scheduler holds the keys of the scheduler section, defaults those of
-	// the defaults section.
-	scheduler, defaults *Job
+	// the defaults section, collect those of the collect section (nil when
+	// the file has none).
+	scheduler, defaults, collect *Job
 }
 
 // Job is one named job: the values its keys (and the defaults section's)
@@ -141,8 +150,38 @@ func (f *File) Scheduler(key string) (any, bool) {
 	return f.scheduler.Lookup(o)
 }
 
+// Collect returns the options.File of pvjobs collect: the keys of the
+// collect section. It returns false when the file has no collect section.
+func (f *File) Collect() (options.File, bool) {
+	if f.collect == nil {
+		return nil, false
+	}
+	return collectView{f.collect}, true
+}
+
+type collectView struct{ j *Job }
+
+func (v collectView) Lookup(o *options.Option) (any, bool) {
+	if !o.In(options.SectionCollect) {
+		return nil, false
+	}
+	return v.j.Lookup(o)
+}
+
+// CollectPos returns where key (such as "listen") was set in the collect
+// section, and false when it was not.
+func (f *File) CollectPos(key string) (Pos, bool) {
+	if f.collect == nil {
+		return Pos{}, false
+	}
+	return f.collect.Pos(key)
+}
+
 // Job returns the job named name.
 func (f *File) Job(name string) (*Job, error) {
+	if len(f.Jobs) == 0 {
+		return nil, fmt.Errorf("%w %q in %s: it has no jobs section", ErrNoJob, name, f.Path)
+	}
 	for _, j := range f.Jobs {
 		if j.Name == name {
 			return j, nil
@@ -230,13 +269,10 @@ func Load(path string, locs Locations) (*File, error) {
 func keys(sec options.Section) []string {
 	var out, old []string
 	for _, o := range options.Table {
-		if o.Section != sec {
-			continue
-		}
-		if o.Key != "" {
+		if o.In(sec) {
 			out = append(out, o.Key)
 		}
-		if o.OldKey != "" {
+		if o.OldKey != "" && o.Section == sec {
 			old = append(old, o.OldKey)
 		}
 	}
@@ -244,7 +280,7 @@ func keys(sec options.Section) []string {
 }
 
 var (
-	topKeys = []string{"defaults", "scheduler", "jobs"}
+	topKeys = []string{"defaults", "scheduler", "jobs", "collect"}
 	jobName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 )
 
@@ -266,10 +302,19 @@ func Parse(name string, data []byte, locs Locations) (*File, error) {
 			f.scheduler = p.section(options.SectionScheduler, "scheduler", k, v)
 		case "jobs":
 			jobsNode = v
+		case "collect":
+			f.collect = p.section(options.SectionCollect, "collect", k, v)
+			p.checkCollect(f.collect)
 		}
 	})
 	if jobsNode == nil {
-		p.errf(root, "", "no jobs: add a jobs section (jobs:\\n  nightly:\\n    reports: [urls])")
+		if f.collect != nil {
+			if err := p.result(); err != nil {
+				return nil, err
+			}
+			return f, nil // for pvjobs collect only
+		}
+		p.errf(root, "", "no jobs: add a jobs section (jobs:\\n  nightly:\\n    reports: [urls]), or a collect section for pvjobs collect")
 		return nil, p.result()
 	}
 	p.fields(jobsNode, "jobs", nil, func(name string, k, v *yaml.Node) {
@@ -352,7 +397,7 @@ func (p *parser) document(data []byte) *yaml.Node {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		p.errf(root, "", "want a mapping with the sections defaults, scheduler and jobs")
+		p.errf(root, "", "want a mapping with the sections defaults, scheduler, jobs and collect")
 		return nil
 	}
 	return root
@@ -499,6 +544,10 @@ func (p *parser) value(o *options.Option, old bool, path string, v *yaml.Node) (
 		if !ok {
 			return nil, false
 		}
+		if o.PasswordEnv != "" && hasPassword(s) {
+			p.errf(v, path, "%q: keep passwords out of config files: leave it out of the URL and set $%s", location.Redact(s), o.PasswordEnv)
+			return nil, false
+		}
 		x, err = o.Parse(s)
 	}
 	if err == nil {
@@ -533,6 +582,39 @@ func (p *parser) check(j *Job) {
 			}
 		}
 	}
+}
+
+// checkCollect checks what depends on several keys of the collect section.
+func (p *parser) checkCollect(j *Job) {
+	if j == nil {
+		return
+	}
+	if _, ok := j.pos["accounts"]; ok {
+		if pos, ok := j.pos["accounts_file"]; ok {
+			p.errs = append(p.errs, &Error{Pos: pos, Key: "collect.accounts_file", Msg: "give accounts or accounts_file, not both"})
+		}
+	}
+}
+
+// hasPassword reports whether a URL carries a password: in its user
+// information, or as a password= (pass=, passwd=, pwd=) query parameter.
+// Text that does not parse as a URL is judged by what location.Redact
+// would hide.
+func hasPassword(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return location.Redact(raw) != raw
+	}
+	if _, ok := u.User.Password(); ok {
+		return true
+	}
+	for k := range u.Query() {
+		switch strings.ToLower(k) {
+		case "password", "pass", "passwd", "pwd":
+			return true
+		}
+	}
+	return false
 }
 
 // inherit fills the keys j does not set from d.

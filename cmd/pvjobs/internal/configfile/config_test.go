@@ -16,6 +16,7 @@ import (
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/configfile"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 )
 
 // checker stands in for one of the CLI's registries of locations (the CLI's
@@ -239,12 +240,12 @@ func TestParseErrors(t *testing.T) {
 		{"unclosed list", "jobs:\n  a: [b\n", []string{"t.yaml:1: not valid YAML: did not find expected ',' or ']'"}},
 		{"tab indent", "jobs:\n\ta: {}\n", []string{"t.yaml:2: not valid YAML: found character that cannot start any token"}},
 		{"two documents", "jobs: {a: {}}\n---\njobs: {b: {}}\n", []string{"t.yaml:2: more than one YAML document (---): want one"}},
-		{"a list", "- a\n", []string{"t.yaml:1:1: want a mapping with the sections defaults, scheduler and jobs"}},
+		{"a list", "- a\n", []string{"t.yaml:1:1: want a mapping with the sections defaults, scheduler, jobs and collect"}},
 		{"no jobs", "defaults: {tz: UTC}\n", []string{"t.yaml:1:1: no jobs: add a jobs section"}},
 		{"empty jobs", "jobs: {}\n", []string{"t.yaml:1:7: jobs: no jobs defined"}},
 		{"jobs is a list", "jobs:\n  - a\n", []string{"t.yaml:2:3: jobs: want a mapping (key: value lines), not a list"}},
 		{"unknown section", "job:\n  a: {}\njobs: {a: {}}\n", []string{`t.yaml:1:1: unknown key "job" (did you mean "jobs"?)`}},
-		{"unknown section far", "reports: {}\njobs: {a: {}}\n", []string{`t.yaml:1:1: unknown key "reports" (known: defaults, scheduler, jobs)`}},
+		{"unknown section far", "reports: {}\njobs: {a: {}}\n", []string{`t.yaml:1:1: unknown key "reports" (known: defaults, scheduler, jobs, collect)`}},
 		{"bad job name", "jobs:\n  night.ly: {}\n", []string{`t.yaml:2:3: jobs: job name "night.ly": want 1 to 64 of A-Z a-z 0-9 _ -`}},
 		{"job twice", "jobs:\n  a: {}\n  a: {}\n", []string{`t.yaml:3:3: jobs.a: given twice (first on line 2)`}},
 		{"key twice", "jobs:\n  a:\n    tz: UTC\n    tz: UTC\n", []string{`t.yaml:4:5: jobs.a.tz: given twice (first on line 3)`}},
@@ -303,6 +304,38 @@ func TestParseErrors(t *testing.T) {
 		{"scheduler ttl", "scheduler:\n  lock_ttl: 10ms\njobs: {a: {}}\n", []string{`t.yaml:2:13: scheduler.lock_ttl: "10ms": want a duration of at least 1s`}},
 		{"scheduler addr", "scheduler:\n  metrics_addr: 9464\njobs: {a: {}}\n", []string{`t.yaml:2:17: scheduler.metrics_addr: "9464": want [host]:port`}},
 		{"bad defaults reported once", "defaults:\n  tz: Nowhere\njobs:\n  a: {}\n  b: {}\n", []string{`t.yaml:2:7: defaults.tz: unknown time zone "Nowhere"`}},
+		{"collect a list", "collect: [a]\n", []string{`t.yaml:1:10: collect: want a mapping (key: value lines), not a list`}},
+		{"collect typo", "collect:\n  lisen: :8080\n", []string{`t.yaml:2:3: collect: unknown key "lisen" (did you mean "listen"?)`}},
+		{"collect job key", "collect:\n  reports: [urls]\n", []string{`t.yaml:2:3: collect: unknown key "reports"`}},
+		{"collect former key", "collect:\n  unique_minutes: true\n", []string{`t.yaml:2:3: collect: unknown key "unique_minutes"`}},
+		{"collect listen", "collect:\n  listen: 8080\n", []string{`t.yaml:2:11: collect.listen: "8080": want [host]:port`}},
+		{"collect listen port", "collect:\n  listen: \"127.0.0.1:99999\"\n", []string{`t.yaml:2:11: collect.listen: "127.0.0.1:99999": want [host]:port`}},
+		{"collect cassandra scheme", "collect:\n  cassandra: /var/lib/shards\n", []string{`t.yaml:2:14: collect.cassandra: "/var/lib/shards": want cassandra://host[:port]/keyspace`}},
+		{"collect cassandra password", "collect:\n  cassandra: \"cassandra://u:hunter2@db/pv\"\n", []string{
+			`t.yaml:2:14: collect.cassandra: "cassandra://u:xxxxx@db/pv": keep passwords out of config files: leave it out of the URL and set $PVJOBS_CQL_PASSWORD`}},
+		{"collect cassandra password parameter", "collect:\n  cassandra: \"cassandra://db/pv?user=u&password=hunter2\"\n", []string{
+			`t.yaml:2:14: collect.cassandra: "cassandra://db/pv?user=u&password=xxxxx": keep passwords out of config files`}},
+		{"collect cql password", "collect:\n  cql_password: hunter2\n", []string{`t.yaml:2:3: collect: unknown key "cql_password": keep secrets out of config files, set $PVJOBS_CQL_PASSWORD`}},
+		{"collect redis password", "collect:\n  redis_password: hunter2\n", []string{`t.yaml:2:3: collect: unknown key "redis_password": keep secrets out of config files, set $PVJOBS_REDIS_PASSWORD`}},
+		{"collect live password", "collect:\n  live: \"redis://:hunter2@r:6379/0\"\n", []string{
+			`t.yaml:2:9: collect.live: "redis://:xxxxx@r:6379/0": keep passwords out of config files: leave it out of the URL and set $PVJOBS_REDIS_PASSWORD`}},
+		{"collect live scheme", "collect:\n  live: \"http://r:6379/0\"\n", []string{`t.yaml:2:9: collect.live: "http://r:6379/0": want redis://`}},
+		{"collect accounts all", "collect:\n  accounts: all\n", []string{`t.yaml:2:13: collect.accounts: all: the collector accepts only the accounts it is told`}},
+		{"collect accounts bad", "collect:\n  accounts: [blog, \"sh op\"]\n", []string{`t.yaml:2:13: collect.accounts: invalid account id "sh op"`}},
+		{"collect accounts and file", "collect:\n  accounts: [blog]\n  accounts_file: /etc/accounts\n", []string{`t.yaml:3:18: collect.accounts_file: give accounts or accounts_file, not both`}},
+		{"collect fsync", "collect:\n  fsync: sometimes\n", []string{`t.yaml:2:10: collect.fsync: fsync policy "sometimes": want always, never or an interval`}},
+		{"collect trusted proxies", "collect:\n  trusted_proxies: [10.0.0.0/8, 10.0.0.0/99]\n", []string{`t.yaml:2:20: collect.trusted_proxies: trusted proxy "10.0.0.0/99": want a CIDR`}},
+		{"collect rate limit", "collect:\n  rate_limit: -1\n", []string{`t.yaml:2:15: collect.rate_limit: "-1": want a whole number, 0 (no limit) or more`}},
+		{"collect max body", "collect:\n  max_body: 10\n", []string{`t.yaml:2:13: collect.max_body: "10": want a whole number, 256 to 1048576 bytes`}},
+		{"collect max connections", "collect:\n  max_connections: lots\n", []string{`t.yaml:2:20: collect.max_connections: "lots": want a whole number, 0 (no limit) or more`}},
+		{"collect writers", "collect:\n  writers: 0\n", []string{`t.yaml:2:12: collect.writers: "0": want a whole number, 1 to 256`}},
+		{"collect drain timeout", "collect:\n  drain_timeout: 10ms\n", []string{`t.yaml:2:18: collect.drain_timeout: "10ms": want a duration of at least 1s`}},
+		{"collect anonymize", "collect:\n  anonymize_ip: yes\n", []string{`t.yaml:2:17: collect.anonymize_ip: want true or false, not "yes"`}},
+		{"collect tz", "collect:\n  tz: Europe/Berln\n", []string{`t.yaml:2:7: collect.tz: unknown time zone "Europe/Berln"`}},
+		{"collect redis prefix", "collect:\n  redis_prefix: a{b}\n", []string{`t.yaml:2:17: collect.redis_prefix: key prefix "a{b}"`}},
+		{"collect cql consistency", "collect:\n  cql_consistency: MOST\n", []string{`t.yaml:2:20: collect.cql_consistency: bad cassandra source: consistency="MOST"`}},
+		{"collect key twice", "collect:\n  queue: 1\n  queue: 2\n", []string{`t.yaml:3:3: collect.queue: given twice (first on line 2)`}},
+		{"collect and jobs both bad", "jobs:\n  a: {top: x}\ncollect:\n  queue: 0\n", []string{`t.yaml:2:12: jobs.a.top`, `t.yaml:4:10: collect.queue`}},
 		{"every mistake at once, in file order", "jobs:\n  b:\n    top: x\n  a:\n    tz: Nowhere\n    out: nope\n", []string{
 			`t.yaml:3:10: jobs.b.top`, `t.yaml:5:9: jobs.a.tz`, `t.yaml:6:10: jobs.a.out`}},
 	}
@@ -335,6 +368,101 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestParseCollect reads a collect section: the collector's own keys and
+// the job keys it shares, apart from the jobs and the defaults.
+func TestParseCollect(t *testing.T) {
+	const yaml = `
+defaults:
+  tz: Europe/Berlin
+  redis_prefix: batch
+jobs:
+  nightly: {reports: [urls]}
+collect:
+  listen: 0.0.0.0:8080
+  cassandra: cassandra://db1,db2:9042/pv
+  accounts: [blog, shop]
+  spool: /var/lib/pvjobs/spool
+  fsync: always
+  trusted_proxies: 127.0.0.1/32, 10.0.0.0/8
+  anonymize_ip: true
+  respect_dnt: true
+  rate_limit: 20
+  rate_burst: 40
+  max_body: 4096
+  max_connections: 500
+  queue: 1000
+  writers: 4
+  drain_timeout: 1m
+  live: redis://cache:6379/1
+  tz: America/New_York
+  strip_query: true
+  redis_prefix: live
+  redis_ttl: 2d
+  uv_granularity: minute
+  cql_consistency: LOCAL_QUORUM
+  cql_user: collector
+`
+	f, err := configfile.Parse("t.yaml", []byte(yaml), locs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	view, ok := f.Collect()
+	if !ok {
+		t.Fatal("no collect section")
+	}
+	want := map[string]any{
+		"listen": "0.0.0.0:8080", "cassandra": "cassandra://db1,db2:9042/pv", "accounts": []string{"blog", "shop"},
+		"spool": "/var/lib/pvjobs/spool", "fsync": "always", "trusted_proxies": []string{"127.0.0.1/32", "10.0.0.0/8"},
+		"anonymize_ip": true, "respect_dnt": true, "rate_limit": 20, "rate_burst": 40, "max_body": 4096,
+		"max_connections": 500, "queue": 1000, "writers": 4, "drain_timeout": time.Minute, "live": "redis://cache:6379/1",
+		"tz": "America/New_York", "strip_query": true, "redis_prefix": "live", "redis_ttl": 48 * time.Hour,
+		"uv_granularity": "minute", "cql_consistency": "LOCAL_QUORUM", "cql_user": "collector",
+		"include_bots": nil, "cql_timeout": nil,
+	}
+	for key, w := range want {
+		o := options.ByKey(options.SectionCollect, key)
+		if o == nil {
+			t.Errorf("collect.%s: no such key", key)
+			continue
+		}
+		got, ok := view.Lookup(o)
+		switch {
+		case w == nil && ok:
+			t.Errorf("collect.%s = %#v; want it unset", key, got)
+		case w != nil && !reflect.DeepEqual(got, w):
+			t.Errorf("collect.%s = %#v; want %#v", key, got, w)
+		}
+	}
+	if p, ok := f.CollectPos("queue"); !ok || p.Line != 20 || p.Column != 10 {
+		t.Errorf("collect.queue set at %v", p)
+	}
+	// The job does not see the collect section, nor collect the defaults.
+	j := f.Jobs[0]
+	checkKeys(t, j, map[string]any{"tz": "Europe/Berlin", "redis_prefix": "batch", "strip_query": nil, "cql_consistency": nil})
+	if _, ok := f.For(j).Lookup(options.ByKey(options.SectionCollect, "listen")); ok {
+		t.Error("a job's view has collect.listen")
+	}
+
+	// A file of a collect section alone, and one without.
+	only, err := configfile.Parse("t.yaml", []byte("collect:\n  listen: :8080\n"), locs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := only.Collect(); !ok || len(only.Jobs) != 0 {
+		t.Errorf("collect only: %d jobs, collect %v", len(only.Jobs), ok)
+	}
+	if _, err := only.Job("nightly"); !errors.Is(err, configfile.ErrNoJob) || !strings.Contains(err.Error(), "no jobs section") {
+		t.Errorf("Job of a file without jobs: %v", err)
+	}
+	none, err := configfile.Parse("t.yaml", []byte("jobs: {a: {}}\n"), locs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := none.Collect(); ok {
+		t.Error("a file without a collect section has one")
+	}
+}
+
 func TestLoadMissing(t *testing.T) {
 	if _, err := configfile.Load(filepath.Join(t.TempDir(), "nope.yaml"), locs); err == nil || !strings.Contains(err.Error(), "nope.yaml") {
 		t.Errorf("Load of a missing file: %v", err)
@@ -345,10 +473,13 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("jobs:\n  a:\n    tz: UTC\n"))
 	f.Add([]byte("defaults: &d {tz: UTC}\njobs:\n  a: *d\n"))
 	f.Add([]byte("jobs: {a: {out: [csv:x], schedule: '@daily', range: last 7d, catch_up: 3d}}"))
+	f.Add([]byte("collect: {listen: ':8080', cassandra: 'cassandra://db/pv', accounts: [blog], cql_consistency: QUORUM, redis_prefix: live}"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		file, err := configfile.Parse("f.yaml", b, locs)
 		if err == nil && len(file.Jobs) == 0 {
-			t.Error("no error and no jobs")
+			if _, collect := file.Collect(); !collect {
+				t.Error("no error, no jobs and no collect section")
+			}
 		}
 		var es configfile.Errors
 		if err != nil && !errors.As(err, &es) {

@@ -6,26 +6,39 @@ import (
 )
 
 // Blocks names the tables Markdown makes, in the order the README has them.
-var Blocks = []string{"run", "redis", "schedule", "keys"}
+var Blocks = []string{"run", "redis", "collect", "keys", "schedule", "collect-keys"}
 
 // Markdown returns the README's table named block (see Blocks), made from
 // the Table:
 //
 //   - run: the options of pvjobs run, but for Redis and Cassandra;
 //   - redis: the Redis options of pvjobs run;
+//   - collect: the options of pvjobs collect, but for Cassandra's --cql-*;
 //   - schedule: the options pvjobs schedule has and pvjobs run has not;
-//   - keys: the keys of config files.
+//   - keys: the keys of jobs and of the scheduler section;
+//   - collect-keys: the keys of the collect section.
 func Markdown(block string) (string, error) {
 	var b strings.Builder
 	switch block {
 	case "run":
-		optionTable(&b, func(o *Option) bool { return o.For&Run != 0 && o.Category == "" && o.Name != "" })
+		optionTable(&b, SectionJob, pick(func(o *Option) bool { return o.For&Run != 0 && o.Category == "" && o.Name != "" }))
 	case "redis":
-		optionTable(&b, func(o *Option) bool { return o.For&Run != 0 && o.Category == catRedis })
+		optionTable(&b, SectionJob, pick(func(o *Option) bool { return o.For&Run != 0 && o.Category == catRedis }))
+	case "collect":
+		// The collector's own options first, then the live counters':
+		// their Redis, their rules (the nightly run's), their connection.
+		own := func(o *Option) bool { return o.For == Collect && o.Category == "" }
+		rows := pick(own)
+		rows = append(rows, pick(func(o *Option) bool { return o.For&Collect != 0 && o.Category == catLive })...)
+		rows = append(rows, pick(func(o *Option) bool { return o.For&Collect != 0 && !own(o) && o.Category == "" })...)
+		rows = append(rows, pick(func(o *Option) bool { return o.For&Collect != 0 && o.Category == catRedis })...)
+		optionTable(&b, SectionCollect, rows)
 	case "schedule":
-		optionTable(&b, func(o *Option) bool { return o.For&Schedule != 0 && o.For&Run == 0 && o.Name != "" })
+		optionTable(&b, SectionJob, pick(func(o *Option) bool { return o.For&Schedule != 0 && o.For&Run == 0 && o.Name != "" }))
 	case "keys":
 		keyTable(&b)
+	case "collect-keys":
+		collectKeyTable(&b)
 	default:
 		return "", fmt.Errorf("no options table %q (tables: %s)", block, strings.Join(Blocks, ", "))
 	}
@@ -42,12 +55,22 @@ func code(s string) string {
 // cell escapes the pipes of a table cell.
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
-func optionTable(b *strings.Builder, keep func(o *Option) bool) {
-	b.WriteString("| flag | env | config key | default | meaning |\n|---|---|---|---|---|\n")
+// pick returns the options of the Table that keep keeps, in its order.
+func pick(keep func(o *Option) bool) []*Option {
+	var out []*Option
 	for _, o := range Table {
-		if !keep(o) {
-			continue
+		if keep(o) {
+			out = append(out, o)
 		}
+	}
+	return out
+}
+
+// optionTable writes a table of the options; their config keys are those of
+// section sec (and of the scheduler section, for sec SectionJob).
+func optionTable(b *strings.Builder, sec Section, opts []*Option) {
+	b.WriteString("| flag | env | config key | default | meaning |\n|---|---|---|---|---|\n")
+	for _, o := range opts {
 		flag := "–"
 		if o.Name != "" {
 			names := []string{code("--" + o.Name)}
@@ -71,9 +94,12 @@ func optionTable(b *strings.Builder, keep func(o *Option) bool) {
 		if o.Required {
 			usage += " (required)"
 		}
-		key := o.Key
-		if key != "" && o.Section == SectionScheduler {
-			key = "scheduler." + key
+		key := ""
+		switch {
+		case o.In(sec):
+			key = sec.Prefix() + o.Key
+		case sec == SectionJob && o.In(SectionScheduler):
+			key = SectionScheduler.Prefix() + o.Key
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", flag, code(o.Env), code(key), cell(def), cell(usage))
 	}
@@ -110,6 +136,31 @@ func keyTable(b *strings.Builder) {
 	}
 	rows(SectionJob, "")
 	rows(SectionScheduler, "scheduler.")
+}
+
+// collectKeyTable writes the keys of the collect section: the collector's
+// own, the live counters', then one row for the job keys it shares.
+func collectKeyTable(b *strings.Builder) {
+	b.WriteString("| key | flag | value |\n|---|---|---|\n")
+	own := func(o *Option) bool { return o.Section == SectionCollect && o.Key != "" }
+	rows := append(pick(func(o *Option) bool { return own(o) && o.Category == "" }),
+		pick(func(o *Option) bool { return own(o) && o.Category != "" })...)
+	for _, o := range rows {
+		value := o.valueDoc()
+		if value == "" {
+			value = o.Usage
+		}
+		if o.PasswordEnv != "" {
+			value += fmt.Sprintf("; without a password (refused here): give it in `%s`", o.PasswordEnv)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", code(o.Key), code("--"+o.Name), cell(value))
+	}
+	var shared []string
+	for _, o := range pick(func(o *Option) bool { return o.In(SectionCollect) && !own(o) && o.Category != catCassandra }) {
+		shared = append(shared, code(o.Key))
+	}
+	fmt.Fprintf(b, "| %s | as in a job | the live counters' rules and Redis settings, as in a job |\n", strings.Join(shared, ", "))
+	b.WriteString("| `cql_NAME` | `--cql-NAME` | each parameter of the `cassandra://` URL, as in a job (not `cql_password`: `PVJOBS_CQL_PASSWORD`) |\n")
 }
 
 // valueDoc describes the values a key takes.

@@ -95,7 +95,38 @@ const (
 	SectionJob Section = iota
 	// SectionScheduler: the keys under scheduler.
 	SectionScheduler
+	// SectionCollect: the keys under collect, for pvjobs collect: the
+	// collector's own, and the job keys of the options it shares with
+	// runs (see Option.In).
+	SectionCollect
 )
+
+// Prefix is what the README writes before the keys of the section:
+// "scheduler.", "collect.", or "" for the keys of jobs (and defaults).
+func (sec Section) Prefix() string {
+	switch sec {
+	case SectionScheduler:
+		return "scheduler."
+	case SectionCollect:
+		return "collect."
+	}
+	return ""
+}
+
+// In reports whether o's config key is a key of section sec. A key is one
+// of its Section's; the key of a job option that pvjobs collect has too
+// (the cql_* parameters, the redis_* settings, the live counters' rules)
+// is also a key of the collect section, so that it reads alike in a job
+// and under collect. A former key (OldKey) is one of its Section's only.
+func (o *Option) In(sec Section) bool {
+	switch {
+	case o.Key == "":
+		return false
+	case o.Section == sec:
+		return true
+	}
+	return sec == SectionCollect && o.Section == SectionJob && o.For&Collect != 0
+}
 
 // Option is one option of pvjobs: a command-line flag, an environment
 // variable, a config-file key, or any of them at once. The Table lists them
@@ -148,6 +179,11 @@ type Option struct {
 	Check func(v any) error
 	// Secret values never appear in messages.
 	Secret bool
+	// PasswordEnv, for a URL, names the environment variable that carries
+	// its password: a config file refuses a value with a secret in it (a
+	// password in the URL, a password= parameter), naming the variable, so
+	// that passwords stay out of files.
+	PasswordEnv string
 	// URL values appear in messages with their password hidden.
 	URL bool
 	// Location, when set, picks the registry of Locations that checks the
@@ -383,10 +419,11 @@ func SplitList(s string) []string {
 	return out
 }
 
-// ByKey returns the option whose config key in sec is key, or nil.
+// ByKey returns the option whose config key in sec is key (see
+// Option.In), or nil.
 func ByKey(sec Section, key string) *Option {
 	for _, o := range Table {
-		if o.Key == key && o.Section == sec {
+		if o.Key == key && o.In(sec) {
 			return o
 		}
 	}

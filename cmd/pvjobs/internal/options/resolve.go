@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -33,10 +34,22 @@ var lookupEnv = os.LookupEnv
 // bad value and missing required option, each naming the flag or variable it
 // came from; file values were checked when the file was read.
 func Resolve(cmd Command, fs FlagSet, file File, locs Locations) (*Values, error) {
+	return resolveSome(cmd, fs, file, locs, func(*Option) bool { return true })
+}
+
+// ResolveFirst returns the values of cmd's options named names (flag names,
+// such as "config"), each from its flag, its environment variable or its
+// default, as Resolve decides: for the options that say where the others
+// come from, before Resolve reads the config file they name.
+func ResolveFirst(cmd Command, fs FlagSet, locs Locations, names ...string) (*Values, error) {
+	return resolveSome(cmd, fs, nil, locs, func(o *Option) bool { return o.Name != "" && slices.Contains(names, o.Name) })
+}
+
+func resolveSome(cmd Command, fs FlagSet, file File, locs Locations, keep func(*Option) bool) (*Values, error) {
 	v := &Values{}
 	var errs []error
 	for _, o := range Table {
-		if o.For&cmd == 0 {
+		if o.For&cmd == 0 || !keep(o) {
 			continue
 		}
 		x, given, err := o.resolve(fs, file, locs)

@@ -1,9 +1,11 @@
 package options
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/pvjobs/pvjobs/jobs/tally"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/cassandra"
+	"github.com/pvjobs/pvjobs/readers/collector"
 	"github.com/pvjobs/pvjobs/readers/file"
 	"github.com/pvjobs/pvjobs/reports/csv"
 	"github.com/pvjobs/pvjobs/reports/html"
@@ -62,8 +65,11 @@ func build() []*Option {
 			Usage: "count from the page views instead: a directory of shard files or cassandra://host[:port]/keyspace",
 			bind:  func(v *Values) any { return &v.Source }},
 		{Name: "source", Aliases: []string{"s"}, Kind: String, For: Load, Required: true,
-			Usage: "directory of shard files",
+			Usage: "directory of shard files, or a collector's spool (--spool of pvjobs collect)",
 			bind:  func(v *Values) any { return &v.Source }},
+		{Name: "keep-spool", Kind: Bool, For: Load,
+			Usage: "when --source is a collector's spool, keep the shard files loaded (by default they are removed once Cassandra has them, so that the collector does not replay them; keep them when loading into another table than the collector's)",
+			bind:  func(v *Values) any { return &v.KeepSpool }},
 		{Name: "source", Aliases: []string{"s"}, Kind: String, Env: "PVJOBS_SOURCE", For: Export, Required: true, URL: true,
 			Usage: "the table: cassandra://[user:password@]host1,host2[:port]/keyspace[?table=...]",
 			bind:  func(v *Values) any { return &v.Source }},
@@ -106,7 +112,7 @@ func build() []*Option {
 		{Name: "tz", Kind: Zone, Default: "UTC", Env: "PVJOBS_TZ", Key: "tz", For: runs,
 			Usage: "time zone whose days, hours and months reports use, e.g. Europe/Berlin",
 			bind:  func(v *Values) any { return &v.TZ }},
-		{Name: "tz", Kind: Zone, Default: "UTC", Env: "PVJOBS_TZ", For: Collect, Category: catLive,
+		{Name: "tz", Kind: Zone, Default: "UTC", Env: "PVJOBS_TZ", Key: "tz", Section: SectionCollect, For: Collect, Category: catLive,
 			Usage: "live: the time zone of the keys' days and hours (the nightly run's --tz)",
 			bind:  func(v *Values) any { return &v.TZ }},
 		{Name: "tz", Kind: Zone, Default: "UTC", Env: "PVJOBS_TZ", For: Uniques,
@@ -321,55 +327,69 @@ func build() []*Option {
 			Usage: "redis: PEM key of --redis-cert",
 			bind:  func(v *Values) any { return &v.Redis.Key }},
 
-		// pvjobs collect.
-		{Name: "listen", Kind: String, Default: "127.0.0.1:8080", Env: "PVJOBS_COLLECT_LISTEN", For: Collect,
+		// pvjobs collect. Its keys live in the collect section of a config
+		// file.
+		{Name: "config", Kind: String, Env: "PVJOBS_CONFIG", For: Collect,
+			Usage: "config file (YAML) whose collect section gives values for the flags not given (flag > env > file > default)",
+			bind:  func(v *Values) any { return &v.Config }},
+		{Name: "listen", Kind: String, Default: "127.0.0.1:8080", Env: "PVJOBS_COLLECT_LISTEN", Key: "listen", Section: SectionCollect, For: Collect, Check: checkListen,
 			Usage: "address to serve /a.js, /a.gif, /e, /healthz and /metrics on",
 			bind:  func(v *Values) any { return &v.Collect.Listen }},
-		{Name: "spool", Kind: String, Default: "pvjobs-spool", Env: "PVJOBS_SPOOL", For: Collect,
-			Usage: "spool directory: every page view is appended here before it is answered, and kept until Cassandra has it",
-			bind:  func(v *Values) any { return &v.Collect.Spool }},
-		{Name: "fsync", Kind: String, Default: "1s", Env: "PVJOBS_FSYNC", For: Collect,
-			Usage: "when spool appends are forced to disk: always (before answering), never, or an interval",
-			bind:  func(v *Values) any { return &v.Collect.Fsync }},
-		{Name: "accounts", Aliases: []string{"a"}, Kind: List, Env: "PVJOBS_ACCOUNTS", For: Collect, Check: checkAccounts,
+		{Name: "cassandra", Aliases: []string{"c"}, Kind: String, Env: "PVJOBS_CASSANDRA_URL", Key: "cassandra", Section: SectionCollect, For: Collect, Required: true,
+			URL: true, Location: sourceLocations, Check: checkCassandraURL, PasswordEnv: "PVJOBS_CQL_PASSWORD",
+			Usage: "the table: cassandra://[user:password@]host1,host2[:port]/keyspace[?table=...&consistency=...] (see --cql-* for the parameters)",
+			bind:  func(v *Values) any { return &v.CassandraURL }},
+		{Name: "accounts", Aliases: []string{"a"}, Kind: List, Env: "PVJOBS_ACCOUNTS", Key: "accounts", Section: SectionCollect, For: Collect, Check: checkCollectAccounts,
 			Usage: "comma-separated account ids to accept (or --accounts-file)",
 			bind:  func(v *Values) any { return &v.Accounts }},
-		{Name: "accounts-file", Kind: String, Env: "PVJOBS_ACCOUNTS_FILE", For: Collect,
+		{Name: "accounts-file", Kind: String, Env: "PVJOBS_ACCOUNTS_FILE", Key: "accounts_file", Section: SectionCollect, For: Collect,
 			Usage: "file of account ids to accept (one per line, # comments), re-read when it changes",
 			bind:  func(v *Values) any { return &v.Collect.AccountsFile }},
-		{Name: "trusted-proxies", Kind: List, Env: "PVJOBS_TRUSTED_PROXIES", For: Collect,
+		{Name: "spool", Kind: String, Default: "pvjobs-spool", Env: "PVJOBS_SPOOL", Key: "spool", Section: SectionCollect, For: Collect,
+			Usage: "spool directory: every page view is appended here before it is answered, and kept until Cassandra has it",
+			bind:  func(v *Values) any { return &v.Collect.Spool }},
+		{Name: "fsync", Kind: String, Default: "1s", Env: "PVJOBS_FSYNC", Key: "fsync", Section: SectionCollect, For: Collect, Check: checkFsync,
+			Usage: "when spool appends are forced to disk: always (before answering), never, or an interval",
+			bind:  func(v *Values) any { return &v.Collect.Fsync }},
+		{Name: "trusted-proxies", Kind: List, Env: "PVJOBS_TRUSTED_PROXIES", Key: "trusted_proxies", Section: SectionCollect, For: Collect, Check: checkProxies,
 			Usage: "CIDRs whose X-Forwarded-For / X-Real-IP are believed, e.g. 127.0.0.1/32,10.0.0.0/8",
 			bind:  func(v *Values) any { return &v.Collect.TrustedProxies }},
-		{Name: "anonymize-ip", Kind: Bool, Env: "PVJOBS_ANONYMIZE_IP", For: Collect,
+		{Name: "anonymize-ip", Kind: Bool, Env: "PVJOBS_ANONYMIZE_IP", Key: "anonymize_ip", Section: SectionCollect, For: Collect,
 			Usage: "store the client's /24 (IPv4) or /48 (IPv6) only",
 			bind:  func(v *Values) any { return &v.Collect.AnonymizeIP }},
-		{Name: "respect-dnt", Kind: Bool, Env: "PVJOBS_RESPECT_DNT", For: Collect,
+		{Name: "respect-dnt", Kind: Bool, Env: "PVJOBS_RESPECT_DNT", Key: "respect_dnt", Section: SectionCollect, For: Collect,
 			Usage: "store nothing for requests with DNT: 1 or Sec-GPC: 1 (answered as usual)",
 			bind:  func(v *Values) any { return &v.Collect.RespectDNT }},
-		{Name: "rate-limit", Kind: Int, Default: "50", Env: "PVJOBS_RATE_LIMIT", For: Collect, Min: 0, Max: 1_000_000, Want: "0 (no limit) or more",
+		{Name: "rate-limit", Kind: Int, Default: "50", Env: "PVJOBS_RATE_LIMIT", Key: "rate_limit", Section: SectionCollect, For: Collect, Min: 0, Max: 1_000_000, Want: "0 (no limit) or more",
 			Usage: "page views per second per client IP (0: no limit)",
 			bind:  func(v *Values) any { return &v.Collect.RateLimit }},
-		{Name: "rate-burst", Kind: Int, Env: "PVJOBS_RATE_BURST", For: Collect, Min: 0, Max: 10_000_000, DefaultText: "2 × --rate-limit",
+		{Name: "rate-burst", Kind: Int, Env: "PVJOBS_RATE_BURST", Key: "rate_burst", Section: SectionCollect, For: Collect, Min: 0, Max: 10_000_000, DefaultText: "2 × --rate-limit",
 			Usage: "page views a client IP may send at once",
 			bind:  func(v *Values) any { return &v.Collect.RateBurst }},
-		{Name: "max-body", Kind: Int, Default: "16384", Env: "PVJOBS_MAX_BODY", For: Collect, Min: 256, Max: 1 << 20, Want: "256 to 1048576 bytes",
+		{Name: "max-body", Kind: Int, Default: "16384", Env: "PVJOBS_MAX_BODY", Key: "max_body", Section: SectionCollect, For: Collect, Min: 256, Max: 1 << 20, Want: "256 to 1048576 bytes",
 			Usage: "largest POST /e body, bytes",
 			bind:  func(v *Values) any { return &v.Collect.MaxBody }},
-		{Name: "queue", Kind: Int, Default: "65536", Env: "PVJOBS_QUEUE", For: Collect, Min: 1, Max: 1 << 30,
+		{Name: "max-connections", Kind: Int, Default: "10000", Env: "PVJOBS_MAX_CONNECTIONS", Key: "max_connections", Section: SectionCollect, For: Collect, Min: 0, Max: 1 << 24,
+			Want:  "0 (no limit) or more",
+			Usage: "open client connections at most; a further one waits in the kernel's backlog until one closes (0: no limit)",
+			bind:  func(v *Values) any { return &v.Collect.MaxConnections }},
+		{Name: "queue", Kind: Int, Default: "65536", Env: "PVJOBS_QUEUE", Key: "queue", Section: SectionCollect, For: Collect, Min: 1, Max: 1 << 30,
 			Usage: "page views held in memory for Cassandra; beyond, they wait in the spool",
 			bind:  func(v *Values) any { return &v.Collect.Queue }},
-		{Name: "writers", Kind: Int, Default: "8", Env: "PVJOBS_WRITERS", For: Collect, Min: 1, Max: 256,
+		{Name: "writers", Kind: Int, Default: "8", Env: "PVJOBS_WRITERS", Key: "writers", Section: SectionCollect, For: Collect, Min: 1, Max: 256,
 			Usage: "goroutines writing batches to Cassandra (and batches in flight when replaying the spool)",
 			bind:  func(v *Values) any { return &v.Collect.Writers }},
-		{Name: "drain-timeout", Kind: Duration, Default: "30s", Env: "PVJOBS_DRAIN_TIMEOUT", For: Collect, MinDuration: time.Second,
+		{Name: "drain-timeout", Kind: Duration, Default: "30s", Env: "PVJOBS_DRAIN_TIMEOUT", Key: "drain_timeout", Section: SectionCollect, For: Collect, MinDuration: time.Second,
+			Want:  "a duration of at least 1s, such as 30s or 2m",
 			Usage: "on SIGTERM, how long to write the queue and the spool to Cassandra before exiting (what is left stays spooled)",
 			bind:  func(v *Values) any { return &v.Collect.DrainTimeout }},
-		{Name: "live", Kind: String, Env: "PVJOBS_LIVE_URL", For: Collect, URL: true, Location: lockLocations, Category: catLive,
-			Usage: "also count each page view in Redis as it comes: redis://[user:password@]host:port/db (the keys of --out redis://), with the --redis-* settings",
-			bind:  func(v *Values) any { return &v.Collect.Live }},
+		{Name: "live", Kind: String, Env: "PVJOBS_LIVE_URL", Key: "live", Section: SectionCollect, For: Collect, URL: true, Location: lockLocations, Category: catLive,
+			PasswordEnv: "PVJOBS_REDIS_PASSWORD",
+			Usage:       "also count each page view in Redis as it comes: redis://[user:password@]host:port/db (the keys of --out redis://), with the --redis-* settings",
+			bind:        func(v *Values) any { return &v.Collect.Live }},
 
 		// Cassandra tables of load, export and schema.
-		{Name: "cassandra", Aliases: []string{"c"}, Kind: String, Env: "PVJOBS_CASSANDRA_URL", For: Load | Collect, Required: true, URL: true,
+		{Name: "cassandra", Aliases: []string{"c"}, Kind: String, Env: "PVJOBS_CASSANDRA_URL", For: Load, Required: true, URL: true,
 			Usage: "the table: cassandra://[user:password@]host1,host2[:port]/keyspace[?table=...&consistency=...] (see --cql-* for the parameters)",
 			bind:  func(v *Values) any { return &v.CassandraURL }},
 		{Name: "cassandra", Aliases: []string{"c"}, Kind: String, Default: "cassandra://127.0.0.1:9042/pvjobs", Env: "PVJOBS_CASSANDRA_URL", For: Schema, URL: true,
@@ -568,3 +588,47 @@ func checkAddr(v any) error {
 }
 
 func checkPrefix(v any) error { return redis.ValidPrefix(v.(string)) }
+
+// checkListen checks an address to listen on: [host]:port.
+func checkListen(v any) error {
+	s := v.(string)
+	_, port, err := net.SplitHostPort(s)
+	if _, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil {
+		return &valueError{value: s, want: "[host]:port, such as 127.0.0.1:8080 or :8080"}
+	}
+	return nil
+}
+
+// checkCassandraURL checks that the collector's table is a cassandra://
+// URL (the registry of sources, Location, parses it).
+func checkCassandraURL(v any) error {
+	s := v.(string)
+	if !strings.HasPrefix(s, "cassandra://") {
+		return &valueError{value: location.Redact(s), want: "cassandra://host[:port]/keyspace"}
+	}
+	return nil
+}
+
+// checkCollectAccounts checks the accounts a collector accepts: named ones,
+// never all.
+func checkCollectAccounts(v any) error {
+	for _, a := range v.([]string) {
+		if a == "all" {
+			return errors.New("all: the collector accepts only the accounts it is told: name them, or give an accounts file")
+		}
+		if err := mapreduce.ValidateAccount(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkFsync(v any) error {
+	_, _, err := collector.ParseFsync(v.(string))
+	return err
+}
+
+func checkProxies(v any) error {
+	_, err := collector.ParseProxies(strings.Join(v.([]string), ","))
+	return err
+}

@@ -47,7 +47,7 @@ func field(o *options.Option, v *options.Values) string {
 }
 
 var commands = []options.Command{options.Global, options.Run, options.Schedule, options.Uniques,
-	options.Gen, options.Load, options.Export, options.Schema}
+	options.Gen, options.Load, options.Export, options.Schema, options.Collect}
 
 // TestTable checks the table's rows: names, keys and variables unique, each
 // row bound to a field of its kind's type, rows of one flag or variable
@@ -108,6 +108,33 @@ func TestTable(t *testing.T) {
 			byName[n] = f
 		}
 	}
+	// A section's keys, its own and those it shares (Option.In), are
+	// unique.
+	for _, sec := range []options.Section{options.SectionJob, options.SectionScheduler, options.SectionCollect} {
+		seen := map[string]bool{}
+		for _, o := range options.Table {
+			if !o.In(sec) {
+				continue
+			}
+			if seen[o.Key] {
+				t.Errorf("section %q: key %s twice", sec.Prefix(), o.Key)
+			}
+			seen[o.Key] = true
+			if got := options.ByKey(sec, o.Key); got != o {
+				t.Errorf("section %q: ByKey(%s) is another option", sec.Prefix(), o.Key)
+			}
+		}
+	}
+	// Every option of pvjobs collect with a key has it in the collect
+	// section, and a URL there says where its password goes.
+	for _, o := range options.Table {
+		if o.For&options.Collect != 0 && o.Key != "" && !o.In(options.SectionCollect) {
+			t.Errorf("collect option %s: key %s is not in the collect section", o.Name, o.Key)
+		}
+		if o.In(options.SectionCollect) && o.URL && o.PasswordEnv == "" {
+			t.Errorf("collect.%s: a URL without PasswordEnv", o.Key)
+		}
+	}
 	for _, c := range commands {
 		seen := map[string]bool{}
 		for _, o := range options.Table {
@@ -165,6 +192,9 @@ var examples = map[string][3]string{
 	"cql_ts_column": {"a", "b", "c"}, "cql_value_column": {"a", "b", "c"}, "cql_page_size": {"1", "2", "3"},
 	"cql_concurrency": {"1", "2", "3"}, "cql_batch_rows": {"1", "2", "3"}, "cql_protocol": {"3", "4", "0"},
 	"lock_ttl": {"2s", "3m", "1d"}, "slices": {"1", "2", "3"}, "visit_timeout": {"10m", "1h", "24h"},
+	"listen": {":1", "127.0.0.1:2", "h:3"}, "cassandra": {"cassandra://a/ks", "cassandra://b/ks", "cassandra://c/ks"},
+	"fsync": {"1s", "always", "never"}, "trusted_proxies": {"10.0.0.0/8", "127.0.0.1,::1", "192.168.0.0/16"},
+	"live": {"redis://a:1/0", "redis://b:1/0", "rediss://c:1/0"}, "max_body": {"256", "512", "1024"},
 }
 
 func exampleValues(o *options.Option) [3]string {
@@ -222,6 +252,7 @@ func TestResolve(t *testing.T) {
 				got := func(flags fakeFlags, file fakeFile) any {
 					t.Helper()
 					all := requiredFlags(c)
+					delete(all, o.Name) // the file or the environment gives it
 					for k, x := range flags {
 						all[k] = x
 					}
@@ -266,6 +297,25 @@ func TestResolve(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestResolveFirst resolves --config alone: a required option that the
+// file may give is not asked for yet.
+func TestResolveFirst(t *testing.T) {
+	t.Setenv("PVJOBS_CONFIG", "env.yaml")
+	t.Setenv("PVJOBS_CASSANDRA_URL", "")
+	v, err := options.ResolveFirst(options.Collect, fakeFlags{}, options.Locations{}, "config")
+	if err != nil || v.Config != "env.yaml" {
+		t.Errorf("env: %q, %v", v.Config, err)
+	}
+	v, err = options.ResolveFirst(options.Collect, fakeFlags{"config": "flag.yaml", "queue": "x"}, options.Locations{}, "config")
+	if err != nil || v.Config != "flag.yaml" || v.Collect.Queue != 0 {
+		t.Errorf("flag: %q, queue %d, %v", v.Config, v.Collect.Queue, err)
+	}
+	if _, err := options.Resolve(options.Collect, fakeFlags{"config": "flag.yaml"}, nil, options.Locations{}); err == nil ||
+		!strings.Contains(err.Error(), "required: --cassandra or $PVJOBS_CASSANDRA_URL") {
+		t.Errorf("Resolve without --cassandra: %v", err)
 	}
 }
 

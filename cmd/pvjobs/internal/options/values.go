@@ -95,6 +95,8 @@ type Values struct {
 	Collect CollectValues
 
 	// gen, load, export, uniques.
+	// KeepSpool keeps a spool's shard files after pvjobs load loaded them.
+	KeepSpool  bool
 	ToDir      string
 	RowsPerDay int
 	Pages      int
@@ -163,8 +165,10 @@ type CollectValues struct {
 	RespectDNT           bool
 	RateLimit, RateBurst int
 	MaxBody              int
-	Queue, Writers       int
-	DrainTimeout         time.Duration
+	// MaxConnections caps the open client connections (0: no limit).
+	MaxConnections int
+	Queue, Writers int
+	DrainTimeout   time.Duration
 	// Live is --live, the Redis of the live counters.
 	Live string
 }
