@@ -89,7 +89,7 @@ func clean(v, def string) string {
 	if v == "" {
 		return def
 	}
-	if strings.IndexAny(v, "\t\n\r") < 0 {
+	if !strings.ContainsAny(v, "\t\n\r") {
 		return v
 	}
 	return strings.Map(func(r rune) rune {

@@ -261,7 +261,6 @@ type spool struct {
 	active   *segment
 	nextSeq  uint64
 	lastSync time.Time
-	batchOK  []bool
 
 	mu       sync.Mutex
 	segs     map[uint64]*segment // on disk, not yet deleted

@@ -115,7 +115,7 @@ func NewKeyspace(ctx context.Context, addr string, layouts ...cassandra.Layout) 
 			stmts = stmts[1:] // the keyspace exists
 		}
 		for _, stmt := range stmts {
-			if err := s.Query(stmt).WithContext(ctx).Exec(); err != nil {
+			if err := s.Query(stmt).ExecContext(ctx); err != nil {
 				return nil, fmt.Errorf("%s: %w", stmt, err)
 			}
 		}
