@@ -297,10 +297,12 @@ func (pl *planner) uvRows(rep *mapreduce.Report) error {
 }
 
 // setGroup is the rows of one sorted set of a keyed report's first
-// measure: one account and period.
+// measure: one account and period, and their members (boxed once, shared by
+// the sorted sets of every measure).
 type setGroup struct {
 	account, part string
 	rows          []*mapreduce.ReportRow
+	members       []any
 }
 
 // setRows adds the ops of the rows of rep, a keyed report: per account and
@@ -310,48 +312,48 @@ func (pl *planner) setRows(rep *mapreduce.Report, ms []stored) error {
 	var order []*setGroup
 	groups := map[string]*setGroup{} // by the key of the first measure
 	var cur period
+	var g *setGroup // cur's
 	for i := range rep.Rows {
 		r := &rep.Rows[i]
 		if !pl.written(r.Period) {
 			continue
 		}
-		per := pl.of(&cur, r)
-		if r.Partial || per.incomplete {
+		if per := pl.of(&cur, r); per != nil && (g == nil || g.account != r.Account || g.part != per.part) {
+			g = nil
+		}
+		if r.Partial || cur.incomplete {
 			pl.out.SkippedPartial++
 			continue
 		}
 		if r.Other {
 			continue // sorted sets hold the kept rows; the rest is in the CSV's (other) row
 		}
-		key := pl.keys.Key(r.Account, ms[0].name, per.part)
-		g := groups[key]
 		if g == nil {
-			g = &setGroup{account: r.Account, part: per.part}
-			groups[key] = g
-			order = append(order, g)
+			key := pl.keys.Key(r.Account, ms[0].name, cur.part)
+			if g = groups[key]; g == nil {
+				g = &setGroup{account: r.Account, part: cur.part}
+				groups[key] = g
+				order = append(order, g)
+			}
 		}
 		g.rows = append(g.rows, r)
+		g.members = append(g.members, r.Member())
 	}
 	for _, g := range order {
-		members := make([]string, len(g.rows))
-		for i, r := range g.rows {
-			members[i] = r.Member()
-		}
-		dropped := pl.top(g, members)
-		pl.out.Trimmed += dropped * len(ms)
+		pl.out.Trimmed += pl.top(g) * len(ms)
 		for _, m := range ms {
 			key := pl.keys.Key(g.account, m.name, g.part)
 			o := pl.ops[key]
 			if o == nil {
-				o = &KeyOp{Kind: Replace, Key: key, Name: m.name, Part: g.part, TTL: pl.opt.TTL}
+				o = &KeyOp{Kind: Replace, Key: key, Name: m.name, Part: g.part, TTL: pl.opt.TTL, Members: make([]goredis.Z, 0, len(g.rows))}
 				pl.add(g.account, o)
 			}
 			for i, r := range g.rows {
 				v, err := m.value(r)
 				if err != nil {
-					return fmt.Errorf("report %s, account %s, %s, %q: %w", rep.Name, g.account, g.part, members[i], err)
+					return fmt.Errorf("report %s, account %s, %s, %q: %w", rep.Name, g.account, g.part, g.members[i], err)
 				}
-				o.Members = append(o.Members, goredis.Z{Score: v, Member: members[i]})
+				o.Members = append(o.Members, goredis.Z{Score: v, Member: g.members[i]})
 			}
 		}
 	}
@@ -360,9 +362,9 @@ func (pl *planner) setRows(rep *mapreduce.Report, ms []stored) error {
 
 // top keeps the Options.Top rows of g with the highest first value, the
 // members ZREVRANGE lists first (score descending, then member descending),
-// in that order, with their members, and returns how many it dropped. With
-// Top 0, or no more rows than that, it leaves the rows as they came.
-func (pl *planner) top(g *setGroup, members []string) int {
+// in that order, and returns how many it dropped. With Top 0, or no more
+// rows than that, it leaves the rows as they came.
+func (pl *planner) top(g *setGroup) int {
 	top := pl.opt.Top
 	if top <= 0 || len(g.rows) <= top {
 		return 0
@@ -372,15 +374,15 @@ func (pl *planner) top(g *setGroup, members []string) int {
 		idx[i] = i
 	}
 	slices.SortFunc(idx, func(a, b int) int {
-		return cmp.Or(cmp.Compare(g.rows[b].Primary(), g.rows[a].Primary()), strings.Compare(members[b], members[a]))
+		return cmp.Or(cmp.Compare(g.rows[b].Primary(), g.rows[a].Primary()),
+			strings.Compare(g.members[b].(string), g.members[a].(string)))
 	})
-	rows, ms := make([]*mapreduce.ReportRow, top), make([]string, top)
+	rows, members := make([]*mapreduce.ReportRow, top), make([]any, top)
 	for i, j := range idx[:top] {
-		rows[i], ms[i] = g.rows[j], members[j]
+		rows[i], members[i] = g.rows[j], g.members[j]
 	}
 	n := len(g.rows) - top
-	g.rows = rows
-	copy(members, ms)
+	g.rows, g.members = rows, members
 	return n
 }
 
