@@ -165,9 +165,9 @@ func (r *redisPrepared) Commit(ctx context.Context) error {
 	}
 	slog.Info("redis written", "target", s.target.String(), "prefix", s.opt.Prefix, "accounts", st.Accounts,
 		"replaced", st.Replaced, "merged", st.Merged, "deleted", st.Deleted, "unchanged", st.Unchanged,
-		"members", st.Members, "round_trips", st.RoundTrips, "retries", st.Retries, "took", time.Since(r.t0).Round(time.Millisecond))
+		"members", st.Members, "fields", st.Fields, "round_trips", st.RoundTrips, "retries", st.Retries, "took", time.Since(r.t0).Round(time.Millisecond))
 	if st.SkippedPartial > 0 {
-		slog.Warn("redis: rows of days the range covers only in part were not written: sorted sets hold whole days only",
+		slog.Warn("redis: rows of days and hours the range covers only in part were not written: sorted sets and visits hashes hold whole periods only",
 			"rows", st.SkippedPartial)
 	}
 	return nil

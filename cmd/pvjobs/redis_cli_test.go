@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"maps"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/jobs/uniques"
 	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/reports/redis"
 	"github.com/pvjobs/pvjobs/reports/redis/redistest"
 )
 
@@ -223,7 +225,8 @@ func (j *visitorsJob) Reports(p *visitorsPartial, plan *mapreduce.Plan) []mapred
 
 // TestRedisRun runs every job into CSV and Redis at once and checks the keys:
 // hour keys against keys PFADDed with the visitors read back from the shards,
-// sorted sets against the CSV, a re-run leaving every key byte-identical.
+// the sorted sets of every measure and the visits hashes against the CSV, a
+// re-run leaving every key byte-identical.
 func TestRedisRun(t *testing.T) {
 	c, addr, prefix := redisCLIClient(t)
 	ctx := context.Background()
@@ -238,39 +241,10 @@ func TestRedisRun(t *testing.T) {
 		t.Fatal("no keys written")
 	}
 
-	// Every CSV row of a whole day or of the range is a sorted-set member.
-	for _, rep := range []string{"urls", "sources", "searchterms", "devices", "geo"} {
-		rows := readCSV(t, filepath.Join(csvDir, rep+".csv"))
-		n := 0
-		for _, r := range rows[1:] {
-			account, period, start := r[0], r[1], r[2]
-			part := strings.ReplaceAll(start, "-", "")
-			if period == "range" {
-				part = "20240801-20240803"
-			}
-			key := prefix + ":{" + account + "}:" + rep + ":" + part
-			// The key columns end where the measures begin with pageviews,
-			// the score; the (other) row is not a member.
-			pv := slices.Index(rows[0], "pageviews")
-			if pv < 0 {
-				t.Fatalf("%s.csv has no pageviews column: %v", rep, rows[0])
-			}
-			keys, pageviews := r[3:pv], r[pv]
-			if rep == "urls" {
-				keys = keys[:1] // the title is a label, not part of the member
-			}
-			if keys[0] == mapreduce.Other {
-				continue
-			}
-			member := strings.Join(keys, "\t")
-			score, err := c.ZScore(ctx, key, member).Result()
-			if err != nil || strconv.FormatInt(int64(score), 10) != pageviews {
-				if n++; n <= 3 {
-					t.Errorf("%s: ZSCORE %s %q = %v, %v; CSV says %s", rep, key, member, score, err, pageviews)
-				}
-			}
-		}
-	}
+	// Every CSV row of a whole day or of the range is a member of the
+	// sorted set of each measure, and the rates and averages a reader
+	// computes from them are the CSV's; the visits rows are hashes.
+	checkRedisMeasures(t, c, prefix, csvDir, mustLoc(t, "Europe/Berlin"), "20240801-20240803")
 
 	// Hour keys hold what PFADD of the visitors makes.
 	p := runParams{Values: options.Values{Source: shards, Accounts: []string{"all"}, TZ: "Europe/Berlin", Jobs: []string{"uniques"},
@@ -338,6 +312,197 @@ func TestRedisEmptyRun(t *testing.T) {
 		t.Errorf("exit %d; want %d and no page views:\n%s", code, exitFailed, stderr)
 	}
 	sameRedisDumps(t, "empty run", redisDumps(t, c, prefix), before)
+}
+
+// redisLabels counts the label columns of the keyed reports (after the key
+// columns, before the measures); redisMeasureNames are the measure columns.
+var (
+	redisLabels       = map[string]int{"urls": 1, "languages": 1}
+	redisMeasureNames = []string{"pageviews", "visitors", "visits", "bounces", "bounce_rate", "avg_visit_duration_s",
+		"entries", "exits", "exit_rate", "pageviews_per_visit"}
+)
+
+// checkRedisMeasures compares the keys of prefix with the CSV files in
+// csvDir of a run in loc over whole days, whose range part is rangePart:
+//
+//   - each keyed report: per account and day (and the range), the sorted set
+//     of the first measure and one of each other count, all with the CSV's
+//     rows but (other) as members, scored by the CSV's counts; the duration
+//     sums and the counts give the CSV's average visit duration and its
+//     rates to the digit;
+//   - visits: a hash per account and hour, day and range with the CSV's
+//     counts, giving its rates and averages, its visitors PFCOUNT of the
+//     period's uv key (the run must include the uniques job); no month
+//     hash (the run covers August in part).
+func checkRedisMeasures(t *testing.T, c *goredis.Client, prefix, csvDir string, loc *time.Location, rangePart string) {
+	t.Helper()
+	ctx := context.Background()
+	format := func(kind mapreduce.MeasureKind, n, d float64) string {
+		if d == 0 {
+			return ""
+		}
+		return mapreduce.Measure{Kind: kind}.Format(n / d)
+	}
+	keyed := []string{"urls", "entrypages", "exitpages", "sources", "searchterms", "campaigns", "titles", "languages", "hours", "devices", "geo"}
+	for _, rep := range keyed {
+		rows := readCSV(t, filepath.Join(csvDir, rep+".csv"))
+		header := rows[0]
+		first := slices.IndexFunc(header, func(h string) bool { return slices.Contains(redisMeasureNames, h) })
+		if first < 0 {
+			t.Fatalf("%s.csv: no measure in %v", rep, header)
+		}
+		measures := header[first:]
+		nkeys := first - 3 - redisLabels[rep]
+		cards := map[string]int64{} // sorted set -> members the CSV says it has
+		checked, bad := 0, 0
+		for _, r := range rows[1:] {
+			account, period := r[0], r[1]
+			part := strings.ReplaceAll(r[2], "-", "")
+			if period == "range" {
+				part = rangePart
+			}
+			keys := r[3 : 3+nkeys]
+			if keys[0] == mapreduce.Other {
+				continue
+			}
+			member := strings.Join(keys, "\t")
+			key := func(measure string) string {
+				name := rep
+				if measure != measures[0] {
+					name = redis.MeasureName(rep, measure)
+				}
+				return redis.Keys{Prefix: prefix}.Key(account, name, part)
+			}
+			score := func(measure string) float64 {
+				v, err := c.ZScore(ctx, key(measure), member).Result()
+				if err != nil {
+					t.Errorf("%s: ZSCORE %s %q: %v", rep, key(measure), member, err)
+				}
+				return v
+			}
+			for i, m := range measures {
+				cell := r[first+i]
+				var got string
+				switch m {
+				case "bounce_rate":
+					over := "visits"
+					if rep == "entrypages" {
+						over = "entries"
+					}
+					got = format(mapreduce.Rate, score("bounces"), score(over))
+				case "exit_rate":
+					got = format(mapreduce.Rate, score("exits"), score("pageviews"))
+				case "avg_visit_duration_s":
+					over := "visits"
+					if rep == "entrypages" {
+						over = "entries"
+					}
+					got = format(mapreduce.Seconds, score("duration_ms")/1000, score(over))
+					cards[key("duration_ms")]++
+				default:
+					got = strconv.FormatFloat(score(m), 'f', -1, 64)
+					cards[key(m)]++
+				}
+				if got != cell {
+					if bad++; bad <= 5 {
+						t.Errorf("%s %s %s %q: %s %s from Redis, %s in the CSV", rep, account, part, member, m, got, cell)
+					}
+				}
+			}
+			checked++
+		}
+		if checked == 0 {
+			t.Errorf("%s: no row checked", rep)
+		}
+		t.Logf("%s: %d rows in %d sorted sets of %d measures", rep, checked, len(cards), len(measures))
+		for k, n := range cards {
+			if got := c.ZCard(ctx, k).Val(); got != n {
+				t.Errorf("%s: %d members, the CSV has %d rows", k, got, n)
+			}
+		}
+		// No other key: the sorted sets of the report are those of its rows.
+		got := append(redisKeys(t, c, prefix+":*}:"+rep+":*"), redisKeys(t, c, prefix+":*}:"+rep+".*")...)
+		if want := slices.Sorted(maps.Keys(cards)); !slices.Equal(slices.Sorted(slices.Values(got)), want) {
+			t.Errorf("%s: keys\n%s\nwant\n%s", rep, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+
+	rows := readCSV(t, filepath.Join(csvDir, "visits.csv"))
+	header := rows[0]
+	col := func(name string) int { return column(t, header, name) }
+	hashes := 0
+	for _, r := range rows[1:] {
+		account, period := r[0], r[1]
+		var part string
+		switch period {
+		case "hour":
+			at, err := time.Parse("2006-01-02T15:04Z07:00", r[2])
+			if err != nil {
+				t.Fatal(err)
+			}
+			part = redis.TimePart(mapreduce.PeriodHour, at.In(loc), time.Time{})
+		case "day":
+			part = strings.ReplaceAll(r[2], "-", "")
+		case "month":
+			part = strings.ReplaceAll(r[2], "-", "")[:6]
+		case "range":
+			part = rangePart
+		default:
+			continue
+		}
+		key := redis.Keys{Prefix: prefix}.Key(account, "visits", part)
+		if period == "month" {
+			if c.Exists(ctx, key).Val() != 0 {
+				t.Errorf("%s: a month the run covers in part has a hash", key)
+			}
+			continue
+		}
+		fields := c.HGetAll(ctx, key).Val()
+		num := func(f string) float64 {
+			v, err := strconv.ParseFloat(fields[f], 64)
+			if err != nil {
+				t.Errorf("%s: field %s = %q", key, f, fields[f])
+			}
+			return v
+		}
+		if len(fields) != 5 {
+			t.Errorf("%s: fields %v, want visitors, visits, pageviews, bounces, duration_ms", key, fields)
+			continue
+		}
+		// Visitors are the count of the period's uv key (the same sketch):
+		// what a reader unions over several periods. PFCOUNT of a copy:
+		// PFCOUNT caches the count in the key's value.
+		cp := prefix + ":copy"
+		if err := c.Copy(ctx, redis.Keys{Prefix: prefix}.Key(account, redis.UVName, part), cp, 0, true).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if uv := c.PFCount(ctx, cp).Val(); strconv.FormatInt(uv, 10) != fields["visitors"] {
+			t.Errorf("%s: visitors %s, PFCOUNT of the uv key %d", key, fields["visitors"], uv)
+		}
+		c.Del(ctx, cp)
+		for _, f := range []string{"visitors", "visits", "pageviews", "bounces"} {
+			if fields[f] != r[col(f)] {
+				t.Errorf("%s: %s %s, the CSV says %s", key, f, fields[f], r[col(f)])
+			}
+		}
+		for _, d := range []struct {
+			name string
+			got  string
+		}{
+			{"bounce_rate", format(mapreduce.Rate, num("bounces"), num("visits"))},
+			{"avg_visit_duration_s", format(mapreduce.Seconds, num("duration_ms")/1000, num("visits"))},
+			{"pageviews_per_visit", format(mapreduce.Mean, num("pageviews"), num("visits"))},
+		} {
+			if want := r[col(d.name)]; d.got != want {
+				t.Errorf("%s: %s %s from the hash, %s in the CSV", key, d.name, d.got, want)
+			}
+		}
+		hashes++
+	}
+	t.Logf("visits: %d hashes", hashes)
+	if n := len(redisKeys(t, c, prefix+":*:visits:*")); n != hashes || hashes < 100 {
+		t.Errorf("%d visits hashes, %d rows of hours, days and the range in the CSV", n, hashes)
+	}
 }
 
 func mustLoc(t *testing.T, name string) *time.Location {

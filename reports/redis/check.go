@@ -20,11 +20,12 @@ const checkTTL = time.Minute
 // account, as temporary keys of a run of its own:
 // prefix:{account}:tmp:RUN:check:... It probes one account per server: the
 // first of accounts ("pvjobs" when none is given), and for a Redis Cluster
-// the first in each master's slots. The commands are PING, SET
-// with an expiry, MULTI/EXEC, GET, GETRANGE, EXISTS, ZADD, PEXPIRE, WATCH,
+// the first in each master's slots. The commands are PING, SET with an
+// expiry, MULTI/EXEC, GET, GETRANGE, EXISTS, ZADD, HSET, PEXPIRE, WATCH,
 // UNWATCH, PERSIST, PFMERGE, SET KEEPTTL, RENAME and DEL; every probe key
-// has an expiry at every moment, and Check deletes them at the end. It returns the first error, a *CommandError naming the command
-// when the server refused one: NOPERM (an ACL user without a command, a
+// has an expiry at every moment, and Check deletes them at the end. It
+// returns the first error, a *CommandError naming the command when the
+// server refused one: NOPERM (an ACL user without a command, a
 // category such as +@transaction, or the key pattern), READONLY (a
 // replica), OOM (maxmemory reached with noeviction), ... It does not retry.
 func Check(ctx context.Context, c goredis.UniversalClient, k Keys, accounts ...string) error {
@@ -70,11 +71,12 @@ func checkAccount(ctx context.Context, c goredis.UniversalClient, k Keys, accoun
 	run := newRunID()
 	sketch := k.TempKey(run, account, "check", "uv")
 	set := k.TempKey(run, account, "check", "zset")
+	hash := k.TempKey(run, account, "check", "hash")
 	renamed := k.TempKey(run, account, "check", "renamed")
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
-		c.Del(ctx, sketch, set, renamed) // The expiry removes them otherwise.
+		c.Del(ctx, sketch, set, hash, renamed) // The expiry removes them otherwise.
 	}()
 	// A write first (a replica, a full memory, a key pattern of the ACL
 	// refuse it), with its expiry.
@@ -103,6 +105,8 @@ func checkAccount(ctx context.Context, c goredis.UniversalClient, k Keys, accoun
 	cmds, err = c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
 		p.ZAdd(ctx, set, goredis.Z{Score: 1, Member: "m"})
 		p.PExpire(ctx, set, checkTTL)
+		p.HSet(ctx, hash, "f", 1)
+		p.PExpire(ctx, hash, checkTTL)
 		return nil
 	})
 	if err := txError(cmds, err); err != nil {

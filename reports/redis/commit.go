@@ -20,8 +20,9 @@ import (
 // the run's context was cancelled.
 const cleanupTimeout = 10 * time.Second
 
-// Writer writes reports to Redis: counts as sorted sets, unique visitors as
-// HyperLogLog values (see the package documentation). It is safe for
+// Writer writes reports to Redis: counts of keyed reports as sorted sets,
+// one per measure, totals as hashes, unique visitors as HyperLogLog values
+// (see the package documentation). It is safe for
 // concurrent use; concurrent runs use distinct temporary keys.
 type Writer struct {
 	c    goredis.UniversalClient
@@ -102,7 +103,7 @@ type acctWork struct {
 // too, so no temporary key ever exists without one, even when the process
 // is killed between two round trips. Transient failures are retried (see
 // Options.RetryBudget); the writes are idempotent (SET, ZADD of absolute
-// scores, PEXPIRE).
+// scores, HSET, PEXPIRE).
 //
 // Nothing visible to readers changes. On error the temporary keys written
 // are deleted.
@@ -113,7 +114,7 @@ func (w *Writer) Prepare(ctx context.Context, reps []mapreduce.Report, plan *map
 	}
 	p := &Prepared{w: w, run: newRunID()}
 	p.stats.Accounts = len(kp.Accounts)
-	p.stats.Members, p.stats.Trimmed, p.stats.SkippedPartial = kp.Members, kp.Trimmed, kp.SkippedPartial
+	p.stats.Members, p.stats.Trimmed, p.stats.Fields, p.stats.SkippedPartial = kp.Members, kp.Trimmed, kp.Fields, kp.SkippedPartial
 	for _, ap := range kp.Accounts {
 		a := &acctWork{AccountPlan: ap, tmp: make([]string, len(ap.Ops))}
 		for i, o := range ap.Ops {
@@ -150,7 +151,8 @@ func newRunID() string {
 
 // tempCmd is one command of the temporary writes: a ZADD of
 // Members[lo:hi] of op i of a, the SET of a HyperLogLog (with its expiry),
-// or the PEXPIRE of a sorted set written in the same transaction.
+// the HSET of a hash's fields, or the PEXPIRE of a sorted set or hash
+// written in the same transaction.
 type tempCmd struct {
 	a       *acctWork
 	i       int
@@ -182,6 +184,17 @@ func (p *Prepared) writeTemps(ctx context.Context) error {
 			a.tmps = append(a.tmps, a.tmp[i])
 			if o.HLL {
 				tx = append(tx, tempCmd{a: a, i: i})
+				if len(tx) >= w.opt.Pipeline {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if o.Fields != nil {
+				// One HSET of every field, and the expiry in the same
+				// transaction.
+				tx = append(tx, tempCmd{a: a, i: i}, tempCmd{a: a, i: i, pexpire: true})
 				if len(tx) >= w.opt.Pipeline {
 					if err := flush(); err != nil {
 						return err
@@ -227,6 +240,8 @@ func (p *Prepared) flushTemps(ctx context.Context, tx []tempCmd) error {
 				pipe.Set(ctx, tmp, o.Value, w.opt.TempTTL)
 			case c.pexpire:
 				pipe.PExpire(ctx, tmp, w.opt.TempTTL)
+			case o.Fields != nil:
+				pipe.HSet(ctx, tmp, fieldArgs(o.Fields)...)
 			default:
 				pipe.ZAdd(ctx, tmp, o.Members[c.lo:c.hi]...)
 			}
@@ -238,6 +253,16 @@ func (p *Prepared) flushTemps(ctx context.Context, tx []tempCmd) error {
 		return fmt.Errorf("writing temporary keys of account %s: %w", tx[0].a.Account, err)
 	}
 	return nil
+}
+
+// fieldArgs returns the arguments of the HSET of fields: name, value, ...
+// in the order of fields, which is the order Redis keeps them in.
+func fieldArgs(fields []Field) []any {
+	args := make([]any, 0, 2*len(fields))
+	for _, f := range fields {
+		args = append(args, f.Name, f.Value)
+	}
+	return args
 }
 
 // Commit swaps every account in, in account order, each with one MULTI/EXEC

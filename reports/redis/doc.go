@@ -1,6 +1,6 @@
-// Package redis writes reports to Redis: counts as sorted sets, unique
-// visitors as native HyperLogLog values, each report swapped in atomically
-// per account; and it answers "how many distinct visitors in this window"
+// Package redis writes reports to Redis: the counts of keyed reports as
+// sorted sets (one per measure), totals as hashes, unique visitors as native
+// HyperLogLog values, each report swapped in atomically per account; and it answers "how many distinct visitors in this window"
 // with one PFCOUNT over the fewest keys (Cover, Count).
 //
 // # Keys
@@ -10,8 +10,12 @@
 // of an account live in one Redis Cluster slot: one transaction can swap
 // them, one PFCOUNT can union them.
 //
-//	pv:{blog}:urls:20240801               sorted set: a day of a counting report
+//	pv:{blog}:urls:20240801               sorted set: a day of a keyed report, its first measure
 //	pv:{blog}:urls:20240801-20240807      sorted set: the run's range (Options.Range)
+//	pv:{blog}:urls.visitors:20240801      sorted set: another count of the report
+//	pv:{blog}:sources.duration_ms:20240801 sorted set: an average's sum (see Several measures)
+//	pv:{blog}:visits:20240801             hash: a day of a report of totals (also hours,
+//	                                      months, the range)
 //	pv:{blog}:uv:2024080118               HyperLogLog: visitors of an hour
 //	pv:{blog}:uv:20240801                 HyperLogLog: a day
 //	pv:{blog}:uv:202408                   HyperLogLog: a month
@@ -19,8 +23,10 @@
 //	pv:{blog}:uv:20240801-20240807        HyperLogLog: the range (Options.Range)
 //	pv:{blog}:tmp:RUN:urls:20240801       a temporary key of run RUN (see Atomicity)
 //
-// The report part is the report's name (urls, sources, searchterms, devices,
-// geo), except "uv" for the uniques report. The time part (TimePart) is the
+// The report part is the report's name (urls, entrypages, exitpages,
+// sources, searchterms, campaigns, titles, languages, hours, devices, geo,
+// visits), except "uv" for the uniques report, and report.measure
+// (MeasureName) for the sorted sets of measures other than a report's first. The time part (TimePart) is the
 // wall-clock time of the period's start in the run's time zone, with the
 // year: YYYYMMDDHHMM, YYYYMMDDHH, YYYYMMDD, YYYYMM. Days and months are local
 // days and months; hours are the calendar's hours of real elapsed time from
@@ -39,7 +45,10 @@
 // "google\tpvjobs redis" for searchterms engine and term; "mobile\tChrome\tAndroid"
 // for devices), scores the counts, so ZREVRANGE key 0 9 WITHSCORES is the top
 // ten. Options.Top keeps the Top members ZREVRANGE lists first (highest
-// score, ties by member, descending).
+// score, ties by member, descending) of the report's first measure.
+//
+// Hashes: a field per stored measure of a report without key columns (the
+// visits report), in the order of its measures, whole numbers.
 //
 // HyperLogLogs: the string value Redis itself holds after PFADDing the same
 // visitor keys (see mapreduce/hll and jobs/uniques.VisitorKey): same
@@ -51,14 +60,16 @@
 //
 // Counts are written with ZADD of absolute totals, Options.Batch members per
 // ZADD and Options.Pipeline commands per round trip, never ZINCRBY: a re-run
-// writes the same scores. HyperLogLogs are written with SET. What happens to
-// each key:
+// writes the same scores. Hashes are written with one HSET of every field,
+// HyperLogLogs with SET. What happens to each key:
 //
 //   - A whole period of the run (a day of a whole-day run, its hours, a
 //     month the run covers entirely, the range) replaces its key.
 //   - A whole period without rows deletes its key: a day of a counting
-//     report without page views, an hour without visitors (minutes too
-//     with Options.Minutes). A re-run on changed data leaves no stale key.
+//     report without page views (the key of every measure), an hour, day,
+//     month or range of a report of totals without a row, an hour without
+//     visitors (minutes too with Options.Minutes). A re-run on changed data
+//     leaves no stale key.
 //   - A unique-visitor row of a period the run covers only in part (the month
 //     of a nightly run of one day; the edge days and hours of a run from
 //     18:00 to 06:30; ReportRow.Partial) is never SET over the key: it is
@@ -69,8 +80,11 @@
 //     byte for byte as it was. To rebuild a month exactly, run the whole
 //     month: its row is then whole and replaces the key.
 //   - A counting row of a period the run covers only in part is not written
-//     (Stats.SkippedPartial): counts cannot be merged idempotently, and a part
-//     must not replace a whole day.
+//     (Stats.SkippedPartial counts those of hours and days): counts cannot be
+//     merged idempotently, and a part must not replace a whole day. Rows of
+//     months of a report of totals the run covers in part are not written
+//     either, nor counted: every run shorter than a month has one, and the
+//     month's hash is written by runs of the whole month only.
 //   - With Options.UVMerge, for keys a live producer also PFADDs to, every
 //     unique-visitor row is merged with PFMERGE into the existing key, and no
 //     unique-visitor key is deleted.
@@ -80,6 +94,36 @@
 //
 // Options.TTL sets an expiry on every key written: on the temporary key
 // before RENAME (which keeps it), on the key after a merge.
+//
+// # Several measures
+//
+// A report's first measure keeps the key a report had when it had one value,
+// prefix:{account}:report:part, and its meaning: page views for urls,
+// sources, searchterms, campaigns, titles, languages, hours, devices and
+// geo; entries for entrypages, exits for exitpages. Existing readers see no
+// change. Every other measure of kind mapreduce.Count gets a sorted set of
+// its own, prefix:{account}:report.measure:part (MeasureName), with the same
+// members: the kept rows of the account and period, without the (other)
+// row, and with Options.Top the Top highest by the first measure in every
+// key, so that ZSCORE in any of them answers for every member of the first
+// (0 where the count is 0).
+//
+// Averages are stored as the sums they average, which add up over periods
+// and rows where averages do not: avg_visit_duration_s as duration_ms, the
+// visits' durations in whole milliseconds (the jobs sum milliseconds; the
+// sum is recovered exactly from average × visits × 1000). Rates and means
+// (bounce_rate, exit_rate, pageviews_per_visit) are ratios of counts stored
+// beside them and are not stored: a reader computes bounces / visits
+// (entries in entrypages), duration_ms / visits / 1000, exits / pageviews,
+// pageviews / visits, for one period or after ZUNIONSTORE of several. A
+// measure of another kind, or an average PlanKeys does not know, is an
+// error (ErrMeasure) rather than a silent loss.
+//
+// A report without key columns (visits) is a hash per account and hour,
+// day, month and range, a field per stored measure: visitors, visits,
+// pageviews, bounces, duration_ms. It follows the rules of the sorted sets:
+// temporary key, swap, deletes of whole periods without rows, TTL, the
+// range with Options.Range.
 //
 // # Planning and committing
 //
@@ -98,7 +142,7 @@
 // hour): what a killed run leaves behind disappears by itself. Each round
 // trip of these writes is one MULTI/EXEC, and every transaction that writes
 // a temporary key also sets its expiry (SET with an expiry; PEXPIRE after
-// the transaction's last ZADD of the key), so no temporary key exists
+// the transaction's last ZADD or HSET of the key), so no temporary key exists
 // without its expiry at any moment, whenever the writer dies. When all keys
 // of all accounts are written, Commit swaps each account in with one
 // MULTI/EXEC, under WATCH of its temporary keys (and of the keys it unions
@@ -129,7 +173,7 @@
 // server that turns replica during a run is a failover in progress (go-redis
 // drops the connection and dials again, to the new master when the address
 // follows it). Every write is idempotent (SET, ZADD of absolute scores,
-// PEXPIRE), so a transaction whose reply was lost is simply sent again; a
+// HSET, PEXPIRE), so a transaction whose reply was lost is simply sent again; a
 // swap whose reply was lost is resolved by looking at its temporary keys:
 // gone means it ran, present means it did not, and it runs again. The keys
 // of a server that restarts without persistence are lost with it; the swap
@@ -164,7 +208,7 @@
 // Target, from ParseURL, describes a server (redis://, rediss:// for TLS,
 // user:password@ for ACL users, /db) or a Redis Cluster (cluster=true,
 // addr= for more seed nodes). The writes need these commands: PING, SET,
-// GET, GETRANGE, ZADD, PEXPIRE, PERSIST, RENAME, DEL, EXISTS, PFMERGE, MULTI,
+// GET, GETRANGE, ZADD, HSET, PEXPIRE, PERSIST, RENAME, DEL, EXISTS, PFMERGE, MULTI,
 // EXEC, WATCH, UNWATCH (an ACL user with +@read +@write +@transaction
 // +@connection and the key pattern prefix:*); Count needs PFCOUNT. Check
 // runs them all.

@@ -43,3 +43,16 @@ func ExampleTimePart() {
 	// pv:{blog}:uv:2024102702+0100
 	// pv:{blog}:uv:2024102703
 }
+
+// The keys of a report's first measure, of another measure, and of an
+// average's sum, over a day and a range.
+func ExampleMeasureName() {
+	keys := redis.Keys{}
+	fmt.Println(keys.Key("blog", redis.ReportName("sources"), "20240801"))
+	fmt.Println(keys.Key("blog", redis.MeasureName("sources", "visitors"), "20240801"))
+	fmt.Println(keys.Key("blog", redis.MeasureName("sources", "duration_ms"), "20240801-20240807"))
+	// Output:
+	// pv:{blog}:sources:20240801
+	// pv:{blog}:sources.visitors:20240801
+	// pv:{blog}:sources.duration_ms:20240801-20240807
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,7 +29,8 @@ const goldenPrefix = "PREFIX"
 // snapshot renders every key of prefix canonically, one line per key in key
 // order: name, type, whether it expires, and the SHA-256 of its content (the
 // value of a string, "member\tscore\n" of each member of a sorted set in
-// ZRANGE order). Unlike DUMP it does not depend on the server's version.
+// ZRANGE order, "field\tvalue\n" of each field of a hash in Redis's
+// order). Unlike DUMP it does not depend on the server's version.
 func snapshot(t *testing.T, c *goredis.Client, prefix string) string {
 	t.Helper()
 	ctx := context.Background()
@@ -54,6 +56,10 @@ func snapshot(t *testing.T, c *goredis.Client, prefix string) string {
 				fmt.Fprintf(h, "%s\t%s\n", z.Member, strconv.FormatFloat(z.Score, 'g', -1, 64))
 			}
 			n = len(zs)
+		case "hash":
+			var v string
+			v, n = hashSnapshot(t, c, k)
+			h.Write([]byte(v))
 		default:
 			t.Fatalf("key %s: unexpected type %s", k, typ)
 		}
@@ -143,12 +149,19 @@ func TestGoldenKeys(t *testing.T) {
 
 	step("fewer rows", redis.Options{Minutes: true}, whole(4, 5), plan(t, berlin, "2024-10-27", 1, "blog"))
 
-	path := filepath.Join("testdata", "golden-keys.txt")
+	compareGolden(t, "golden-keys.txt", got.String())
+}
+
+// compareGolden compares got with the file testdata/name, or writes it
+// there with -update.
+func compareGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(path, []byte(got.String()), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -157,8 +170,8 @@ func TestGoldenKeys(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v (run with -update to create it)", err)
 	}
-	if got.String() != string(want) {
-		g, w := strings.Split(got.String(), "\n"), strings.Split(string(want), "\n")
+	if got != string(want) {
+		g, w := strings.Split(got, "\n"), strings.Split(string(want), "\n")
 		n := 0
 		for i := 0; i < max(len(g), len(w)) && n < 10; i++ {
 			var gl, wl string
@@ -169,9 +182,79 @@ func TestGoldenKeys(t *testing.T) {
 				wl = w[i]
 			}
 			if gl != wl {
-				t.Errorf("line %d:\n got  %s\n want %s", i+1, gl, wl)
+				t.Errorf("%s line %d:\n got  %s\n want %s", name, i+1, gl, wl)
 				n++
 			}
 		}
 	}
+}
+
+// TestGoldenMeasureKeys writes a fixed sequence of runs of reports with
+// several measures (sources, urls, entrypages, exitpages and visits: whole
+// days across the Europe/Berlin fall-back with the range; the same again;
+// a partial night; a re-run with --redis-top and a TTL; a re-run without a
+// day) and compares the keys after each with
+// testdata/golden-measure-keys.txt. The keys of each report's first
+// measure are also compared with those a run of the same reports cut down
+// to their first measure writes: the same lines, so that the new keys
+// change nothing of the old ones.
+func TestGoldenMeasureKeys(t *testing.T) {
+	c, prefix := testRedis(t)
+	berlin := mustLoad(t, "Europe/Berlin")
+	p := plan(t, berlin, "2024-10-26", 3, "blog", "shop")
+	var got strings.Builder
+	step := func(name string, opt redis.Options, reps []mapreduce.Report, p *mapreduce.Plan) {
+		t.Helper()
+		opt.Prefix = prefix
+		st := write(t, c, opt, reps, p)
+		fmt.Fprintf(&got, "## %s\n# replaced %d deleted %d members %d fields %d trimmed %d skipped %d\n%s",
+			name, st.Replaced, st.Deleted, st.Members, st.Fields, st.Trimmed, st.SkippedPartial, snapshot(t, c, prefix))
+	}
+	whole := measureReports(p, prefix, 6, 1, true, "")
+	step("whole days, range", redis.Options{Range: true}, whole.reps, p)
+
+	// The first measures alone, under a prefix of their own: the keys of
+	// the first measures are the same.
+	firstPrefix := prefix + "first"
+	var firsts []mapreduce.Report
+	for _, rep := range whole.reps {
+		if len(rep.Keys) == 0 {
+			continue // the visits report had no keys before
+		}
+		f := mapreduce.Report{Name: rep.Name, Keys: rep.Keys, Labels: rep.Labels, Measures: rep.Measures[:1]}
+		for _, r := range rep.Rows {
+			r.Values = r.Values[:1]
+			f.Rows = append(f.Rows, r)
+		}
+		firsts = append(firsts, f)
+	}
+	write(t, c, redis.Options{Prefix: firstPrefix, Range: true}, firsts, p)
+	var all, old []string
+	for _, l := range strings.Split(snapshot(t, c, prefix), "\n") {
+		if name := strings.Split(l, ":"); len(name) > 2 && !strings.Contains(name[2], ".") && !strings.HasPrefix(name[2], "visits") {
+			all = append(all, l)
+		}
+	}
+	for _, l := range strings.Split(snapshot(t, c, firstPrefix), "\n") {
+		if l != "" {
+			old = append(old, l)
+		}
+	}
+	if len(old) == 0 || !slices.Equal(all, old) {
+		t.Errorf("the keys of the first measures differ from a run of the first measures alone:\n%s\nand\n%s", strings.Join(all, "\n"), strings.Join(old, "\n"))
+	}
+	for _, k := range scan(t, c, firstPrefix+":*") {
+		c.Del(context.Background(), k)
+	}
+
+	step("same again", redis.Options{Range: true}, whole.reps, p)
+	start := parseLocal(t, "2024-10-27T18:00", berlin)
+	night, err := mapreduce.NewPlan(mapreduce.PlanSpec{Accounts: []string{"blog", "shop"}, Start: start, End: parseLocal(t, "2024-10-28T06:30", berlin), Loc: berlin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step("a partial night", redis.Options{}, measureReports(night, prefix, 4, 2, false, "").reps, night)
+	step("top 3 and a TTL", redis.Options{Top: 3, TTL: 48 * time.Hour}, measureReports(p, prefix, 6, 3, false, "").reps, p)
+	step("without blog's 27th", redis.Options{}, measureReports(p, prefix, 6, 4, false, "20241027").reps, p)
+	compareGolden(t, "golden-measure-keys.txt", got.String())
 }

@@ -19,10 +19,6 @@ const UVName = "uv"
 // reports do not import jobs).
 const uniquesReport = "uniques"
 
-// visitsReport is the visits job's report: totals per period without keys,
-// which has no sorted set.
-const visitsReport = "visits"
-
 // Keys names the keys of one prefix (see the package documentation for the
 // scheme). The zero value uses DefaultPrefix.
 type Keys struct {

@@ -83,12 +83,15 @@ type Stats struct {
 	// Unchanged counts the replaced or merged HyperLogLog keys that held
 	// the registers written already, and were left as they were.
 	Unchanged int
-	// Members counts sorted-set members written.
+	// Members counts sorted-set members written, in the sorted sets of
+	// every measure.
 	Members int
 	// Trimmed counts members left out by Options.Top.
 	Trimmed int
+	// Fields counts hash fields written (reports of totals).
+	Fields int
 	// SkippedPartial counts rows of counting reports not written because
-	// the run covered only part of their period.
+	// the run covered only part of their day or hour.
 	SkippedPartial int
 	// Commands counts the commands sent to write temporary keys, and
 	// RoundTrips their transactions.

@@ -67,6 +67,13 @@ func render(kp *redis.KeyPlan, hide string) []string {
 			if len(o.Members) > 0 {
 				s += fmt.Sprintf(" (%d)", len(o.Members))
 			}
+			if len(o.Fields) > 0 {
+				var fs []string
+				for _, f := range o.Fields {
+					fs = append(fs, fmt.Sprintf("%s=%d", f.Name, f.Value))
+				}
+				s += " {" + strings.Join(fs, " ") + "}"
+			}
 			if o.TTL > 0 {
 				s += " ttl=" + o.TTL.String()
 			}
@@ -333,8 +340,9 @@ func TestPlanKeys(t *testing.T) {
 			want: []string{"replace pv:{blog}:urls:20240801 (1)"},
 		},
 		{
-			name: "a report of totals has no keys; rows of the previous period are not written",
+			name: "a report of totals is a hash per period; rows of the previous period are not written",
 			plan: oneDay,
+			hide: ":visits:2024080",
 			reps: func(p *mapreduce.Plan) []mapreduce.Report {
 				prev := urlRow(t, p, "blog", mapreduce.PeriodPrevious, "2024-07-31", "/a", 5)
 				return []mapreduce.Report{
@@ -343,7 +351,11 @@ func TestPlanKeys(t *testing.T) {
 					urls(urlRow(t, p, "blog", mapreduce.PeriodDay, "2024-08-01", "/a", 3), prev),
 				}
 			},
-			want: []string{"replace pv:{blog}:urls:20240801 (1)"},
+			want: []string{
+				"24 deletes of :visits:2024080 in blog", // the hours; the month is not whole
+				"replace pv:{blog}:urls:20240801 (1)",
+				"replace pv:{blog}:visits:20240801 {visits=12}",
+			},
 		},
 		{
 			name: "an account outside the plan gets its rows but no deletes",

@@ -272,9 +272,9 @@ func TestSinkLostExecReply(t *testing.T) {
 }
 
 // TestTempKeysAlwaysExpire watches the command stream (MONITOR) of Writes
-// with pipelines from 1 to 100 commands and batches of 7 members: every
-// transaction that creates or adds to a temporary key sets its expiry after
-// its last write, SET writes it with its expiry, and nothing writes one
+// with pipelines from 1 to 100 commands and batches of 7 members, of
+// sorted sets, HyperLogLogs and hashes: every transaction that creates or
+// adds to a temporary key (ZADD, HSET) sets its expiry after its last write, SET writes it with its expiry, and nothing writes one
 // outside a transaction. So no temporary key exists without an expiry at
 // any moment, and a SIGKILL anywhere leaves only keys that expire.
 func TestTempKeysAlwaysExpire(t *testing.T) {
@@ -282,7 +282,7 @@ func TestTempKeysAlwaysExpire(t *testing.T) {
 	c := srv.Client()
 	ctx := context.Background()
 	p := plan(t, time.UTC, "2024-08-01", 3, "blog", "shop")
-	reps := restartReports(p, 3)
+	reps := append(restartReports(p, 3), measureReports(p, "", 9, 3, true, "").reps...)
 
 	// MONITOR on a connection of its own: a "+OK", then a simple string per
 	// command, until the GET of end-of-test.
@@ -326,18 +326,19 @@ func TestTempKeysAlwaysExpire(t *testing.T) {
 		cmds [][]string
 	}
 	open := map[string]*tx{} // by client address
-	tmpWrites, txs := 0, 0
+	tmpWrites, txs, hsets := 0, 0, 0
 	check := func(cmds [][]string) {
-		last := map[string]int{}    // temporary key -> index of its last ZADD
+		last := map[string]int{}    // temporary key -> index of its last ZADD or HSET
 		expired := map[string]int{} // temporary key -> index of its last PEXPIRE
 		for i, c := range cmds {
 			if len(c) < 2 || !strings.Contains(c[1], ":tmp:") {
 				continue
 			}
 			switch strings.ToLower(c[0]) {
-			case "zadd":
+			case "zadd", "hset":
 				last[c[1]] = i
 				tmpWrites++
+				hsets += strings.Count(strings.ToLower(c[0]), "hset")
 			case "pexpire":
 				expired[c[1]] = i
 			case "set":
@@ -349,7 +350,7 @@ func TestTempKeysAlwaysExpire(t *testing.T) {
 		}
 		for k, i := range last {
 			if j, ok := expired[k]; !ok || j < i {
-				t.Errorf("a transaction ZADDs to %s without a PEXPIRE after it: %q", k, cmds)
+				t.Errorf("a transaction ZADDs or HSETs to %s without a PEXPIRE after it: %q", k, cmds)
 			}
 		}
 	}
@@ -375,7 +376,7 @@ func TestTempKeysAlwaysExpire(t *testing.T) {
 		switch name {
 		case "multi":
 			open[client] = &tx{}
-		case "zadd", "pexpire", "persist":
+		case "zadd", "hset", "pexpire", "persist":
 			if len(args) > 1 && strings.Contains(args[1], ":tmp:") {
 				t.Errorf("%s of a temporary key outside a transaction: %q", name, args)
 			}
@@ -385,10 +386,10 @@ func TestTempKeysAlwaysExpire(t *testing.T) {
 			}
 		}
 	}
-	if tmpWrites < 100 || txs < 100 {
-		t.Fatalf("saw %d writes of temporary keys in %d transactions: MONITOR missed the writes", tmpWrites, txs)
+	if tmpWrites < 100 || txs < 100 || hsets < 100 {
+		t.Fatalf("saw %d writes of temporary keys (%d HSETs) in %d transactions: MONITOR missed the writes", tmpWrites, hsets, txs)
 	}
-	t.Logf("%d writes of temporary keys in %d transactions, each with its expiry", tmpWrites, txs)
+	t.Logf("%d writes of temporary keys (%d HSETs) in %d transactions, each with its expiry", tmpWrites, hsets, txs)
 }
 
 // parseMonitor splits a MONITOR line, `1700000000.123456 [0 127.0.0.1:5555]

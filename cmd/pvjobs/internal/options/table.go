@@ -288,7 +288,7 @@ func build() []*Option {
 			Usage: "redis: commands per round trip (URL: pipeline=)",
 			bind:  func(v *Values) any { return &v.Redis.Pipeline }},
 		{Name: "redis-top", Kind: Int, Env: "PVJOBS_REDIS_TOP", Key: "redis_top", For: runs, Category: catRedis, Want: "0 (all) or more",
-			Usage: "redis: keep only the N highest counts of each sorted set (0: all)",
+			Usage: "redis: keep only the N highest rows of each sorted set, by the report's first measure, the same rows in every measure's (0: all)",
 			bind:  func(v *Values) any { return &v.Redis.Top }},
 		{Name: "redis-ttl", Aliases: []string{"ttl"}, Kind: Duration, Env: "PVJOBS_REDIS_TTL", Key: "redis_ttl", For: live, Category: catRedis, DefaultText: "none",
 			Want:  "a duration such as 90d or 36h",
