@@ -86,7 +86,7 @@ type Report struct {
 	Labels []string
 	// Measures names the value columns. The first is the report's primary
 	// measure: rows are ranked by it, and it is the score of the report's
-	// Redis sorted sets.
+	// first Redis sorted set (each other count has a sorted set of its own).
 	Measures []Measure
 	Rows     []ReportRow
 }
