@@ -513,6 +513,22 @@ type PartialDecoder struct {
 	hours          []int
 }
 
+// NewPartialDecoder returns a decoder of what a PartialEncoder of plan
+// wrote alone (not within EncodePartials), holding every day of plan: for
+// tests of a job's codec. size bounds the bytes r holds.
+func NewPartialDecoder(r io.Reader, size int64, plan *Plan) *PartialDecoder {
+	d := newPartialDecoder(r, size, plan)
+	for i := range plan.Accounts {
+		d.accounts = append(d.accounts, i)
+	}
+	d.held = make([]bool, len(plan.Calendar.Days))
+	for i := range plan.Calendar.Days {
+		d.days = append(d.days, i)
+		d.held[i] = true
+	}
+	return d
+}
+
 func newPartialDecoder(r io.Reader, size int64, plan *Plan) *PartialDecoder {
 	return &PartialDecoder{r: bufio.NewReaderSize(r, 256<<10), plan: plan, left: size, hours: hourStarts(plan.Calendar)}
 }
