@@ -50,5 +50,5 @@ func (p *Plan) readWindow() (from, to time.Time) {
 	if first == last {
 		return from, from
 	}
-	return maxTime(from, p.Calendar.Days[first].Start), minTime(to, p.Calendar.Days[last-1].End)
+	return maxTime(from, p.Calendar.Days[first].Start.UTC()), minTime(to, p.Calendar.Days[last-1].End.UTC())
 }

@@ -1,0 +1,317 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/sharding"
+	"github.com/pvjobs/pvjobs/jobs"
+	"github.com/pvjobs/pvjobs/jobs/geo"
+	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/reports/atomicfile"
+	"github.com/pvjobs/pvjobs/reports/csv"
+	"github.com/pvjobs/pvjobs/reports/partials"
+	"github.com/pvjobs/pvjobs/reports/table"
+)
+
+// shardParams are the flags that make a run one shard of a run cut into
+// several (see package sharding and the README's "Running on many
+// machines").
+type shardParams struct {
+	// Shard is --shard I/N.
+	Shard string
+	// Count is --shard-count (PVJOBS_SHARD_COUNT): N with
+	// JOB_COMPLETION_INDEX.
+	Count int
+	// By is --shard-by: account (default) or day.
+	By string
+	// Partials is --partials DIR: where a shard of days writes its partial
+	// results.
+	Partials string
+	// RunID is --run-id: a name of the run that its fingerprint includes,
+	// so that partial results of two runs of the same parameters do not
+	// merge.
+	RunID string
+	// CompletionIndex is $JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs).
+	CompletionIndex string
+	// outGiven says --out (or PVJOBS_OUT) was given: a shard of days
+	// writes no reports and refuses it.
+	outGiven bool
+}
+
+// shardFlags are the flags of shardParams.
+func shardFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "shard", Usage: "run only shard I of N of the run (0 <= I < N), such as 2/7; in a Kubernetes Indexed Job, JOB_COMPLETION_INDEX with --shard-count does it", EnvVars: []string{"PVJOBS_SHARD"}, Category: "Shards"},
+		&cli.IntFlag{Name: "shard-count", Usage: "the number of shards N, for a shard index taken from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's completions)", EnvVars: []string{"PVJOBS_SHARD_COUNT"}, Category: "Shards"},
+		&cli.StringFlag{Name: "shard-by", Usage: "how the run is cut: account (each shard computes whole accounts and writes their final reports) or day (each shard reads some local days and writes partial results to --partials for pvjobs merge)", EnvVars: []string{"PVJOBS_SHARD_BY"}, Category: "Shards"},
+		&cli.StringFlag{Name: "partials", Usage: "--shard-by day: the directory the shard writes its partial-result file to (shard-I-of-N.pvpart), instead of reports", EnvVars: []string{"PVJOBS_PARTIALS"}, Category: "Shards"},
+		&cli.StringFlag{Name: "run-id", Usage: "--shard-by day: a name of this run (the Kubernetes Job's, a date) that partial results carry, so that pvjobs merge never mixes two runs of the same parameters", EnvVars: []string{"PVJOBS_RUN_ID"}, Category: "Shards"},
+	}
+}
+
+// shardParamsFromFlags reads the flags of shardFlags and the Kubernetes
+// completion index.
+func shardParamsFromFlags(c *cli.Context) shardParams {
+	return shardParams{
+		Shard:           c.String("shard"),
+		Count:           c.Int("shard-count"),
+		By:              c.String("shard-by"),
+		Partials:        c.String("partials"),
+		RunID:           c.String("run-id"),
+		CompletionIndex: os.Getenv("JOB_COMPLETION_INDEX"),
+		outGiven:        c.IsSet("out"),
+	}
+}
+
+// resolveShard checks the shard flags and returns the shard this run is (the
+// zero Spec: the whole run). --partials without a shard is shard 0/1 by
+// day: the whole run, written as partial results.
+func resolveShard(sp *shardParams) (sharding.Spec, error) {
+	spec, err := sharding.Resolve(sharding.Inputs{Shard: sp.Shard, Count: sp.Count, By: sp.By, CompletionIndex: sp.CompletionIndex})
+	if err != nil {
+		return spec, usagef("%v", err)
+	}
+	if sp.Partials != "" && spec.IsZero() {
+		spec = sharding.Spec{Index: 0, Count: 1, By: sharding.ByDay}
+	}
+	switch {
+	case spec.By == sharding.ByDay && sp.Partials == "":
+		return spec, usagef("--shard-by day: a shard of days writes partial results, give --partials DIR (pvjobs merge --partials DIR --out ... makes the reports)")
+	case spec.By == sharding.ByAccount && sp.Partials != "":
+		return spec, usagef("--partials: only a run cut by days writes partial results (--shard-by day); a shard of accounts writes its accounts' final reports")
+	case spec.By == sharding.ByDay && sp.outGiven:
+		return spec, usagef("--out: a shard of days writes partial results to --partials, not reports; give the outputs to pvjobs merge")
+	case sp.RunID != "" && spec.By != sharding.ByDay:
+		return spec, usagef("--run-id names the partial results of a run cut by days (--shard-by day --partials DIR)")
+	}
+	return spec, nil
+}
+
+// errEmptyShard is returned by setup for a shard of accounts that has none:
+// the run has nothing to do, and succeeds.
+type errEmptyShard struct {
+	shard    sharding.Spec
+	accounts int
+}
+
+func (e *errEmptyShard) Error() string {
+	return fmt.Sprintf("shard %d of %d has none of the run's %s (an account's shard is FNV-1a-64 of its id mod %d): nothing to do",
+		e.shard.Index, e.shard.Count, plural(e.accounts, "account"), e.shard.Count)
+}
+
+// checkShardOutputs checks that the outputs of a shard of accounts do not
+// overwrite each other: several shards write into one CSV directory, so
+// the pattern must give each account its own files.
+func checkShardOutputs(spec sharding.Spec, outs []output, pattern string) error {
+	if spec.IsZero() || spec.By != sharding.ByAccount {
+		return nil
+	}
+	if pattern == "" {
+		pattern = csv.DefaultPattern
+	}
+	for _, o := range outs {
+		if _, ok := o.sink.(*csvSink); ok && !csv.PerAccount(pattern) {
+			return usagef("--csv-pattern %q: the shards of a run cut by account write into one CSV directory, so each account needs files of its own: put {account} in the pattern, as in {report}-{account}.csv (one run writes the same files with it)", pattern)
+		}
+	}
+	return nil
+}
+
+// partialsTarget is where a shard of days writes: the file, and the header
+// that says which run and days it holds.
+type partialsTarget struct {
+	path   string
+	header partials.Header
+}
+
+// runFacts are the parameters of a run that its results depend on: the
+// partial results of shards whose facts are equal merge into the reports
+// of one run. Their JSON is fingerprinted (partials.Fingerprint): fields
+// are only ever added, with omitempty, so that older fingerprints stay.
+type runFacts struct {
+	Pvjobs   string   `json:"pvjobs"`
+	RunID    string   `json:"run_id,omitempty"`
+	Accounts []string `json:"accounts"`
+	// Start and End are the range's instants, RFC 3339 in UTC.
+	Start   string   `json:"start"`
+	End     string   `json:"end"`
+	TZ      string   `json:"tz"`
+	Compare bool     `json:"compare,omitempty"`
+	Jobs    []string `json:"jobs"`
+	// The jobs' options (jobs.Config) and the run's choices.
+	StripQuery      bool     `json:"strip_query,omitempty"`
+	InternalDomains []string `json:"internal_domains,omitempty"`
+	// GeoIP names the database by its metadata (geo.Identity), not its
+	// path.
+	GeoIP         string   `json:"geoip,omitempty"`
+	ExactUniques  bool     `json:"exact_uniques,omitempty"`
+	UniqueMinutes bool     `json:"unique_minutes,omitempty"`
+	MaxRows       int      `json:"max_rows"`
+	SpamDomains   []string `json:"spam_domains,omitempty"`
+	IncludeSpam   bool     `json:"include_spam,omitempty"`
+	IncludeBots   bool     `json:"include_bots,omitempty"`
+	VisitTimeout  string   `json:"visit_timeout"`
+}
+
+// factsOf returns the facts of the run s of p.
+func factsOf(p *runParams, s *runSetup, cfg *jobs.Config) (*runFacts, error) {
+	f := &runFacts{
+		Pvjobs:          version,
+		RunID:           p.Shard.RunID,
+		Accounts:        s.plan.Accounts,
+		Start:           s.plan.Start.UTC().Format(time.RFC3339Nano),
+		End:             s.plan.End.UTC().Format(time.RFC3339Nano),
+		TZ:              s.plan.Loc.String(),
+		Compare:         !s.plan.PrevStart.IsZero(),
+		StripQuery:      cfg.StripQuery,
+		InternalDomains: sortedLower(cfg.InternalDomains),
+		ExactUniques:    cfg.ExactUniques,
+		UniqueMinutes:   cfg.UniqueMinutes,
+		MaxRows:         cfg.MaxRows,
+		SpamDomains:     sortedLower(cfg.SpamDomains),
+		IncludeSpam:     cfg.IncludeSpam,
+		IncludeBots:     p.IncludeBots,
+		VisitTimeout:    s.opts.VisitTimeout.String(),
+	}
+	for _, d := range s.defs {
+		f.Jobs = append(f.Jobs, d.Name)
+		if d.Name == geo.Name {
+			id, err := geo.Identity(cfg.GeoIP)
+			if err != nil {
+				return nil, err
+			}
+			f.GeoIP = id
+		}
+	}
+	return f, nil
+}
+
+func sortedLower(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// describe says what the facts are of, for messages: "2024-08-01 to
+// 2024-08-07 in Europe/Berlin, 3 accounts, jobs urls,uniques, pvjobs v1.2".
+func (f *runFacts) describe() string {
+	s := fmt.Sprintf("%s to %s in %s, %s, jobs %s, pvjobs %s", f.Start, f.End, f.TZ, plural(len(f.Accounts), "account"), strings.Join(f.Jobs, ","), f.Pvjobs)
+	if f.RunID != "" {
+		s += ", run id " + f.RunID
+	}
+	return s
+}
+
+// setupPartials prepares the partial-result file of a shard of days: the
+// plan restricted to the shard's days, the run's facts and their
+// fingerprint, and a check that the directory can take the file.
+func setupPartials(p *runParams, s *runSetup, cfg *jobs.Config, probe bool) error {
+	if err := mapreduce.CheckCodecs(s.tasks); err != nil {
+		return fmt.Errorf("--partials: %w", err)
+	}
+	facts, err := factsOf(p, s, cfg)
+	if err != nil {
+		return err
+	}
+	fp, params, err := partials.Fingerprint(facts)
+	if err != nil {
+		return err
+	}
+	spec := s.shard
+	first, last := s.plan.DaysRead()
+	var days []string
+	for d := first; d < last; d++ {
+		days = append(days, mapreduce.DateOf(s.plan.Calendar.Days[d].Start).String())
+	}
+	s.partials = &partialsTarget{
+		path:   filepath.Join(p.Shard.Partials, partials.Name(spec.Index, spec.Count)),
+		header: partials.Header{Pvjobs: version, Fingerprint: fp, Params: params, Shard: spec.Index, Shards: spec.Count, Days: days},
+	}
+	return checkDir(p.Shard.Partials, s.partials.path, probe)
+}
+
+// checkDir checks that file can be written in dir (created when missing):
+// the nearest existing directory must be one, and, with probe, take a
+// file; file must not be a directory.
+func checkDir(dir, file string, probe bool) error {
+	d := dir
+	for {
+		st, err := os.Stat(d)
+		if err == nil {
+			if !st.IsDir() {
+				return usagef("--partials %s: %s is not a directory", dir, d)
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return usagef("--partials %s: %v", dir, err)
+		}
+		up := filepath.Dir(d)
+		if up == d {
+			return usagef("--partials %s: %v", dir, err)
+		}
+		d = up
+	}
+	if probe {
+		if err := atomicfile.Probe(d); err != nil {
+			return usagef("--partials %s: %v", dir, err)
+		}
+	}
+	if st, err := os.Lstat(file); err == nil && !st.Mode().IsRegular() {
+		return usagef("--partials: %s exists and is not a regular file", file)
+	}
+	return nil
+}
+
+// writePartials writes the partial results of a finished shard of days.
+func writePartials(ctx context.Context, s *runSetup, res *mapreduce.Result) (int64, error) {
+	if err := os.MkdirAll(filepath.Dir(s.partials.path), 0o777); err != nil {
+		return 0, fmt.Errorf("--partials: %w", err)
+	}
+	h := s.partials.header
+	h.Rows = res.Summary.Rows
+	h.Created = time.Now().UTC()
+	return partials.Write(ctx, s.partials.path, &h, func(w io.Writer) error {
+		return mapreduce.EncodePartials(w, res.Partials)
+	})
+}
+
+// finishPartials writes the partial results of a successful shard of days
+// and says what it wrote.
+func finishPartials(ctx context.Context, p *runParams, s *runSetup, res *mapreduce.Result, stdout io.Writer) error {
+	size, err := writePartials(ctx, s, res)
+	if err != nil {
+		return fmt.Errorf("run done, partial results not written: %w", err)
+	}
+	if p.Quiet {
+		return nil
+	}
+	table.Summary(stdout, &res.Summary, nil)
+	days := s.partials.header.Days
+	what := "no day (the run has fewer days than shards)"
+	switch len(days) {
+	case 0:
+	case 1:
+		what = "1 local day, " + days[0]
+	default:
+		what = fmt.Sprintf("%d local days, %s to %s", len(days), days[0], days[len(days)-1])
+	}
+	fmt.Fprintf(stdout, "wrote partial results of shard %d of %d (%s) to %s, %s bytes\n", s.shard.Index, s.shard.Count, what, s.partials.path, humanCount(float64(size)))
+	return nil
+}
