@@ -67,15 +67,42 @@ type mergeFile struct {
 
 // mergeError lists the partial-result files merge refused and why.
 type mergeError struct {
+	// Title says what is wrong as a whole ("" : the problems say it).
+	Title string
 	// Problems says what is wrong, one line each, naming the files.
 	Problems []string
 }
 
 func (e *mergeError) Error() string {
-	if len(e.Problems) == 1 {
+	title := e.Title
+	switch {
+	case title == "" && len(e.Problems) == 1:
 		return "merge refused: " + e.Problems[0]
+	case title == "":
+		title = fmt.Sprintf("%d problems", len(e.Problems))
 	}
-	return fmt.Sprintf("merge refused, %d problems:\n  %s", len(e.Problems), strings.Join(e.Problems, "\n  "))
+	return fmt.Sprintf("merge refused, %s:\n  %s", title, strings.Join(e.Problems, "\n  "))
+}
+
+// dayRuns formats sorted dates as runs of consecutive days: "2024-08-01
+// to 2024-08-03 (3 days), 2024-08-05".
+func dayRuns(plan *mapreduce.Plan, days []int) string {
+	var parts []string
+	for i := 0; i < len(days); {
+		j := i + 1
+		for j < len(days) && days[j] == days[j-1]+1 {
+			j++
+		}
+		first := mapreduce.DateOf(plan.Calendar.Days[days[i]].Start).String()
+		if j-i == 1 {
+			parts = append(parts, first)
+		} else {
+			last := mapreduce.DateOf(plan.Calendar.Days[days[j-1]].Start).String()
+			parts = append(parts, fmt.Sprintf("%s to %s (%d days)", first, last, j-i))
+		}
+		i = j
+	}
+	return strings.Join(parts, ", ")
 }
 
 func mergeAction(c *cli.Context) error {
@@ -246,7 +273,7 @@ func checkPartials(names []string) ([]*mergeFile, error) {
 			}
 			problems = append(problems, fmt.Sprintf("run %.12s (%s): %s", fp, runs[fp][0].facts.describe(), strings.Join(ns, ", ")))
 		}
-		return files, &mergeError{Problems: append([]string{fmt.Sprintf("the files are of %d different runs; merge the files of one run (move the others away):", len(order))}, problems...)}
+		return files, &mergeError{Title: fmt.Sprintf("the files are of %d different runs (merge the files of one run, move the others away)", len(order)), Problems: problems}
 	}
 	return files, nil
 }
@@ -285,20 +312,36 @@ func pickPartials(files []*mergeFile) ([]*mergeFile, []duplicate, error) {
 	}
 	var kept []*mergeFile
 	held := map[string]*mergeFile{}
-	var problems []string
+	type pair struct{ a, b *mergeFile }
+	var pairs []pair
+	both := map[pair][]string{}
 	for _, k := range keys {
 		f := byKey[k]
 		kept = append(kept, f)
 		for _, d := range f.Header.Days {
 			if o, ok := held[d]; ok {
-				problems = append(problems, fmt.Sprintf("%s (shard %d of %d) and %s (shard %d of %d) both hold %s", o.Path, o.Header.Shard, o.Header.Shards, f.Path, f.Header.Shard, f.Header.Shards, d))
+				pr := pair{o, f}
+				if both[pr] == nil {
+					pairs = append(pairs, pr)
+				}
+				both[pr] = append(both[pr], d)
 				continue
 			}
 			held[d] = f
 		}
 	}
-	if len(problems) > 0 {
-		return nil, nil, &mergeError{Problems: problems}
+	if len(pairs) > 0 {
+		var problems []string
+		for _, pr := range pairs {
+			days := both[pr]
+			what := days[0]
+			if len(days) > 1 {
+				what = fmt.Sprintf("%s to %s (%d days)", days[0], days[len(days)-1], len(days))
+			}
+			problems = append(problems, fmt.Sprintf("%s (shard %d of %d) and %s (shard %d of %d) both hold %s",
+				pr.a.Path, pr.a.Header.Shard, pr.a.Header.Shards, pr.b.Path, pr.b.Header.Shard, pr.b.Header.Shards, what))
+		}
+		return nil, nil, &mergeError{Title: "partial results of different shards hold the same days", Problems: problems}
 	}
 	return kept, dups, nil
 }
@@ -314,20 +357,33 @@ func coverage(plan *mapreduce.Plan, files []*mergeFile) error {
 	}
 	n := files[0].Header.Shards
 	sameN := !slices.ContainsFunc(files, func(f *mergeFile) bool { return f.Header.Shards != n })
-	var problems []string
 	days := len(plan.Calendar.Days)
+	// The missing days, by the shard that should have held them (-1: the
+	// files disagree on the number of shards).
+	missing := map[int][]int{}
+	var shards []int
 	for d := range days {
-		date := mapreduce.DateOf(plan.Calendar.Days[d].Start).String()
-		if held[date] {
+		if held[mapreduce.DateOf(plan.Calendar.Days[d].Start).String()] {
 			continue
 		}
-		msg := "no partial result holds " + date
+		i := -1
 		if sameN {
-			for i := range n {
-				if first, last := (sharding.Spec{Index: i, Count: n}).Days(days); d >= first && d < last {
-					msg += fmt.Sprintf(": shard %d of %d (%s) is missing or failed", i, n, partials.Name(i, n))
+			for j := range n {
+				if first, last := (sharding.Spec{Index: j, Count: n}).Days(days); d >= first && d < last {
+					i = j
 				}
 			}
+		}
+		if missing[i] == nil {
+			shards = append(shards, i)
+		}
+		missing[i] = append(missing[i], d)
+	}
+	var problems []string
+	for _, i := range shards {
+		msg := "no partial result holds " + dayRuns(plan, missing[i])
+		if i >= 0 {
+			msg += fmt.Sprintf(": shard %d of %d (%s) is missing or failed", i, n, partials.Name(i, n))
 		}
 		problems = append(problems, msg)
 	}
