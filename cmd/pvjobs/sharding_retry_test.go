@@ -198,7 +198,7 @@ func rewriteVersion(t *testing.T, src, dst string, v uint16) {
 		t.Fatal(err)
 	}
 	binary.BigEndian.PutUint16(b[8:], v)
-	sum := sha256.Sum256(b[:len(b)-48])
+	sum := sha256.Sum256(b[:len(b)-32])
 	copy(b[len(b)-32:], sum[:])
 	if err := os.WriteFile(dst, b, 0o644); err != nil {
 		t.Fatal(err)

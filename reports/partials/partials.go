@@ -15,10 +15,14 @@
 //	                      and their fingerprint, the shard, the local days
 //	                      held, when it was written
 //	body                  the merged partial results of every job of the run,
-//	                      as mapreduce.EncodePartials writes them
-//	trailer      48 bytes "PVJEND\r\n", the big-endian 8-byte length of
-//	                      everything before the trailer, and the SHA-256 of
-//	                      everything before the trailer
+//	                      as mapreduce.EncodePartials writes them, compressed
+//	                      as the header's "compression" says: "deflate"
+//	                      (RFC 1951, what Write writes) or "none"
+//	trailer      56 bytes "PVJEND\r\n", the big-endian 8-byte length of
+//	                      everything before the trailer, the big-endian
+//	                      8-byte length of the body uncompressed, and the
+//	                      SHA-256 of everything before it (the file but
+//	                      these last 32 bytes)
 //
 // Open checks the magic, then the version, then the trailer (a file cut
 // short has none: ErrTruncated), then the checksum (ErrChecksum), and only
@@ -30,6 +34,7 @@ package partials
 
 import (
 	"bytes"
+	"compress/flate"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -56,7 +61,7 @@ const FormatVersion = 1
 const (
 	magic      = "\x89PVJPRT\n"
 	endMagic   = "PVJEND\r\n"
-	trailerLen = 8 + 8 + sha256.Size
+	trailerLen = 8 + 8 + 8 + sha256.Size
 	prefixLen  = 8 + 2 + 4
 	// MaxHeader bounds the header's JSON.
 	MaxHeader = 16 << 20
@@ -120,7 +125,15 @@ type Header struct {
 	Rows int64 `json:"rows"`
 	// Created is when the file was written.
 	Created time.Time `json:"created"`
+	// Compression says how the body is compressed: "deflate" or "none".
+	Compression string `json:"compression"`
 }
+
+// The compressions of the body.
+const (
+	Deflate = "deflate"
+	None    = "none"
+)
 
 // Name returns the file name of shard i of n: shard-0003-of-0008.pvpart.
 func Name(i, n int) string { return fmt.Sprintf("shard-%04d-of-%04d%s", i, n, Ext) }
@@ -130,7 +143,9 @@ func Name(i, n int) string { return fmt.Sprintf("shard-%04d-of-%04d%s", i, n, Ex
 // body fails nothing is left at path (a file there before stays as it
 // was).
 func Write(ctx context.Context, path string, h *Header, body func(w io.Writer) error) (int64, error) {
-	hj, err := json.Marshal(h)
+	hc := *h
+	hc.Compression = Deflate
+	hj, err := json.Marshal(&hc)
 	if err != nil {
 		return 0, fmt.Errorf("partial-result header: %w", err)
 	}
@@ -156,13 +171,23 @@ func Write(ctx context.Context, path string, h *Header, body func(w io.Writer) e
 	if _, err := cw.Write(hj); err != nil {
 		return 0, fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := body(cw); err != nil {
+	zw, err := flate.NewWriter(cw, flate.BestSpeed)
+	if err != nil {
+		return 0, err
+	}
+	raw := &countWriter{ctx: ctx, w: zw}
+	if err := body(raw); err != nil {
+		return 0, fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := zw.Close(); err != nil {
 		return 0, fmt.Errorf("writing %s: %w", path, err)
 	}
 	var tr [trailerLen]byte
 	copy(tr[:], endMagic)
 	binary.BigEndian.PutUint64(tr[8:], uint64(cw.n))
-	sum.Sum(tr[16:16])
+	binary.BigEndian.PutUint64(tr[16:], uint64(raw.n))
+	sum.Write(tr[:24])
+	sum.Sum(tr[24:24])
 	if _, err := f.Write(tr[:]); err != nil {
 		return 0, fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -198,8 +223,9 @@ type File struct {
 	// Sum is the SHA-256 of the file's content before the trailer.
 	Sum [sha256.Size]byte
 	f   *os.File
-	// body bounds the body: [bodyOff, bodyOff+bodyLen).
-	bodyOff, bodyLen int64
+	// body bounds the body: [bodyOff, bodyOff+bodyLen), rawLen bytes
+	// uncompressed.
+	bodyOff, bodyLen, rawLen int64
 }
 
 // Open opens the partial-result file at path and checks it: magic, format
@@ -260,30 +286,46 @@ func check(f *os.File) (*File, error) {
 		return nil, fmt.Errorf("%w: a header of %d bytes", ErrHeader, hlen)
 	}
 	sum := sha256.New()
-	if _, err := io.Copy(sum, io.NewSectionReader(f, 0, content)); err != nil {
+	if _, err := io.Copy(sum, io.NewSectionReader(f, 0, size-sha256.Size)); err != nil {
 		return nil, err
 	}
 	var got [sha256.Size]byte
 	sum.Sum(got[:0])
-	if !bytes.Equal(got[:], tr[16:]) {
+	if !bytes.Equal(got[:], tr[24:]) {
 		return nil, ErrChecksum
 	}
 	hj := make([]byte, hlen)
 	if _, err := f.ReadAt(hj, prefixLen); err != nil {
 		return nil, err
 	}
-	pf := &File{Size: size, Sum: got, f: f, bodyOff: prefixLen + hlen, bodyLen: content - prefixLen - hlen}
+	pf := &File{Size: size, Sum: got, f: f, bodyOff: prefixLen + hlen, bodyLen: content - prefixLen - hlen,
+		rawLen: int64(min(binary.BigEndian.Uint64(tr[16:]), 1<<62))}
 	dec := json.NewDecoder(bytes.NewReader(hj))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&pf.Header); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrHeader, err)
 	}
+	switch pf.Header.Compression {
+	case Deflate:
+	case None, "":
+		if pf.rawLen != pf.bodyLen {
+			return nil, fmt.Errorf("%w: an uncompressed body of %d bytes that says %d", ErrHeader, pf.bodyLen, pf.rawLen)
+		}
+	default:
+		return nil, fmt.Errorf("%w: compression %q; this pvjobs knows %s and %s", ErrHeader, pf.Header.Compression, Deflate, None)
+	}
 	return pf, nil
 }
 
-// Body returns a reader of the file's body and its length.
+// Body returns a reader of the file's body, uncompressed, and its length
+// uncompressed: no more bytes than that are believed (the reader ends
+// there).
 func (f *File) Body() (io.Reader, int64) {
-	return io.NewSectionReader(f.f, f.bodyOff, f.bodyLen), f.bodyLen
+	r := io.Reader(io.NewSectionReader(f.f, f.bodyOff, f.bodyLen))
+	if f.Header.Compression == Deflate {
+		r = flate.NewReader(r)
+	}
+	return io.LimitReader(r, f.rawLen), f.rawLen
 }
 
 // Close closes the file.
