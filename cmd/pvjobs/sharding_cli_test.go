@@ -44,8 +44,10 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shardBinDir != "" {
-		os.RemoveAll(shardBinDir)
+	for _, d := range []string{shardBinDir, benchShardsDir} {
+		if d != "" {
+			os.RemoveAll(d)
+		}
 	}
 	os.Exit(code)
 }
@@ -70,7 +72,7 @@ type procResult struct {
 
 // runProcs starts one pvjobs process per argument list, all at once, and
 // waits for every one: the shards of a run, as a scheduler runs them.
-func runProcs(t *testing.T, bin string, argLists [][]string) []procResult {
+func runProcs(t testing.TB, bin string, argLists [][]string) []procResult {
 	t.Helper()
 	res := make([]procResult, len(argLists))
 	cmds := make([]*exec.Cmd, len(argLists))
