@@ -15,6 +15,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/sharding"
 	"github.com/pvjobs/pvjobs/jobs"
 	"github.com/pvjobs/pvjobs/jobs/validtext"
@@ -26,7 +27,7 @@ import (
 // mergeFlags are the flags of pvjobs merge: the partial results, and the
 // outputs as pvjobs run takes them.
 func mergeFlags() []cli.Flag {
-	keep := []string{"out", "csv-pattern", "csv-raw", "top", "quiet", "config", "job"}
+	keep := []string{"out", "csv-pattern", "csv-raw", "top", "quiet", "config", "job", "from", "to", "tz", "yesterday", "today", "last", "now"}
 	flags := []cli.Flag{
 		&cli.StringSliceFlag{Name: "partials", Required: true, Usage: "partial-result files, or directories of them (*.pvpart), written by pvjobs run --shard-by day; repeatable", EnvVars: []string{"PVJOBS_PARTIALS"}},
 		&cli.BoolFlag{Name: "dry-run", Usage: "check the partial results and the outputs, print what would be merged, write nothing"},
@@ -53,7 +54,9 @@ func mergeCommand() *cli.Command {
 			"checks that they are whole (checksums), of one run (fingerprint of its parameters and\n" +
 			"the pvjobs version) and cover every local day of it exactly once (a shard run twice\n" +
 			"counts once; overlapping days of different shards are refused), merges them and writes\n" +
-			"the reports one unsharded run would write, to every output.",
+			"the reports one unsharded run would write, to every output. With dates (--from/--to,\n" +
+			"--yesterday, --last, or a config job's range) it also refuses partial results of another\n" +
+			"range: a nightly merge never writes an older night's reports again.",
 		Flags:  mergeFlags(),
 		Action: mergeAction,
 	}
@@ -139,6 +142,9 @@ func merge(ctx context.Context, p *runParams, paths []string, stdout io.Writer) 
 		return err
 	}
 	facts := kept[0].facts
+	if err := checkRange(p, &facts, kept); err != nil {
+		return err
+	}
 	plan, tasks, closeTasks, err := mergePlan(&facts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", kept[0].Path, err)
@@ -276,6 +282,38 @@ func checkPartials(names []string) ([]*mergeFile, error) {
 		return files, &mergeError{Title: fmt.Sprintf("the files are of %d different runs (merge the files of one run, move the others away)", len(order)), Problems: problems}
 	}
 	return files, nil
+}
+
+// checkRange refuses partial results of another range than the one p's
+// dates (or its config job's range) name, when they name one.
+func checkRange(p *runParams, f *runFacts, files []*mergeFile) error {
+	if p.From == "" && p.To == "" {
+		return nil
+	}
+	loc, err := time.LoadLocation(p.TZ)
+	if err != nil {
+		return usagef("--tz %q: unknown time zone", p.TZ)
+	}
+	start, end, err := daterange.ParseRange(p.From, p.To, loc)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	fs, err1 := time.Parse(time.RFC3339Nano, f.Start)
+	fe, err2 := time.Parse(time.RFC3339Nano, f.End)
+	if err1 == nil && err2 == nil && fs.Equal(start) && fe.Equal(end) {
+		return nil
+	}
+	var names []string
+	for _, mf := range files {
+		names = append(names, mf.Path)
+	}
+	msg := fmt.Sprintf("the partial results are of %s to %s in %s, not of the range asked, %s to %s in %s: %s",
+		fs.In(time.UTC).Format(time.RFC3339), fe.In(time.UTC).Format(time.RFC3339), f.TZ,
+		start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339), loc, strings.Join(names, ", "))
+	if f.TZ != loc.String() {
+		msg += fmt.Sprintf(" (the shards ran in %s: give --tz %s)", f.TZ, f.TZ)
+	}
+	return &mergeError{Problems: []string{msg}}
 }
 
 // duplicate is a file left out because another holds the same days.

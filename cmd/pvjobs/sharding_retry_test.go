@@ -288,8 +288,22 @@ func TestMergeRefuses(t *testing.T) {
 			}
 		})
 	}
-	// The good files merge.
+	// A merge that names its range refuses partial results of another.
 	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := pvjobs(t, context.Background(), "merge", "--partials", good, "--out", "csv:"+out, "--csv-pattern", "{report}-{account}.csv",
+		"--from", "2024-08-02", "--to", "2024-08-03")
+	if want := "not of the range asked, 2024-08-02T00:00:00Z to 2024-08-04T00:00:00Z in UTC"; code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("merge of another range: exit %d, %s; want %q", code, stderr, want)
+	}
+	code, _, stderr = pvjobs(t, context.Background(), "merge", "--partials", good, "--out", "csv:"+out, "--csv-pattern", "{report}-{account}.csv",
+		"--from", "2024-08-01", "--to", "2024-08-03", "--tz", "Europe/Berlin")
+	if want := "give --tz UTC"; code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("merge in another time zone: exit %d, %s; want %q", code, stderr, want)
+	}
+	// The good files merge, with their range named or not.
+	mustPvjobs(t, "merge", "--partials", good, "--out", "csv:"+out, "--csv-pattern", "{report}-{account}.csv", "--quiet", "--from", "2024-08-01", "--to", "2024-08-03")
+	cassSameFiles(t, rc.ref, out)
+	out = filepath.Join(t.TempDir(), "out")
 	mustPvjobs(t, "merge", "--partials", good, "--out", "csv:"+out, "--csv-pattern", "{report}-{account}.csv", "--quiet")
 	cassSameFiles(t, rc.ref, out)
 }
