@@ -12,14 +12,14 @@ import (
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
 
-// accountList reads --accounts: a comma-separated list, all, or @FILE, a
-// file of account ids separated by white space or commas, # starting a
-// comment to the end of the line (what pvjobs accounts prints).
-func accountList(s string) ([]string, error) {
-	path, ok := strings.CutPrefix(strings.TrimSpace(s), "@")
-	if !ok {
-		return splitList(s), nil
+// accountList expands --accounts: a list, all, or @FILE alone, a file of
+// account ids separated by white space or commas, # starting a comment to
+// the end of the line (what pvjobs accounts prints).
+func accountList(list []string) ([]string, error) {
+	if len(list) != 1 || !strings.HasPrefix(list[0], "@") {
+		return list, nil
 	}
+	path := strings.TrimPrefix(list[0], "@")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, usagef("--accounts @%s: %v", path, err)
@@ -68,8 +68,8 @@ func accountsAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if p.Shard.By == "day" || p.Shard.Partials != "" {
-		p.Shard = shardParams{} // every shard of days has every account
+	if p.ShardBy == "day" || len(p.Partials) > 0 {
+		p.wholeRun = true // every shard of days has every account
 	}
 	s, err := setupRead(c.Context, &p)
 	if err != nil {

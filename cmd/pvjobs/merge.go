@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/sharding"
 	"github.com/pvjobs/pvjobs/jobs"
 	"github.com/pvjobs/pvjobs/jobs/validtext"
@@ -23,27 +24,6 @@ import (
 	"github.com/pvjobs/pvjobs/reports/partials"
 	"github.com/pvjobs/pvjobs/reports/table"
 )
-
-// mergeFlags are the flags of pvjobs merge: the partial results, and the
-// outputs as pvjobs run takes them.
-func mergeFlags() []cli.Flag {
-	keep := []string{"out", "csv-pattern", "csv-raw", "top", "quiet", "config", "job", "from", "to", "tz", "yesterday", "today", "last", "now"}
-	flags := []cli.Flag{
-		&cli.StringSliceFlag{Name: "partials", Required: true, Usage: "partial-result files, or directories of them (*.pvpart), written by pvjobs run --shard-by day; repeatable", EnvVars: []string{"PVJOBS_PARTIALS"}},
-		&cli.BoolFlag{Name: "dry-run", Usage: "check the partial results and the outputs, print what would be merged, write nothing"},
-	}
-	for _, f := range runFlags() {
-		if slices.Contains(keep, f.Names()[0]) {
-			flags = append(flags, f)
-		}
-	}
-	for _, f := range redisFlags() {
-		if f.Names()[0] != "uv-granularity" { // a fact of the run, in its partial results
-			flags = append(flags, f)
-		}
-	}
-	return flags
-}
 
 func mergeCommand() *cli.Command {
 	return &cli.Command{
@@ -57,7 +37,7 @@ func mergeCommand() *cli.Command {
 			"the reports one unsharded run would write, to every output. With dates (--from/--to,\n" +
 			"--yesterday, --last, or a config job's range) it also refuses partial results of another\n" +
 			"range: a nightly merge never writes an older night's reports again.",
-		Flags:  mergeFlags(),
+		Flags:  options.Flags(options.Merge),
 		Action: mergeAction,
 	}
 }
@@ -112,12 +92,11 @@ func mergeAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usagef("merge: unexpected argument %q", c.Args().First())
 	}
-	p, err := paramsFromContext(c)
+	p, err := paramsFor(options.Merge, c)
 	if err != nil {
 		return err
 	}
-	p.DryRun = c.Bool("dry-run")
-	return merge(c.Context, &p, c.StringSlice("partials"), c.App.Writer)
+	return merge(c.Context, &p, p.Partials, c.App.Writer)
 }
 
 // merge merges the partial results at paths and writes the reports to p's
@@ -154,8 +133,10 @@ func merge(ctx context.Context, p *runParams, paths []string, stdout io.Writer) 
 		return err
 	}
 	// The outputs, as the run would have written them.
-	p.Jobs = strings.Join(facts.Jobs, ",")
-	p.ExactUniques, p.UniqueMinutes = facts.ExactUniques, facts.UniqueMinutes
+	p.Jobs, p.ExactUniques, p.UVGranularity = facts.Jobs, facts.ExactUniques, "hour"
+	if facts.UniqueMinutes {
+		p.UVGranularity = "minute"
+	}
 	outs := p.Out
 	if len(outs) == 0 {
 		outs = []string{"csv:pvjobs-out"}
@@ -205,11 +186,15 @@ func merge(ctx context.Context, p *runParams, paths []string, stdout io.Writer) 
 			return err
 		}
 	}
+	if rows == 0 && !p.AllowEmpty {
+		return fmt.Errorf("%w: the shards of run %.12s read none (%s); check the source and the accounts, or give --allow-empty to write empty reports",
+			errNoRows, kept[0].Header.Fingerprint, facts.describe())
+	}
 	reps := merged.Reports()
 	if n := validtext.Reports(reps); n > 0 {
 		slog.Info("report keys with invalid UTF-8 made valid (URLs percent-encoded, other text U+FFFD)", "cells", n)
 	}
-	if err := writeOutputs(ctx, opened, reps, plan); err != nil {
+	if err := writeOutputs(ctx, opened, reps, plan, p.fence); err != nil {
 		return err
 	}
 	if !p.Quiet {

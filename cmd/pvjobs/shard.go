@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/sharding"
 	"github.com/pvjobs/pvjobs/jobs"
 	"github.com/pvjobs/pvjobs/jobs/geo"
@@ -24,90 +22,48 @@ import (
 	"github.com/pvjobs/pvjobs/reports/table"
 )
 
-// shardParams are the flags that make a run one shard of a run cut into
-// several (see package sharding and the README's "Running on many
-// machines").
-type shardParams struct {
-	// Shard is --shard I/N.
-	Shard string
-	// Count is --shard-count (PVJOBS_SHARD_COUNT): N with
-	// JOB_COMPLETION_INDEX.
-	Count int
-	// By is --shard-by: account (default) or day.
-	By string
-	// Partials is --partials DIR: where a shard of days writes its partial
-	// results.
-	Partials string
-	// RunID is --run-id: a name of the run that its fingerprint includes,
-	// so that partial results of two runs of the same parameters do not
-	// merge.
-	RunID string
-	// CompletionIndex is $JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs).
-	CompletionIndex string
-	// outGiven says --out (or PVJOBS_OUT) was given: a shard of days
-	// writes no reports and refuses it.
-	outGiven bool
-}
-
-// shardFlags are the flags of shardParams.
-func shardFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "shard", Usage: "run only shard I of N of the run (0 <= I < N), such as 2/7; in a Kubernetes Indexed Job, JOB_COMPLETION_INDEX with --shard-count does it", EnvVars: []string{"PVJOBS_SHARD"}, Category: "Shards"},
-		&cli.IntFlag{Name: "shard-count", Usage: "the number of shards N, for a shard index taken from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's completions)", EnvVars: []string{"PVJOBS_SHARD_COUNT"}, Category: "Shards"},
-		&cli.StringFlag{Name: "shard-by", Usage: "how the run is cut: account (each shard computes whole accounts and writes their final reports) or day (each shard reads some local days and writes partial results to --partials for pvjobs merge)", EnvVars: []string{"PVJOBS_SHARD_BY"}, Category: "Shards"},
-		&cli.StringFlag{Name: "partials", Usage: "--shard-by day: the directory the shard writes its partial-result file to (shard-I-of-N.pvpart), instead of reports", EnvVars: []string{"PVJOBS_PARTIALS"}, Category: "Shards"},
-		&cli.StringFlag{Name: "run-id", Usage: "--shard-by day: a name of this run (the Kubernetes Job's, a date) that partial results carry, so that pvjobs merge never mixes two runs of the same parameters", EnvVars: []string{"PVJOBS_RUN_ID"}, Category: "Shards"},
+// resolveShard checks the shard options of p (--shard, --shard-count with
+// $JOB_COMPLETION_INDEX, --shard-by, --partials, --run-id; see package
+// sharding and the README's "Running on many machines") and returns the
+// shard this run is (the zero Spec: the whole run). --partials without a
+// shard is shard 0/1 by day: the whole run, written as partial results.
+func resolveShard(p *runParams) (sharding.Spec, error) {
+	if p.wholeRun {
+		return sharding.Spec{}, nil
 	}
-}
-
-// shardParamsFromFlags reads the flags of shardFlags and the Kubernetes
-// completion index.
-func shardParamsFromFlags(c *cli.Context) shardParams {
-	return shardParams{
-		Shard:           c.String("shard"),
-		Count:           c.Int("shard-count"),
-		By:              c.String("shard-by"),
-		Partials:        c.String("partials"),
-		RunID:           c.String("run-id"),
-		CompletionIndex: os.Getenv("JOB_COMPLETION_INDEX"),
-		outGiven:        c.IsSet("out"),
-	}
-}
-
-// resolveShard checks the shard flags and returns the shard this run is (the
-// zero Spec: the whole run). --partials without a shard is shard 0/1 by
-// day: the whole run, written as partial results.
-func resolveShard(sp *shardParams) (sharding.Spec, error) {
-	spec, err := sharding.Resolve(sharding.Inputs{Shard: sp.Shard, Count: sp.Count, By: sp.By, CompletionIndex: sp.CompletionIndex})
+	spec, err := sharding.Resolve(sharding.Inputs{Shard: p.Shard, Count: p.ShardCount, By: p.ShardBy,
+		CompletionIndex: os.Getenv("JOB_COMPLETION_INDEX")})
 	if err != nil {
 		return spec, usagef("%v", err)
 	}
-	if sp.Partials != "" && spec.IsZero() {
+	if len(p.Partials) > 1 {
+		return spec, usagef("--partials %s: a shard writes into one directory", strings.Join(p.Partials, ","))
+	}
+	if len(p.Partials) == 1 && spec.IsZero() {
 		spec = sharding.Spec{Index: 0, Count: 1, By: sharding.ByDay}
 	}
 	switch {
-	case spec.By == sharding.ByDay && sp.Partials == "":
+	case spec.By == sharding.ByDay && len(p.Partials) == 0:
 		return spec, usagef("--shard-by day: a shard of days writes partial results, give --partials DIR (pvjobs merge --partials DIR --out ... makes the reports)")
-	case spec.By == sharding.ByAccount && sp.Partials != "":
+	case spec.By == sharding.ByAccount && len(p.Partials) > 0:
 		return spec, usagef("--partials: only a run cut by days writes partial results (--shard-by day); a shard of accounts writes its accounts' final reports")
-	case spec.By == sharding.ByDay && sp.outGiven:
+	case spec.By == sharding.ByDay && p.outGiven:
 		return spec, usagef("--out: a shard of days writes partial results to --partials, not reports; give the outputs to pvjobs merge")
-	case sp.RunID != "" && spec.By != sharding.ByDay:
+	case p.RunID != "" && spec.By != sharding.ByDay:
 		return spec, usagef("--run-id names the partial results of a run cut by days (--shard-by day --partials DIR)")
 	}
 	return spec, nil
 }
 
-// errEmptyShard is returned by setup for a shard of accounts that has none:
-// the run has nothing to do, and succeeds.
+// errEmptyShard is returned by setup for a shard that has no account or no
+// day: it has nothing to do, and succeeds.
 type errEmptyShard struct {
-	shard    sharding.Spec
-	accounts int
+	shard sharding.Spec
+	why   string
 }
 
 func (e *errEmptyShard) Error() string {
-	return fmt.Sprintf("shard %d of %d has none of the run's %s (an account's shard is FNV-1a-64 of its id mod %d): nothing to do",
-		e.shard.Index, e.shard.Count, plural(e.accounts, "account"), e.shard.Count)
+	return fmt.Sprintf("shard %d of %d by %s has %s: nothing to do", e.shard.Index, e.shard.Count, e.shard.By, e.why)
 }
 
 // checkShardOutputs checks that the outputs of a shard of accounts do not
@@ -162,13 +118,16 @@ type runFacts struct {
 	IncludeSpam   bool     `json:"include_spam,omitempty"`
 	IncludeBots   bool     `json:"include_bots,omitempty"`
 	VisitTimeout  string   `json:"visit_timeout"`
+	// MaxRowSize bounds a page view in shard files: a longer one is a bad
+	// row, left out.
+	MaxRowSize int `json:"max_row_size,omitempty"`
 }
 
 // factsOf returns the facts of the run s of p.
 func factsOf(p *runParams, s *runSetup, cfg *jobs.Config) (*runFacts, error) {
 	f := &runFacts{
 		Pvjobs:          version,
-		RunID:           p.Shard.RunID,
+		RunID:           p.RunID,
 		Accounts:        s.plan.Accounts,
 		Start:           s.plan.Start.UTC().Format(time.RFC3339Nano),
 		End:             s.plan.End.UTC().Format(time.RFC3339Nano),
@@ -183,6 +142,7 @@ func factsOf(p *runParams, s *runSetup, cfg *jobs.Config) (*runFacts, error) {
 		IncludeSpam:     cfg.IncludeSpam,
 		IncludeBots:     p.IncludeBots,
 		VisitTimeout:    s.opts.VisitTimeout.String(),
+		MaxRowSize:      p.MaxRowSize,
 	}
 	for _, d := range s.defs {
 		f.Jobs = append(f.Jobs, d.Name)
@@ -240,10 +200,10 @@ func setupPartials(p *runParams, s *runSetup, cfg *jobs.Config, probe bool) erro
 		days = append(days, mapreduce.DateOf(s.plan.Calendar.Days[d].Start).String())
 	}
 	s.partials = &partialsTarget{
-		path:   filepath.Join(p.Shard.Partials, partials.Name(spec.Index, spec.Count)),
+		path:   filepath.Join(p.Partials[0], partials.Name(spec.Index, spec.Count)),
 		header: partials.Header{Pvjobs: version, Fingerprint: fp, Params: params, Shard: spec.Index, Shards: spec.Count, Days: days},
 	}
-	return checkDir(p.Shard.Partials, s.partials.path, probe)
+	return checkDir(p.Partials[0], s.partials.path, probe)
 }
 
 // checkDir checks that file can be written in dir (created when missing):
