@@ -141,3 +141,83 @@ func FuzzDecodeKeyed(f *testing.F) {
 		tl.Report(p, k, trafficSpec)
 	})
 }
+
+// TestCodecLabels: label counts written and read back (and merged with
+// others) label a report's rows as the originals do.
+func TestCodecLabels(t *testing.T) {
+	p := testPlan(t)
+	fill := func(shift int) (*tally.Keys, *tally.Tally, *tally.LabelCounts) {
+		keys, tl, l := tally.NewKeys(), tally.New(p, 1, true), tally.NewLabelCounts()
+		for i := range 60 {
+			id := keys.ID(fmt.Appendf(nil, "/page%d", i%7))
+			tl.Count(pv(i%3, i%2, uint64(i+1)), id)
+			l.Add(id, fmt.Appendf(nil, "Title %d", (i+shift)%4))
+		}
+		return keys, tl, l
+	}
+	spec := func(l *tally.LabelCounts) tally.ReportSpec {
+		s := pvSpec
+		s.Labels, s.RawLabels = []string{"title"}, l
+		return s
+	}
+	labels := func(rows []mapreduce.ReportRow) []string {
+		var out []string
+		for _, r := range rowsText(rows, p.Loc) {
+			out = append(out, r)
+		}
+		for _, r := range rows {
+			out = append(out, fmt.Sprint(r.Keys, r.Labels))
+		}
+		slices.Sort(out)
+		return out
+	}
+	k1, t1, l1 := fill(0)
+	k2, t2, l2 := fill(1)
+	t1.MergeKeyed(k1, t2, k2)
+	ids := make([]uint32, k2.Len())
+	for i := range ids {
+		ids[i] = k1.ID(k2.Bytes(uint32(i)))
+	}
+	l1.Merge(l2, func(id uint32) uint32 { return ids[id] })
+	want := labels(t1.Report(p, k1, spec(l1)).Rows)
+
+	var decoded []struct {
+		k *tally.Keys
+		t *tally.Tally
+		l *tally.LabelCounts
+	}
+	for _, shift := range []int{0, 1} {
+		k, tl, l := fill(shift)
+		var buf bytes.Buffer
+		e := mapreduce.NewPartialEncoder(&buf, p)
+		tally.EncodeKeyed(e, k, tl)
+		tally.EncodeLabels(e, l)
+		if err := e.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		d := mapreduce.NewPartialDecoder(bytes.NewReader(buf.Bytes()), int64(buf.Len()), p)
+		dk, dt, err := tally.DecodeKeyed(d, 1, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dl := tally.DecodeLabels(d, dk.Len())
+		if err := d.Err(); err != nil {
+			t.Fatal(err)
+		}
+		decoded = append(decoded, struct {
+			k *tally.Keys
+			t *tally.Tally
+			l *tally.LabelCounts
+		}{dk, dt, dl})
+	}
+	a, b := decoded[0], decoded[1]
+	a.t.MergeKeyed(a.k, b.t, b.k)
+	ids = make([]uint32, b.k.Len())
+	for i := range ids {
+		ids[i] = a.k.ID(b.k.Bytes(uint32(i)))
+	}
+	a.l.Merge(b.l, func(id uint32) uint32 { return ids[id] })
+	if got := labels(a.t.Report(p, a.k, spec(a.l)).Rows); !slices.Equal(got, want) {
+		t.Errorf("decoded labels:\n%v\nwant\n%v", got, want)
+	}
+}
