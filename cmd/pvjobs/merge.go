@@ -170,6 +170,7 @@ func merge(ctx context.Context, p *runParams, paths []string, stdout io.Writer) 
 	t0 := time.Now()
 	var merged *mapreduce.Partials
 	var rows int64
+	sum := mapreduce.Summary{Shards: len(plan.Shards)}
 	for _, f := range kept {
 		body, size := f.Body()
 		ps, err := mapreduce.DecodePartials(body, size, plan, tasks)
@@ -177,6 +178,11 @@ func merge(ctx context.Context, p *runParams, paths []string, stdout io.Writer) 
 			return fmt.Errorf("%s: %w", f.Path, err)
 		}
 		rows += f.Header.Rows
+		// Rows and spam are each of one day, so of one shard; a UTC
+		// partition on the edge of two shards' days is read by both, so
+		// its bad rows may count twice and the partitions are not summed.
+		sum.BadRows += f.Header.Read.BadRows
+		sum.Spam += f.Header.Read.Spam
 		if merged == nil {
 			merged = ps
 		} else if err := merged.Merge(ps); err != nil {
@@ -194,6 +200,8 @@ func merge(ctx context.Context, p *runParams, paths []string, stdout io.Writer) 
 	if n := validtext.Reports(reps); n > 0 {
 		slog.Info("report keys with invalid UTF-8 made valid (URLs percent-encoded, other text U+FFFD)", "cells", n)
 	}
+	sum.Rows, sum.Duration = rows, time.Since(t0)
+	describeRun(opened, &sum, reps, plan)
 	if err := writeOutputs(ctx, opened, reps, plan, p.fence); err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/reports/atomicfile"
 	"github.com/pvjobs/pvjobs/reports/csv"
+	"github.com/pvjobs/pvjobs/reports/html"
 	"github.com/pvjobs/pvjobs/reports/partials"
 	"github.com/pvjobs/pvjobs/reports/table"
 )
@@ -68,10 +69,17 @@ func (e *errEmptyShard) Error() string {
 
 // checkShardOutputs checks that the outputs of a shard of accounts do not
 // overwrite each other: several shards write into one CSV directory, so
-// the pattern must give each account its own files.
+// the pattern must give each account its own files. An HTML report's pages
+// are each account's; its index, which lists the accounts, is the shard's:
+// index-shard-0003-of-0008.html for index.html.
 func checkShardOutputs(spec sharding.Spec, outs []output, pattern string) error {
 	if spec.IsZero() || spec.By != sharding.ByAccount {
 		return nil
+	}
+	for _, o := range outs {
+		if hs, ok := o.sink.(*htmlSink); ok {
+			hs.opt.Index = shardIndex(hs.opt.Index, spec)
+		}
 	}
 	if pattern == "" {
 		pattern = csv.DefaultPattern
@@ -245,7 +253,9 @@ func writePartials(ctx context.Context, s *runSetup, res *mapreduce.Result) (int
 		return 0, fmt.Errorf("--partials: %w", err)
 	}
 	h := s.partials.header
-	h.Rows = res.Summary.Rows
+	sum := &res.Summary
+	h.Rows = sum.Rows
+	h.Read = partials.Counts{BadRows: sum.BadRows, Spam: sum.Spam, Skipped: sum.Skipped, ShardsFound: sum.ShardsFound, ShardsMissing: sum.ShardsMissing}
 	h.Created = time.Now().UTC()
 	return partials.Write(ctx, s.partials.path, &h, func(w io.Writer) error {
 		return mapreduce.EncodePartials(w, res.Partials)
@@ -274,4 +284,14 @@ func finishPartials(ctx context.Context, p *runParams, s *runSetup, res *mapredu
 	}
 	fmt.Fprintf(stdout, "wrote partial results of shard %d of %d (%s) to %s, %s bytes\n", s.shard.Index, s.shard.Count, what, s.partials.path, humanCount(float64(size)))
 	return nil
+}
+
+// shardIndex returns the index page pattern of shard spec of a run cut by
+// account: index.html becomes index-shard-0003-of-0008.html.
+func shardIndex(pattern string, spec sharding.Spec) string {
+	if pattern == "" {
+		pattern = html.DefaultIndex
+	}
+	ext := filepath.Ext(pattern)
+	return fmt.Sprintf("%s-shard-%04d-of-%04d%s", strings.TrimSuffix(pattern, ext), spec.Index, spec.Count, ext)
 }

@@ -62,6 +62,7 @@ func (t *Tally) Encode(e *mapreduce.PartialEncoder) {
 	e.Bool(t.visitors)
 	e.Uvarint(uint64(len(t.keys)))
 	var sk []byte
+	var hs []uint64
 	for i := range t.keys {
 		id, cell := t.ID(int32(i))
 		e.Account(cell / t.days)
@@ -73,28 +74,50 @@ func (t *Tally) Encode(e *mapreduce.PartialEncoder) {
 		if !t.visitors {
 			continue
 		}
-		r := t.vref[i]
+		var sketch *hll.Sketch
+		hs, sketch = t.entryVisitors(hs[:0], i)
 		switch {
-		case r >= 0 && t.sets[r].sketch != nil:
+		case sketch != nil:
 			e.Uvarint(visitorsSketch)
-			sk = t.sets[r].sketch.AppendRedis(sk[:0])
+			sk = sketch.AppendRedis(sk[:0])
 			e.Bytes(sk)
-		case r >= 0:
-			s := t.sets[r]
-			e.Uvarint(visitorsSet)
-			e.Uvarint(uint64(s.n))
-			for _, h := range s.slots {
-				if h != 0 {
-					e.Uint64(h)
-				}
-			}
-		case t.vone[i] != 0:
-			e.Uvarint(visitorsOne)
-			e.Uint64(t.vone[i])
-		default:
+		case len(hs) == 0:
 			e.Uvarint(visitorsNone)
+		case len(hs) == 1:
+			e.Uvarint(visitorsOne)
+			e.Uint64(hs[0])
+		default:
+			e.Uvarint(visitorsSet)
+			e.Uvarint(uint64(len(hs)))
+			for _, h := range hs {
+				e.Uint64(h)
+			}
 		}
 	}
+}
+
+// entryVisitors appends the visitor hashes of entry e to dst, or returns the
+// entry's sketch when its visitors are counted by one. It is the codec's
+// one reader of how a tally holds visitors.
+func (t *Tally) entryVisitors(dst []uint64, e int) ([]uint64, *hll.Sketch) {
+	if r := t.vref[e]; r >= 0 {
+		s := t.sets[r]
+		if s.sketch != nil {
+			return dst, s.sketch
+		}
+		for _, h := range s.slots {
+			if h != 0 {
+				dst = append(dst, h)
+			}
+		}
+		return dst, nil
+	}
+	for _, h := range [2]uint64{t.vone[e], t.vtwo[e]} {
+		if h != 0 {
+			dst = append(dst, h)
+		}
+	}
+	return dst, nil
 }
 
 // Decode reads a tally that Encode wrote for d's plan, which must have
@@ -147,7 +170,7 @@ func (t *Tally) decodeVisitors(d *mapreduce.PartialDecoder, e int32) {
 		if h == 0 && d.Err() == nil {
 			d.Fail("a visitor hash of 0")
 		}
-		t.vone[e] = h
+		t.AddVisitor(e, h)
 	case visitorsSet:
 		n := d.Count(8)
 		if d.Err() == nil && (n < 2 || n > ExactVisitors) {
@@ -165,7 +188,7 @@ func (t *Tally) decodeVisitors(d *mapreduce.PartialDecoder, e int32) {
 			}
 			t.AddVisitor(e, h)
 		}
-		if r := t.vref[e]; d.Err() == nil && (r < 0 || t.sets[r].sketch != nil || t.sets[r].n != n) {
+		if hs, sk := t.entryVisitors(nil, int(e)); d.Err() == nil && (sk != nil || len(hs) != n) {
 			d.Fail("an exact set of %d visitors that holds one twice", n)
 		}
 	case visitorsSketch:

@@ -123,10 +123,21 @@ type Header struct {
 	Days []string `json:"days"`
 	// Rows is the number of rows the shard read.
 	Rows int64 `json:"rows"`
+	// Read counts what else the shard read, for the merge's summary.
+	Read Counts `json:"read"`
 	// Created is when the file was written.
 	Created time.Time `json:"created"`
 	// Compression says how the body is compressed: "deflate" or "none".
 	Compression string `json:"compression"`
+}
+
+// Counts are a shard's counts of what it read (see mapreduce.Summary).
+type Counts struct {
+	BadRows       int64 `json:"bad_rows"`
+	Spam          int64 `json:"spam"`
+	Skipped       int64 `json:"skipped"`
+	ShardsFound   int   `json:"shards_found"`
+	ShardsMissing int   `json:"shards_missing"`
 }
 
 // The compressions of the body.
