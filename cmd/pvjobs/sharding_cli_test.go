@@ -235,7 +235,7 @@ func newShardCase(t *testing.T, bin, source string) *shardCase {
 // outs returns the output flags of a run named name: CSV files in dir and,
 // with Redis, keys under the run's own prefix.
 func (sc *shardCase) outs(t *testing.T, name, dir string) []string {
-	args := []string{"--out", "csv:" + dir, "--csv-pattern", "{report}-{account}.csv"}
+	args := []string{"--out", "csv:" + dir, "--csv-pattern", "{report}-{account}.csv", "--out", "html:" + dir + "-html"}
 	if sc.redis != nil {
 		if sc.prefixes == nil {
 			sc.prefixes = map[string]string{}
@@ -280,6 +280,21 @@ func (sc *shardCase) byAccount(t *testing.T, n int) {
 	}
 	t.Logf("%d shards by account, %d of them without an account", n, empty)
 	sc.same(t, name, dir)
+	// Each account's HTML page is written by its shard; each shard with
+	// accounts writes the index of its own.
+	var want []string
+	for _, a := range shardAccounts {
+		want = append(want, a+".html")
+	}
+	for i := range n {
+		if len((sharding.Spec{Index: i, Count: n}).Accounts(shardAccounts)) > 0 {
+			want = append(want, fmt.Sprintf("index-shard-%04d-of-%04d.html", i, n))
+		}
+	}
+	slices.Sort(want)
+	if got := dirNames(t, dir+"-html"); !slices.Equal(got, want) {
+		t.Errorf("HTML pages %v, want %v", got, want)
+	}
 }
 
 // byDay runs n shard processes by day, then pvjobs merge, and checks the
@@ -307,6 +322,12 @@ func (sc *shardCase) byDay(t *testing.T, n int) {
 	dir := filepath.Join(sc.tmp, name)
 	mustProcs(t, sc.bin, append([]string{"merge", "--partials", parts, "--quiet"}, sc.outs(t, name, dir)...))
 	sc.same(t, name, dir)
+	// The merge writes the HTML report of the whole run: the same pages
+	// as the unsharded run (their contents say when and how each was
+	// made, so they are compared by name).
+	if got, want := dirNames(t, dir+"-html"), dirNames(t, sc.ref+"-html"); !slices.Equal(got, want) || len(got) != len(shardAccounts)+1 {
+		t.Errorf("HTML pages %v, want %v", got, want)
+	}
 }
 
 // TestShardProcesses runs N = 1, 3 and 7 pvjobs processes over shard
