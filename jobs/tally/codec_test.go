@@ -161,10 +161,7 @@ func TestCodecLabels(t *testing.T) {
 		return s
 	}
 	labels := func(rows []mapreduce.ReportRow) []string {
-		var out []string
-		for _, r := range rowsText(rows, p.Loc) {
-			out = append(out, r)
-		}
+		out := rowsText(rows, p.Loc)
 		for _, r := range rows {
 			out = append(out, fmt.Sprint(r.Keys, r.Labels))
 		}
