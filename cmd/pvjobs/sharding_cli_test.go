@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,7 +147,7 @@ func redisPrefix(t *testing.T, c *goredis.Client, name string) string {
 
 // redisValues returns every key under prefix (the prefix cut off) with its
 // value: a sorted set's members and scores in order, a HyperLogLog's bytes
-// (its registers, as GET returns them).
+// (its registers, as GET returns them), a hash's fields and values.
 func redisValues(t *testing.T, c *goredis.Client, prefix string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
@@ -162,6 +163,14 @@ func redisValues(t *testing.T, c *goredis.Client, prefix string) map[string]stri
 			out[name] = "zset\n" + b.String()
 		case "string":
 			out[name] = "string " + hex.EncodeToString([]byte(c.Get(ctx, k).Val()))
+		case "hash":
+			m := c.HGetAll(ctx, k).Val()
+			fields := slices.Sorted(maps.Keys(m))
+			var b strings.Builder
+			for _, f := range fields {
+				fmt.Fprintf(&b, "%s=%s\n", f, m[f])
+			}
+			out[name] = "hash\n" + b.String()
 		default:
 			out[name] = typ
 		}
