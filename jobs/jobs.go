@@ -43,6 +43,10 @@ type Config struct {
 	SpamDomains []string
 	// IncludeSpam keeps referrer spam in the reports.
 	IncludeSpam bool
+	// Merging builds tasks that only merge partial results and build
+	// reports (pvjobs merge): what only reading needs, such as the GeoIP
+	// database, is not opened.
+	Merging bool
 }
 
 // SpamList returns the referrer-spam list of cfg: the embedded one with
@@ -182,6 +186,9 @@ var defs = []Def{
 		Visits:  true,
 		Check:   func(cfg *Config) error { return geo.Check(cfg.GeoIP) },
 		New: func(cfg *Config) (mapreduce.Task, func(), error) {
+			if cfg.Merging {
+				return geo.New(nil, geo.Options{MaxRows: cfg.MaxRows}), nil, nil
+			}
 			db, err := geo.Open(cfg.GeoIP)
 			if err != nil {
 				return nil, nil, err

@@ -83,6 +83,11 @@ type Options struct {
 	// (default DefaultVisitTimeout). Visits are found only when a task
 	// counts them (VisitJob).
 	VisitTimeout time.Duration
+	// KeepPartials makes Run return the tasks' merged partial results
+	// (Result.Partials) instead of reports, for a run cut into shards of
+	// days (see Plan.ReadDays and Partials). Every task's job must
+	// implement PartialCodec.
+	KeepPartials bool
 }
 
 // Summary describes a finished (or failed) run.
@@ -126,7 +131,10 @@ func (s *Summary) RowsPerSecond() float64 {
 // Result is what a successful run returns.
 type Result struct {
 	Reports []Report
-	Summary Summary
+	// Partials holds the merged partial results instead of Reports with
+	// Options.KeepPartials.
+	Partials *Partials
+	Summary  Summary
 }
 
 // RowError says which row of which shard could not be used.
@@ -220,6 +228,11 @@ func Run(ctx context.Context, plan *Plan, src Source, tasks []Task, opt Options)
 	if opt.NewDecoder == nil {
 		return nil, errors.New("mapreduce: Options.NewDecoder is required")
 	}
+	if opt.KeepPartials {
+		if err := CheckCodecs(tasks); err != nil {
+			return nil, err
+		}
+	}
 	n := opt.Workers
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
@@ -271,6 +284,11 @@ func Run(ctx context.Context, plan *Plan, src Source, tasks []Task, opt Options)
 		return &Result{Summary: sum}, err
 	}
 	res := &Result{Summary: sum}
+	if opt.KeepPartials {
+		res.Partials = keepPartials(plan, tasks, workers)
+		res.Summary.Duration = time.Since(start)
+		return res, nil
+	}
 	for ti, t := range tasks {
 		parts := make([]partial, len(workers))
 		for wi, w := range workers {

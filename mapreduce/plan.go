@@ -113,6 +113,10 @@ type Plan struct {
 	Calendar *Calendar
 	// dayOf holds the period of each calendar day.
 	dayOf []dayPeriod
+	// read holds the calendar days [read[0], read[1]) the plan reads when
+	// ReadDays restricted it; readSet says it did.
+	read    [2]int
+	readSet bool
 }
 
 // NewPlan checks spec and expands it into shards.
@@ -223,8 +227,12 @@ func SliceBounds(day time.Time, n int) []time.Time {
 // ordered by shard, then time.
 func (p *Plan) Items(split Split) []WorkItem {
 	var items []WorkItem
+	from, to := p.readWindow()
 	for i, sk := range p.Shards {
-		lo, hi := maxTime(sk.Start(), p.ReadStart), minTime(sk.End(), p.End)
+		lo, hi := maxTime(sk.Start(), from), minTime(sk.End(), to)
+		if !lo.Before(hi) {
+			continue
+		}
 		if split == SplitShards {
 			items = append(items, WorkItem{ShardIndex: i, Shard: sk, Account: p.ShardAccount[i], Start: lo, End: hi, Seq: len(items)})
 			continue

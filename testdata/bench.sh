@@ -18,6 +18,10 @@ done
 echo "== the HTML report of a year of one account (365,000 page views): rendering it, and headless chromium loading it"
 PVJOBS_CHROMIUM="$(bash testdata/chromium/chromium.sh up)" go test -run '^$' -bench HTMLYear -benchmem -benchtime 5x ./cmd/pvjobs/
 
+echo "== one run of every job over a million generated page views: 1 process, 4 shard processes at once by account,"
+echo "   4 by day then pvjobs merge (wall time; the processes share the machine's cores), and the partial files' size"
+go test -run '^$' -bench BenchmarkShards -benchtime 1x ./cmd/pvjobs/
+
 # The server benchmarks come last, so a starting server does not disturb the
 # in-memory ones.
 started=()

@@ -15,8 +15,11 @@ import (
 // paramsFromContext resolves the options of 'pvjobs run' (flag > env > file >
 // default), the file being the config job that --config and --job name, and
 // turns relative dates into From and To.
-func paramsFromContext(c *cli.Context) (runParams, error) {
-	v, err := resolve(options.Run, c, nil) // --config and --job
+func paramsFromContext(c *cli.Context) (runParams, error) { return paramsFor(options.Run, c) }
+
+// paramsFor is paramsFromContext for the options of cmd (run, merge).
+func paramsFor(cmd options.Command, c *cli.Context) (runParams, error) {
+	v, err := resolve(cmd, c, nil) // --config and --job
 	if err != nil {
 		return runParams{}, err
 	}
@@ -35,7 +38,7 @@ func paramsFromContext(c *cli.Context) (runParams, error) {
 	if err != nil {
 		return runParams{}, err
 	}
-	if v, err = resolve(options.Run, c, f.For(job)); err != nil {
+	if v, err = resolve(cmd, c, f.For(job)); err != nil {
 		return runParams{}, err
 	}
 	p := runParams{Values: *v}

@@ -74,7 +74,9 @@ func describeRun(outs []output, sum *mapreduce.Summary, reps []mapreduce.Report,
 	for _, o := range outs {
 		if cs, ok := o.sink.(*csvSink); ok {
 			for i := range reps {
-				files = append(files, filepath.Join(cs.opt.Dir, csv.FileName(cs.opt.Pattern, reps[i].Name, plan)))
+				for _, f := range csv.FileNames(cs.opt.Pattern, reps[i].Name, plan) {
+					files = append(files, filepath.Join(cs.opt.Dir, f.Name))
+				}
 			}
 		}
 	}

@@ -108,6 +108,8 @@ func exitCode(err error, stderr io.Writer) int {
 func commands() []*cli.Command {
 	return []*cli.Command{
 		runCommand(),
+		mergeCommand(),
+		accountsCommand(),
 		jobsCommand(),
 		genCommand(),
 		loadCommand(),

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/sharding"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/reports/csv"
 )
@@ -247,6 +249,16 @@ func printPlan(w io.Writer, p *runParams, s *runSetup) error {
 	}
 	fmt.Fprintf(tw, "source\t%s\n", s.src)
 	fmt.Fprintf(tw, "accounts\t%s\n", strings.Join(plan.Accounts, ", "))
+	if sh := s.shard; !sh.IsZero() {
+		what := "its accounts (FNV-1a-64 of the id mod " + strconv.Itoa(sh.Count) + ")"
+		if sh.By == sharding.ByDay {
+			what = "no day"
+			if d := s.partials.header.Days; len(d) > 0 {
+				what = fmt.Sprintf("local days %s to %s", d[0], d[len(d)-1])
+			}
+		}
+		fmt.Fprintf(tw, "shard\t%d of %d by %s: %s\n", sh.Index, sh.Count, sh.By, what)
+	}
 	var reports []string
 	for _, d := range s.defs {
 		reports = append(reports, d.Reports...)
@@ -260,17 +272,21 @@ func printPlan(w io.Writer, p *runParams, s *runSetup) error {
 	}
 	fmt.Fprintf(tw, "shards\t%d (%s)\n", len(plan.Shards), how)
 	perShard := make([]int, len(plan.Shards))
+	// Each shard is read between its first item's start and its last
+	// item's end: the range, a comparison period or a shard's days clip it.
+	spans := make([][2]time.Time, len(plan.Shards))
 	for _, it := range items {
+		sp := &spans[it.ShardIndex]
+		if perShard[it.ShardIndex] == 0 || it.Start.Before(sp[0]) {
+			sp[0] = it.Start
+		}
+		if perShard[it.ShardIndex] == 0 || it.End.After(sp[1]) {
+			sp[1] = it.End
+		}
 		perShard[it.ShardIndex]++
 	}
 	for i, sk := range plan.Shards {
-		lo, hi := sk.Start(), sk.End()
-		if plan.Start.After(lo) {
-			lo = plan.Start
-		}
-		if plan.End.Before(hi) {
-			hi = plan.End
-		}
+		lo, hi := spans[i][0], spans[i][1]
 		end := hi.Format("15:04")
 		if hi.Equal(sk.End()) {
 			end = "24:00"
@@ -296,6 +312,9 @@ func printPlan(w io.Writer, p *runParams, s *runSetup) error {
 		if hs, ok := o.sink.(*htmlSink); ok {
 			fmt.Fprintf(tw, "\tfiles: %s\n", strings.Join(hs.files(plan), ", "))
 		}
+	}
+	if s.partials != nil {
+		fmt.Fprintf(tw, "output\tpartial results in %s (for pvjobs merge; run %.12s)\n", s.partials.path, s.partials.header.Fingerprint)
 	}
 	if p.MetricsFile != "" {
 		fmt.Fprintf(tw, "metrics\t%s\n", p.MetricsFile)

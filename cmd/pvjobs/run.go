@@ -13,6 +13,7 @@ import (
 
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/sharding"
 	"github.com/pvjobs/pvjobs/jobs"
 	"github.com/pvjobs/pvjobs/jobs/geo/testdb"
 	"github.com/pvjobs/pvjobs/jobs/validtext"
@@ -51,6 +52,13 @@ type runParams struct {
 
 	// result is the engine's result, kept for the metrics (see startRun).
 	result *mapreduce.Result
+	// outGiven says --out or $PVJOBS_OUT gave the outputs (not a config
+	// file or the default): a shard of days, which writes no reports,
+	// refuses them.
+	outGiven bool
+	// wholeRun ignores the shard options (pvjobs accounts of a run cut by
+	// days: every shard has every account).
+	wholeRun bool
 }
 
 // resolve returns the values of cmd's options: c's flags, the environment,
@@ -82,6 +90,11 @@ type runSetup struct {
 	// without one were warned about then.
 	named  []string
 	listed bool
+	// shard is the part of the run this process does (zero: all of it).
+	shard sharding.Spec
+	// partials is where a shard of days writes its partial results (nil:
+	// it writes reports).
+	partials *partialsTarget
 }
 
 func (s *runSetup) close() {
@@ -108,6 +121,9 @@ func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, erro
 	loc, err := time.LoadLocation(p.TZ)
 	if err != nil {
 		return nil, usagef("--tz %q: unknown time zone", p.TZ)
+	}
+	if s.shard, err = resolveShard(p); err != nil {
+		return nil, err
 	}
 	defs, err := jobs.Lookup(p.Jobs)
 	if err != nil {
@@ -148,7 +164,7 @@ func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, erro
 	if len(outs) == 0 {
 		outs = []string{"csv:pvjobs-out", "html:pvjobs-out"}
 	}
-	if !withOutputs {
+	if !withOutputs || s.shard.By == sharding.ByDay {
 		outs = nil
 	}
 	for _, o := range outs {
@@ -161,6 +177,9 @@ func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, erro
 	if err := checkPattern(s.outs, p.CSVPattern, reportNames(defs)); err != nil {
 		return nil, err
 	}
+	if err := checkShardOutputs(s.shard, s.outs, p.CSVPattern); err != nil {
+		return nil, err
+	}
 	src, err := openSource(ctx, p)
 	if err != nil {
 		return nil, err
@@ -171,9 +190,23 @@ func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, erro
 	if err != nil {
 		return nil, err
 	}
+	if !s.shard.IsZero() && s.shard.By == sharding.ByAccount {
+		n := len(spec.Accounts)
+		if spec.Accounts = s.shard.Accounts(spec.Accounts); len(spec.Accounts) == 0 {
+			return nil, &errEmptyShard{shard: s.shard, why: fmt.Sprintf("none of the run's %s (an account's shard is FNV-1a-64 of its id mod %d)", plural(n, "account"), s.shard.Count)}
+		}
+	}
 	plan, err := mapreduce.NewPlan(spec)
 	if err != nil {
 		return nil, usagef("%v", err)
+	}
+	if s.shard.By == sharding.ByDay {
+		days := len(plan.Calendar.Days)
+		first, last := s.shard.Days(days)
+		if first == last {
+			return nil, &errEmptyShard{shard: s.shard, why: fmt.Sprintf("no day: the run has %s", plural(days, "local day"))}
+		}
+		plan = plan.ReadDays(first, last)
 	}
 	s.plan = plan
 	// Shard files are checked before any is read: two files of one shard,
@@ -219,6 +252,12 @@ func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, erro
 		VisitTimeout: p.VisitTimeout,
 		IncludeBots:  p.IncludeBots,
 		MaxBad:       p.MaxBadRows,
+		KeepPartials: s.shard.By == sharding.ByDay,
+	}
+	if s.shard.By == sharding.ByDay {
+		if err := setupPartials(p, s, cfg, !p.DryRun); err != nil {
+			return nil, err
+		}
 	}
 	ok = true
 	return s, nil
@@ -232,12 +271,21 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	p.outGiven = c.IsSet("out") || os.Getenv("PVJOBS_OUT") != ""
 	return executeOps(c.Context, &p, c.App.Writer, c.App.ErrWriter, nil)
 }
 
 // execute checks p, runs it and writes its outputs.
 func execute(ctx context.Context, p *runParams, stdout, stderr io.Writer) error {
 	s, err := setupRun(ctx, p)
+	var empty *errEmptyShard
+	if errors.As(err, &empty) {
+		slog.Info("nothing to do", "why", empty.Error())
+		if !p.Quiet {
+			fmt.Fprintf(stdout, "note: %v\n", empty)
+		}
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -258,13 +306,20 @@ func execute(ctx context.Context, p *runParams, stdout, stderr io.Writer) error 
 			}
 			warnAccounts(s, func(k mapreduce.ShardKey) bool { return !missing[k] })
 		}
-		err = checkNotEmpty(p, s, res)
+		if s.partials == nil {
+			// A shard of days may hold days without page views; pvjobs
+			// merge checks that the run as a whole read some.
+			err = checkNotEmpty(p, s, res)
+		}
 	}
 	if err != nil {
 		if res != nil && !p.Quiet {
 			table.Summary(stderr, &res.Summary, nil)
 		}
 		return fmt.Errorf("run failed, no reports written: %w", budgetContext(err, p))
+	}
+	if s.partials != nil {
+		return finishPartials(ctx, p, s, res, stdout)
 	}
 	if n := validtext.Reports(res.Reports); n > 0 {
 		slog.Info("report keys with invalid UTF-8 made valid (URLs percent-encoded, other text U+FFFD)", "cells", n)
@@ -397,7 +452,10 @@ func planSpec(ctx context.Context, p *runParams, src source, loc *time.Location)
 	// Whether dates were given, not whether they are zero: 0001-01-01 is a
 	// day like any other.
 	given := p.From != "" || p.To != ""
-	accounts := p.Accounts
+	accounts, err := accountList(p.Accounts)
+	if err != nil {
+		return spec, err
+	}
 	all := isAll(accounts)
 	if all || !given {
 		d, ok := src.(discoverer)

@@ -24,7 +24,12 @@
 //
 // Options.Pattern names each report's file in Options.Dir; {report}, {from}
 // and {to} are replaced. It is a file name, not a path (see CheckPattern):
-// reports never land outside their directory.
+// reports never land outside their directory. A pattern with {account}
+// writes one file per account of the run, "urls-blog.csv", holding that
+// account's rows only: every account of the plan gets its file (a header
+// alone when it has no rows), so the files of a run depend on each account's
+// own page views and runs that split the accounts among them (pvjobs run
+// --shard I/N) write, into one directory, the very files one run writes.
 //
 // # Atomicity
 //
@@ -65,7 +70,8 @@ type Options struct {
 	// Dir is the directory the files go to; it is created if missing.
 	Dir string
 	// Pattern names each file; {report}, {from} and {to} (YYYY-MM-DD of the
-	// run's range in its time zone) are replaced. Default DefaultPattern.
+	// run's range in its time zone) and {account} (one file per account) are
+	// replaced. Default DefaultPattern.
 	Pattern string
 	// Raw writes cells unchanged instead of neutralising formulas.
 	Raw bool
@@ -98,17 +104,45 @@ func Neutralize(s string) string {
 	return s
 }
 
-// FileName returns the file name of report name for plan.
+// FileName returns the file name of report name for plan; a pattern with
+// {account} keeps it (see FileNames).
 func FileName(pattern, name string, plan *mapreduce.Plan) string {
+	return fileName(pattern, name, "{account}", plan)
+}
+
+func fileName(pattern, name, account string, plan *mapreduce.Plan) string {
 	if pattern == "" {
 		pattern = DefaultPattern
 	}
 	last := plan.End.Add(-time.Nanosecond).In(plan.Loc)
 	return strings.NewReplacer(
 		"{report}", name,
+		"{account}", account,
 		"{from}", plan.Start.In(plan.Loc).Format("2006-01-02"),
 		"{to}", last.Format("2006-01-02"),
 	).Replace(pattern)
+}
+
+// PerAccount reports whether pattern writes one file per account.
+func PerAccount(pattern string) bool { return strings.Contains(pattern, "{account}") }
+
+// File is one CSV file of a report: its name, and the account whose rows
+// it holds ("" for every account).
+type File struct {
+	Name, Account string
+}
+
+// FileNames returns the files of report name for plan: one, or one per
+// account of the plan when the pattern has {account}.
+func FileNames(pattern, name string, plan *mapreduce.Plan) []File {
+	if !PerAccount(pattern) {
+		return []File{{Name: fileName(pattern, name, "", plan)}}
+	}
+	out := make([]File, len(plan.Accounts))
+	for i, a := range plan.Accounts {
+		out[i] = File{Name: fileName(pattern, name, a, plan), Account: a}
+	}
+	return out
 }
 
 // ErrPattern is wrapped by the errors of CheckPattern.
@@ -177,21 +211,31 @@ func Check(reports []string, plan *mapreduce.Plan, opt Options, probe bool) erro
 	}
 	seen := map[string]string{}
 	for _, r := range reports {
-		final := filepath.Join(opt.Dir, FileName(opt.Pattern, r, plan))
-		if other, ok := seen[final]; ok {
-			return fmt.Errorf("csv output: reports %s and %s would both be written to %s", other, r, final)
+		for _, fn := range FileNames(opt.Pattern, r, plan) {
+			if err := checkFile(seen, filepath.Join(opt.Dir, fn.Name), r); err != nil {
+				return err
+			}
 		}
-		seen[final] = r
-		st, err := os.Lstat(final)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
-			return fmt.Errorf("csv output: %w", err)
-		case st.IsDir():
-			return fmt.Errorf("csv output: %s is a directory", final)
-		case !st.Mode().IsRegular() && st.Mode()&fs.ModeSymlink == 0:
-			return fmt.Errorf("csv output: %s is not a regular file", final)
-		}
+	}
+	return nil
+}
+
+// checkFile checks the file final of report r: no other report's, not a
+// directory nor a special file.
+func checkFile(seen map[string]string, final, r string) error {
+	if other, ok := seen[final]; ok {
+		return fmt.Errorf("csv output: reports %s and %s would both be written to %s", other, r, final)
+	}
+	seen[final] = r
+	st, err := os.Lstat(final)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("csv output: %w", err)
+	case st.IsDir():
+		return fmt.Errorf("csv output: %s is a directory", final)
+	case !st.Mode().IsRegular() && st.Mode()&fs.ModeSymlink == 0:
+		return fmt.Errorf("csv output: %s is not a regular file", final)
 	}
 	return nil
 }
@@ -231,28 +275,47 @@ func Prepare(ctx context.Context, reps []mapreduce.Report, plan *mapreduce.Plan,
 		return nil, fmt.Errorf("csv output: %w", err)
 	}
 	for i := range reps {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		final := filepath.Join(opt.Dir, FileName(opt.Pattern, reps[i].Name, plan))
-		f, err := atomicfile.Create(final)
-		if err != nil {
-			return nil, fmt.Errorf("csv output: %w", err)
-		}
-		p.files = append(p.files, f)
-		afterCreate(f.TempName())
-		bw := bufio.NewWriterSize(ctxWriter{ctx, f}, 256<<10)
-		if err := WriteReport(bw, &reps[i], opt.Raw); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", final, err)
-		}
-		if err := bw.Flush(); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", final, err)
-		}
-		if err := f.Finish(); err != nil {
-			return nil, err
+		for _, fn := range FileNames(opt.Pattern, reps[i].Name, plan) {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			rep := &reps[i]
+			if fn.Account != "" {
+				sub := *rep
+				sub.Rows = accountRows(rep.Rows, fn.Account)
+				rep = &sub
+			}
+			final := filepath.Join(opt.Dir, fn.Name)
+			f, err := atomicfile.Create(final)
+			if err != nil {
+				return nil, fmt.Errorf("csv output: %w", err)
+			}
+			p.files = append(p.files, f)
+			afterCreate(f.TempName())
+			bw := bufio.NewWriterSize(ctxWriter{ctx, f}, 256<<10)
+			if err := WriteReport(bw, rep, opt.Raw); err != nil {
+				return nil, fmt.Errorf("writing %s: %w", final, err)
+			}
+			if err := bw.Flush(); err != nil {
+				return nil, fmt.Errorf("writing %s: %w", final, err)
+			}
+			if err := f.Finish(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return p, nil
+}
+
+// accountRows returns the rows of account, in their order.
+func accountRows(rows []mapreduce.ReportRow, account string) []mapreduce.ReportRow {
+	var out []mapreduce.ReportRow
+	for i := range rows {
+		if rows[i].Account == account {
+			out = append(out, rows[i])
+		}
+	}
+	return out
 }
 
 // Files returns the final paths of the prepared files.

@@ -553,3 +553,55 @@ func TestPrepareAbort(t *testing.T) {
 		t.Errorf("Abort left %v", names)
 	}
 }
+
+// TestPerAccount: a pattern with {account} writes one file per account of
+// the plan with its rows only (a header alone for an account without
+// rows); the files of two runs of half the accounts each, into one
+// directory, are those of one run of all.
+func TestPerAccount(t *testing.T) {
+	p := plan(t, date(2024, 8, 1), date(2024, 8, 1), time.UTC, "blog", "shop", "news")
+	rep := report([]string{"url"}, row("blog", "/a"), row("blog", "/b"), row("shop", "/c"))
+	rep.Name = "urls"
+	const pattern = "{report}-{account}-{from}.csv"
+	if got := csv.FileNames(pattern, "urls", p); !slices.Equal(got, []csv.File{
+		{Name: "urls-blog-2024-08-01.csv", Account: "blog"}, {Name: "urls-news-2024-08-01.csv", Account: "news"}, {Name: "urls-shop-2024-08-01.csv", Account: "shop"},
+	}) {
+		t.Errorf("FileNames = %v", got)
+	}
+	whole := t.TempDir()
+	if err := csv.Write(context.Background(), []mapreduce.Report{rep}, p, csv.Options{Dir: whole, Pattern: pattern}); err != nil {
+		t.Fatal(err)
+	}
+	if got := dirNames(t, whole); !slices.Equal(got, []string{"urls-blog-2024-08-01.csv", "urls-news-2024-08-01.csv", "urls-shop-2024-08-01.csv"}) {
+		t.Fatalf("files %v", got)
+	}
+	news, _ := os.ReadFile(filepath.Join(whole, "urls-news-2024-08-01.csv"))
+	blog, _ := os.ReadFile(filepath.Join(whole, "urls-blog-2024-08-01.csv"))
+	if lines := strings.Count(string(news), "\n"); lines != 1 {
+		t.Errorf("news: %q, want the header alone", news)
+	}
+	if !strings.Contains(string(blog), "/a") || strings.Contains(string(blog), "/c") {
+		t.Errorf("blog: %q", blog)
+	}
+	split := t.TempDir()
+	for _, accounts := range [][]string{{"blog", "news"}, {"shop"}} {
+		part := plan(t, date(2024, 8, 1), date(2024, 8, 1), time.UTC, accounts...)
+		r := rep
+		r.Rows = nil
+		for _, row := range rep.Rows {
+			if slices.Contains(accounts, row.Account) {
+				r.Rows = append(r.Rows, row)
+			}
+		}
+		if err := csv.Write(context.Background(), []mapreduce.Report{r}, part, csv.Options{Dir: split, Pattern: pattern}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range dirNames(t, whole) {
+		a, _ := os.ReadFile(filepath.Join(whole, n))
+		b, _ := os.ReadFile(filepath.Join(split, n))
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs", n)
+		}
+	}
+}

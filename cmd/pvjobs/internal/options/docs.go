@@ -6,7 +6,7 @@ import (
 )
 
 // Blocks names the tables Markdown makes, in the order the README has them.
-var Blocks = []string{"run", "redis", "collect", "keys", "schedule", "collect-keys"}
+var Blocks = []string{"run", "redis", "collect", "keys", "schedule", "collect-keys", "shards", "merge"}
 
 // Markdown returns the README's table named block (see Blocks), made from
 // the Table:
@@ -16,7 +16,9 @@ var Blocks = []string{"run", "redis", "collect", "keys", "schedule", "collect-ke
 //   - collect: the options of pvjobs collect, but for Cassandra's --cql-*;
 //   - schedule: the options pvjobs schedule has and pvjobs run has not;
 //   - keys: the keys of jobs and of the scheduler section;
-//   - collect-keys: the keys of the collect section.
+//   - collect-keys: the keys of the collect section;
+//   - shards: the options that make pvjobs run one shard of a run;
+//   - merge: the options pvjobs merge has and pvjobs run has not.
 func Markdown(block string) (string, error) {
 	var b strings.Builder
 	switch block {
@@ -39,6 +41,10 @@ func Markdown(block string) (string, error) {
 		keyTable(&b)
 	case "collect-keys":
 		collectKeyTable(&b)
+	case "shards":
+		optionTable(&b, SectionJob, pick(func(o *Option) bool { return o.For&Run != 0 && o.Category == catShards }))
+	case "merge":
+		optionTable(&b, SectionJob, pick(func(o *Option) bool { return o.For&Merge != 0 && o.For&Run == 0 && o.Name != "" }))
 	default:
 		return "", fmt.Errorf("no options table %q (tables: %s)", block, strings.Join(Blocks, ", "))
 	}

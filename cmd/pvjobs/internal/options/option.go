@@ -28,6 +28,9 @@ const (
 	Export
 	Schema
 	Collect
+	// Merge is pvjobs merge: the partial results of a run cut by days, and
+	// the outputs the run would have written.
+	Merge
 )
 
 // commandNames names the commands in the order docs list them.
@@ -36,7 +39,7 @@ var commandNames = []struct {
 	name string
 }{
 	{Global, "global"}, {Run, "run"}, {Schedule, "schedule"}, {Uniques, "uniques"},
-	{Gen, "gen"}, {Load, "load"}, {Export, "export"}, {Schema, "schema"}, {Collect, "collect"},
+	{Gen, "gen"}, {Load, "load"}, {Export, "export"}, {Schema, "schema"}, {Collect, "collect"}, {Merge, "merge"},
 }
 
 // String lists the commands of c, such as "run, schedule".

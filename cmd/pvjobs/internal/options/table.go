@@ -12,6 +12,7 @@ import (
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/daterange"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/scheduler"
+	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/sharding"
 	"github.com/pvjobs/pvjobs/jobs"
 	"github.com/pvjobs/pvjobs/jobs/sources"
 	"github.com/pvjobs/pvjobs/jobs/tally"
@@ -32,6 +33,12 @@ const (
 	// live are the options of the batch run that the collector's live
 	// counters follow, so that live and nightly keys count alike.
 	live = runs | Collect
+	// writes are the options of the outputs, which pvjobs merge writes as
+	// the run would have.
+	writes = runs | Merge
+	// dates are the options that name a run's range; pvjobs merge checks
+	// its partial results against them.
+	dates = Run | Merge
 )
 
 // Help headings.
@@ -39,6 +46,7 @@ const (
 	catCassandra = "Cassandra"
 	catRedis     = "Redis"
 	catLive      = "Live counters"
+	catShards    = "Shards"
 )
 
 // Table lists every option of pvjobs, in the order docs list them. Rows with
@@ -73,8 +81,8 @@ func build() []*Option {
 		{Name: "source", Aliases: []string{"s"}, Kind: String, Env: "PVJOBS_SOURCE", For: Export, Required: true, URL: true,
 			Usage: "the table: cassandra://[user:password@]host1,host2[:port]/keyspace[?table=...]",
 			bind:  func(v *Values) any { return &v.Source }},
-		{Name: "accounts", Aliases: []string{"a"}, Kind: List, Default: "all", Env: "PVJOBS_ACCOUNTS", Key: "accounts", For: runs, Check: checkAccounts,
-			Usage: "comma-separated account ids (1 to 64 of A-Z a-z 0-9 _ -), or all (every account the source has in the range)",
+		{Name: "accounts", Aliases: []string{"a"}, Kind: List, Default: "all", Env: "PVJOBS_ACCOUNTS", Key: "accounts", For: runs, Check: checkRunAccounts,
+			Usage: "comma-separated account ids (1 to 64 of A-Z a-z 0-9 _ -), all (every account the source has in the range), or @FILE (ids separated by white space or commas, # comments: what pvjobs accounts prints)",
 			bind:  func(v *Values) any { return &v.Accounts }},
 		{Name: "accounts", Aliases: []string{"a"}, Kind: List, Env: "PVJOBS_ACCOUNTS", For: Uniques, Required: true, Check: checkAccounts,
 			Usage: "comma-separated account ids (all: every account of --source)",
@@ -90,6 +98,12 @@ func build() []*Option {
 			bind:  func(v *Values) any { return &v.From }},
 		{Name: "to", Kind: String, For: Run,
 			Usage: "last day, inclusive, YYYY-MM-DD, or the instant after the range, RFC 3339 (default: the source's last day, for shard files)",
+			bind:  func(v *Values) any { return &v.To }},
+		{Name: "from", Kind: String, For: Merge,
+			Usage: "with --to: the range the partial results must be of (YYYY-MM-DD, or an RFC 3339 instant); others are refused",
+			bind:  func(v *Values) any { return &v.From }},
+		{Name: "to", Kind: String, For: Merge,
+			Usage: "with --from: the last day, inclusive, or the instant after the range, that the partial results must be of",
 			bind:  func(v *Values) any { return &v.To }},
 		{Name: "from", Kind: String, For: Uniques, Required: true,
 			Usage: "start of the window: YYYY-MM-DD, YYYY-MM-DDTHH:MM (in --tz) or RFC 3339",
@@ -109,7 +123,7 @@ func build() []*Option {
 		{Name: "to", Kind: String, For: Load | Export, Check: checkDate,
 			Usage: "last UTC day, inclusive (default: the last shard's)",
 			bind:  func(v *Values) any { return &v.To }},
-		{Name: "tz", Kind: Zone, Default: "UTC", Env: "PVJOBS_TZ", Key: "tz", For: runs,
+		{Name: "tz", Kind: Zone, Default: "UTC", Env: "PVJOBS_TZ", Key: "tz", For: runs | Merge,
 			Usage: "time zone whose days, hours and months reports use, e.g. Europe/Berlin",
 			bind:  func(v *Values) any { return &v.TZ }},
 		{Name: "tz", Kind: Zone, Default: "UTC", Env: "PVJOBS_TZ", Key: "tz", Section: SectionCollect, For: Collect, Category: catLive,
@@ -123,28 +137,28 @@ func build() []*Option {
 		{Name: "jobs", Aliases: []string{"j"}, Kind: List, Default: "all", Env: "PVJOBS_JOBS", Key: "reports", For: runs, Check: checkJobs,
 			Usage: "comma-separated jobs to run in one pass, or all (see 'pvjobs jobs')",
 			bind:  func(v *Values) any { return &v.Jobs }},
-		{Name: "out", Aliases: []string{"o"}, Kind: List, Repeat: true, Default: "csv:pvjobs-out,html:pvjobs-out", Env: "PVJOBS_OUT", Key: "out", For: runs, URL: true, Location: outputLocations,
+		{Name: "out", Aliases: []string{"o"}, Kind: List, Repeat: true, Default: "csv:pvjobs-out,html:pvjobs-out", Env: "PVJOBS_OUT", Key: "out", For: writes, URL: true, Location: outputLocations,
 			Usage: "output, repeatable: csv:DIR, html:DIR or redis://[user:pass@]host:port/db",
 			bind:  func(v *Values) any { return &v.Out }},
-		{Name: "csv-pattern", Kind: String, Default: "{report}.csv", Key: "csv_pattern", For: runs, Check: checkPattern,
-			Usage: "CSV file names; {report}, {from}, {to} are replaced (a file name; {report} is needed for several reports)",
+		{Name: "csv-pattern", Kind: String, Default: "{report}.csv", Key: "csv_pattern", For: writes, Check: checkPattern,
+			Usage: "CSV file names; {report}, {from}, {to} are replaced, {account} makes a file per account (a file name; {report} is needed for several reports)",
 			bind:  func(v *Values) any { return &v.CSVPattern }},
-		{Name: "csv-raw", Kind: Bool, Key: "csv_raw", For: runs,
+		{Name: "csv-raw", Kind: Bool, Key: "csv_raw", For: writes,
 			Usage: "write CSV cells as they are, without neutralising spreadsheet formulas (=, +, -, @)",
 			bind:  func(v *Values) any { return &v.CSVRaw }},
-		{Name: "html-pattern", Kind: String, Default: html.DefaultPattern, Env: "PVJOBS_HTML_PATTERN", Key: "html_pattern", For: runs, Check: checkHTMLPattern,
+		{Name: "html-pattern", Kind: String, Default: html.DefaultPattern, Env: "PVJOBS_HTML_PATTERN", Key: "html_pattern", For: writes, Check: checkHTMLPattern,
 			Usage: "file name of each account's page of the HTML report (html:DIR); {account}, {from}, {to} are replaced",
 			bind:  func(v *Values) any { return &v.HTMLPattern }},
-		{Name: "html-index", Kind: String, Default: html.DefaultIndex, Env: "PVJOBS_HTML_INDEX", Key: "html_index", For: runs, Check: checkHTMLIndex,
+		{Name: "html-index", Kind: String, Default: html.DefaultIndex, Env: "PVJOBS_HTML_INDEX", Key: "html_index", For: writes, Check: checkHTMLIndex,
 			Usage: "file name of the HTML report's page that links the accounts; {from}, {to} are replaced",
 			bind:  func(v *Values) any { return &v.HTMLIndex }},
-		{Name: "html-top", Kind: Int, Default: fmt.Sprint(html.DefaultTop), Env: "PVJOBS_HTML_TOP", Key: "html_top", For: runs, Min: 1, Want: "1 or more",
+		{Name: "html-top", Kind: Int, Default: fmt.Sprint(html.DefaultTop), Env: "PVJOBS_HTML_TOP", Key: "html_top", For: writes, Min: 1, Want: "1 or more",
 			Usage: "rows each table of the HTML report shows before its (other) row",
 			bind:  func(v *Values) any { return &v.HTMLTop }},
-		{Name: "top", Kind: Int, Default: "10", Key: "top", For: runs, Want: "0 (no table) or more",
+		{Name: "top", Kind: Int, Default: "10", Key: "top", For: writes, Want: "0 (no table) or more",
 			Usage: "rows per report in the table printed to stdout (0: no table)",
 			bind:  func(v *Values) any { return &v.Top }},
-		{Name: "quiet", Aliases: []string{"q"}, Kind: Bool, Key: "quiet", For: runs,
+		{Name: "quiet", Aliases: []string{"q"}, Kind: Bool, Key: "quiet", For: writes,
 			Usage: "print neither table nor summary",
 			bind:  func(v *Values) any { return &v.Quiet }},
 		{Name: "quiet", Aliases: []string{"q"}, Kind: Bool, For: Load | Export,
@@ -165,7 +179,7 @@ func build() []*Option {
 		{Name: "max-bad-rows", Kind: Budget, Default: "0.1%", Env: "PVJOBS_MAX_BAD_ROWS", For: Uniques,
 			Usage: "with --source: bad rows tolerated: a count or a share of rows read",
 			bind:  func(v *Values) any { return &v.MaxBadRows }},
-		{Name: "allow-empty", Kind: Bool, Key: "allow_empty", For: runs,
+		{Name: "allow-empty", Kind: Bool, Key: "allow_empty", For: writes,
 			Usage: "succeed, and replace the reports, when the run reads no page view at all (else it fails: a wrong source, table or account is not taken for a quiet day)",
 			bind:  func(v *Values) any { return &v.AllowEmpty }},
 		{Name: "max-rows", Kind: Int, Default: fmt.Sprint(tally.DefaultMaxRows), Env: "PVJOBS_MAX_ROWS", Key: "max_rows", For: runs, Want: "0 (every row) or more",
@@ -209,32 +223,35 @@ func build() []*Option {
 
 		// Operating runs: config files, relative dates, dry runs, timeouts,
 		// progress and metrics.
-		{Name: "config", Aliases: []string{"c"}, Kind: String, Env: "PVJOBS_CONFIG", For: Run,
+		{Name: "config", Aliases: []string{"c"}, Kind: String, Env: "PVJOBS_CONFIG", For: Run | Merge,
 			Usage: "config file (YAML) of named jobs: values for the flags not given (flag > env > file > default)",
 			bind:  func(v *Values) any { return &v.Config }},
 		{Name: "config", Aliases: []string{"c"}, Kind: String, Env: "PVJOBS_CONFIG", For: Schedule,
 			Usage: "config file (YAML) of named jobs (required)",
 			bind:  func(v *Values) any { return &v.Config }},
-		{Name: "job", Kind: String, Env: "PVJOBS_JOB", For: Run, DefaultText: "the file's only job",
+		{Name: "job", Kind: String, Env: "PVJOBS_JOB", For: Run | Merge, DefaultText: "the file's only job",
 			Usage: "the config file's job to run",
 			bind:  func(v *Values) any { return &v.Job }},
 		{Name: "job", Kind: List, Repeat: true, For: Schedule, DefaultText: "every job with a schedule",
 			Usage: "schedule only this job (repeatable)",
 			bind:  func(v *Values) any { return &v.ScheduleJobs }},
-		{Name: "yesterday", Kind: Bool, For: Run,
+		{Name: "yesterday", Kind: Bool, For: dates,
 			Usage: "report yesterday: the whole local day (in --tz) before today",
 			bind:  func(v *Values) any { return &v.Yesterday }},
-		{Name: "today", Kind: Bool, For: Run,
+		{Name: "today", Kind: Bool, For: dates,
 			Usage: "report today: the whole local day (in --tz), so far",
 			bind:  func(v *Values) any { return &v.Today }},
-		{Name: "last", Kind: String, For: Run, Check: checkLast,
+		{Name: "last", Kind: String, For: dates, Check: checkLast,
 			Usage: "report the last N whole local days before today, today not included: 7d, 2w",
 			bind:  func(v *Values) any { return &v.Last }},
-		{Name: "now", Kind: String, Env: "PVJOBS_NOW", For: Run, Check: checkNow,
+		{Name: "now", Kind: String, Env: "PVJOBS_NOW", For: dates, Check: checkNow,
 			Usage: "compute --yesterday, --today, --last and a config job's range as of this RFC 3339 time (to re-run a missed night)",
 			bind:  func(v *Values) any { return &v.Now }},
 		{Name: "dry-run", Kind: Bool, For: Run,
 			Usage: "print the plan (range, shard keys, time slices, reports, outputs) and read no data",
+			bind:  func(v *Values) any { return &v.DryRun }},
+		{Name: "dry-run", Kind: Bool, For: Merge,
+			Usage: "check the partial results and the outputs, print what would be merged, write nothing",
 			bind:  func(v *Values) any { return &v.DryRun }},
 		{Name: "timeout", Kind: Duration, Env: "PVJOBS_TIMEOUT", Key: "timeout", For: runs, DefaultText: "none",
 			Want:  "a duration above zero, such as 90m, 2h or 1d",
@@ -247,11 +264,31 @@ func build() []*Option {
 			Usage: "progress: auto (a bar on a terminal, else a log line every 10s), bar, log or none",
 			bind:  func(v *Values) any { return &v.Progress }},
 
+		// Shards of a run (package sharding) and their merge.
+		{Name: "shard", Kind: String, Env: "PVJOBS_SHARD", For: Run, Category: catShards, Check: checkShard,
+			Usage: "run only shard I of N of the run, 0 <= I < N, such as 2/7 (in a Kubernetes Indexed Job, JOB_COMPLETION_INDEX with --shard-count does it)",
+			bind:  func(v *Values) any { return &v.Shard }},
+		{Name: "shard-count", Kind: Int, Env: "PVJOBS_SHARD_COUNT", For: Run, Category: catShards, Min: 1, Max: sharding.MaxShards,
+			Usage: "the number of shards N, with a shard index taken from JOB_COMPLETION_INDEX (the Indexed Job's completions)",
+			bind:  func(v *Values) any { return &v.ShardCount }},
+		{Name: "shard-by", Kind: String, Env: "PVJOBS_SHARD_BY", For: Run, Category: catShards, Choices: []string{"account", "day"}, DefaultText: "account",
+			Usage: "how the run is cut: account (a shard computes whole accounts and writes their final reports) or day (a shard reads some local days and writes partial results to --partials)",
+			bind:  func(v *Values) any { return &v.ShardBy }},
+		{Name: "partials", Kind: List, Env: "PVJOBS_PARTIALS", For: Run, Category: catShards,
+			Usage: "--shard-by day: the directory a shard writes its partial results to (shard-I-of-N.pvpart), for pvjobs merge, instead of reports",
+			bind:  func(v *Values) any { return &v.Partials }},
+		{Name: "run-id", Kind: String, Env: "PVJOBS_RUN_ID", For: Run, Category: catShards,
+			Usage: "--shard-by day: a name of the run (the Kubernetes Job's, a date) that its partial results carry, so that two runs of equal parameters never merge",
+			bind:  func(v *Values) any { return &v.RunID }},
+		{Name: "partials", Kind: List, Repeat: true, Env: "PVJOBS_PARTIALS", For: Merge, Required: true,
+			Usage: "partial-result files, or directories of them (*.pvpart), written by pvjobs run --shard-by day",
+			bind:  func(v *Values) any { return &v.Partials }},
+
 		// Keys of config jobs that have no flag: the scheduler's.
 		{Key: "schedule", Kind: String, For: Schedule, Check: checkCron,
 			Usage: "cron: 5 fields (30 2 * * *), @daily, @hourly, @every 6h; read in the job's tz, or CRON_TZ=Zone …",
 			bind:  func(v *Values) any { return &v.Schedule }},
-		{Key: "range", Kind: Window, For: runs,
+		{Key: "range", Kind: Window, For: runs | Merge,
 			Usage: "yesterday, today, last 7d, last 2w: what a run without dates reports, and what each scheduled run reports (default yesterday)",
 			bind:  func(v *Values) any { return &v.Range }},
 		{Key: "catch_up", Kind: Duration, ZeroOK: true, For: Schedule, DefaultText: "1m",
@@ -278,52 +315,52 @@ func build() []*Option {
 		{Name: "redis", Kind: String, Env: "PVJOBS_REDIS_URL", For: Uniques, URL: true, Location: lockLocations,
 			Usage: "count from the keys of the Redis sink: redis://[user:password@]host:port/db or rediss://...",
 			bind:  func(v *Values) any { return &v.RedisURL }},
-		{Name: "redis-prefix", Kind: String, Default: redis.DefaultPrefix, Env: "PVJOBS_REDIS_PREFIX", Key: "redis_prefix", For: redisConn, Category: catRedis, Check: checkPrefix,
+		{Name: "redis-prefix", Kind: String, Default: redis.DefaultPrefix, Env: "PVJOBS_REDIS_PREFIX", Key: "redis_prefix", For: redisConn | Merge, Category: catRedis, Check: checkPrefix,
 			Usage: "redis: first part of every key, as in pv:{blog}:urls:20240801 (URL: prefix=)",
 			bind:  func(v *Values) any { return &v.Redis.Prefix }},
-		{Name: "redis-batch", Kind: Int, Default: fmt.Sprint(redis.DefaultBatch), Env: "PVJOBS_REDIS_BATCH", Key: "redis_batch", For: runs, Category: catRedis, Min: 1, Max: 1_000_000,
+		{Name: "redis-batch", Kind: Int, Default: fmt.Sprint(redis.DefaultBatch), Env: "PVJOBS_REDIS_BATCH", Key: "redis_batch", For: runs | Merge, Category: catRedis, Min: 1, Max: 1_000_000,
 			Usage: "redis: members per ZADD (URL: batch=)",
 			bind:  func(v *Values) any { return &v.Redis.Batch }},
-		{Name: "redis-pipeline", Kind: Int, Default: fmt.Sprint(redis.DefaultPipeline), Env: "PVJOBS_REDIS_PIPELINE", Key: "redis_pipeline", For: runs, Category: catRedis, Min: 1, Max: 1_000_000,
+		{Name: "redis-pipeline", Kind: Int, Default: fmt.Sprint(redis.DefaultPipeline), Env: "PVJOBS_REDIS_PIPELINE", Key: "redis_pipeline", For: runs | Merge, Category: catRedis, Min: 1, Max: 1_000_000,
 			Usage: "redis: commands per round trip (URL: pipeline=)",
 			bind:  func(v *Values) any { return &v.Redis.Pipeline }},
-		{Name: "redis-top", Kind: Int, Env: "PVJOBS_REDIS_TOP", Key: "redis_top", For: runs, Category: catRedis, Want: "0 (all) or more",
+		{Name: "redis-top", Kind: Int, Env: "PVJOBS_REDIS_TOP", Key: "redis_top", For: runs | Merge, Category: catRedis, Want: "0 (all) or more",
 			Usage: "redis: keep only the N highest rows of each sorted set, by the report's first measure, the same rows in every measure's (0: all)",
 			bind:  func(v *Values) any { return &v.Redis.Top }},
-		{Name: "redis-ttl", Aliases: []string{"ttl"}, Kind: Duration, Env: "PVJOBS_REDIS_TTL", Key: "redis_ttl", For: live, Category: catRedis, DefaultText: "none",
+		{Name: "redis-ttl", Aliases: []string{"ttl"}, Kind: Duration, Env: "PVJOBS_REDIS_TTL", Key: "redis_ttl", For: live | Merge, Category: catRedis, DefaultText: "none",
 			Want:  "a duration such as 90d or 36h",
 			Usage: "redis: expiry of every key written: 90d, 36h",
 			bind:  func(v *Values) any { return &v.Redis.TTL }},
-		{Name: "redis-range", Kind: Bool, Key: "redis_range", For: runs, Category: catRedis,
+		{Name: "redis-range", Kind: Bool, Key: "redis_range", For: runs | Merge, Category: catRedis,
 			Usage: "redis: also write the keys of the whole range, as in pv:{blog}:urls:20240801-20240807",
 			bind:  func(v *Values) any { return &v.Redis.Range }},
-		{Name: "uv-merge", Kind: Bool, Env: "PVJOBS_UV_MERGE", Key: "uv_merge", For: runs, Category: catRedis,
+		{Name: "uv-merge", Kind: Bool, Env: "PVJOBS_UV_MERGE", Key: "uv_merge", For: runs | Merge, Category: catRedis,
 			Usage: "redis: PFMERGE unique visitors into the existing keys (that a live producer PFADDs to) instead of replacing them",
 			bind:  func(v *Values) any { return &v.Redis.UVMerge }},
 		{Name: "uv-granularity", Kind: String, Default: "hour", Env: "PVJOBS_UV_GRANULARITY", Key: "uv_granularity", For: redisConn, Category: catRedis,
 			Choices: []string{"hour", "minute"}, OldKey: "unique_minutes", OldValues: [2]string{"hour", "minute"},
 			Usage: "uniques: finest period of sketches and Redis keys: hour, or minute (adds minute keys)",
 			bind:  func(v *Values) any { return &v.UVGranularity }},
-		{Name: "redis-cluster", Kind: Bool, Env: "PVJOBS_REDIS_CLUSTER", Key: "redis_cluster", For: redisConn | Schedule, Category: catRedis,
+		{Name: "redis-cluster", Kind: Bool, Env: "PVJOBS_REDIS_CLUSTER", Key: "redis_cluster", For: redisConn | Schedule | Merge, Category: catRedis,
 			Usage: "redis: the URL names a node of a Redis Cluster (URL: cluster=true, or addr= for more seed nodes)",
 			bind:  func(v *Values) any { return &v.Redis.Cluster }},
-		{Name: "redis-timeout", Kind: Duration, Env: "PVJOBS_REDIS_TIMEOUT", Key: "redis_timeout", For: redisConn, Category: catRedis,
+		{Name: "redis-timeout", Kind: Duration, Env: "PVJOBS_REDIS_TIMEOUT", Key: "redis_timeout", For: redisConn | Merge, Category: catRedis,
 			DefaultText: "go-redis's 5s dial, 3s read and write", Want: "a duration such as 5s",
 			Usage: "redis: dial, read and write timeout: 5s (URL: dial_timeout=, read_timeout=, write_timeout=)",
 			bind:  func(v *Values) any { return &v.Redis.Timeout }},
-		{Name: "redis-user", Kind: String, Env: "PVJOBS_REDIS_USER", Key: "redis_user", For: redisConn, Category: catRedis,
+		{Name: "redis-user", Kind: String, Env: "PVJOBS_REDIS_USER", Key: "redis_user", For: redisConn | Merge, Category: catRedis,
 			Usage: "redis: ACL user name when the URL has none (the password: $PVJOBS_REDIS_PASSWORD)",
 			bind:  func(v *Values) any { return &v.Redis.User }},
-		{Kind: String, Env: "PVJOBS_REDIS_PASSWORD", For: redisConn, Category: catRedis, Secret: true,
+		{Kind: String, Env: "PVJOBS_REDIS_PASSWORD", For: redisConn | Merge, Category: catRedis, Secret: true,
 			Usage: "redis: password when the URL has none (environment only: keep it off command lines and out of files)",
 			bind:  func(v *Values) any { return &v.Redis.Password }},
-		{Name: "redis-ca", Kind: String, Env: "PVJOBS_REDIS_CA", Key: "redis_ca", For: redisConn, Category: catRedis, DefaultText: "the system's",
+		{Name: "redis-ca", Kind: String, Env: "PVJOBS_REDIS_CA", Key: "redis_ca", For: redisConn | Merge, Category: catRedis, DefaultText: "the system's",
 			Usage: "redis: PEM file of the certificate authorities to trust for rediss://",
 			bind:  func(v *Values) any { return &v.Redis.CA }},
-		{Name: "redis-cert", Kind: String, Env: "PVJOBS_REDIS_CERT", Key: "redis_cert", For: redisConn, Category: catRedis,
+		{Name: "redis-cert", Kind: String, Env: "PVJOBS_REDIS_CERT", Key: "redis_cert", For: redisConn | Merge, Category: catRedis,
 			Usage: "redis: PEM client certificate for rediss://",
 			bind:  func(v *Values) any { return &v.Redis.Cert }},
-		{Name: "redis-key", Kind: String, Env: "PVJOBS_REDIS_KEY", Key: "redis_key", For: redisConn, Category: catRedis,
+		{Name: "redis-key", Kind: String, Env: "PVJOBS_REDIS_KEY", Key: "redis_key", For: redisConn | Merge, Category: catRedis,
 			Usage: "redis: PEM key of --redis-cert",
 			bind:  func(v *Values) any { return &v.Redis.Key }},
 
@@ -524,6 +561,26 @@ func checkAccounts(v any) error {
 		}
 	}
 	return nil
+}
+
+// checkRunAccounts is checkAccounts, and @FILE alone: a file of accounts
+// that the run reads.
+func checkRunAccounts(v any) error {
+	l := v.([]string)
+	for _, a := range l {
+		if strings.HasPrefix(a, "@") {
+			if len(l) > 1 || len(a) == 1 {
+				return fmt.Errorf("%q: give @FILE alone, a file of account ids", a)
+			}
+			return nil
+		}
+	}
+	return checkAccounts(v)
+}
+
+func checkShard(v any) error {
+	_, _, err := sharding.Parse(v.(string))
+	return err
 }
 
 func checkDate(v any) error {

@@ -66,6 +66,15 @@ type Values struct {
 	MetricsFile string
 	Progress    string
 
+	// Shards of a run (see package sharding): --shard I/N, --shard-count
+	// N (with JOB_COMPLETION_INDEX), --shard-by account or day, --partials
+	// (one directory for run; files or directories for merge), --run-id.
+	Shard      string
+	ShardCount int
+	ShardBy    string
+	Partials   []string
+	RunID      string
+
 	// Keys of config jobs without a flag.
 	Schedule string
 	Range    daterange.Window

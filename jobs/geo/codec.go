@@ -1,0 +1,20 @@
+package geo
+
+import (
+	"github.com/pvjobs/pvjobs/jobs/tally"
+	"github.com/pvjobs/pvjobs/mapreduce"
+)
+
+// EncodePartial implements mapreduce.PartialCodec: the locations' keys and
+// their tally (no database lookup is needed to merge them or build the
+// report).
+func (j *Job) EncodePartial(e *mapreduce.PartialEncoder, p *Partial) error {
+	return tally.EncodeKeyed(e, p.keys, p.t)
+}
+
+// DecodePartial implements mapreduce.PartialCodec. The partial has no
+// lookup caches: it is only merged and reported.
+func (j *Job) DecodePartial(d *mapreduce.PartialDecoder) (*Partial, error) {
+	keys, t, err := tally.DecodeKeyed(d, tally.TrafficCols, true)
+	return &Partial{keys: keys, t: t}, err
+}
