@@ -257,8 +257,8 @@ func TestMergeRefuses(t *testing.T) {
 			b[len(b)/2] ^= 1
 			os.WriteFile(p, b, 0o644)
 		})}, []string{partials.Name(2, 3) + ": partial-result file corrupt (checksum mismatch)"}},
-		{"format version 2", []string{withFile(0, func(p string) { rewriteVersion(t, file(0), p, 2) })},
-			[]string{partials.Name(0, 3) + ": format version 2; this pvjobs reads version 1"}},
+		{"another format version", []string{withFile(0, func(p string) { rewriteVersion(t, file(0), p, partials.FormatVersion+1) })},
+			[]string{partials.Name(0, 3) + fmt.Sprintf(": format version %d; this pvjobs reads version %d", partials.FormatVersion+1, partials.FormatVersion)}},
 		{"another pvjobs", []string{otherVersion}, []string{"written by pvjobs v9.9.9-test, this is pvjobs dev"}},
 		{"another time zone", []string{good, otherTZ}, []string{"2 different runs", "in Europe/Berlin", "in UTC", filepath.Join(otherTZ, partials.Name(1, 3))}},
 		{"another run id", []string{good, otherID}, []string{"2 different runs", "run id nightly-2024-08-04"}},

@@ -227,18 +227,22 @@ func DecodeKeyed(d *mapreduce.PartialDecoder, cols int, visitors bool) (*Keys, *
 }
 
 // EncodeLabels writes l: its labels (as EncodeKeys), then its counts, each
-// as a raw key id, a label id and a count, in key order.
+// as an account, a raw key id, a label id and a count, in that order.
 func EncodeLabels(e *mapreduce.PartialEncoder, l *LabelCounts) {
 	EncodeKeys(e, l.labels)
 	type count struct {
+		a       int
 		id, lid uint32
 		n       int64
 	}
 	var cs []count
-	l.each(func(id, lid uint32, n int64) { cs = append(cs, count{id, lid, n}) })
-	slices.SortFunc(cs, func(a, b count) int { return cmp.Or(cmp.Compare(a.id, b.id), cmp.Compare(a.lid, b.lid)) })
+	l.each(func(a int, id, lid uint32, n int64) { cs = append(cs, count{a, id, lid, n}) })
+	slices.SortFunc(cs, func(x, y count) int {
+		return cmp.Or(cmp.Compare(x.a, y.a), cmp.Compare(x.id, y.id), cmp.Compare(x.lid, y.lid))
+	})
 	e.Uvarint(uint64(len(cs)))
 	for _, c := range cs {
+		e.Account(c.a)
 		e.Uvarint(uint64(c.id))
 		e.Uvarint(uint64(c.lid))
 		e.Varint(c.n)
@@ -250,14 +254,15 @@ func EncodeLabels(e *mapreduce.PartialEncoder, l *LabelCounts) {
 func DecodeLabels(d *mapreduce.PartialDecoder, keys int) *LabelCounts {
 	l := NewLabelCounts()
 	l.labels = DecodeKeys(d)
-	n := d.Count(3)
-	seen := map[uint64]bool{}
+	n := d.Count(4)
+	seen := map[[3]uint64]bool{}
 	for range n {
+		a := d.Account()
 		id, lid, c := d.Uvarint(), d.Uvarint(), d.Varint()
 		if d.Err() != nil {
 			break
 		}
-		k := id<<32 | lid
+		k := [3]uint64{uint64(a), id, lid}
 		switch {
 		case id >= uint64(keys) || lid >= uint64(l.labels.Len()):
 			d.Fail("a label count of key %d and label %d (of %d and %d)", id, lid, keys, l.labels.Len())
@@ -270,7 +275,7 @@ func DecodeLabels(d *mapreduce.PartialDecoder, keys int) *LabelCounts {
 			break
 		}
 		seen[k] = true
-		l.add(uint32(id), uint32(lid), c)
+		l.table(a).add(uint32(id), uint32(lid), c)
 	}
 	return l
 }

@@ -151,7 +151,7 @@ func TestCodecLabels(t *testing.T) {
 		for i := range 60 {
 			id := keys.ID(fmt.Appendf(nil, "/page%d", i%7))
 			tl.Count(pv(i%3, i%2, uint64(i+1)), id)
-			l.Add(id, fmt.Appendf(nil, "Title %d", (i+shift)%4))
+			l.Add(i%3, id, fmt.Appendf(nil, "Title %d", (i+shift)%4))
 		}
 		return keys, tl, l
 	}

@@ -1,36 +1,47 @@
 package tally
 
-// LabelCounts counts, per raw key id, the page views of each raw label: a
-// URL's titles, for the urls report's title column (ReportSpec.RawLabels).
-// It is owned by one worker.
+// LabelCounts counts, per account and raw key id, the page views of each
+// raw label: a URL's titles, for the urls report's title column
+// (ReportSpec.RawLabels). It is owned by one worker.
 type LabelCounts struct {
-	labels *Keys
-	// Most keys have one label: the first label of raw key id is first[id]
-	// (+1; 0 none) with count n[id]; other pairs are counted in counts.
-	first  []uint32
-	n      []int64
-	counts map[uint64]int64 // raw key id << 32 | label id
+	labels   *Keys
+	accounts []*labelTable
 	// last memoises the label bytes of the previous Add and their id.
 	last   []byte
 	lastID uint32
 }
 
-// NewLabelCounts returns empty counts.
-func NewLabelCounts() *LabelCounts {
-	return &LabelCounts{labels: NewKeys(), counts: map[uint64]int64{}}
+// labelTable holds one account's counts. Most keys have one label: the
+// first label of raw key id is first[id] (+1; 0 none) with count n[id];
+// other pairs are counted in counts.
+type labelTable struct {
+	first  []uint32
+	n      []int64
+	counts map[uint64]int64 // raw key id << 32 | label id
 }
 
-// Add counts one page view of raw key id with label.
-func (l *LabelCounts) Add(id uint32, label []byte) {
-	if int(id) < len(l.first) {
+// NewLabelCounts returns empty counts.
+func NewLabelCounts() *LabelCounts { return &LabelCounts{labels: NewKeys()} }
+
+func (l *LabelCounts) table(a int) *labelTable {
+	for a >= len(l.accounts) {
+		l.accounts = append(l.accounts, &labelTable{counts: map[uint64]int64{}})
+	}
+	return l.accounts[a]
+}
+
+// Add counts one page view of account index a and raw key id with label.
+func (l *LabelCounts) Add(a int, id uint32, label []byte) {
+	t := l.table(a)
+	if int(id) < len(t.first) {
 		// The common case: the key's first label again, compared, not
 		// hashed.
-		if f := l.first[id]; f != 0 && string(l.labels.Bytes(f-1)) == string(label) {
-			l.n[id]++
+		if f := t.first[id]; f != 0 && string(l.labels.Bytes(f-1)) == string(label) {
+			t.n[id]++
 			return
 		}
 	}
-	l.add(id, l.labelID(label), 1)
+	t.add(id, l.labelID(label), 1)
 }
 
 func (l *LabelCounts) labelID(label []byte) uint32 {
@@ -42,30 +53,37 @@ func (l *LabelCounts) labelID(label []byte) uint32 {
 	return l.lastID
 }
 
-func (l *LabelCounts) add(id, lid uint32, n int64) {
-	for int(id) >= len(l.first) {
-		l.first = append(l.first, 0)
-		l.n = append(l.n, 0)
+func (t *labelTable) add(id, lid uint32, n int64) {
+	for int(id) >= len(t.first) {
+		t.first = append(t.first, 0)
+		t.n = append(t.n, 0)
 	}
-	switch l.first[id] {
+	switch t.first[id] {
 	case lid + 1:
-		l.n[id] += n
+		t.n[id] += n
 	case 0:
-		l.first[id], l.n[id] = lid+1, n
+		t.first[id], t.n[id] = lid+1, n
 	default:
-		l.counts[uint64(id)<<32|uint64(lid)] += n
+		t.counts[uint64(id)<<32|uint64(lid)] += n
 	}
 }
 
-// each calls fn for every (raw key id, label id, count).
-func (l *LabelCounts) each(fn func(id, lid uint32, n int64)) {
-	for id, f := range l.first {
+// each calls fn for every (raw key id, label id, count) of one account.
+func (t *labelTable) each(fn func(id, lid uint32, n int64)) {
+	for id, f := range t.first {
 		if f != 0 {
-			fn(uint32(id), f-1, l.n[id])
+			fn(uint32(id), f-1, t.n[id])
 		}
 	}
-	for k, n := range l.counts {
+	for k, n := range t.counts {
 		fn(uint32(k>>32), uint32(k), n)
+	}
+}
+
+// each calls fn for every (account index, raw key id, label id, count).
+func (l *LabelCounts) each(fn func(a int, id, lid uint32, n int64)) {
+	for a, t := range l.accounts {
+		t.each(func(id, lid uint32, n int64) { fn(a, id, lid, n) })
 	}
 }
 
@@ -75,42 +93,54 @@ func (l *LabelCounts) Merge(o *LabelCounts, ids func(uint32) uint32) {
 	for i := range lids {
 		lids[i] = l.labels.ID(o.labels.Bytes(uint32(i)))
 	}
-	o.each(func(id, lid uint32, n int64) { l.add(ids(id), lids[lid], n) })
+	o.each(func(a int, id, lid uint32, n int64) { l.table(a).add(ids(id), lids[lid], n) })
 }
 
-// best returns, for each report key id (of n), the id in canon of its most
-// frequent label once labels are mapped by labelCanon and raw keys by cid
-// (dropped raw keys left out), ties going to the label whose bytes sort
-// first; -1 for report keys without labels. Most report keys have one
-// label: they are settled in arrays, and only keys with several go through
-// a map.
-func (l *LabelCounts) best(n int, cid func(uint32) uint32, labelCanon func(dst, raw []byte) []byte, canon *Keys) []int64 {
-	clid := make([]int64, l.labels.Len())
-	for i := range clid {
-		clid[i] = -1
+// labelMapper maps raw labels to their ids in canon, each raw label once.
+type labelMapper struct {
+	canon *Keys
+	fn    func(dst, raw []byte) []byte // nil: raw labels as they are
+	clid  []int64
+	buf   []byte
+}
+
+func (c *labelMapper) id(l *LabelCounts, li uint32) int64 {
+	for int(li) >= len(c.clid) {
+		c.clid = append(c.clid, -1)
 	}
-	var buf []byte
-	best := make([]int64, n)
-	bestN := make([]int64, n)
+	if c.clid[li] < 0 {
+		raw := l.labels.Bytes(li)
+		if c.fn == nil {
+			c.clid[li] = int64(c.canon.IDShared(raw))
+		} else {
+			c.buf = c.fn(c.buf[:0], raw)
+			c.clid[li] = int64(c.canon.ID(c.buf))
+		}
+	}
+	return c.clid[li]
+}
+
+// best fills best, for each report key id, with the id in lc.canon of the
+// most frequent label of account index a once labels are mapped by lc and
+// raw keys by cid (dropped raw keys left out), ties going to the label
+// whose bytes sort first; -1 for report keys without labels. bestN is
+// scratch of the same length. Most report keys have one label: they are
+// settled in the arrays, and only keys with several go through a map.
+func (l *LabelCounts) best(a int, best, bestN []int64, cid func(uint32) uint32, lc *labelMapper) {
 	for i := range best {
-		best[i] = -1
+		best[i], bestN[i] = -1, 0
 	}
+	if a >= len(l.accounts) {
+		return
+	}
+	canon := lc.canon
 	many := map[uint64]int64{} // report key id << 32 | label: page views, for keys of several labels
-	l.each(func(raw, li uint32, c int64) {
+	l.accounts[a].each(func(raw, li uint32, c int64) {
 		id := cid(raw)
 		if id == dropped {
 			return
 		}
-		if clid[li] < 0 {
-			raw := l.labels.Bytes(li)
-			if labelCanon == nil {
-				clid[li] = int64(canon.IDShared(raw))
-			} else {
-				buf = labelCanon(buf[:0], raw)
-				clid[li] = int64(canon.ID(buf))
-			}
-		}
-		lab := clid[li]
+		lab := lc.id(l, li)
 		switch b := best[id]; {
 		case b == -1:
 			best[id], bestN[id] = lab, c
@@ -135,5 +165,4 @@ func (l *LabelCounts) best(n int, cid func(uint32) uint32, labelCanon func(dst, 
 		}
 		best[id], bestN[id] = lab, c
 	}
-	return best
 }

@@ -80,6 +80,7 @@ func (t *Tally) Report(plan *mapreduce.Plan, keys *Keys, spec ReportSpec) mapred
 		}
 	}
 	for a, account := range plan.Accounts {
+		b.forAccount(a)
 		total.reset()
 		if compare {
 			prev.reset()
@@ -137,9 +138,12 @@ type builder struct {
 	fields, labels map[uint32][]string
 	vals           []float64
 	// best holds the label of each report key (an id in labelKeys), or -1,
-	// for RawLabels.
-	best      []int64
-	labelKeys *Keys
+	// for RawLabels, of the account being built (see forAccount); bestN is
+	// its scratch.
+	best, bestN []int64
+	labelKeys   *Keys
+	labelCanon  *labelMapper
+	labelCID    func(uint32) uint32
 	// rank holds each report key's rank in byte order (see ranks).
 	rank []uint32
 }
@@ -255,7 +259,10 @@ func newBuilder(t *Tally, plan *mapreduce.Plan, keys *Keys, spec ReportSpec) *bu
 				return dst
 			}
 		}
-		b.best = spec.RawLabels.best(b.canon.Len(), cid, labelCanon, b.labelKeys)
+		b.labelCID = cid
+		b.labelCanon = &labelMapper{canon: b.labelKeys, fn: labelCanon}
+		b.best = make([]int64, b.canon.Len())
+		b.bestN = make([]int64, b.canon.Len())
 	}
 	b.vals = make([]float64, len(spec.Measures))
 	return b
@@ -513,6 +520,16 @@ func (b *builder) keys(cid uint32) []string {
 	f := Fields(b.canon.Bytes(cid), len(b.spec.Keys))
 	b.fields[cid] = f
 	return f
+}
+
+// forAccount prepares the builder for the rows of account index a: labels
+// counted per account are that account's.
+func (b *builder) forAccount(a int) {
+	if b.spec.RawLabels == nil {
+		return
+	}
+	b.spec.RawLabels.best(a, b.best, b.bestN, b.labelCID, b.labelCanon)
+	clear(b.labels)
 }
 
 // rowLabels returns the label columns of report key cid, or nil.

@@ -424,3 +424,28 @@ func BenchmarkCountHit(b *testing.B) {
 		})
 	}
 }
+
+// TestLabelsPerAccount: a label is the most frequent of the row's own
+// account, not of the run: two sites with one URL keep their own titles.
+func TestLabelsPerAccount(t *testing.T) {
+	p := testPlan(t)
+	keys, tl, l := tally.NewKeys(), tally.New(p, 1, true), tally.NewLabelCounts()
+	id := keys.ID([]byte("/x"))
+	for i := range 5 {
+		tl.Count(pv(0, 0, uint64(i+1)), id)
+		l.Add(0, id, []byte("Blog home"))
+	}
+	for i := range 9 {
+		tl.Count(pv(1, 0, uint64(i+1)), id)
+		l.Add(1, id, []byte("Shop home"))
+	}
+	spec := pvSpec
+	spec.Labels, spec.RawLabels, spec.Days = []string{"title"}, l, false
+	got := map[string]string{}
+	for _, r := range tl.Report(p, keys, spec).Rows {
+		got[r.Account] = r.Labels[0]
+	}
+	if got["a"] != "Blog home" || got["b"] != "Shop home" {
+		t.Errorf("labels %v, want each account's own title", got)
+	}
+}

@@ -44,7 +44,7 @@ func newPartial(plan *mapreduce.Plan, cols int, visitors bool) *Partial {
 func (p *Partial) count(pv *mapreduce.PageView) {
 	id := p.keys.ID(pv.URL)
 	p.t.Count(pv, id)
-	p.titles.Add(id, pv.Title)
+	p.titles.Add(pv.Account, id, pv.Title)
 }
 
 // merge adds src's counts.

@@ -56,7 +56,7 @@ const Ext = ".pvpart"
 
 // FormatVersion is the version of the format this package writes and
 // reads.
-const FormatVersion = 1
+const FormatVersion = 2
 
 const (
 	magic      = "\x89PVJPRT\n"

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -130,13 +131,14 @@ func TestRefused(t *testing.T) {
 	}
 	// Another version, with a valid checksum.
 	v2 := append([]byte(nil), valid...)
-	binary.BigEndian.PutUint16(v2[8:], 2)
+	binary.BigEndian.PutUint16(v2[8:], partials.FormatVersion+1)
 	sum := sha256.Sum256(v2[:len(v2)-32])
 	copy(v2[len(v2)-32:], sum[:])
 	err = open(v2)
 	var ve *partials.VersionError
-	if !errors.As(err, &ve) || ve.Got != 2 || ve.Want != 1 || !strings.Contains(err.Error(), "format version 2; this pvjobs reads version 1") {
-		t.Errorf("version 2: %v", err)
+	want := fmt.Sprintf("format version %d; this pvjobs reads version %d", partials.FormatVersion+1, partials.FormatVersion)
+	if !errors.As(err, &ve) || ve.Got != partials.FormatVersion+1 || ve.Want != partials.FormatVersion || !strings.Contains(err.Error(), want) {
+		t.Errorf("a newer version: %v", err)
 	}
 	if err := open([]byte("account,period\nblog,day\n")); !errors.Is(err, partials.ErrNotPartial) {
 		t.Errorf("a CSV file: %v", err)
