@@ -4,6 +4,8 @@ import (
 	"errors"
 	"hash/maphash"
 
+	"github.com/oschwald/maxminddb-golang/v2"
+
 	"github.com/pvjobs/pvjobs/jobs/tally"
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
@@ -33,8 +35,8 @@ func Check(path string) error {
 const (
 	ipSlots      = 1 << 17
 	ipInline     = 59
-	maxOffsets   = 1 << 16
-	maxLocations = 1 << 16
+	maxOffsets   = 1 << 17
+	maxLocations = 1 << 17
 )
 
 // Job counts page views per location (country, region, city). Map resolves
@@ -137,6 +139,7 @@ type resolver struct {
 	gen     int
 	seed    maphash.Seed
 	slots   []ipSlot
+	nets    *netCache
 	offsets map[uintptr]int32
 	index   map[string]int32
 	keys    [][]byte
@@ -154,6 +157,7 @@ func newResolver(db *DB) *resolver {
 		db:      db,
 		seed:    maphash.MakeSeed(),
 		slots:   make([]ipSlot, ipSlots),
+		nets:    newNetCache(),
 		offsets: make(map[uintptr]int32),
 		index:   make(map[string]int32),
 	}
@@ -165,6 +169,7 @@ func newResolver(db *DB) *resolver {
 func (r *resolver) reset() {
 	r.gen++
 	clear(r.slots)
+	r.nets.reset()
 	clear(r.offsets)
 	clear(r.index)
 	k := unknown.key()
@@ -195,13 +200,28 @@ func (r *resolver) loc(ip []byte) int32 {
 	return i
 }
 
-// resolve parses and looks up one ip field and returns its location's index.
+// resolve parses and looks up one ip field and returns its location's index:
+// from the network cache when another address of its network was looked up
+// before, else from the database (decoding the record only when its offset
+// is new).
 func (r *resolver) resolve(s string) int32 {
 	ip, err := ParseIP(s)
 	if err != nil || !Routable(ip) {
 		return 0
 	}
+	if i, ok := r.nets.get(ip); ok {
+		return i
+	}
 	res := r.db.mm.Lookup(ip)
+	i := r.record(res)
+	if res.Err() == nil {
+		r.nets.put(ip, res.Prefix(), i)
+	}
+	return i
+}
+
+// record returns the location index of a lookup's result.
+func (r *resolver) record(res maxminddb.Result) int32 {
 	if !res.Found() {
 		return 0
 	}
