@@ -162,8 +162,8 @@ func TestResolverBounded(t *testing.T) {
 		if i%1000 == 0 {
 			check("81.2.69.142", Location{"GB", "GB-ENG", "London"})
 		}
-		if len(r.offsets) > maxOffsets || len(r.keys) > maxLocations || len(r.slots) != ipSlots {
-			t.Fatalf("after %d ips: caches hold %d offsets, %d locations, %d slots", i, len(r.offsets), len(r.keys), len(r.slots))
+		if len(r.records) != recordSlots || len(r.keys) > maxLocations || len(r.slots) != ipSlots {
+			t.Fatalf("after %d ips: caches hold %d records, %d locations, %d slots", i, len(r.records), len(r.keys), len(r.slots))
 		}
 	}
 	// Fill the location table past its bound: it resets, and answers stay right.

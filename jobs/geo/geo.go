@@ -30,20 +30,27 @@ func Check(path string) error {
 }
 
 // Per-worker cache sizes. A worker's IP cache has ipSlots slots of 64
-// bytes (8 MiB); its record and location caches hold at most maxOffsets and
-// maxLocations entries and are cleared when full.
+// bytes (2 MiB): enough for the visitors active within a few minutes, whose
+// next page views it answers, and small enough to stay in the processor's
+// cache (with a distinct address per visitor, a larger one mostly holds
+// visitors gone). Its record cache is direct-mapped with recordSlots slots
+// of 16 bytes; its location table holds at most maxLocations entries and is
+// cleared when full.
 const (
-	ipSlots      = 1 << 17
+	ipSlots      = 1 << 15
 	ipInline     = 59
-	maxOffsets   = 1 << 17
+	recordBits   = 16
+	recordSlots  = 1 << recordBits
 	maxLocations = 1 << 17
 )
 
 // Job counts page views per location (country, region, city). Map resolves
 // each page view's IP through a per-worker cache keyed by the raw ip bytes,
-// so a repeat visitor costs one map lookup that does not allocate; only a new
-// IP is parsed and looked up in the database, and a database record already
-// seen (many IPs share one) is not decoded again. The tally then counts the
+// so a visitor's next page views cost one probe that does not allocate; a
+// new IP is parsed and answered by the network cache when another address of
+// its database network was looked up before (see netCache), else looked up in
+// the database, and a database record already seen (many networks share one)
+// is not decoded again. The tally then counts the
 // location's key, so partials, merging and reports are as small as the set of
 // locations, not of IPs.
 type Job struct {
@@ -140,7 +147,7 @@ type resolver struct {
 	seed    maphash.Seed
 	slots   []ipSlot
 	nets    *netCache
-	offsets map[uintptr]int32
+	records []recordSlot
 	index   map[string]int32
 	keys    [][]byte
 }
@@ -158,7 +165,7 @@ func newResolver(db *DB) *resolver {
 		seed:    maphash.MakeSeed(),
 		slots:   make([]ipSlot, ipSlots),
 		nets:    newNetCache(),
-		offsets: make(map[uintptr]int32),
+		records: make([]recordSlot, recordSlots),
 		index:   make(map[string]int32),
 	}
 	r.reset()
@@ -170,7 +177,7 @@ func (r *resolver) reset() {
 	r.gen++
 	clear(r.slots)
 	r.nets.reset()
-	clear(r.offsets)
+	clear(r.records)
 	clear(r.index)
 	k := unknown.key()
 	r.keys = append(r.keys[:0], []byte(k))
@@ -226,15 +233,21 @@ func (r *resolver) record(res maxminddb.Result) int32 {
 		return 0
 	}
 	off := res.Offset()
-	if i, ok := r.offsets[off]; ok {
-		return i
+	slot := &r.records[uint64(off)*0x9e3779b97f4a7c15>>(64-recordBits)]
+	if slot.off == off+1 {
+		return slot.loc
 	}
 	i := r.intern(r.db.decode(res))
-	if len(r.offsets) >= maxOffsets {
-		clear(r.offsets)
-	}
-	r.offsets[off] = i
+	slot = &r.records[uint64(off)*0x9e3779b97f4a7c15>>(64-recordBits)] // intern may have reset
+	*slot = recordSlot{off: off + 1, loc: i}
 	return i
+}
+
+// recordSlot is a slot of the record cache: a record's offset + 1 (0 marks
+// an empty slot) and its location index.
+type recordSlot struct {
+	off uintptr
+	loc int32
 }
 
 // intern returns the index of loc's key, adding it when new.
