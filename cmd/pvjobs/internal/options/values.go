@@ -116,9 +116,9 @@ type Values struct {
 	IPs string
 	// AccessLog is the combined log gen also writes, or "".
 	AccessLog string
-	Seed       uint64
-	Gzip       bool
-	Verbose    bool
+	Seed      uint64
+	Gzip      bool
+	Verbose   bool
 }
 
 // Redis holds the settings of a Redis connection and of the Redis sink.
