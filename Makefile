@@ -5,7 +5,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/pvjobs
 DEMO_DIR ?= $(or $(TMPDIR),/tmp)/pvjobs-demo
 
-.PHONY: spam-list help build test test-unit bench lint demo cassandra-up cassandra-down redis-up redis-down geo-real devices-eval devices-models collect-load screenshots clean
+.PHONY: spam-list help build test test-unit bench bench-goaccess sample lint demo cassandra-up cassandra-down redis-up redis-down geo-real devices-eval devices-models collect-load screenshots clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -19,8 +19,16 @@ test: ## every test: starts Cassandra and Redis when they are not running, stops
 test-unit: ## the tests that need no server (integration tests skip)
 	$(GO) test -count=1 ./...
 
-bench: ## benchmarks: page views per second, ns and allocs per row
-	bash testdata/bench.sh
+bench: ## benchmarks on realistic data: page views per second (1 and 2 cores), allocs, peak memory
+	bash testdata/bench/bench.sh
+
+bench-goaccess: ## pvjobs next to GoAccess on the same page views (installs goaccess when missing)
+	bash testdata/bench/goaccess.sh
+
+sample: build ## regenerate the embedded sample (readers/sample) with the command that made it
+	rm -f readers/sample/*.mpk.gz
+	$(BIN) gen --to-dir readers/sample --accounts blog,shop --from 2024-08-01 --to 2024-08-07 \
+		--rows-per-day 230 --pages 300 --agents 400 --seed 1 --ips sample --gzip
 
 lint: ## gofmt, go vet, staticcheck when installed
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -60,7 +60,7 @@ func TestPartialsMergeExactly(t *testing.T) {
 	to, _ := mapreduce.ParseDate("2024-10-30")
 	accounts := []string{"blog", "shop", "news"}
 	g, err := synth.New(synth.Config{Accounts: accounts, From: from.AddDays(-8), To: to.AddDays(1),
-		RowsPerDay: 1500, Visitors: 2500, Networks: geo.SamplePrefixes(), Seed: 11})
+		RowsPerDay: 1500, Networks: geo.SamplePrefixes(), Seed: 11})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestPartialsMergeExactly(t *testing.T) {
 	// Busy days: rows of a day with more than tally.ExactVisitors
 	// visitors, whose partials hold sketches rather than sets.
 	g, err = synth.New(synth.Config{Accounts: accounts[:1], From: from, To: from.AddDays(1),
-		RowsPerDay: 12000, Visitors: 9000, Networks: geo.SamplePrefixes(), Seed: 12})
+		RowsPerDay: 12000, Networks: geo.SamplePrefixes(), Seed: 12})
 	if err != nil {
 		t.Fatal(err)
 	}

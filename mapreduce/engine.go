@@ -289,18 +289,38 @@ func Run(ctx context.Context, plan *Plan, src Source, tasks []Task, opt Options)
 		res.Summary.Duration = time.Since(start)
 		return res, nil
 	}
-	for ti, t := range tasks {
-		parts := make([]partial, len(workers))
-		for wi, w := range workers {
-			parts[wi] = w.parts[ti]
-		}
-		if len(parts) == 0 {
-			parts = []partial{t.newPartial(plan)}
-		}
-		res.Reports = append(res.Reports, t.reports(parts, plan)...)
-	}
+	res.Reports = mergeReports(plan, tasks, workers, n)
 	res.Summary.Duration = time.Since(start)
 	return res, nil
+}
+
+// mergeReports merges each task's partials and builds its reports. Tasks
+// share nothing, so up to n of them are merged at once: the merge and
+// report phase, which no worker can share, then takes the time of the
+// longest task rather than the sum of all.
+func mergeReports(plan *Plan, tasks []Task, workers []*worker, n int) []Report {
+	reps := make([][]Report, len(tasks))
+	var g errgroup.Group
+	g.SetLimit(max(n, 1))
+	for ti, t := range tasks {
+		g.Go(func() error {
+			parts := make([]partial, len(workers))
+			for wi, w := range workers {
+				parts[wi] = w.parts[ti]
+			}
+			if len(parts) == 0 {
+				parts = []partial{t.newPartial(plan)}
+			}
+			reps[ti] = t.reports(parts, plan)
+			return nil
+		})
+	}
+	_ = g.Wait() // the functions return no error
+	var out []Report
+	for _, r := range reps {
+		out = append(out, r...)
+	}
+	return out
 }
 
 func budgetError(sum *Summary, b Budget) error {

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
@@ -20,7 +23,7 @@ func genCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "gen",
 		Usage:     "write realistic synthetic shard files (for demos, tests and benchmarks)",
-		UsageText: "pvjobs gen --to-dir DIR [--accounts blog,shop] [--from 2024-08-01 --to 2024-08-07] [--rows-per-day 1000] [--gzip]",
+		UsageText: "pvjobs gen --to-dir DIR [--accounts blog,shop] [--from 2024-08-01 --to 2024-08-07] [--rows-per-day 1000] [--ips sample|public] [--access-log FILE] [--gzip]",
 		Flags:     options.Flags(options.Gen),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -32,15 +35,27 @@ func genCommand() *cli.Command {
 			}
 			from, _ := mapreduce.ParseDate(v.From) // checked by options
 			to, _ := mapreduce.ParseDate(v.To)
+			var networks []netip.Prefix
+			if strings.EqualFold(v.IPs, "sample") {
+				networks = sampleNetworks()
+			}
+			bots := float64(v.BotPercent) / 100
+			if bots == 0 {
+				bots = -1 // synth: none
+			}
+			agents := v.Agents
+			if agents == 0 {
+				agents = -1 // synth: none
+			}
 			g, err := synth.New(synth.Config{
 				Accounts:   v.Accounts,
 				From:       from,
 				To:         to,
 				RowsPerDay: v.RowsPerDay,
 				Pages:      v.Pages,
-				Visitors:   v.Visitors,
-				Agents:     v.Agents,
-				Networks:   sampleNetworks(),
+				Agents:     agents,
+				BotShare:   bots,
+				Networks:   networks,
 				Seed:       v.Seed,
 			})
 			if err != nil {
@@ -58,13 +73,11 @@ func genCommand() *cli.Command {
 				}
 				m, err := writeShardFile(dir, k, v.Gzip, true, func(w *file.Writer) (int64, error) {
 					var m int64
-					for _, row := range g.Rows(k) {
-						if err := w.Write(row.TS, row.Value); err != nil {
-							return m, err
-						}
+					err := g.Each(k, func(ts [16]byte, value []byte) error {
 						m++
-					}
-					return m, nil
+						return w.Write(ts, value)
+					})
+					return m, err
 				})
 				n += m
 				if err != nil {
@@ -72,6 +85,13 @@ func genCommand() *cli.Command {
 				}
 			}
 			fmt.Fprintf(c.App.Writer, "wrote %d page views in %d shards to %s (%s)\n", n, len(g.Shards()), dir, time.Since(start).Round(time.Millisecond))
+			if v.AccessLog != "" {
+				start = time.Now()
+				if err := writeAccessLog(c.Context, g, v.AccessLog); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.App.Writer, "wrote the same page views to %s (%s)\n", v.AccessLog, time.Since(start).Round(time.Millisecond))
+			}
 			return nil
 		},
 	}
@@ -105,4 +125,21 @@ func writeShardFile(dir string, k mapreduce.ShardKey, gz, keepEmpty bool, fill f
 		af.Abort()
 	}
 	return n, err
+}
+
+// writeAccessLog writes g's page views to path as a combined access log,
+// atomically (package atomicfile).
+func writeAccessLog(ctx context.Context, g *synth.Generator, path string) error {
+	af, err := atomicfile.Create(path)
+	if err != nil {
+		return fmt.Errorf("access log: %w", err)
+	}
+	if _, err := g.WriteAccessLog(ctx, af); err != nil {
+		af.Abort()
+		return fmt.Errorf("access log %s: %w", path, err)
+	}
+	if err := af.Commit(); err != nil {
+		return fmt.Errorf("access log %s: %w", path, err)
+	}
+	return nil
 }

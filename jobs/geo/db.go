@@ -47,9 +47,13 @@ type DB struct {
 	path string
 	mm   *maxminddb.Reader
 	city bool
+	// release frees the memory the database was read into (see loadHuge);
+	// nil when the file is mapped.
+	release func() error
 }
 
-// Open opens the MaxMind DB file at path, memory-mapped, and checks that it
+// Open opens the MaxMind DB file at path, read into memory on huge pages
+// where the system grants them (else memory-mapped), and checks that it
 // is a GeoIP2/GeoLite2 (or compatible DB-IP) City or Country database; the
 // schema is told by its metadata's database type. Errors name the path.
 //
@@ -59,16 +63,34 @@ type DB struct {
 // it reports rather than the whole geoip2.City. Tests check that every
 // Location matches what geoip2-golang's City and Country methods return.
 func Open(path string) (*DB, error) {
-	mm, err := maxminddb.Open(path)
+	db := &DB{path: path}
+	var mm *maxminddb.Reader
+	buf, release, ok, err := loadHuge(path)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("geoip database %s: %w", path, err)
+	case ok:
+		db.release = release
+		mm, err = maxminddb.OpenBytes(buf)
+	default:
+		mm, err = maxminddb.Open(path)
+	}
 	if err != nil {
+		if release != nil {
+			_ = release()
+		}
 		return nil, fmt.Errorf("geoip database %s: %w", path, err)
 	}
 	city, ok := schema(mm.Metadata.DatabaseType)
 	if !ok {
 		_ = mm.Close()
+		if release != nil {
+			_ = release()
+		}
 		return nil, fmt.Errorf("geoip database %s: %w", path, &TypeError{DatabaseType: mm.Metadata.DatabaseType})
 	}
-	return &DB{path: path, mm: mm, city: city}, nil
+	db.mm, db.city = mm, city
+	return db, nil
 }
 
 // TypeError is returned (wrapped) by Open for a MaxMind DB file that is not a
@@ -99,9 +121,14 @@ func schema(typ string) (city, ok bool) {
 	return false, false
 }
 
-// Close unmaps the database. Locations already returned stay valid.
+// Close releases the database. Locations already returned stay valid.
 func (db *DB) Close() error {
-	if err := db.mm.Close(); err != nil {
+	err := db.mm.Close()
+	if db.release != nil && err == nil {
+		err = db.release()
+		db.release = nil
+	}
+	if err != nil {
 		return fmt.Errorf("closing geoip database %s: %w", db.path, err)
 	}
 	return nil

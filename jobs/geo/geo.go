@@ -4,6 +4,8 @@ import (
 	"errors"
 	"hash/maphash"
 
+	"github.com/oschwald/maxminddb-golang/v2"
+
 	"github.com/pvjobs/pvjobs/jobs/tally"
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
@@ -28,20 +30,27 @@ func Check(path string) error {
 }
 
 // Per-worker cache sizes. A worker's IP cache has ipSlots slots of 64
-// bytes (8 MiB); its record and location caches hold at most maxOffsets and
-// maxLocations entries and are cleared when full.
+// bytes (2 MiB): enough for the visitors active within a few minutes, whose
+// next page views it answers, and small enough to stay in the processor's
+// cache (with a distinct address per visitor, a larger one mostly holds
+// visitors gone). Its record cache is direct-mapped with recordSlots slots
+// of 16 bytes; its location table holds at most maxLocations entries and is
+// cleared when full.
 const (
-	ipSlots      = 1 << 17
+	ipSlots      = 1 << 15
 	ipInline     = 59
-	maxOffsets   = 1 << 16
-	maxLocations = 1 << 16
+	recordBits   = 16
+	recordSlots  = 1 << recordBits
+	maxLocations = 1 << 17
 )
 
 // Job counts page views per location (country, region, city). Map resolves
 // each page view's IP through a per-worker cache keyed by the raw ip bytes,
-// so a repeat visitor costs one map lookup that does not allocate; only a new
-// IP is parsed and looked up in the database, and a database record already
-// seen (many IPs share one) is not decoded again. The tally then counts the
+// so a visitor's next page views cost one probe that does not allocate; a
+// new IP is parsed and answered by the network cache when another address of
+// its database network was looked up before (see netCache), else looked up in
+// the database, and a database record already seen (many networks share one)
+// is not decoded again. The tally then counts the
 // location's key, so partials, merging and reports are as small as the set of
 // locations, not of IPs.
 type Job struct {
@@ -137,7 +146,8 @@ type resolver struct {
 	gen     int
 	seed    maphash.Seed
 	slots   []ipSlot
-	offsets map[uintptr]int32
+	nets    *netCache
+	records []recordSlot
 	index   map[string]int32
 	keys    [][]byte
 }
@@ -154,7 +164,8 @@ func newResolver(db *DB) *resolver {
 		db:      db,
 		seed:    maphash.MakeSeed(),
 		slots:   make([]ipSlot, ipSlots),
-		offsets: make(map[uintptr]int32),
+		nets:    newNetCache(),
+		records: make([]recordSlot, recordSlots),
 		index:   make(map[string]int32),
 	}
 	r.reset()
@@ -165,7 +176,8 @@ func newResolver(db *DB) *resolver {
 func (r *resolver) reset() {
 	r.gen++
 	clear(r.slots)
-	clear(r.offsets)
+	r.nets.reset()
+	clear(r.records)
 	clear(r.index)
 	k := unknown.key()
 	r.keys = append(r.keys[:0], []byte(k))
@@ -195,26 +207,47 @@ func (r *resolver) loc(ip []byte) int32 {
 	return i
 }
 
-// resolve parses and looks up one ip field and returns its location's index.
+// resolve parses and looks up one ip field and returns its location's index:
+// from the network cache when another address of its network was looked up
+// before, else from the database (decoding the record only when its offset
+// is new).
 func (r *resolver) resolve(s string) int32 {
 	ip, err := ParseIP(s)
 	if err != nil || !Routable(ip) {
 		return 0
 	}
+	if i, ok := r.nets.get(ip); ok {
+		return i
+	}
 	res := r.db.mm.Lookup(ip)
+	i := r.record(res)
+	if res.Err() == nil {
+		r.nets.put(ip, res.Prefix(), i)
+	}
+	return i
+}
+
+// record returns the location index of a lookup's result.
+func (r *resolver) record(res maxminddb.Result) int32 {
 	if !res.Found() {
 		return 0
 	}
 	off := res.Offset()
-	if i, ok := r.offsets[off]; ok {
-		return i
+	slot := &r.records[uint64(off)*0x9e3779b97f4a7c15>>(64-recordBits)]
+	if slot.off == off+1 {
+		return slot.loc
 	}
 	i := r.intern(r.db.decode(res))
-	if len(r.offsets) >= maxOffsets {
-		clear(r.offsets)
-	}
-	r.offsets[off] = i
+	slot = &r.records[uint64(off)*0x9e3779b97f4a7c15>>(64-recordBits)] // intern may have reset
+	*slot = recordSlot{off: off + 1, loc: i}
 	return i
+}
+
+// recordSlot is a slot of the record cache: a record's offset + 1 (0 marks
+// an empty slot) and its location index.
+type recordSlot struct {
+	off uintptr
+	loc int32
 }
 
 // intern returns the index of loc's key, adding it when new.

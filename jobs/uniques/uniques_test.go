@@ -20,7 +20,7 @@ func run(t *testing.T, opt uniques.Options) map[string]mapreduce.ReportRow {
 	from, _ := mapreduce.ParseDate("2024-08-30")
 	to, _ := mapreduce.ParseDate("2024-09-01")
 	accounts := []string{"blog", "shop"}
-	g, err := synth.New(synth.Config{Accounts: accounts, From: from, To: to, RowsPerDay: 20000, Visitors: 6000, Seed: 5})
+	g, err := synth.New(synth.Config{Accounts: accounts, From: from, To: to, RowsPerDay: 20000, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

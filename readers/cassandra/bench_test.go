@@ -44,7 +44,7 @@ func benchData(b *testing.B) *mapreduce.Plan {
 		// Visitors from the test City database's networks, as in jobs'
 		// benchmarks, so the geo job finds them.
 		g, err := synth.New(synth.Config{Accounts: accounts, From: from, To: to,
-			RowsPerDay: benchRows / 4, Visitors: 20_000, Agents: 3000, Networks: geo.SamplePrefixes(), Seed: 11})
+			RowsPerDay: benchRows / 4, Networks: geo.SamplePrefixes(), Seed: 11})
 		if err != nil {
 			benchErr = err
 			return

@@ -58,7 +58,7 @@ func TestNodeRestartMidRun(t *testing.T) {
 	from, _ := mapreduce.ParseDate("2024-09-01")
 	accounts := []string{"restart_a", "restart_b"}
 	g, err := synth.New(synth.Config{Accounts: accounts, From: from, To: from.AddDays(1),
-		RowsPerDay: 8000, Visitors: 3000, Agents: 500, Networks: geo.SamplePrefixes(), Seed: 13})
+		RowsPerDay: 8000, Agents: 500, Networks: geo.SamplePrefixes(), Seed: 13})
 	if err != nil {
 		t.Fatal(err)
 	}

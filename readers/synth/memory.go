@@ -23,16 +23,20 @@ type MemSource struct {
 func (g *Generator) Memory(split mapreduce.Split) *MemSource {
 	m := &MemSource{shards: map[string][]Row{}, split: split}
 	for _, k := range g.Shards() {
-		rows := g.Rows(k)
-		n := 0
-		for _, r := range rows {
-			n += len(r.Value)
-		}
-		arena := make([]byte, 0, n)
-		for i := range rows {
-			start := len(arena)
-			arena = append(arena, rows[i].Value...)
-			rows[i].Value = arena[start:len(arena):len(arena)]
+		var rows []Row
+		var ends []int
+		var arena []byte
+		_ = g.stream(k, false, func(ts [16]byte, value, _ []byte) error {
+			rows = append(rows, Row{TS: ts})
+			arena = append(arena, value...)
+			ends = append(ends, len(arena))
+			return nil
+		})
+		// Point the values into the arena once it no longer moves.
+		off := 0
+		for i, end := range ends {
+			rows[i].Value = arena[off:end:end]
+			off = end
 		}
 		m.shards[k.String()] = rows
 		m.rows += int64(len(rows))

@@ -1,49 +1,52 @@
-// Package synth generates realistic synthetic page views: Zipf-distributed
-// pages, a pool of repeat visitors with real-looking user agents, IPs and
-// languages, search/social/email/internal/direct referrers, and a diurnal
-// traffic curve. It writes shard files (pvjobs gen) and serves as an in-memory
-// source for benchmarks. Output is deterministic for a seed.
 package synth
 
 import (
+	"cmp"
+	"container/heap"
 	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/file"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Config says what to generate.
 type Config struct {
 	Accounts []string
 	From, To mapreduce.Date
-	// RowsPerDay is the mean number of page views per account per UTC day.
+	// RowsPerDay is the mean number of page views per account per UTC
+	// weekday, bots included (weekends have 70% of it).
 	RowsPerDay int
-	// Pages is the number of distinct pages per account (default 500).
+	// Pages is the number of distinct pages per account (default 2000).
 	Pages int
-	// Visitors is the size of the visitor pool per account (default
-	// RowsPerDay/4, at least 50).
-	Visitors int
-	// Agents is the number of distinct user-agent strings (default 2000).
+	// Agents is the number of generated long-tail user-agent variants
+	// besides the real table's (default 4000; negative: none).
 	Agents int
-	// Networks are IP prefixes visitors come from (default: a few public
-	// ranges); pick ranges a test GeoIP database knows to get geo reports.
+	// BotShare is the share of page views made by bots (default 0.1;
+	// negative: none).
+	BotShare float64
+	// Networks, when set, are the IP networks every visitor comes from: the
+	// test GeoIP databases' sample networks (geo.SamplePrefixes), so a geo
+	// report on those databases has locations. Empty: visitors come from the
+	// whole public IPv4 space and from IPv6 access networks.
 	Networks []netip.Prefix
 	Seed     uint64
 }
 
 // Generator produces the page views of a Config.
 type Generator struct {
-	cfg      Config
-	agents   []string
-	networks []netip.Prefix
+	cfg    Config
+	agents *weighted[string]
+	sites  map[string]*site
+	// meanPV is the expected number of page views of a human visit.
+	meanPV float64
 }
 
 // New checks cfg and returns a Generator.
@@ -63,21 +66,28 @@ func New(cfg Config) (*Generator, error) {
 		return nil, fmt.Errorf("synth: rows per day must be positive")
 	}
 	if cfg.Pages <= 0 {
-		cfg.Pages = 500
+		cfg.Pages = 2000
 	}
-	if cfg.Visitors <= 0 {
-		cfg.Visitors = max(50, cfg.RowsPerDay/4)
+	switch {
+	case cfg.Agents == 0:
+		cfg.Agents = 4000
+	case cfg.Agents < 0:
+		cfg.Agents = 0
 	}
-	if cfg.Agents <= 0 {
-		cfg.Agents = 2000
+	switch {
+	case cfg.BotShare == 0:
+		cfg.BotShare = 0.1
+	case cfg.BotShare < 0:
+		cfg.BotShare = 0
+	case cfg.BotShare > 0.9:
+		return nil, fmt.Errorf("synth: bot share %g: want at most 0.9", cfg.BotShare)
 	}
-	g := &Generator{cfg: cfg, networks: cfg.Networks}
-	if len(g.networks) == 0 {
-		for _, s := range defaultNetworks {
-			g.networks = append(g.networks, netip.MustParsePrefix(s))
-		}
-	}
+	g := &Generator{cfg: cfg, sites: map[string]*site{}}
 	g.agents = makeAgents(cfg.Agents, cfg.Seed)
+	for _, a := range cfg.Accounts {
+		g.sites[a] = g.newSite(a)
+	}
+	g.meanPV = meanVisitLength()
 	return g, nil
 }
 
@@ -92,98 +102,138 @@ func (g *Generator) Shards() []mapreduce.ShardKey {
 	return keys
 }
 
-type visitor struct {
-	ip, ua, lang, id string
-	node             uint64
-	clock            uint16
-}
-
+// site is one account's web site: its host and pages.
 type site struct {
-	host   string
-	pages  []string
-	titles []string
-	vis    []visitor
+	account string
+	host    string
+	base    string // "https://" + host
+	pages   []string
+	titles  []string
+	// popular draws landing and next pages: a few pages get most views.
+	popular func(r *rand.Rand) int
 }
 
-func (g *Generator) site(account string) *site {
+func (g *Generator) newSite(account string) *site {
 	r := rand.New(rand.NewPCG(g.cfg.Seed, hash(account)))
-	s := &site{host: strings.ToLower(strings.ReplaceAll(account, "_", "-")) + ".example.com"}
-	sections := []string{"blog", "docs", "products", "news", "help", "about", "pricing", "guides"}
+	s := &site{account: account, host: strings.ToLower(strings.ReplaceAll(account, "_", "-")) + ".example.com"}
+	s.base = "https://" + s.host
+	seen := map[string]bool{}
 	for i := 0; i < g.cfg.Pages; i++ {
 		var p, t string
 		switch {
 		case i == 0:
-			p, t = "/", "Home"
+			p, t = "/", "Home | "+account
+		case i <= len(sections):
+			sec := sections[i-1]
+			p, t = "/"+sec+"/", strings.ToUpper(sec[:1])+sec[1:]+" | "+account
 		default:
 			sec := sections[r.IntN(len(sections))]
-			slug := words[r.IntN(len(words))] + "-" + words[r.IntN(len(words))]
-			p = fmt.Sprintf("/%s/%s-%d", sec, slug, i)
-			t = strings.ToUpper(slug[:1]) + strings.ReplaceAll(slug[1:], "-", " ") + " | " + account
+			w1, w2 := words[r.IntN(len(words))], words[r.IntN(len(words))]
+			slug := w1 + "-" + w2
+			p = "/" + sec + "/" + slug
+			if seen[p] {
+				p += "-" + strconv.Itoa(i)
+			}
+			t = strings.ToUpper(w1[:1]) + w1[1:] + " " + w2 + " | " + account
 		}
+		seen[p] = true
 		s.pages = append(s.pages, p)
 		s.titles = append(s.titles, t)
 	}
-	langs := []string{"en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "ja-JP", "pt-BR", "zh-CN", "ru-RU", "it-IT", "nl-NL", "ko-KR"}
-	for i := 0; i < g.cfg.Visitors; i++ {
-		n := g.networks[r.IntN(len(g.networks))]
-		v := visitor{
-			ip:    randomAddr(r, n).String(),
-			ua:    g.agents[int(math.Floor(math.Pow(r.Float64(), 2.5)*float64(len(g.agents))))],
-			lang:  langs[r.IntN(len(langs))],
-			node:  r.Uint64() | 1<<40, // multicast bit: a random node id, as uuid1() does without a MAC
-			clock: uint16(r.Uint32()),
-		}
-		if r.IntN(3) == 0 {
-			v.id = fmt.Sprintf("v%016x", r.Uint64())
-		}
-		s.vis = append(s.vis, v)
+	n := uint64(len(s.pages) - 1)
+	s.popular = func(r *rand.Rand) int {
+		// Zipf over pages by inverse transform of a continuous power law,
+		// s = 1.1: cheap and needs no per-generator state.
+		u := r.Float64()
+		x := math.Pow(1-u*(1-math.Pow(float64(n)+1, -0.1)), -10) - 1
+		return int(min(uint64(x), n))
 	}
 	return s
 }
 
-// Row is one generated page view.
-type Row struct {
-	TS    [16]byte
-	Value []byte
+// Human visits: a share bounce (one page view); the others have 2 and a
+// geometric number more, up to maxVisitPages.
+const (
+	bounceShare   = 0.48
+	moreMean      = 3.5 // mean extra page views of a visit that does not bounce
+	maxVisitPages = 60
+	// maxSpan bounds a visit's or a crawl's span: page views later than
+	// this after its start are not made, so a shard needs the visits of the
+	// day before that start within maxSpan of midnight only.
+	maxSpan = 3 * time.Hour
+)
+
+func meanVisitLength() float64 { return bounceShare + (1-bounceShare)*(2+moreMean) }
+
+func visitLength(r *rand.Rand) int {
+	if r.Float64() < bounceShare {
+		return 1
+	}
+	n := 2 + int(r.ExpFloat64()*moreMean)
+	return min(n, maxVisitPages)
 }
 
-// Rows returns the rows of one shard, in timeuuid order.
-func (g *Generator) Rows(key mapreduce.ShardKey) []Row {
-	s := g.site(key.Account)
-	r := rand.New(rand.NewPCG(g.cfg.Seed^0x9e3779b97f4a7c15, hash(key.String())))
-	pages := rand.NewZipf(r, 1.1, 2, uint64(len(s.pages)-1))
-	visitors := rand.NewZipf(r, 1.05, float64(max(4, len(s.vis)/8)), uint64(len(s.vis)-1))
-	// Weekends are quieter; the mean stays near RowsPerDay.
-	n := g.cfg.RowsPerDay
-	if wd := key.Day.Weekday(); wd == time.Saturday || wd == time.Sunday {
-		n = n * 7 / 10
+// plan is a visit (or a bot's crawl) before it is made: its start and the
+// seed of everything else.
+type plan struct {
+	start int64
+	seed  uint64
+	bot   bool
+	// day and index name the visit: (day, index) of a new visitor's first
+	// visit is the visitor.
+	day   int64
+	index int
+}
+
+// dayPlans returns the visits and crawls that start on UTC day `day`
+// (Unix days) of account, sorted by start.
+func (g *Generator) dayPlans(s *site, day int64) []plan {
+	r := rand.New(rand.NewPCG(g.cfg.Seed^0x9e3779b97f4a7c15, hash(s.account)^uint64(day)*0xff51afd7ed558ccd))
+	humans, crawls := g.dayCounts(day)
+	// The counts vary a little from day to day, as traffic does.
+	humans = max(1, humans+int(r.NormFloat64()*math.Sqrt(float64(humans))))
+	if crawls > 0 {
+		crawls = max(0, crawls+int(r.NormFloat64()*math.Sqrt(float64(crawls))))
 	}
-	n = max(1, n+int(r.NormFloat64()*math.Sqrt(float64(n))))
-	type ev struct {
-		ns  int64
-		vis int
+	start := day * int64(24*time.Hour)
+	ps := make([]plan, 0, humans+crawls)
+	for i := 0; i < humans; i++ {
+		ps = append(ps, plan{start: start + diurnal(r), seed: r.Uint64(), day: day, index: i})
 	}
-	evs := make([]ev, n)
-	for i := range evs {
-		evs[i] = ev{ns: key.Day.UnixNano() + diurnal(r), vis: int(visitors.Uint64())}
+	for i := 0; i < crawls; i++ {
+		// Crawlers come at any hour.
+		ps = append(ps, plan{start: start + r.Int64N(int64(24*time.Hour)), seed: r.Uint64(), bot: true, day: day, index: i})
 	}
-	slices.SortFunc(evs, func(a, b ev) int { return int(a.ns/100 - b.ns/100) })
-	rows := make([]Row, n)
-	var last int64
-	for i, e := range evs {
-		ns := e.ns / 100 * 100
-		if ns <= last {
-			ns = last + 100 // keep timeuuids unique and ordered
-		}
-		last = ns
-		v := s.vis[e.vis]
-		page := int(pages.Uint64())
-		rows[i] = Row{
-			TS:    mapreduce.TimeUUID(time.Unix(0, ns), v.clock, v.node),
-			Value: encode(s, v, page, referrer(r, s)),
-		}
+	slices.SortFunc(ps, func(a, b plan) int { return cmp.Compare(a.start, b.start) })
+	return ps
+}
+
+// meanCrawl is the mean number of page views of a crawl (see bots).
+var meanCrawl = func() float64 {
+	sum, tw := 0.0, 0.0
+	prev := 0.0
+	for i, b := range bots.items {
+		w := bots.cum[i] - prev
+		prev = bots.cum[i]
+		sum += w * float64(b.minPages+b.maxPgs) / 2
+		tw += w
 	}
-	return rows
+	return sum / tw
+}()
+
+// dayCounts returns the expected numbers of human visits and of crawls of
+// a UTC day.
+func (g *Generator) dayCounts(day int64) (visits, crawls int) {
+	n := float64(g.cfg.RowsPerDay)
+	if wd := time.Unix(day*86400, 0).UTC().Weekday(); wd == time.Saturday || wd == time.Sunday {
+		n *= 0.7
+	}
+	visits = int(math.Round(n * (1 - g.cfg.BotShare) / g.meanPV))
+	crawls = int(math.Round(n * g.cfg.BotShare / meanCrawl))
+	if g.cfg.BotShare > 0 && crawls == 0 && n*g.cfg.BotShare >= 1 {
+		crawls = 1
+	}
+	return visits, crawls
 }
 
 // diurnal returns an offset into the day following a daily curve: quiet at
@@ -198,86 +248,124 @@ func diurnal(r *rand.Rand) int64 {
 	}
 }
 
-func encode(s *site, v visitor, page int, ref string) []byte {
-	var b strings.Builder
-	enc := msgpack.NewEncoder(&b)
-	n := 6
-	if v.id != "" {
-		n = 7
-	}
-	_ = enc.EncodeMapLen(n)
-	kv := func(k, val string) {
-		_ = enc.EncodeString(k)
-		_ = enc.EncodeString(val)
-	}
-	url := "https://" + s.host + s.pages[page]
-	kv("url", url+campaign(page, ref))
-	kv("title", s.titles[page])
-	kv("ip", v.ip)
-	kv("referrer", ref)
-	kv("user_agent", v.ua)
-	kv("language", v.lang)
-	if v.id != "" {
-		kv("visitor_id", v.id)
-	}
-	return []byte(b.String())
+// Row is one generated page view.
+type Row struct {
+	TS    [16]byte
+	Value []byte
 }
 
-// campaign adds tracking parameters to some landing pages.
-func campaign(page int, ref string) string {
-	switch {
-	case strings.Contains(ref, "facebook") && page%3 == 0:
-		return "?utm_source=facebook&utm_medium=social&fbclid=IwAR" + fmt.Sprint(page)
-	case strings.Contains(ref, "mail") && page%2 == 0:
-		return "?utm_source=newsletter&utm_medium=email&utm_campaign=weekly"
-	case page > 0 && page%17 == 0:
-		return "?ref=sidebar#comments"
-	}
-	return ""
+// event is a generated page view waiting to be emitted in time order.
+type event struct {
+	ns          int64
+	clock       uint16
+	node        uint64
+	value       []byte
+	logLine     []byte
+	order       uint64
+	visitorHash uint64
 }
 
-func referrer(r *rand.Rand, s *site) string {
-	x := r.Float64()
-	switch {
-	case x < 0.38:
-		return ""
-	case x < 0.50:
-		return "https://" + s.host + s.pages[r.IntN(min(20, len(s.pages)))]
-	case x < 0.78:
-		q := searchTerms[r.IntN(len(searchTerms))]
-		e := searchReferrers[r.IntN(len(searchReferrers))]
-		if strings.Contains(e, "%s") {
-			return fmt.Sprintf(e, strings.ReplaceAll(q, " ", "+"))
-		}
-		return e
-	case x < 0.90:
-		return socialReferrers[r.IntN(len(socialReferrers))]
-	case x < 0.93:
-		return emailReferrers[r.IntN(len(emailReferrers))]
-	default:
-		return referralSites[r.IntN(len(referralSites))] + fmt.Sprintf("/post/%d", r.IntN(100))
-	}
+type eventHeap []*event
+
+func (h eventHeap) Len() int { return len(h) }
+func (h eventHeap) Less(i, j int) bool {
+	return h[i].ns < h[j].ns || h[i].ns == h[j].ns && h[i].order < h[j].order
+}
+func (h eventHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *eventHeap) Push(x any)   { *h = append(*h, x.(*event)) }
+func (h *eventHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
 }
 
-func randomAddr(r *rand.Rand, p netip.Prefix) netip.Addr {
-	a := p.Masked().Addr().AsSlice()
-	bits := p.Bits()
-	for i := len(a)*8 - 1; i >= bits; i-- {
-		if r.IntN(2) == 1 {
-			a[i/8] |= 1 << (7 - uint(i%8))
+// emitFunc receives a shard's page views in time order: the timeuuid, the
+// stored value and, when asked for, the access-log line. Both slices are
+// valid only during the call.
+type emitFunc func(ts [16]byte, value, logLine []byte) error
+
+// stream generates the page views of shard key in timeuuid order and hands
+// each to emit. withLog makes access-log lines too.
+func (g *Generator) stream(key mapreduce.ShardKey, withLog bool, emit emitFunc) error {
+	s, ok := g.sites[key.Account]
+	if !ok {
+		return fmt.Errorf("synth: unknown account %q", key.Account)
+	}
+	dayStart := key.Day.UnixNano()
+	dayEnd := dayStart + int64(24*time.Hour)
+	day := key.Day.Unix() / 86400
+	// The visits of the day before that may go on past midnight, then the
+	// day's.
+	var ps []plan
+	for _, p := range g.dayPlans(s, day-1) {
+		if p.start >= dayStart-int64(maxSpan) {
+			ps = append(ps, p)
 		}
 	}
-	addr, _ := netip.AddrFromSlice(a)
-	return addr
+	ps = append(ps, g.dayPlans(s, day)...)
+
+	m := maker{g: g, s: s, withLog: withLog}
+	var h eventHeap
+	var free []*event
+	last := int64(math.MinInt64)
+	var seq uint64
+	flush := func(before int64) error {
+		for len(h) > 0 && h[0].ns < before {
+			e := heap.Pop(&h).(*event)
+			ns := e.ns / 100 * 100
+			if ns <= last {
+				ns = last + 100 // keep timeuuids unique and ordered
+			}
+			last = ns
+			if ns < dayEnd {
+				if err := emit(mapreduce.TimeUUID(time.Unix(0, ns), e.clock, e.node), e.value, e.logLine); err != nil {
+					return err
+				}
+			}
+			free = append(free, e)
+		}
+		return nil
+	}
+	for _, p := range ps {
+		if err := flush(p.start); err != nil {
+			return err
+		}
+		m.make(p, func(ns int64, clock uint16, node uint64, value, logLine []byte) {
+			if ns < dayStart || ns >= dayEnd {
+				return
+			}
+			var e *event
+			if n := len(free); n > 0 {
+				e, free = free[n-1], free[:n-1]
+			} else {
+				e = &event{}
+			}
+			e.ns, e.clock, e.node, e.order = ns, clock, node, seq
+			seq++
+			e.value = append(e.value[:0], value...)
+			e.logLine = append(e.logLine[:0], logLine...)
+			heap.Push(&h, e)
+		})
+	}
+	return flush(math.MaxInt64)
 }
 
-func hash(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
+// Each calls fn with every page view of shard key, in timeuuid order, as
+// they are generated: memory does not grow with the shard. value is valid
+// only during the call. Each returns fn's first error.
+func (g *Generator) Each(key mapreduce.ShardKey, fn func(ts [16]byte, value []byte) error) error {
+	return g.stream(key, false, func(ts [16]byte, value, _ []byte) error { return fn(ts, value) })
+}
+
+// Rows returns the rows of one shard, in timeuuid order.
+func (g *Generator) Rows(key mapreduce.ShardKey) []Row {
+	var rows []Row
+	_ = g.stream(key, false, func(ts [16]byte, value, _ []byte) error {
+		rows = append(rows, Row{TS: ts, Value: slices.Clone(value)})
+		return nil
+	})
+	return rows
 }
 
 // WriteDir writes every shard as a file into dir (gzip-compressed when gz)
@@ -292,16 +380,39 @@ func (g *Generator) WriteDir(ctx context.Context, dir string, gz bool) (int64, e
 		if err != nil {
 			return total, err
 		}
-		for _, row := range g.Rows(k) {
-			if err := w.Write(row.TS, row.Value); err != nil {
-				w.Abort()
-				return total, err
-			}
+		err = g.stream(k, false, func(ts [16]byte, value, _ []byte) error {
 			total++
+			if total&4095 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			return w.Write(ts, value)
+		})
+		if err != nil {
+			w.Abort()
+			return total, fmt.Errorf("writing shard %s: %w", k, err)
 		}
 		if err := w.Close(); err != nil {
 			return total, err
 		}
 	}
 	return total, nil
+}
+
+func hash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// mix is SplitMix64's finaliser: a well-spread hash of x.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }

@@ -109,11 +109,16 @@ type Values struct {
 	ToDir      string
 	RowsPerDay int
 	Pages      int
-	Visitors   int
 	Agents     int
-	Seed       uint64
-	Gzip       bool
-	Verbose    bool
+	// BotPercent is gen's share of page views made by bots, in percent.
+	BotPercent int
+	// IPs is where gen's visitor addresses come from: sample or public.
+	IPs string
+	// AccessLog is the combined log gen also writes, or "".
+	AccessLog string
+	Seed      uint64
+	Gzip      bool
+	Verbose   bool
 }
 
 // Redis holds the settings of a Redis connection and of the Redis sink.

