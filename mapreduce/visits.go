@@ -288,7 +288,9 @@ func (s *sessionizer) expire(now int64) {
 			break
 		}
 		s.qhead++
-		if q.gen == q.f.gen && q.f.last == q.last && s.open[q.f.visitor] == q.f {
+		// The generation tells a fragment still open (finishing or
+		// releasing one moves it on); last, that this is its latest entry.
+		if q.gen == q.f.gen && q.f.last == q.last {
 			s.finish(q.f, false)
 		}
 	}

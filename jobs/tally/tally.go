@@ -33,7 +33,14 @@ type Tally struct {
 	sets  []*visitorSet
 	slots []int32 // -1 is empty, else an entry; len is a power of two
 	mask  uint32
+	// recentE (entry + 1) and recentH are the (entry, visitor) pairs added
+	// last, direct-mapped: see AddVisitor.
+	recentE [1 << recentBits]int32
+	recentH [1 << recentBits]uint64
 }
+
+// recentBits sizes the table of recent (entry, visitor) pairs.
+const recentBits = 10
 
 // New returns an empty Tally for plan with cols counters per entry, keeping
 // each entry's distinct visitors when visitors is true.
@@ -124,6 +131,14 @@ func (t *Tally) AddVisitor(e int32, h uint64) {
 	if h == 0 {
 		h = 1
 	}
+	// A visitor's page views come in runs (a visit's pages share a device,
+	// a location, a language, a source): a small direct-mapped table of the
+	// pairs added last answers those without touching the entry's set.
+	i := (h ^ uint64(e)*0x9e3779b97f4a7c15) >> (64 - recentBits)
+	if t.recentE[i] == e+1 && t.recentH[i] == h {
+		return
+	}
+	t.recentE[i], t.recentH[i] = e+1, h
 	if r := t.vref[e]; r >= 0 {
 		t.sets[r].add(h)
 		return
