@@ -256,13 +256,12 @@ type Row struct {
 
 // event is a generated page view waiting to be emitted in time order.
 type event struct {
-	ns          int64
-	clock       uint16
-	node        uint64
-	value       []byte
-	logLine     []byte
-	order       uint64
-	visitorHash uint64
+	ns      int64
+	clock   uint16
+	node    uint64
+	value   []byte
+	logLine []byte
+	order   uint64
 }
 
 type eventHeap []*event

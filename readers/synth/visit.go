@@ -21,8 +21,6 @@ type maker struct {
 	prevURL []byte
 	val     []byte
 	line    []byte
-	ipBuf   []byte
-	vid     []byte
 }
 
 // visitor is who makes a visit.

@@ -379,7 +379,7 @@ func TestSinkMeasuresTop(t *testing.T) {
 			"entrypages": {"bounces", "duration_ms"},
 			"exitpages":  {"pageviews"},
 		} {
-			top := c.ZRevRange(ctx, keys.Key("blog", report, part), 0, -1).Val()
+			top := c.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: keys.Key("blog", report, part), Start: 0, Stop: -1, Rev: true}).Val()
 			if len(top) != 5 {
 				t.Fatalf("%s %s: %d members, want 5", report, part, len(top))
 			}
