@@ -75,6 +75,10 @@ type Options struct {
 	// OnItem, when set, is called after each finished work item with the rows
 	// it read, from the worker goroutines (concurrently).
 	OnItem func(item WorkItem, rows int64)
+	// Read, when set, counts the rows read (as Summary.Rows does) while the
+	// run goes: every worker adds its count every 1024 rows and at the end
+	// of each work item, so progress shows rows before an item finishes.
+	Read *atomic.Int64
 	// IncludeSpam hands page views whose Origin is Spam to the tasks; by
 	// default they are dropped (and counted in Summary.Spam) before any task
 	// or the sessions see them.
@@ -369,6 +373,8 @@ type worker struct {
 	// seen counts every row handed over (for the context checks); skipped
 	// the rows of a shard's day outside their item.
 	seen, skipped int64
+	// told is the part of rows added to opt.Read.
+	told int64
 }
 
 func newWorker(plan *Plan, tasks []Task, opt *Options, shared *sharedState) *worker {
@@ -430,11 +436,20 @@ func (w *worker) run(ctx context.Context, src Source, work <-chan WorkItem) erro
 			w.shared.stitch.done(it, w.sess.endItem(), w.mapVisit, w.sess.release)
 		}
 		w.shardItems[it.ShardIndex]++
+		w.tell()
 		if w.opt.OnItem != nil {
 			w.opt.OnItem(it, w.rows-before)
 		}
 	}
 	return nil
+}
+
+// tell adds the rows read since the last call to opt.Read.
+func (w *worker) tell() {
+	if w.opt.Read != nil && w.rows != w.told {
+		w.opt.Read.Add(w.rows - w.told)
+		w.told = w.rows
+	}
 }
 
 // ErrNotTimeUUID is wrapped by the bad-row error of a row whose column name
@@ -453,6 +468,7 @@ func (w *worker) row(r *Row) error {
 		if err := w.ctx.Err(); err != nil {
 			return err
 		}
+		w.tell()
 	}
 	if !IsTimeUUID(r.TS) {
 		w.rows++

@@ -839,3 +839,60 @@ func TestRunSplitsReadEveryRowOnce(t *testing.T) {
 		})
 	}
 }
+
+// gatedSource streams rows of one shard and, after the first pause rows,
+// signals paused and waits for resume before handing over the rest.
+type gatedSource struct {
+	memSource
+	pause          int
+	paused, resume chan struct{}
+}
+
+func (g *gatedSource) Read(ctx context.Context, item mapreduce.WorkItem, fn func(*mapreduce.Row) error) error {
+	n := 0
+	return g.memSource.Read(ctx, item, func(r *mapreduce.Row) error {
+		if n++; n == g.pause+1 {
+			g.paused <- struct{}{}
+			<-g.resume
+		}
+		return fn(r)
+	})
+}
+
+// TestReadCountsLive shows Options.Read counting the rows of a work item
+// before it finishes (what progress shows on a one-item file shard) and
+// agreeing with Summary.Rows at the end.
+func TestReadCountsLive(t *testing.T) {
+	src := &gatedSource{memSource: memSource{split: mapreduce.SplitShards}, pause: 5000,
+		paused: make(chan struct{}), resume: make(chan struct{})}
+	addRows(t, &src.memSource, "20240801.a", 8000, []string{"/", "/x"})
+	plan := newPlan(t, []string{"a"}, date(2024, 8, 1), date(2024, 8, 2), nil, 24)
+	var read atomic.Int64
+	var items atomic.Int64
+	type result struct {
+		res *mapreduce.Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := mapreduce.Run(context.Background(), plan, src, []mapreduce.Task{countTask("count")},
+			mapreduce.Options{Workers: 1, NewDecoder: pageview.NewMapreduceDecoder, Read: &read,
+				OnItem: func(mapreduce.WorkItem, int64) { items.Add(1) }})
+		done <- result{res, err}
+	}()
+	<-src.paused
+	if got := read.Load(); got < 5000-1024 || got > 5000 {
+		t.Errorf("Read = %d with 5000 rows handed over and the item unfinished; want within 1024 rows below 5000", got)
+	}
+	if items.Load() != 0 {
+		t.Errorf("an item finished before its rows were all read")
+	}
+	close(src.resume)
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if got, want := read.Load(), r.res.Summary.Rows; got != want || want != 8000 {
+		t.Errorf("Read = %d at the end, Summary.Rows = %d; want both 8000", got, want)
+	}
+}

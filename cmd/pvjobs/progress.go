@@ -34,6 +34,11 @@ const barEvery = 200 * time.Millisecond
 func startRun(p *runParams, s *runSetup, stderr io.Writer) func(*mapreduce.Result, error) {
 	pr := newProgress(p, s, stderr)
 	if pr != nil {
+		if s.opts.Read == nil {
+			s.opts.Read = pr.rows
+		} else {
+			pr.rows = s.opts.Read
+		}
 		prev := s.opts.OnItem
 		s.opts.OnItem = func(it mapreduce.WorkItem, rows int64) {
 			if prev != nil {
@@ -60,7 +65,7 @@ type progress struct {
 	doneShard  []atomic.Int32
 	doneItems  atomic.Int64
 	doneShards atomic.Int64
-	rows       atomic.Int64
+	rows       *atomic.Int64 // rows read so far, live (the engine's Options.Read)
 
 	bar  *progressbar.ProgressBar
 	log  *slog.Logger
@@ -84,7 +89,7 @@ func newProgress(p *runParams, s *runSetup, stderr io.Writer) *progress {
 	}
 	items := s.plan.Items(s.src.Split())
 	pr := &progress{start: time.Now(), log: slog.Default(), out: stderr, items: len(items), shards: len(s.plan.Shards),
-		perShard: make([]int32, len(s.plan.Shards)), doneShard: make([]atomic.Int32, len(s.plan.Shards)), quit: make(chan struct{})}
+		perShard: make([]int32, len(s.plan.Shards)), doneShard: make([]atomic.Int32, len(s.plan.Shards)), quit: make(chan struct{}), rows: new(atomic.Int64)}
 	for _, it := range items {
 		pr.perShard[it.ShardIndex]++
 	}
@@ -116,8 +121,7 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func (pr *progress) item(it mapreduce.WorkItem, rows int64) {
-	pr.rows.Add(rows)
+func (pr *progress) item(it mapreduce.WorkItem, _ int64) {
 	pr.doneItems.Add(1)
 	if pr.doneShard[it.ShardIndex].Add(1) == pr.perShard[it.ShardIndex] {
 		pr.doneShards.Add(1)
@@ -158,14 +162,15 @@ func (pr *progress) describe() string {
 	return fmt.Sprintf("shards %d/%d · %s rows/s", pr.doneShards.Load(), pr.shards, humanCount(pr.rate()))
 }
 
-// eta estimates the time left from the work items done so far.
-func (pr *progress) eta() time.Duration {
+// eta estimates the time left from the work items done so far; ok is
+// false before the first one is done.
+func (pr *progress) eta() (left time.Duration, ok bool) {
 	done := pr.doneItems.Load()
 	if done == 0 {
-		return 0
+		return 0, false
 	}
 	el := time.Since(pr.start)
-	return time.Duration(float64(el) * float64(int64(pr.items)-done) / float64(done)).Round(time.Second)
+	return time.Duration(float64(el) * float64(int64(pr.items)-done) / float64(done)).Round(time.Second), true
 }
 
 // logEvery logs a progress line every interval until stop.
@@ -177,13 +182,17 @@ func (pr *progress) logEvery(every time.Duration) {
 		case <-pr.quit:
 			return
 		case <-t.C:
+			eta := "unknown"
+			if left, ok := pr.eta(); ok {
+				eta = left.String()
+			}
 			pr.log.Info("progress",
 				"shards", fmt.Sprintf("%d/%d", pr.doneShards.Load(), pr.shards),
 				"items", fmt.Sprintf("%d/%d", pr.doneItems.Load(), pr.items),
 				"rows", pr.rows.Load(),
 				"rows_per_s", int64(pr.rate()),
 				"elapsed", time.Since(pr.start).Round(time.Second).String(),
-				"eta", pr.eta().String())
+				"eta", eta)
 		}
 	}
 }

@@ -54,10 +54,26 @@ func TestProgressAutoNotTerminal(t *testing.T) {
 	}
 }
 
-func TestProgressLog(t *testing.T) {
-	var logs syncBuffer
+// lineWriter hands each write (one slog record) to lines, dropping those
+// nobody waits for.
+type lineWriter struct{ lines chan string }
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	select {
+	case w.lines <- string(p):
+	default:
+	}
+	return len(p), nil
+}
+
+// progressLine starts a logged progress run of 14 items, lets feed play the
+// engine's part, and returns the first progress line logged after it that
+// contains until (a line being written while feed ran may show less).
+func progressLine(t *testing.T, until string, feed func(s *runSetup, items []mapreduce.WorkItem)) (string, *runParams) {
+	t.Helper()
+	logs := lineWriter{make(chan string)}
 	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, nil)))
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
 	defer slog.SetDefault(prev)
 	p := runParams{Values: options.Values{Accounts: []string{"all"}, TZ: "UTC", Jobs: []string{"urls"}, Out: []string{"csv:x"}, CSVPattern: "{report}.csv"}}
 	p.Progress, p.ProgressEvery = "log", 2*time.Millisecond
@@ -67,26 +83,49 @@ func TestProgressLog(t *testing.T) {
 	}
 	defer s.close()
 	finish := startRun(&p, s, &bytes.Buffer{})
-	items := s.plan.Items(s.src.Split())
-	for _, it := range items[:len(items)/2] {
-		s.opts.OnItem(it, 100)
+	feed(s, s.plan.Items(s.src.Split()))
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case line := <-logs.lines:
+			if strings.Contains(line, until) {
+				finish(&mapreduce.Result{}, nil)
+				return line, &p
+			}
+		case <-timeout:
+			t.Fatalf("no progress line with %s within 10 s", until)
+		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logs.String(), "msg=progress") && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	finish(&mapreduce.Result{}, nil)
-	line := logs.String()
-	if i := strings.Index(line, "\n"); i > 0 {
-		line = line[:i]
-	}
+}
+
+func TestProgressLog(t *testing.T) {
+	line, p := progressLine(t, "rows=700", func(s *runSetup, items []mapreduce.WorkItem) {
+		for _, it := range items[:len(items)/2] {
+			s.opts.Read.Add(100) // what the engine's workers do while reading
+			s.opts.OnItem(it, 100)
+		}
+	})
 	for _, w := range []string{"msg=progress", "shards=7/14", "items=7/14", "rows=700", "rows_per_s=", "eta="} {
 		if !strings.Contains(line, w) {
 			t.Errorf("progress line lacks %s: %s", w, line)
 		}
 	}
+	if strings.Contains(line, "eta=unknown") {
+		t.Errorf("eta unknown with half the items done: %s", line)
+	}
 	if p.result == nil {
 		t.Error("the result is not kept for the metrics")
+	}
+}
+
+// TestProgressLogBeforeFirstItem: rows read inside an unfinished item show,
+// and the time left is unknown rather than 0s.
+func TestProgressLogBeforeFirstItem(t *testing.T) {
+	line, _ := progressLine(t, "rows=4096", func(s *runSetup, _ []mapreduce.WorkItem) { s.opts.Read.Add(4096) })
+	for _, w := range []string{"items=0/14", "rows=4096", "eta=unknown"} {
+		if !strings.Contains(line, w) {
+			t.Errorf("progress line lacks %s: %s", w, line)
+		}
 	}
 }
 
