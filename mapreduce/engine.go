@@ -278,6 +278,12 @@ func Run(ctx context.Context, plan *Plan, src Source, tasks []Task, opt Options)
 	}
 	sum := summarize(plan, workers, items)
 	sum.Duration = time.Since(start)
+	// The map phase is over: what only it used (open visits and their free
+	// list, decoders, enrichers' caches) is garbage for the merge to reuse.
+	shared.stitch = nil
+	for _, w := range workers {
+		w.sess, w.dec, w.enrich, w.vkey, w.pv = nil, nil, nil, nil, PageView{}
+	}
 	if err == nil && opt.MaxBad.Exceeded(sum.BadRows, sum.Rows) {
 		err = budgetError(&sum, opt.MaxBad)
 	}
@@ -308,9 +314,12 @@ func mergeReports(plan *Plan, tasks []Task, workers []*worker, n int) []Report {
 	g.SetLimit(max(n, 1))
 	for ti, t := range tasks {
 		g.Go(func() error {
+			// The workers let go of the task's partials, so what the report
+			// does not keep is garbage once it is built, while other tasks
+			// are still merging.
 			parts := make([]partial, len(workers))
 			for wi, w := range workers {
-				parts[wi] = w.parts[ti]
+				parts[wi], w.parts[ti] = w.parts[ti], nil
 			}
 			if len(parts) == 0 {
 				parts = []partial{t.newPartial(plan)}

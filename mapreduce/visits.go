@@ -32,9 +32,11 @@ type Visit struct {
 	PageViews int
 	// Entry is the visit's first page view: every field is set (Agent and
 	// Origin as the run's enricher set them). Exit is its last page view,
-	// with Time, URL and Title set. Both are owned by the engine and valid
-	// only during MapVisit.
+	// with Time, URL, Title, Account and Visitor set. Both are owned by the
+	// engine and valid only during MapVisit.
 	Entry, Exit *PageView
+	// exit holds what Exit points to.
+	exit PageView
 }
 
 // Bounce reports whether the visit has a single page view.
@@ -77,13 +79,32 @@ func (c *pvCopy) set(pv *PageView) {
 	c.fix(pv)
 }
 
-// setExit copies the time, URL and title of pv.
-func (c *pvCopy) setExit(pv *PageView) {
-	c.buf = c.buf[:0]
-	c.pv = PageView{Time: pv.Time, TS: pv.TS, Account: pv.Account, Visitor: pv.Visitor, Bucket: pv.Bucket}
-	c.pv.URL = c.keep(pv.URL)
-	c.pv.Title = c.keep(pv.Title)
-	c.fix(pv)
+// exitCopy is what a Visit's Exit carries of the last page view seen of a
+// visit: its time, URL and title (buf[:url] and buf[url:]). Every open
+// visit has one, so it is kept small.
+type exitCopy struct {
+	time int64
+	url  int
+	buf  []byte
+}
+
+func (c *exitCopy) set(pv *PageView) {
+	c.time = pv.Time
+	c.buf = append(append(c.buf[:0], pv.URL...), pv.Title...)
+	c.url = len(pv.URL)
+}
+
+// fill sets the time, URL and title of pv from c.
+func (c *exitCopy) fill(pv *PageView) {
+	pv.Time = c.time
+	pv.URL = c.buf[:c.url:c.url]
+	pv.Title = c.buf[c.url:len(c.buf):len(c.buf)]
+	if c.url == 0 {
+		pv.URL = nil
+	}
+	if c.url == len(c.buf) {
+		pv.Title = nil
+	}
 }
 
 // keep appends b to buf and returns where it lives, or nil for nothing.
@@ -136,7 +157,8 @@ type fragment struct {
 	// headOpen: an earlier item may hold the page view before first, in the
 	// same visit; tailOpen: a later item may hold the next one.
 	headOpen, tailOpen bool
-	entry, exit        pvCopy
+	entry              pvCopy
+	exit               exitCopy
 	// gen tells a reused fragment from the visit a stale queue entry saw.
 	gen uint32
 	// order sorts fragments of one visitor that start at the same instant:
@@ -230,7 +252,7 @@ func (s *sessionizer) add(pv *PageView) {
 				f.last = pv.Time
 			}
 			f.count++
-			f.exit.setExit(pv)
+			f.exit.set(pv)
 			s.queue = append(s.queue, queued{f, f.last, f.gen})
 			return
 		}
@@ -258,7 +280,7 @@ func (s *sessionizer) begin(pv *PageView, key uint64, headOpen bool) {
 		f.source = sourceNone
 	}
 	f.entry.set(pv)
-	f.exit.setExit(pv)
+	f.exit.set(pv)
 	s.open[pv.Visitor] = f
 	s.queue = append(s.queue, queued{f, f.last, f.gen})
 }
@@ -321,7 +343,9 @@ func (s *sessionizer) emitVisit(account int, visitor uint64, fs []*fragment) {
 func emitVisit(v *Visit, account int, visitor uint64, fs []*fragment, emit func(*Visit)) {
 	first, last := fs[0], fs[len(fs)-1]
 	*v = Visit{Account: account, Visitor: visitor, Start: first.first, Bucket: first.bucket,
-		Entry: &first.entry.pv, Exit: &last.exit.pv}
+		Entry: &first.entry.pv, exit: PageView{Account: account, Visitor: visitor}}
+	last.exit.fill(&v.exit)
+	v.Exit = &v.exit
 	for _, f := range fs {
 		v.PageViews += f.count
 		v.End = max(v.End, f.last)
