@@ -5,7 +5,8 @@
 # visits job alone) over one generated day of shard files, with GOMAXPROCS=1
 # and 2. Prints page views per second of elapsed time and of CPU time (the
 # steadier figure on a shared machine) and the process's peak memory (peak
-# RSS, from GNU time).
+# RSS, from GNU time). Then the long tail of issue 10: the urls job over 1 M
+# distinct URLs in 2 M page views (testdata/bench/longtail), one core.
 #
 #   PVJOBS_BENCH_ROWS   page views per account of the day (default 5000000:
 #                       about 9.3 million page views of two accounts)
@@ -30,3 +31,19 @@ for jobs in all visits; do
       'BEGIN{printf "%-26s %6d %10.1f %12.0f %14.0f %10.0f\n", "pvjobs run --jobs " j, p, e, n/e, n/c, k/1024}'
   done
 done
+
+# The long tail of issue 10 (hostile cardinality): 2,000,000 page views of one
+# day whose URLs carry session ids, 1,000,000 of them distinct (see
+# testdata/bench/longtail), the urls job on one core.
+tail_dir="$cache/longtail-2m"
+if [ ! -f "$tail_dir/.done" ]; then
+  rm -rf "$tail_dir"
+  go run ./testdata/bench/longtail -dir "$tail_dir/shards"
+  touch "$tail_dir/.done"
+fi
+echo "== the urls job on 2000000 page views with 1000000 distinct URLs (session ids; one account, one day)"
+printf '%-26s %6s %10s %12s %14s %10s\n' run procs elapsed_s pageviews/s pageviews/cpu-s peak_MB
+r=$(GOMAXPROCS=1 timed x "$pvjobs" run --source "$tail_dir/shards" --jobs urls --out "csv:$out" --quiet)
+read -r _ el cpu kb <<<"$r"
+awk -v e="$el" -v c="$cpu" -v k="$kb" -v n=2000000 \
+  'BEGIN{printf "%-26s %6d %10.1f %12.0f %14.0f %10.0f\n", "pvjobs run --jobs urls", 1, e, n/e, n/c, k/1024}'
