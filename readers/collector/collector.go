@@ -197,6 +197,8 @@ type Collector struct {
 	replayDone  chan struct{}
 	liveDone    chan struct{}
 	bg          sync.WaitGroup
+	// langs caches the canonical forms of Accept-Language tags.
+	langs languages
 }
 
 type storeBox struct{ s Store }
@@ -884,7 +886,7 @@ func (c *Collector) accept(r *http.Request, recv time.Time, ip netip.Addr, f *Fi
 		Title:     cleanTitle(f.Title, c.cfg.Limits.MaxTitle),
 		Referrer:  clean(f.Ref, c.cfg.Limits.MaxURL),
 		UserAgent: cleanTitle(r.Header.Get("User-Agent"), c.cfg.Limits.MaxUserAgent),
-		Language:  FirstLanguage(r.Header.Get("Accept-Language")),
+		Language:  c.langs.first(r.Header.Get("Accept-Language")),
 		VisitorID: clean(f.Vid, c.cfg.Limits.MaxVisitorID),
 		Received:  recv,
 	}

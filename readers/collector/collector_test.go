@@ -40,6 +40,7 @@ func TestRejections(t *testing.T) {
 		{name: "bad body: not JSON", reqs: []req{{method: "POST", target: "/e", body: "<xml/>", ctype: "application/xml"}}, reason: collector.ReasonBadBody, status: 400},
 		{name: "bad body: wrong type", reqs: []req{{method: "POST", target: "/e", body: `{"id":1,"url":"https://b.example/"}`}}, reason: collector.ReasonBadBody, status: 400},
 		{name: "bad body: trailing data", reqs: []req{{method: "POST", target: "/e", body: `{"id":"blog","url":"https://b.example/"} {}`}}, reason: collector.ReasonBadBody, status: 400},
+		{name: "bad body: trailing garbage", reqs: []req{{method: "POST", target: "/e", body: `{"id":"blog","url":"https://b.example/"}x`}}, reason: collector.ReasonBadBody, status: 400},
 		{name: "bad body: empty", reqs: []req{{method: "POST", target: "/e", body: ""}}, reason: collector.ReasonBadBody, status: 400},
 		{name: "body too large", reqs: []req{{method: "POST", target: "/e", body: `{"id":"blog","url":"https://b.example/","title":"` + strings.Repeat("t", 20<<10) + `"}`}}, reason: collector.ReasonBodyTooLarge, status: 413},
 		{name: "missing account", reqs: []req{{method: "POST", target: "/e", body: `{"url":"https://b.example/"}`}}, reason: collector.ReasonMissingAccount, status: 400},

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -86,16 +88,9 @@ func ParseBeacon(body []byte, contentType string) (Fields, Reason) {
 		return Fields{}, ReasonBadBody
 	}
 	if trimmed[0] == '{' {
+		// Unmarshal refuses anything after the object but white space.
 		var f Fields
-		dec := json.NewDecoder(bytes.NewReader(trimmed))
-		if err := dec.Decode(&f); err != nil {
-			return Fields{}, ReasonBadBody
-		}
-		if dec.More() {
-			return Fields{}, ReasonBadBody
-		}
-		var rest [1]byte
-		if n, _ := dec.Buffered().Read(rest[:]); n > 0 && strings.TrimSpace(string(rest[:n])) != "" {
+		if err := json.Unmarshal(trimmed, &f); err != nil {
 			return Fields{}, ReasonBadBody
 		}
 		return f, ReasonNone
@@ -211,18 +206,50 @@ func clean(s string, n int) string {
 // FirstLanguage returns the first language tag of an Accept-Language header
 // in its canonical form ("en-us;q=0.9, de" gives "en-US"), or "" when the
 // first entry is "*" or not a well-formed BCP 47 tag.
-func FirstLanguage(header string) string {
+func FirstLanguage(header string) string { return canonicalLanguage(firstLanguageTag(header)) }
+
+// firstLanguageTag returns the first entry of an Accept-Language header,
+// without its weight.
+func firstLanguageTag(header string) string {
 	first, _, _ := strings.Cut(header, ",")
 	first, _, _ = strings.Cut(first, ";")
-	first = strings.TrimSpace(first)
-	if first == "" || first == "*" || len(first) > 35 {
+	return strings.TrimSpace(first)
+}
+
+func canonicalLanguage(tag string) string {
+	if tag == "" || tag == "*" || len(tag) > 35 {
 		return ""
 	}
-	tag, err := language.Parse(first)
+	t, err := language.Parse(tag)
 	if err != nil {
 		return ""
 	}
-	return tag.String()
+	return t.String()
+}
+
+// languages remembers FirstLanguage's answers for the first tags seen, up
+// to languagesMax of them: visitors send a few hundred distinct tags, and
+// parsing one costs more than the rest of a beacon's checks together.
+type languages struct {
+	m sync.Map // first tag -> canonical form
+	n atomic.Int32
+}
+
+const languagesMax = 4096
+
+// first is FirstLanguage(header).
+func (l *languages) first(header string) string {
+	tag := firstLanguageTag(header)
+	if v, ok := l.m.Load(tag); ok {
+		return v.(string)
+	}
+	canon := canonicalLanguage(tag)
+	if l.n.Load() < languagesMax {
+		if _, loaded := l.m.LoadOrStore(strings.Clone(tag), canon); !loaded {
+			l.n.Add(1)
+		}
+	}
+	return canon
 }
 
 // AppendValue appends pv's stored form to dst: a msgpack map of url, title,
