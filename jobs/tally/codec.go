@@ -58,6 +58,7 @@ func DecodeKeys(d *mapreduce.PartialDecoder) *Keys {
 
 // Encode writes t; its key ids are those of the Keys written with it.
 func (t *Tally) Encode(e *mapreduce.PartialEncoder) {
+	t.flush()
 	e.Uvarint(uint64(t.cols))
 	e.Bool(t.visitors)
 	e.Uvarint(uint64(len(t.keys)))
@@ -100,6 +101,7 @@ func (t *Tally) Encode(e *mapreduce.PartialEncoder) {
 // entry's sketch when its visitors are counted by one. It is the codec's
 // one reader of how a tally holds visitors.
 func (t *Tally) entryVisitors(dst []uint64, e int) ([]uint64, *hll.Sketch) {
+	t.flush()
 	if r := t.vref[e]; r >= 0 {
 		s := t.sets[r]
 		if s.sketch != nil {

@@ -66,6 +66,7 @@ type ReportSpec struct {
 // (PeriodPrevious rows). Values of rows that
 // several raw keys or days add up to are sums, and their visitors unions.
 func (t *Tally) Report(plan *mapreduce.Plan, keys *Keys, spec ReportSpec) mapreduce.Report {
+	t.flush()
 	b := newBuilder(t, plan, keys, spec)
 	rep := mapreduce.Report{Name: spec.Name, Keys: spec.Keys, Labels: spec.Labels, Measures: spec.Measures}
 	compare := spec.Range && !plan.PrevStart.IsZero()

@@ -37,7 +37,20 @@ type Tally struct {
 	// last, direct-mapped: see AddVisitor.
 	recentE [1 << recentBits]int32
 	recentH [1 << recentBits]uint64
+	// pending are visitors of entries with sets, not yet added: see
+	// AddVisitor and flush.
+	pending []pendingVisitor
 }
+
+// pendingVisitor is a visitor hash h to add to set ref.
+type pendingVisitor struct {
+	ref int32
+	h   uint64
+}
+
+// pendingMax is how many visitors of sets a Tally collects before it adds
+// them, set by set.
+const pendingMax = 1 << 13
 
 // recentBits sizes the table of recent (entry, visitor) pairs.
 const recentBits = 10
@@ -140,7 +153,14 @@ func (t *Tally) AddVisitor(e int32, h uint64) {
 	}
 	t.recentE[i], t.recentH[i] = e+1, h
 	if r := t.vref[e]; r >= 0 {
-		t.sets[r].add(h)
+		// A set of many visitors is a table or a sketch of up to 16 KB:
+		// adding to it where the page views come is a cache miss each time.
+		// Collected and added set by set, the visitors of the busy rows find
+		// their set in the cache (the result does not depend on the order).
+		t.pending = append(t.pending, pendingVisitor{r, h})
+		if len(t.pending) == pendingMax {
+			t.flush()
+		}
 		return
 	}
 	switch one, two := t.vone[e], t.vtwo[e]; {
@@ -158,6 +178,36 @@ func (t *Tally) AddVisitor(e int32, h uint64) {
 		t.sets = append(t.sets, s)
 		t.vone[e], t.vtwo[e] = 0, 0
 	}
+}
+
+// flush adds the pending visitors to their sets, grouped by set (a radix
+// sort by ref, a byte at a time). Everything that reads the sets calls it
+// first.
+func (t *Tally) flush() {
+	p := t.pending
+	if len(p) == 0 {
+		return
+	}
+	tmp := make([]pendingVisitor, len(p))
+	for shift := 0; len(t.sets)>>shift > 0 && shift < 32; shift += 8 {
+		var count [257]int
+		for i := range p {
+			count[uint32(p[i].ref)>>shift&0xff+1]++
+		}
+		for b := 1; b < len(count); b++ {
+			count[b] += count[b-1]
+		}
+		for i := range p {
+			b := uint32(p[i].ref) >> shift & 0xff
+			tmp[count[b]] = p[i]
+			count[b]++
+		}
+		p, tmp = tmp, p
+	}
+	for i := range p {
+		t.sets[p[i].ref].add(p[i].h)
+	}
+	t.pending = t.pending[:0]
 }
 
 // Count counts a page view under key id: counter 0 (page views) plus one,
@@ -182,6 +232,8 @@ func (t *Tally) ID(e int32) (id uint32, cell int) {
 // both use the same ids). Both must come from the same plan and have the
 // same columns.
 func (t *Tally) Merge(o *Tally, ids func(uint32) uint32) {
+	t.flush()
+	o.flush()
 	for oe := range o.keys {
 		id, cell := o.ID(int32(oe))
 		if ids != nil {
