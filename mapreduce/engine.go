@@ -520,6 +520,7 @@ func (w *worker) row(r *Row) error {
 		w.spam++
 		return nil
 	}
+	pv.Keep = [KeepSlots]uint64{}
 	bot := pv.Agent != nil && pv.Agent.Bot
 	for i, p := range w.parts {
 		if bot && !w.bots[i] {

@@ -1,6 +1,7 @@
 package mapreduce
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/pvjobs/pvjobs/mapreduce/hll"
@@ -43,6 +44,44 @@ type PageView struct {
 	// It may point to the enricher's scratch space: it is valid only during
 	// the callback that received the PageView.
 	Origin *Origin
+	// Keep holds what tasks work out for a page view in Map and want again
+	// in MapVisit when it is a visit's Entry or Exit (a URL's key id, say,
+	// which would otherwise be looked up again when the visit ends, by then
+	// out of the cache). The engine zeroes it before each page view's Map
+	// and keeps it with a visit's first and last page views. Its slots are
+	// shared: see Keeper.
+	Keep [KeepSlots]uint64
+}
+
+// KeepSlots is the number of slots of PageView.Keep.
+const KeepSlots = 4
+
+// Keeper is one partial result's use of a PageView.Keep slot. Its values
+// carry its own tag, so a value another Keeper left in a shared slot, or
+// one of another worker's page view (a visit stitched from several work
+// items), reads as absent.
+type Keeper struct {
+	slot int
+	tag  uint64
+}
+
+var keepers atomic.Uint64
+
+// NewKeeper returns a Keeper with a tag of its own and the next slot: the
+// partials of one worker, made one after another, share no slot while they
+// are at most KeepSlots.
+func NewKeeper() Keeper {
+	n := keepers.Add(1)
+	return Keeper{slot: int(n % KeepSlots), tag: n << 32}
+}
+
+// Set keeps v for pv.
+func (k Keeper) Set(pv *PageView, v uint32) { pv.Keep[k.slot] = k.tag | uint64(v) }
+
+// Get returns what k kept for pv, if anything.
+func (k Keeper) Get(pv *PageView) (uint32, bool) {
+	x := pv.Keep[k.slot]
+	return uint32(x), x != 0 && x&^0xffffffff == k.tag
 }
 
 // Origin is the classification of a page view's referrer and campaign

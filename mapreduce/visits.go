@@ -32,7 +32,7 @@ type Visit struct {
 	PageViews int
 	// Entry is the visit's first page view: every field is set (Agent and
 	// Origin as the run's enricher set them). Exit is its last page view,
-	// with Time, URL, Title, Account and Visitor set. Both are owned by the
+	// with Time, URL, Title, Account, Visitor and Keep set. Both are owned by the
 	// engine and valid only during MapVisit.
 	Entry, Exit *PageView
 	// exit holds what Exit points to.
@@ -86,10 +86,12 @@ type exitCopy struct {
 	time int64
 	url  int
 	buf  []byte
+	keep [KeepSlots]uint64
 }
 
 func (c *exitCopy) set(pv *PageView) {
 	c.time = pv.Time
+	c.keep = pv.Keep
 	c.buf = append(append(c.buf[:0], pv.URL...), pv.Title...)
 	c.url = len(pv.URL)
 }
@@ -97,6 +99,7 @@ func (c *exitCopy) set(pv *PageView) {
 // fill sets the time, URL and title of pv from c.
 func (c *exitCopy) fill(pv *PageView) {
 	pv.Time = c.time
+	pv.Keep = c.keep
 	pv.URL = c.buf[:c.url:c.url]
 	pv.Title = c.buf[c.url:len(c.buf):len(c.buf)]
 	if c.url == 0 {

@@ -304,3 +304,40 @@ func diffLines(got, want []string, n int) string {
 	}
 	return b.String()
 }
+
+// TestKeeper: a Keeper reads back what it kept, and neither a zeroed slot nor
+// another Keeper's value in a shared slot reads as kept.
+func TestKeeper(t *testing.T) {
+	ks := make([]mapreduce.Keeper, mapreduce.KeepSlots+1) // two of them share a slot
+	for i := range ks {
+		ks[i] = mapreduce.NewKeeper()
+	}
+	var pv mapreduce.PageView
+	for _, k := range ks {
+		if _, ok := k.Get(&pv); ok {
+			t.Fatal("a zeroed page view reads as kept")
+		}
+	}
+	for i, k := range ks[:mapreduce.KeepSlots] {
+		k.Set(&pv, uint32(i))
+	}
+	for i, k := range ks[:mapreduce.KeepSlots] {
+		if v, ok := k.Get(&pv); !ok || v != uint32(i) {
+			t.Errorf("keeper %d reads %d, %v; want %d", i, v, ok, i)
+		}
+	}
+	last := ks[mapreduce.KeepSlots]
+	if _, ok := last.Get(&pv); ok {
+		t.Error("a Keeper reads another's value in its slot as its own")
+	}
+	last.Set(&pv, 0)
+	if v, ok := last.Get(&pv); !ok || v != 0 {
+		t.Errorf("kept 0, read %d, %v", v, ok)
+	}
+	// Keepers made one after another (no test here runs in parallel) take
+	// the slots in turn: ks[0] and
+	// last share one, and last's value hides ks[0]'s.
+	if _, ok := ks[0].Get(&pv); ok {
+		t.Error("the Keeper that shares last's slot still reads its own value")
+	}
+}

@@ -78,21 +78,33 @@ type Partial struct {
 	r    *resolver
 	ids  []uint32
 	gen  int
+	// keep keeps each page view's location id for the visit it may begin.
+	keep mapreduce.Keeper
 }
 
 const noID = ^uint32(0)
 
 // NewPartial implements mapreduce.Job.
 func (j *Job) NewPartial(plan *mapreduce.Plan) *Partial {
-	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, tally.TrafficCols, true), r: newResolver(j.db)}
+	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, tally.TrafficCols, true), r: newResolver(j.db), keep: mapreduce.NewKeeper()}
 }
 
 // Map implements mapreduce.Job.
-func (j *Job) Map(p *Partial, pv *mapreduce.PageView) { p.t.Count(pv, p.id(pv.IP)) }
+func (j *Job) Map(p *Partial, pv *mapreduce.PageView) {
+	id := p.id(pv.IP)
+	p.keep.Set(pv, id)
+	p.t.Count(pv, id)
+}
 
 // MapVisit implements mapreduce.VisitJob: a visit counts under the location
 // of its first page view.
-func (j *Job) MapVisit(p *Partial, v *mapreduce.Visit) { p.t.CountVisit(v, p.id(v.Entry.IP)) }
+func (j *Job) MapVisit(p *Partial, v *mapreduce.Visit) {
+	id, ok := p.keep.Get(v.Entry)
+	if !ok { // the page view of another worker's item
+		id = p.id(v.Entry.IP)
+	}
+	p.t.CountVisit(v, id)
+}
 
 // id returns the tally key id of the location of the raw ip field.
 func (p *Partial) id(ip []byte) uint32 {

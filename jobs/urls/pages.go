@@ -64,7 +64,9 @@ func (j *PagesJob) Map(p *Partial, pv *mapreduce.PageView) {
 	if j.urls {
 		p.count(pv)
 	} else {
-		p.t.Count(pv, p.keys.ID(pv.URL))
+		id := p.keys.ID(pv.URL)
+		p.keep.Set(pv, id)
+		p.t.Count(pv, id)
 	}
 }
 
@@ -72,13 +74,13 @@ func (j *PagesJob) Map(p *Partial, pv *mapreduce.PageView) {
 // its first page's URL and an exit from its last page's.
 func (j *PagesJob) MapVisit(p *Partial, v *mapreduce.Visit) {
 	cell := p.t.Cell(v.Account, int(v.Bucket.Day))
-	e := p.t.Entry(cell, p.keys.ID(v.Entry.URL))
+	e := p.t.Entry(cell, p.urlID(v.Entry))
 	p.t.Add(e, colEntries, 1)
 	if v.Bounce() {
 		p.t.Add(e, colEntryBounces, 1)
 	}
 	p.t.Add(e, colEntryDurationMs, v.Duration().Milliseconds())
-	p.t.Add(p.t.Entry(cell, p.keys.ID(v.Exit.URL)), colExits, 1)
+	p.t.Add(p.t.Entry(cell, p.urlID(v.Exit)), colExits, 1)
 }
 
 // Merge implements mapreduce.Job.

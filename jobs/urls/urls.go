@@ -34,17 +34,29 @@ type Partial struct {
 	keys   *tally.Keys
 	t      *tally.Tally
 	titles *tally.LabelCounts
+	// keep keeps each page view's URL id for the visit it may begin or end.
+	keep mapreduce.Keeper
 }
 
 func newPartial(plan *mapreduce.Plan, cols int, visitors bool) *Partial {
-	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, cols, visitors), titles: tally.NewLabelCounts()}
+	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, cols, visitors), titles: tally.NewLabelCounts(), keep: mapreduce.NewKeeper()}
 }
 
 // count counts pv under its URL and its URL's title.
 func (p *Partial) count(pv *mapreduce.PageView) {
 	id := p.keys.ID(pv.URL)
+	p.keep.Set(pv, id)
 	p.t.Count(pv, id)
 	p.titles.Add(pv.Account, id, pv.Title)
+}
+
+// urlID returns the id of pv's URL: the one kept when pv was counted, else
+// (a page view of another worker's item) looked up.
+func (p *Partial) urlID(pv *mapreduce.PageView) uint32 {
+	if id, ok := p.keep.Get(pv); ok {
+		return id
+	}
+	return p.keys.ID(pv.URL)
 }
 
 // merge adds src's counts.
