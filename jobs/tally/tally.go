@@ -38,8 +38,8 @@ type Tally struct {
 	recentE [1 << recentBits]int32
 	recentH [1 << recentBits]uint64
 	// pending are visitors of entries with sets, not yet added: see
-	// AddVisitor and flush.
-	pending []pendingVisitor
+	// AddVisitor and flush; sorted is flush's scratch space.
+	pending, sorted []pendingVisitor
 }
 
 // pendingVisitor is a visitor hash h to add to set ref.
@@ -188,7 +188,10 @@ func (t *Tally) flush() {
 	if len(p) == 0 {
 		return
 	}
-	tmp := make([]pendingVisitor, len(p))
+	if cap(t.sorted) < len(p) {
+		t.sorted = make([]pendingVisitor, pendingMax)
+	}
+	tmp := t.sorted[:len(p)]
 	for shift := 0; len(t.sets)>>shift > 0 && shift < 32; shift += 8 {
 		var count [257]int
 		for i := range p {
@@ -207,7 +210,8 @@ func (t *Tally) flush() {
 	for i := range p {
 		t.sets[p[i].ref].add(p[i].h)
 	}
-	t.pending = t.pending[:0]
+	// Both buffers are kept for the next flush (p is one of them).
+	t.pending, t.sorted = t.pending[:0], t.sorted[:0]
 }
 
 // Count counts a page view under key id: counter 0 (page views) plus one,
