@@ -54,7 +54,7 @@ type PageView struct {
 }
 
 // KeepSlots is the number of slots of PageView.Keep.
-const KeepSlots = 4
+const KeepSlots = 6
 
 // Keeper is one partial result's use of a PageView.Keep slot. Its values
 // carry its own tag, so a value another Keeper left in a shared slot, or

@@ -87,19 +87,29 @@ func New(opt Options) mapreduce.Task { return mapreduce.NewTask(Name, &Job{opt: 
 type Partial struct {
 	keys *tally.Keys
 	t    *tally.Tally
+	// keep keeps each page view's language id for the visit it may begin.
+	keep mapreduce.Keeper
 }
 
 // NewPartial implements mapreduce.Job.
 func (j *Job) NewPartial(plan *mapreduce.Plan) *Partial {
-	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, tally.TrafficCols, true)}
+	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, tally.TrafficCols, true), keep: mapreduce.NewKeeper()}
 }
 
 // Map implements mapreduce.Job.
-func (j *Job) Map(p *Partial, pv *mapreduce.PageView) { p.t.Count(pv, p.keys.ID(pv.Language)) }
+func (j *Job) Map(p *Partial, pv *mapreduce.PageView) {
+	id := p.keys.ID(pv.Language)
+	p.keep.Set(pv, id)
+	p.t.Count(pv, id)
+}
 
 // MapVisit implements mapreduce.VisitJob.
 func (j *Job) MapVisit(p *Partial, v *mapreduce.Visit) {
-	p.t.CountVisit(v, p.keys.ID(v.Entry.Language))
+	id, ok := p.keep.Get(v.Entry)
+	if !ok { // the page view of another worker's item
+		id = p.keys.ID(v.Entry.Language)
+	}
+	p.t.CountVisit(v, id)
 }
 
 // Merge implements mapreduce.Job.

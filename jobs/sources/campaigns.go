@@ -29,23 +29,39 @@ func NewCampaigns(opt Options) mapreduce.Task {
 // CampaignsPartial is one worker's counts and decoding scratch.
 type CampaignsPartial struct {
 	Partial
+	// keep keeps each page view's campaign id (noCampaign: none) for the
+	// visit it may begin.
+	keep mapreduce.Keeper
 }
+
+const noCampaign = ^uint32(0)
 
 // NewPartial implements mapreduce.Job.
 func (j *CampaignsJob) NewPartial(plan *mapreduce.Plan) *CampaignsPartial {
-	return &CampaignsPartial{Partial{keys: tally.NewKeys(), t: tally.New(plan, tally.TrafficCols, true), cache: defaultClassifier().NewCache()}}
+	return &CampaignsPartial{Partial{keys: tally.NewKeys(), t: tally.New(plan, tally.TrafficCols, true), cache: defaultClassifier().NewCache()}, mapreduce.NewKeeper()}
 }
 
 // Map implements mapreduce.Job.
 func (j *CampaignsJob) Map(p *CampaignsPartial, pv *mapreduce.PageView) {
-	if id, ok := p.campaignID(pv.URL); ok {
-		p.t.Count(pv, id)
+	id, ok := p.campaignID(pv.URL)
+	if !ok {
+		p.keep.Set(pv, noCampaign)
+		return
 	}
+	p.keep.Set(pv, id)
+	p.t.Count(pv, id)
 }
 
 // MapVisit implements mapreduce.VisitJob.
 func (j *CampaignsJob) MapVisit(p *CampaignsPartial, v *mapreduce.Visit) {
-	if id, ok := p.campaignID(v.Entry.URL); ok {
+	id, ok := p.keep.Get(v.Entry)
+	if !ok { // the page view of another worker's item
+		id, ok = p.campaignID(v.Entry.URL)
+		if !ok {
+			return
+		}
+	}
+	if id != noCampaign {
 		p.t.CountVisit(v, id)
 	}
 }

@@ -64,5 +64,5 @@ func (j *CampaignsJob) DecodePartial(d *mapreduce.PartialDecoder) (*CampaignsPar
 	if err != nil {
 		return nil, err
 	}
-	return &CampaignsPartial{*p}, nil
+	return &CampaignsPartial{Partial: *p}, nil
 }
