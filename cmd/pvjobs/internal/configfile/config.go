@@ -526,6 +526,14 @@ func (p *parser) value(o *options.Option, old bool, path string, v *yaml.Node) (
 		if !ok {
 			return nil, false
 		}
+		if o.URL {
+			for _, s := range l {
+				if env := passwordEnv(o, s); env != "" {
+					p.errf(v, path, "%q: keep passwords out of config files: leave it out of the URL and set $%s", location.Redact(s), env)
+					return nil, false
+				}
+			}
+		}
 		x, err = o.ParseList(l)
 	case o.Kind == options.Bool:
 		b, ok := p.boolean(v, path)
@@ -544,8 +552,8 @@ func (p *parser) value(o *options.Option, old bool, path string, v *yaml.Node) (
 		if !ok {
 			return nil, false
 		}
-		if o.PasswordEnv != "" && hasPassword(s) {
-			p.errf(v, path, "%q: keep passwords out of config files: leave it out of the URL and set $%s", location.Redact(s), o.PasswordEnv)
+		if env := passwordEnv(o, s); env != "" {
+			p.errf(v, path, "%q: keep passwords out of config files: leave it out of the URL and set $%s", location.Redact(s), env)
 			return nil, false
 		}
 		x, err = o.Parse(s)
@@ -594,6 +602,26 @@ func (p *parser) checkCollect(j *Job) {
 			p.errs = append(p.errs, &Error{Pos: pos, Key: "collect.accounts_file", Msg: "give accounts or accounts_file, not both"})
 		}
 	}
+}
+
+// passwordEnv returns, when s (a value of option o) is a URL that carries a
+// password, the environment variable to give it in instead: the option's
+// PasswordEnv, or for the URL options of several schemes (source, out, the
+// scheduler's lock) the variable of s's scheme. It returns "" when s has no
+// password or is of no scheme that takes one.
+func passwordEnv(o *options.Option, s string) string {
+	if (o.PasswordEnv == "" && !o.URL) || !hasPassword(s) {
+		return ""
+	}
+	switch {
+	case o.PasswordEnv != "":
+		return o.PasswordEnv
+	case strings.HasPrefix(s, "cassandra://"):
+		return "PVJOBS_CQL_PASSWORD"
+	case strings.HasPrefix(s, "redis://"), strings.HasPrefix(s, "rediss://"):
+		return "PVJOBS_REDIS_PASSWORD"
+	}
+	return "" // not a location with a password: its parser refuses it
 }
 
 // hasPassword reports whether a URL carries a password: in its user

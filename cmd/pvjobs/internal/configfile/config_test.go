@@ -188,7 +188,7 @@ jobs:
     source: cassandra://db:9042/pv
     accounts: "blog, shop"
     reports: all
-    out: [csv:out, "redis://:secret@localhost:6379/2", rediss://r:6380/0]
+    out: [csv:out, "redis://localhost:6379/2", rediss://r:6380/0]
     csv_raw: true
     top: 20
     quiet: false
@@ -217,7 +217,7 @@ jobs:
 	}
 	checkKeys(t, f.Jobs[0], map[string]any{
 		"source": "cassandra://db:9042/pv", "accounts": []string{"blog", "shop"}, "reports": []string{"all"},
-		"out": []string{"csv:out", "redis://:secret@localhost:6379/2", "rediss://r:6380/0"}, "csv_raw": true, "top": 20,
+		"out": []string{"csv:out", "redis://localhost:6379/2", "rediss://r:6380/0"}, "csv_raw": true, "top": 20,
 		"quiet": false, "slices": 96, "workers": 4, "max_bad_rows": "100", "internal_domains": []string{"a.example", "b.example"},
 		"geoip": "/geo/City.mmdb", "include_bots": true, "exact_uniques": true, "uv_granularity": "minute",
 		"range": daterange.Today, "catch_up": 90 * time.Minute, "timeout": 90 * time.Minute,
@@ -268,7 +268,7 @@ func TestParseErrors(t *testing.T) {
 		{"html index with account", "jobs:\n  a:\n    html_index: \"{account}.html\"\n", []string{`t.yaml:3:17: jobs.a.html_index: bad HTML file pattern "{account}.html" (index): the index is one page for every account`}},
 		{"html top zero", "jobs:\n  a:\n    html_top: 0\n", []string{`t.yaml:3:15: jobs.a.html_top: "0": want a whole number, 1 or more`}},
 		{"out csv without dir", "jobs:\n  a:\n    out: \"csv:\"\n", []string{`t.yaml:3:10: jobs.a.out: "csv:": want csv:DIR`}},
-		{"out redis password redacted", "jobs:\n  a:\n    out: \"redis://:hunter2@\"\n", []string{`t.yaml:3:10: jobs.a.out: "redis://:xxxxx@": want `}},
+		{"out redis password redacted", "jobs:\n  a:\n    out: \"redis://:hunter2@\"\n", []string{`t.yaml:3:10: jobs.a.out: "redis://:xxxxx@": keep passwords out of config files`}},
 		{"csv pattern without report", "jobs:\n  a:\n    csv_pattern: out-{from}.csv\n", []string{`t.yaml:3:18: jobs.a.csv_pattern: bad CSV file pattern "out-{from}.csv": has no {report}: the `}},
 		{"csv pattern without report, one report", "jobs:\n  a:\n    reports: urls\n    csv_pattern: pages.csv\n    top: x\n", []string{`t.yaml:5:10: jobs.a.top`}},
 		{"csv pattern a path", "jobs:\n  a:\n    csv_pattern: ../{report}.csv\n", []string{`t.yaml:3:18: jobs.a.csv_pattern: bad CSV file pattern "../{report}.csv": a file name, not a path`}},
@@ -319,6 +319,12 @@ func TestParseErrors(t *testing.T) {
 		{"collect redis password", "collect:\n  redis_password: hunter2\n", []string{`t.yaml:2:3: collect: unknown key "redis_password": keep secrets out of config files, set $PVJOBS_REDIS_PASSWORD`}},
 		{"collect live password", "collect:\n  live: \"redis://:hunter2@r:6379/0\"\n", []string{
 			`t.yaml:2:9: collect.live: "redis://:xxxxx@r:6379/0": keep passwords out of config files: leave it out of the URL and set $PVJOBS_REDIS_PASSWORD`}},
+		{"job out password", "jobs:\n  a:\n    out: [csv:x, \"redis://u:hunter2@r:6379/0\"]\n", []string{
+			`t.yaml:3:10: jobs.a.out: "redis://u:xxxxx@r:6379/0": keep passwords out of config files: leave it out of the URL and set $PVJOBS_REDIS_PASSWORD`}},
+		{"defaults source password", "defaults:\n  source: \"cassandra://db/pv?password=hunter2\"\njobs: {a: {}}\n", []string{
+			`t.yaml:2:11: defaults.source: "cassandra://db/pv?password=xxxxx": keep passwords out of config files: leave it out of the URL and set $PVJOBS_CQL_PASSWORD`}},
+		{"scheduler lock password", "scheduler:\n  lock: \"rediss://:hunter2@r:6380/0\"\njobs: {a: {}}\n", []string{
+			`t.yaml:2:9: scheduler.lock: "rediss://:xxxxx@r:6380/0": keep passwords out of config files: leave it out of the URL and set $PVJOBS_REDIS_PASSWORD`}},
 		{"collect live scheme", "collect:\n  live: \"http://r:6379/0\"\n", []string{`t.yaml:2:9: collect.live: "http://r:6379/0": want redis://`}},
 		{"collect accounts all", "collect:\n  accounts: all\n", []string{`t.yaml:2:13: collect.accounts: all: the collector accepts only the accounts it is told`}},
 		{"collect accounts bad", "collect:\n  accounts: [blog, \"sh op\"]\n", []string{`t.yaml:2:13: collect.accounts: invalid account id "sh op"`}},
