@@ -356,7 +356,11 @@ func (p *Proxy) down(c, s net.Conn) {
 					c.Write(buf[:keep])
 				}
 				p.cutAt.Store(0)
-				go p.Cut()
+				// Cut before returning: the client notices the cut only
+				// once its connection closes, and a Restore it triggers
+				// must find the listener closed already, not racing a
+				// Cut still to come (which would leave the proxy cut).
+				p.Cut()
 				return
 			}
 			if _, werr := c.Write(buf[:n]); werr != nil {
