@@ -243,10 +243,7 @@ func checkFile(seen map[string]string, final, r string) error {
 // Prepared is a run's CSV files written under temporary names (see
 // Prepare), waiting for Commit or Abort. Its methods are called from one
 // goroutine.
-type Prepared struct {
-	files   []*atomicfile.File
-	created []string // directories Prepare made, deepest first
-}
+type Prepared struct{ atomicfile.Set }
 
 // afterCreate is called with each temporary file's path once it exists
 // (a test hook).
@@ -265,14 +262,14 @@ func Prepare(ctx context.Context, reps []mapreduce.Report, plan *mapreduce.Plan,
 	if err := Check(names, plan, opt, false); err != nil {
 		return nil, err
 	}
-	p := &Prepared{}
+	p := &Prepared{atomicfile.Set{Label: "csv output"}}
 	defer func() {
 		if err != nil {
 			p.Abort()
 		}
 	}()
-	if p.created, err = mkdirAll(opt.Dir); err != nil {
-		return nil, fmt.Errorf("csv output: %w", err)
+	if err := p.MkdirAll(opt.Dir); err != nil {
+		return nil, err
 	}
 	for i := range reps {
 		for _, fn := range FileNames(opt.Pattern, reps[i].Name, plan) {
@@ -286,11 +283,10 @@ func Prepare(ctx context.Context, reps []mapreduce.Report, plan *mapreduce.Plan,
 				rep = &sub
 			}
 			final := filepath.Join(opt.Dir, fn.Name)
-			f, err := atomicfile.Create(final)
+			f, err := p.Create(final)
 			if err != nil {
-				return nil, fmt.Errorf("csv output: %w", err)
+				return nil, err
 			}
-			p.files = append(p.files, f)
 			afterCreate(f.TempName())
 			bw := bufio.NewWriterSize(ctxWriter{ctx, f}, 256<<10)
 			if err := WriteReport(bw, rep, opt.Raw); err != nil {
@@ -318,55 +314,6 @@ func accountRows(rows []mapreduce.ReportRow, account string) []mapreduce.ReportR
 	return out
 }
 
-// Files returns the final paths of the prepared files.
-func (p *Prepared) Files() []string {
-	out := make([]string, len(p.files))
-	for i, f := range p.files {
-		out[i] = f.Name()
-	}
-	return out
-}
-
-// Commit renames every prepared file into place and syncs the directory. It
-// does not look at a context: once begun, it finishes. When a rename fails,
-// the error says which files were replaced already; the rest are removed.
-func (p *Prepared) Commit() error {
-	n, err := atomicfile.CommitAll(p.files)
-	if err == nil {
-		return nil
-	}
-	var rest []*atomicfile.File
-	rest, p.files = p.files[n:], p.files[:n]
-	for _, f := range rest {
-		f.Abort()
-	}
-	if n > 0 {
-		done := make([]string, n)
-		for i, f := range p.files {
-			done[i] = f.Name()
-		}
-		return fmt.Errorf("csv output: %w (already replaced: %s)", err, strings.Join(done, ", "))
-	}
-	return fmt.Errorf("csv output: %w", err)
-}
-
-// Abort removes the temporary files and the directories Prepare created (when
-// still empty); the final files stay as they were. Abort after Commit does
-// nothing.
-func (p *Prepared) Abort() error {
-	var first error
-	for _, f := range p.files {
-		if err := f.Abort(); err != nil && first == nil {
-			first = err
-		}
-	}
-	for _, d := range p.created {
-		os.Remove(d) // fails, as it should, when something else is in it
-	}
-	p.created = nil
-	return first
-}
-
 // Write writes every report of a run into opt.Dir: Prepare, then Commit.
 func Write(ctx context.Context, reps []mapreduce.Report, plan *mapreduce.Plan, opt Options) error {
 	p, err := Prepare(ctx, reps, plan, opt)
@@ -374,28 +321,6 @@ func Write(ctx context.Context, reps []mapreduce.Report, plan *mapreduce.Plan, o
 		return err
 	}
 	return p.Commit()
-}
-
-// mkdirAll makes dir and its missing parents and returns the directories it
-// made, deepest first.
-func mkdirAll(dir string) ([]string, error) {
-	var missing []string
-	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); err == nil {
-			break
-		}
-		missing = append(missing, d)
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
-	if len(missing) == 0 {
-		return nil, nil
-	}
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return nil, err
-	}
-	return missing, nil
 }
 
 // ctxWriter fails writes once ctx is done.
