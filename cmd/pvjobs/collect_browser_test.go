@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -23,29 +22,8 @@ import (
 	"github.com/pvjobs/pvjobs/readers/cassandra"
 	"github.com/pvjobs/pvjobs/readers/cassandra/cassandratest"
 	"github.com/pvjobs/pvjobs/readers/pageview"
+	"github.com/pvjobs/pvjobs/reports/html/browsertest"
 )
-
-// chromium returns the Chromium binary for browser tests: $PVJOBS_CHROMIUM,
-// or chromium on the PATH (testdata/chromium/chromium.sh up installs
-// Debian's). Without one the test skips, or fails under CI or
-// PVJOBS_TEST_DISALLOW_SKIP.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("PVJOBS_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := "no Chromium: install it with bash testdata/chromium/chromium.sh up (or set PVJOBS_CHROMIUM)"
-	if os.Getenv("CI") != "" || os.Getenv("PVJOBS_TEST_DISALLOW_SKIP") != "" {
-		t.Fatal(msg + "; CI / PVJOBS_TEST_DISALLOW_SKIP forbid skipping")
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // freeAddr returns a loopback address with a port free a moment ago.
 func freeAddr(t *testing.T) string {
@@ -131,21 +109,9 @@ const browserUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, li
 // prefers German, and returns the context of its first tab.
 func newBrowser(t *testing.T, ctx context.Context, bin string) (context.Context, context.CancelFunc) {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
+	opts := append(browsertest.Flags(bin, t.TempDir()),
 		chromedp.Flag("accept-lang", "de-DE,de"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.UserAgent(browserUA),
-	}
+		chromedp.UserAgent(browserUA))
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, bcancel := chromedp.NewContext(actx)
 	return bctx, func() { bcancel(); acancel() }
@@ -214,7 +180,7 @@ func storedPageViews(t *testing.T, ctx context.Context, ks *cassandratest.Keyspa
 // user agent and language the browser sent, and pvjobs run reports them.
 func TestCollectBrowser(t *testing.T) {
 	addr := cassandratest.Require(t)
-	bin := chromium(t)
+	bin := browsertest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	ks, err := cassandratest.NewKeyspace(ctx, addr)
@@ -356,7 +322,7 @@ func TestCollectBrowser(t *testing.T) {
 // referrer, user agent and language the browser sent.
 func TestCollectBrowserPixel(t *testing.T) {
 	addr := cassandratest.Require(t)
-	bin := chromium(t)
+	bin := browsertest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	ks, err := cassandratest.NewKeyspace(ctx, addr)
