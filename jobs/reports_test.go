@@ -1,7 +1,6 @@
 package jobs_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,8 +8,8 @@ import (
 	"time"
 
 	"github.com/pvjobs/pvjobs/jobs"
+	"github.com/pvjobs/pvjobs/jobs/jobstest"
 	"github.com/pvjobs/pvjobs/mapreduce"
-	"github.com/pvjobs/pvjobs/readers/pageview"
 	"github.com/pvjobs/pvjobs/readers/synth"
 )
 
@@ -20,39 +19,7 @@ const firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefo
 // and returns the reports by name and the summary.
 func runViews(t *testing.T, views []synth.View, loc *time.Location, from, to string, cfg *jobs.Config, names ...string) (map[string]mapreduce.Report, mapreduce.Summary) {
 	t.Helper()
-	f, _ := mapreduce.ParseDate(from)
-	l, _ := mapreduce.ParseDate(to)
-	start, end, err := mapreduce.DayRange(f, l, loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := mapreduce.NewPlan(mapreduce.PlanSpec{Accounts: []string{"blog"}, Start: start, End: end, Loc: loc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := synth.MemoryOf(mapreduce.SplitSlices, views)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defs, err := jobs.Lookup(names)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tasks, done, err := jobs.Build(defs, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer done()
-	res, err := mapreduce.Run(context.Background(), plan, src, tasks, mapreduce.Options{Workers: 2,
-		NewDecoder: pageview.NewMapreduceDecoder, NewEnricher: jobs.Enricher(defs, cfg), IncludeSpam: cfg.IncludeSpam})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]mapreduce.Report{}
-	for _, r := range res.Reports {
-		out[r.Name] = r
-	}
-	return out, res.Summary
+	return jobstest.Run(t, views, loc, from, to, cfg, mapreduce.Options{Workers: 2}, names...)
 }
 
 // rangeRows formats the range rows of rep as "key|key...: v1 v2".

@@ -1,7 +1,6 @@
 package visits_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,8 +8,8 @@ import (
 	"time"
 
 	"github.com/pvjobs/pvjobs/jobs"
+	"github.com/pvjobs/pvjobs/jobs/jobstest"
 	"github.com/pvjobs/pvjobs/mapreduce"
-	"github.com/pvjobs/pvjobs/readers/pageview"
 	"github.com/pvjobs/pvjobs/readers/synth"
 )
 
@@ -23,40 +22,8 @@ const (
 // returns the reports by name.
 func run(t *testing.T, views []synth.View, loc *time.Location, from, to string, includeBots bool, names ...string) map[string]mapreduce.Report {
 	t.Helper()
-	f, _ := mapreduce.ParseDate(from)
-	l, _ := mapreduce.ParseDate(to)
-	start, end, err := mapreduce.DayRange(f, l, loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := mapreduce.NewPlan(mapreduce.PlanSpec{Accounts: []string{"blog"}, Start: start, End: end, Loc: loc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := synth.MemoryOf(mapreduce.SplitSlices, views)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defs, err := jobs.Lookup(names)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &jobs.Config{}
-	tasks, done, err := jobs.Build(defs, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer done()
-	res, err := mapreduce.Run(context.Background(), plan, src, tasks, mapreduce.Options{
-		Workers: 3, NewDecoder: pageview.NewMapreduceDecoder, NewEnricher: jobs.Enricher(defs, cfg), IncludeBots: includeBots})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]mapreduce.Report{}
-	for _, r := range res.Reports {
-		out[r.Name] = r
-	}
-	return out
+	reps, _ := jobstest.Run(t, views, loc, from, to, &jobs.Config{}, mapreduce.Options{Workers: 3, IncludeBots: includeBots}, names...)
+	return reps
 }
 
 // rows formats a report's rows of the periods given as
