@@ -109,32 +109,8 @@ func TestCollectKill(t *testing.T) {
 	spool := filepath.Join(t.TempDir(), "spool")
 	nowhere := freeAddr(t) // no Cassandra answers there
 	col := freeAddr(t)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	child := exec.Command(exe, "-test.run=^TestCollectChild$")
-	child.Env = append(os.Environ(), "PVJOBS_COLLECT_CHILD="+strings.Join([]string{
-		"collect", "--listen", col, "--cassandra", "cassandra://" + nowhere + "/" + ks.Name + "?connect-timeout=1s",
-		"--accounts", "blog", "--spool", spool, "--rate-limit", "0"}, "\n"))
-	var stderr strings.Builder
-	child.Stderr = &stderr
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer child.Process.Kill()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		res, err := http.Get("http://" + col + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the child collector did not start:\n%s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	child, stderr := startChildCollector(t, col, "--cassandra", "cassandra://"+nowhere+"/"+ks.Name+"?connect-timeout=1s",
+		"--accounts", "blog", "--spool", spool, "--rate-limit", "0")
 	ok := postBeacons(t, col, "killed", 500)
 	if len(ok) != 500 {
 		t.Fatalf("%d of 500 answered 204 with Cassandra down:\n%s", len(ok), stderr.String())
@@ -169,7 +145,7 @@ func TestCollectKill(t *testing.T) {
 
 	// A collector started on the spool replays it: the same cells again.
 	stop := startCollect(t, freeAddr(t), "--cassandra", ks.URL(), "--accounts", "blog", "--spool", spool)
-	deadline = time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		segs, _ := collector.SpoolSegments(spool)
 		if len(segs) == 0 {
@@ -225,31 +201,7 @@ func TestCollectTerm(t *testing.T) {
 	defer ks.Drop()
 	spool := filepath.Join(t.TempDir(), "spool")
 	col := freeAddr(t)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	child := exec.Command(exe, "-test.run=^TestCollectChild$")
-	child.Env = append(os.Environ(), "PVJOBS_COLLECT_CHILD="+strings.Join([]string{
-		"collect", "--listen", col, "--cassandra", ks.URL(), "--accounts", "blog", "--spool", spool, "--rate-limit", "0"}, "\n"))
-	var stderr strings.Builder
-	child.Stderr = &stderr
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer child.Process.Kill()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		res, err := http.Get("http://" + col + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the child collector did not start:\n%s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	child, stderr := startChildCollector(t, col, "--cassandra", ks.URL(), "--accounts", "blog", "--spool", spool, "--rate-limit", "0")
 	ok := postBeacons(t, col, "term", 1000)
 	if err := child.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -270,4 +222,25 @@ func TestCollectTerm(t *testing.T) {
 	if len(ok) != 1000 || len(seen) != len(ok) {
 		t.Errorf("%d answered 204, %d stored; want 1000 and 1000", len(ok), len(seen))
 	}
+}
+
+// startChildCollector starts pvjobs collect --listen col args... in a child
+// process (TestCollectChild), killed when the test ends, and waits until it
+// answers /healthz. It returns the child and its stderr.
+func startChildCollector(t *testing.T, col string, args ...string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command(exe, "-test.run=^TestCollectChild$")
+	child.Env = append(os.Environ(), "PVJOBS_COLLECT_CHILD="+strings.Join(append([]string{"collect", "--listen", col}, args...), "\n"))
+	stderr := &syncBuffer{}
+	child.Stderr = stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { child.Process.Kill() })
+	waitHTTP(t, col, stderr)
+	return child, stderr
 }

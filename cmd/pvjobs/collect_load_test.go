@@ -132,7 +132,7 @@ func TestCollectLoad(t *testing.T) {
 	}
 	child := exec.Command(exe, "-test.run=^TestCollectChild$")
 	child.Env = append(os.Environ(), "GOMAXPROCS="+procs, "PVJOBS_COLLECT_CHILD="+strings.Join(args, "\n"))
-	var stderr lockedBuffer
+	var stderr syncBuffer
 	child.Stderr = &stderr
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
@@ -332,25 +332,7 @@ func lastLine(s string) string {
 	return ls[len(ls)-1]
 }
 
-// lockedBuffer is a strings.Builder safe for a child's stderr and a reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func waitHTTP(t *testing.T, addr string, stderr *lockedBuffer) {
+func waitHTTP(t *testing.T, addr string, stderr *syncBuffer) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
