@@ -150,12 +150,18 @@ func UnixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 // else ip + "\n" + user_agent. Live producers that PFADD into pvjobs' Redis
 // keys must build the key the same way.
 func VisitorKey(dst []byte, pv *PageView) []byte {
-	if len(pv.VisitorID) > 0 {
-		return append(dst, pv.VisitorID...)
+	return AppendVisitorKey(dst, pv.IP, pv.UserAgent, pv.VisitorID)
+}
+
+// AppendVisitorKey appends the visitor key of a page view with these
+// fields to dst, as VisitorKey does.
+func AppendVisitorKey[T string | []byte](dst []byte, ip, userAgent, visitorID T) []byte {
+	if len(visitorID) > 0 {
+		return append(dst, visitorID...)
 	}
-	dst = append(dst, pv.IP...)
+	dst = append(dst, ip...)
 	dst = append(dst, '\n')
-	return append(dst, pv.UserAgent...)
+	return append(dst, userAgent...)
 }
 
 // VisitorHash returns the hash of pv's visitor key, as PageView.Visitor

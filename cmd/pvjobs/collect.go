@@ -16,7 +16,6 @@ import (
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/jobs/devices"
 	"github.com/pvjobs/pvjobs/jobs/sources/spam"
-	"github.com/pvjobs/pvjobs/jobs/uniques"
 	"github.com/pvjobs/pvjobs/jobs/urls"
 	"github.com/pvjobs/pvjobs/mapreduce"
 	"github.com/pvjobs/pvjobs/readers/cassandra"
@@ -192,9 +191,14 @@ func newLive(v *options.Values) (collector.Live, func(), error) {
 	}
 	client := tg.NewClient()
 	opt := redis.LiveOptions{Prefix: prefix, Loc: loc, Minutes: v.UniqueMinutes(), TTL: rp.TTL}
-	return &liveCounters{live: redis.NewLive(client, opt), stripQuery: v.StripQuery, bots: !v.IncludeBots,
-			spam: spamList, agents: map[string]bool{}},
-		func() { client.Close() }, nil
+	return newLiveCounters(redis.NewLive(client, opt), v.StripQuery, !v.IncludeBots, spamList), func() { client.Close() }, nil
+}
+
+// newLiveCounters returns the live counters of live: bots left out when
+// bots is set, referrer spam when spamList is not nil.
+func newLiveCounters(live *redis.Live, stripQuery, bots bool, spamList *spam.List) *liveCounters {
+	return &liveCounters{live: live, stripQuery: stripQuery, bots: bots, spam: spamList,
+		agents: map[string]bool{}, referrers: map[string]bool{}}
 }
 
 // liveCounters turns collected page views into the hits of the live Redis
@@ -208,27 +212,51 @@ type liveCounters struct {
 	bots       bool       // leave bots out
 	spam       *spam.List // leave referrer spam out (nil: keep it)
 	agents     map[string]bool
+	referrers  map[string]bool
 	hits       []redis.LiveHit
+	buf, raw   []byte
 }
 
 // Add implements collector.Live (one goroutine at a time).
 func (l *liveCounters) Add(ctx context.Context, views []collector.PageView) error {
 	hits := l.hits[:0]
+	// The hits' visitor keys and URLs live in buf (a slice of it stays
+	// valid when it grows: the old array is kept while referenced).
+	buf := l.buf[:0]
 	for i := range views {
 		v := &views[i]
-		if l.bots && l.isBot(v.UserAgent) || l.spam != nil && l.spam.Has(referrerHost(v.Referrer)) {
+		if l.bots && l.isBot(v.UserAgent) || l.spam != nil && l.isSpam(v.Referrer) {
 			continue
 		}
-		pv := mapreduce.PageView{IP: []byte(v.IP), UserAgent: []byte(v.UserAgent), VisitorID: []byte(v.VisitorID)}
-		hits = append(hits, redis.LiveHit{
-			Account: v.Account,
-			Time:    v.Time(),
-			Visitor: uniques.VisitorKey(nil, &pv),
-			URL:     string(urls.Normalize(nil, []byte(v.URL), l.stripQuery)),
-		})
+		at := len(buf)
+		buf = mapreduce.AppendVisitorKey(buf, v.IP, v.UserAgent, v.VisitorID)
+		visitor := buf[at:len(buf):len(buf)]
+		l.raw = append(l.raw[:0], v.URL...)
+		at = len(buf)
+		buf = urls.Normalize(buf, l.raw, l.stripQuery)
+		hits = append(hits, redis.LiveHit{Account: v.Account, Time: v.Time(), Visitor: visitor, URL: buf[at:len(buf):len(buf)]})
 	}
-	l.hits = hits
-	return l.live.Add(ctx, hits)
+	l.hits, l.buf = hits, buf
+	err := l.live.Add(ctx, hits)
+	clear(hits) // let go of the old arrays of buf
+	return err
+}
+
+// isSpam reports whether a referrer's host is on the spam list,
+// remembering up to 10,000 referrers.
+func (l *liveCounters) isSpam(ref string) bool {
+	if ref == "" {
+		return false
+	}
+	if b, ok := l.referrers[ref]; ok {
+		return b
+	}
+	if len(l.referrers) >= 10_000 {
+		clear(l.referrers)
+	}
+	b := l.spam.Has(referrerHost(ref))
+	l.referrers[ref] = b
+	return b
 }
 
 // referrerHost returns the host of a referrer URL, or "".

@@ -40,7 +40,7 @@ func TestCollectLiveRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lc := &liveCounters{live: redis.NewLive(c, redis.LiveOptions{Prefix: prefix}), bots: true, spam: list, agents: map[string]bool{}}
+	lc := newLiveCounters(redis.NewLive(c, redis.LiveOptions{Prefix: prefix}), false, true, list)
 	g, _ := collector.NewUUIDGen()
 	at := time.Date(2024, 8, 1, 10, 30, 0, 0, time.UTC)
 	const chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"

@@ -19,8 +19,8 @@ type LiveHit struct {
 	// (jobs/uniques.VisitorKey); nil adds the page view to no HyperLogLog.
 	Visitor []byte
 	// URL is the page's report key, normalised as the urls job does
-	// (jobs/urls.Normalize); "" counts it in no sorted set.
-	URL string
+	// (jobs/urls.Normalize); empty counts it in no sorted set.
+	URL []byte
 }
 
 // LiveOptions configures Live.
@@ -72,6 +72,12 @@ const urlsName = "urls"
 // periods (hours of real elapsed time from local midnight, the repeated hour
 // of a fall-back with its UTC offset).
 func LiveParts(t time.Time, loc *time.Location) (minute, hour, day, month string) {
+	p, _ := liveParts(t, loc)
+	return p[0], p[1], p[2], p[3]
+}
+
+// liveParts returns LiveParts's parts and the first instant of t's minute.
+func liveParts(t time.Time, loc *time.Location) ([4]string, time.Time) {
 	lt := t.In(loc)
 	d := mapreduce.DateOf(lt)
 	dayStart := d.In(loc)
@@ -81,10 +87,39 @@ func LiveParts(t time.Time, loc *time.Location) (minute, hour, day, month string
 	hourStart := dayStart.Add(lt.Sub(dayStart).Truncate(time.Hour))
 	minuteStart := hourStart.Add(lt.Sub(hourStart).Truncate(time.Minute))
 	monthStart := mapreduce.Date{Year: d.Year, Month: d.Month, Day: 1}.In(loc)
-	return TimePart(mapreduce.PeriodMinute, minuteStart, time.Time{}),
+	return [4]string{TimePart(mapreduce.PeriodMinute, minuteStart, time.Time{}),
 		TimePart(mapreduce.PeriodHour, hourStart, time.Time{}),
 		TimePart(mapreduce.PeriodDay, dayStart, time.Time{}),
-		TimePart(mapreduce.PeriodMonth, monthStart, time.Time{})
+		TimePart(mapreduce.PeriodMonth, monthStart, time.Time{})}, minuteStart
+}
+
+// liveKeys are the keys that the page views of one account in one minute
+// (the instants from, to) count in: uv of the HyperLogLogs (the minute's
+// first; "" without LiveOptions.Minutes), urls of the day's sorted set.
+type liveKeys struct {
+	from, to int64
+	uv       [4]string
+	urls     string
+}
+
+// keysOf returns the keys of a page view of account at t, from cache when
+// the last page view of the account was of the same minute (page views
+// come in time order, so most are).
+func (l *Live) keysOf(cache map[string]*liveKeys, account string, t time.Time) *liveKeys {
+	ns := t.UnixNano()
+	k := cache[account]
+	if k != nil && ns >= k.from && ns < k.to {
+		return k
+	}
+	parts, from := liveParts(t, l.opt.Loc)
+	k = &liveKeys{from: from.UnixNano(), to: from.Add(time.Minute).UnixNano(), urls: l.keys.Key(account, urlsName, parts[2])}
+	for i, p := range parts {
+		if i > 0 || l.opt.Minutes {
+			k.uv[i] = l.keys.Key(account, UVName, p)
+		}
+	}
+	cache[account] = k
+	return k
 }
 
 // Add counts hits: one PFADD per HyperLogLog key with all of its visitors,
@@ -94,53 +129,57 @@ func (l *Live) Add(ctx context.Context, hits []LiveHit) error {
 	if len(hits) == 0 {
 		return nil
 	}
-	type zkey struct{ key, member string }
+	keys := map[string]*liveKeys{}
 	var uvOrder []string
 	uv := map[string][]any{}
-	var zOrder []zkey
-	z := map[zkey]float64{}
-	var parts [4]string
+	var zOrder []string
+	z := map[string]map[string]*float64{}
 	for i := range hits {
 		h := &hits[i]
-		parts[0], parts[1], parts[2], parts[3] = LiveParts(h.Time, l.opt.Loc)
+		k := l.keysOf(keys, h.Account, h.Time)
 		if h.Visitor != nil {
-			first := 1
-			if l.opt.Minutes {
-				first = 0
-			}
-			for _, p := range parts[first:] {
-				k := l.keys.Key(h.Account, UVName, p)
-				if _, ok := uv[k]; !ok {
-					uvOrder = append(uvOrder, k)
+			v := any(string(h.Visitor))
+			for _, key := range k.uv {
+				if key == "" {
+					continue
 				}
-				uv[k] = append(uv[k], string(h.Visitor))
+				vs, ok := uv[key]
+				if !ok {
+					uvOrder = append(uvOrder, key)
+				}
+				uv[key] = append(vs, v)
 			}
 		}
-		if h.URL != "" {
-			zk := zkey{l.keys.Key(h.Account, urlsName, parts[2]), h.URL}
-			if _, ok := z[zk]; !ok {
-				zOrder = append(zOrder, zk)
+		if len(h.URL) > 0 {
+			day := z[k.urls]
+			if day == nil {
+				day = map[string]*float64{}
+				z[k.urls] = day
+				zOrder = append(zOrder, k.urls)
 			}
-			z[zk]++
+			if n := day[string(h.URL)]; n != nil {
+				*n++
+			} else {
+				one := 1.0
+				day[string(h.URL)] = &one
+			}
 		}
 	}
 	pipe := l.c.Pipeline()
 	for _, k := range uvOrder {
 		pipe.PFAdd(ctx, k, uv[k]...)
 	}
-	for _, zk := range zOrder {
-		pipe.ZIncrBy(ctx, zk.key, z[zk], zk.member)
+	for _, k := range zOrder {
+		for url, n := range z[k] {
+			pipe.ZIncrBy(ctx, k, *n, url)
+		}
 	}
 	if l.opt.TTL > 0 {
 		for _, k := range uvOrder {
 			pipe.PExpire(ctx, k, l.opt.TTL)
 		}
-		seen := map[string]bool{}
-		for _, zk := range zOrder {
-			if !seen[zk.key] {
-				seen[zk.key] = true
-				pipe.PExpire(ctx, zk.key, l.opt.TTL)
-			}
+		for _, k := range zOrder {
+			pipe.PExpire(ctx, k, l.opt.TTL)
 		}
 	}
 	cmds, err := pipe.Exec(ctx)

@@ -63,14 +63,14 @@ func TestLiveAdd(t *testing.T) {
 	for i := range 3000 {
 		at := day.Add(time.Duration(i) * 28 * time.Second) // 23h20m of the day
 		v := fmt.Sprintf("10.0.0.%d\nua", i%700)
-		hits = append(hits, redis.LiveHit{Account: "blog", Time: at.UTC(), Visitor: []byte(v), URL: fmt.Sprintf("https://b.example/%d", i%3)})
+		hits = append(hits, redis.LiveHit{Account: "blog", Time: at.UTC(), Visitor: []byte(v), URL: []byte(fmt.Sprintf("https://b.example/%d", i%3))})
 		h := at.Hour()
 		if visitorsByHour[h] == nil {
 			visitorsByHour[h] = map[string]bool{}
 		}
 		visitorsByHour[h][v] = true
 	}
-	hits = append(hits, redis.LiveHit{Account: "blog", Time: day.Add(time.Hour).UTC(), URL: "https://b.example/bot"}) // no visitor: a bot
+	hits = append(hits, redis.LiveHit{Account: "blog", Time: day.Add(time.Hour).UTC(), URL: []byte("https://b.example/bot")}) // no visitor: a bot
 	for i := 0; i < len(hits); i += 500 {
 		if err := live.Add(ctx, hits[i:min(i+500, len(hits))]); err != nil {
 			t.Fatal(err)
