@@ -35,8 +35,8 @@ type Visit struct {
 	// with Time, URL, Title, Account, Visitor and Keep set. Both are owned by the
 	// engine and valid only during MapVisit.
 	Entry, Exit *PageView
-	// exit holds what Exit points to.
-	exit PageView
+	// entry and exit hold what Entry and Exit point to.
+	entry, exit PageView
 }
 
 // Bounce reports whether the visit has a single page view.
@@ -58,25 +58,58 @@ const (
 	sourceInherited = 2
 )
 
-// pvCopy is a copy of a page view whose byte fields live in buf.
-type pvCopy struct {
-	pv  PageView
-	src Origin
-	buf []byte
+// entryCopy is a visit's first page view, kept until the visit ends.
+// Every open visit has one, so it is kept small: the byte fields live one
+// after the other in buf, ends[i] being where field i ends (fields in the
+// order of entryFields), and fill makes a PageView of it again.
+type entryCopy struct {
+	buf    []byte
+	ends   [entryFields]uint32
+	ts     [16]byte
+	shard  int32
+	agent  *Agent
+	origin Origin
+	hasOrg bool
+	keep   [KeepSlots]uint64
 }
 
-// set copies every field of pv.
-func (c *pvCopy) set(pv *PageView) {
-	c.buf = c.buf[:0]
-	c.pv = *pv
-	c.pv.URL = c.keep(pv.URL)
-	c.pv.Title = c.keep(pv.Title)
-	c.pv.IP = c.keep(pv.IP)
-	c.pv.Referrer = c.keep(pv.Referrer)
-	c.pv.UserAgent = c.keep(pv.UserAgent)
-	c.pv.Language = c.keep(pv.Language)
-	c.pv.VisitorID = c.keep(pv.VisitorID)
-	c.fix(pv)
+// entryFields is the number of byte fields of a PageView: URL, Title, IP,
+// Referrer, UserAgent, Language, VisitorID.
+const entryFields = 7
+
+// set copies pv.
+func (c *entryCopy) set(pv *PageView) {
+	b := c.buf[:0]
+	for i, f := range [entryFields][]byte{pv.URL, pv.Title, pv.IP, pv.Referrer, pv.UserAgent, pv.Language, pv.VisitorID} {
+		b = append(b, f...)
+		c.ends[i] = uint32(len(b))
+	}
+	c.buf = b
+	c.ts, c.shard, c.agent, c.keep = pv.TS, int32(pv.Shard), pv.Agent, pv.Keep
+	c.hasOrg = pv.Origin != nil
+	if c.hasOrg {
+		c.origin = *pv.Origin
+	}
+}
+
+// fill sets the fields of pv that set copied, except Time, Account,
+// Visitor and Bucket, which the fragment has; they point into c.
+func (c *entryCopy) fill(pv *PageView) {
+	var fields [entryFields][]byte
+	from := uint32(0)
+	for i, end := range c.ends {
+		if end > from {
+			fields[i] = c.buf[from:end:end]
+		}
+		from = end
+	}
+	pv.URL, pv.Title, pv.IP, pv.Referrer, pv.UserAgent, pv.Language, pv.VisitorID =
+		fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], fields[6]
+	pv.TS, pv.Shard, pv.Agent, pv.Keep = c.ts, int(c.shard), c.agent, c.keep
+	pv.Origin = nil
+	if c.hasOrg {
+		pv.Origin = &c.origin
+	}
 }
 
 // exitCopy is what a Visit's Exit carries of the last page view seen of a
@@ -110,42 +143,6 @@ func (c *exitCopy) fill(pv *PageView) {
 	}
 }
 
-// keep appends b to buf and returns where it lives, or nil for nothing.
-// Fields are re-pointed after all are copied (buf may grow), by fix.
-func (c *pvCopy) keep(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	c.buf = append(c.buf, b...)
-	return b
-}
-
-// fix points the copied fields into buf, in the order keep stored them.
-func (c *pvCopy) fix(orig *PageView) {
-	off := 0
-	take := func(f *[]byte) {
-		if *f == nil {
-			return
-		}
-		n := len(*f)
-		*f = c.buf[off : off+n : off+n]
-		off += n
-	}
-	take(&c.pv.URL)
-	take(&c.pv.Title)
-	take(&c.pv.IP)
-	take(&c.pv.Referrer)
-	take(&c.pv.UserAgent)
-	take(&c.pv.Language)
-	take(&c.pv.VisitorID)
-	if orig.Origin != nil {
-		c.src = *orig.Origin
-		c.pv.Origin = &c.src
-	} else {
-		c.pv.Origin = nil
-	}
-}
-
 // fragment is a visit, or the part of one that a work item saw.
 type fragment struct {
 	visitor     uint64
@@ -160,10 +157,10 @@ type fragment struct {
 	// headOpen: an earlier item may hold the page view before first, in the
 	// same visit; tailOpen: a later item may hold the next one.
 	headOpen, tailOpen bool
-	entry              pvCopy
-	exit               exitCopy
 	// gen tells a reused fragment from the visit a stale queue entry saw.
-	gen uint32
+	gen   uint32
+	entry entryCopy
+	exit  exitCopy
 	// order sorts fragments of one visitor that start at the same instant:
 	// the item's Seq, then the fragment's number within the item.
 	order uint64
@@ -346,9 +343,11 @@ func (s *sessionizer) emitVisit(account int, visitor uint64, fs []*fragment) {
 func emitVisit(v *Visit, account int, visitor uint64, fs []*fragment, emit func(*Visit)) {
 	first, last := fs[0], fs[len(fs)-1]
 	*v = Visit{Account: account, Visitor: visitor, Start: first.first, Bucket: first.bucket,
-		Entry: &first.entry.pv, exit: PageView{Account: account, Visitor: visitor}}
+		entry: PageView{Time: first.first, Account: account, Visitor: visitor, Bucket: first.bucket},
+		exit:  PageView{Account: account, Visitor: visitor}}
+	first.entry.fill(&v.entry)
 	last.exit.fill(&v.exit)
-	v.Exit = &v.exit
+	v.Entry, v.Exit = &v.entry, &v.exit
 	for _, f := range fs {
 		v.PageViews += f.count
 		v.End = max(v.End, f.last)
