@@ -284,6 +284,12 @@ func Run(ctx context.Context, plan *Plan, src Source, tasks []Task, opt Options)
 	for _, w := range workers {
 		w.sess, w.dec, w.enrich, w.vkey, w.pv = nil, nil, nil, nil, PageView{}
 	}
+	// Collect it now. The collector's goal for the heap was set when the
+	// open visits were still live, and the reading's garbage fills the
+	// heap up to it; the merge would grow the heap from there. Collected
+	// here, the merge starts from what the partials hold (on make bench's
+	// day, peak RSS 60 MB lower, for a tenth of a second of CPU).
+	runtime.GC()
 	if err == nil && opt.MaxBad.Exceeded(sum.BadRows, sum.Rows) {
 		err = budgetError(&sum, opt.MaxBad)
 	}

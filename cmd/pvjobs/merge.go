@@ -89,6 +89,7 @@ func dayRuns(plan *mapreduce.Plan, days []int) string {
 }
 
 func mergeAction(c *cli.Context) error {
+	reportsGC()
 	if c.NArg() > 0 {
 		return usagef("merge: unexpected argument %q", c.Args().First())
 	}

@@ -264,6 +264,7 @@ func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, erro
 }
 
 func runAction(c *cli.Context) error {
+	reportsGC()
 	if c.NArg() > 0 {
 		return usagef("run: unexpected argument %q", c.Args().First())
 	}

@@ -91,6 +91,7 @@ type scheduledJob struct {
 }
 
 func scheduleAction(c *cli.Context) error {
+	reportsGC()
 	if c.NArg() > 0 {
 		return usagef("schedule: unexpected argument %q", c.Args().First())
 	}
