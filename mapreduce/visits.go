@@ -92,6 +92,18 @@ func (c *entryCopy) set(pv *PageView) {
 	}
 }
 
+// field returns byte field i (see entryFields), nil when empty.
+func (c *entryCopy) field(i int) []byte {
+	from := uint32(0)
+	if i > 0 {
+		from = c.ends[i-1]
+	}
+	if end := c.ends[i]; end > from {
+		return c.buf[from:end:end]
+	}
+	return nil
+}
+
 // fill sets the fields of pv that set copied, except Time, Account,
 // Visitor and Bucket, which the fragment has; they point into c.
 func (c *entryCopy) fill(pv *PageView) {
@@ -120,9 +132,13 @@ type exitCopy struct {
 	url  int
 	buf  []byte
 	keep [KeepSlots]uint64
+	// entry: the last page view is the first, whose copy the fragment's
+	// entry holds (a visit of one page view copies nothing more).
+	entry bool
 }
 
 func (c *exitCopy) set(pv *PageView) {
+	c.entry = false
 	c.time = pv.Time
 	c.keep = pv.Keep
 	c.buf = append(append(c.buf[:0], pv.URL...), pv.Title...)
@@ -280,18 +296,16 @@ func (s *sessionizer) begin(pv *PageView, key uint64, headOpen bool) {
 		f.source = sourceNone
 	}
 	f.entry.set(pv)
-	f.exit.set(pv)
+	f.exit.entry = true
 	s.open[pv.Visitor] = f
 	s.queue = append(s.queue, queued{f, f.last, f.gen})
 }
 
 // finish ends fragment f: it is a whole visit, handed to emit, unless an
 // item before or after may hold more of it; then it is deferred to the
-// stitcher.
+// stitcher. f is the open fragment of its visitor: the caller takes it out
+// of the open map, or puts the visitor's next fragment in its place.
 func (s *sessionizer) finish(f *fragment, tailOpen bool) {
-	if s.open[f.visitor] == f {
-		delete(s.open, f.visitor)
-	}
 	f.tailOpen = tailOpen
 	if f.headOpen || f.tailOpen {
 		s.deferred = append(s.deferred, f)
@@ -313,6 +327,7 @@ func (s *sessionizer) expire(now int64) {
 		// The generation tells a fragment still open (finishing or
 		// releasing one moves it on); last, that this is its latest entry.
 		if q.gen == q.f.gen && q.f.last == q.last {
+			delete(s.open, q.f.visitor)
 			s.finish(q.f, false)
 		}
 	}
@@ -346,7 +361,12 @@ func emitVisit(v *Visit, account int, visitor uint64, fs []*fragment, emit func(
 		entry: PageView{Time: first.first, Account: account, Visitor: visitor, Bucket: first.bucket},
 		exit:  PageView{Account: account, Visitor: visitor}}
 	first.entry.fill(&v.entry)
-	last.exit.fill(&v.exit)
+	if last.exit.entry {
+		v.exit.Time, v.exit.Keep = last.first, last.entry.keep
+		v.exit.URL, v.exit.Title = last.entry.field(0), last.entry.field(1)
+	} else {
+		last.exit.fill(&v.exit)
+	}
 	v.Entry, v.Exit = &v.entry, &v.exit
 	for _, f := range fs {
 		v.PageViews += f.count
