@@ -428,13 +428,25 @@ func (w *worker) mapVisit(v *Visit) {
 
 func (w *worker) run(ctx context.Context, src Source, work <-chan WorkItem) error {
 	w.ctx = ctx
+	// stretch holds the items whose visits w.sess has open: when an item
+	// follows the last one directly (a time slice and the next, read one
+	// after the other by this worker), the visits go on into it, and the
+	// stitcher hears of the items together when the stretch ends. With one
+	// worker, a day read in 96 slices is then one stretch, as it is from a
+	// shard file, instead of 96 handing their open visits on.
+	var stretch []WorkItem
 	for it := range work {
 		w.item = it
 		w.lo, w.hi = it.Start.UnixNano(), it.End.UnixNano()
 		w.dayLo, w.dayHi = it.Shard.Start().UnixNano(), it.Shard.End().UnixNano()
 		before := w.rows
 		if w.sess != nil {
-			w.sess.startItem(it)
+			cont := len(stretch) > 0 && w.sess.follows(it)
+			if !cont && len(stretch) > 0 {
+				w.endStretch(stretch)
+				stretch = stretch[:0]
+			}
+			w.sess.startItem(it, cont)
 		}
 		err := src.Read(ctx, it, w.row)
 		if err != nil && !errors.Is(err, ErrNoShard) {
@@ -448,7 +460,7 @@ func (w *worker) run(ctx context.Context, src Source, work <-chan WorkItem) erro
 		}
 		w.shardRows[it.ShardIndex] += w.rows - before
 		if w.sess != nil {
-			w.shared.stitch.done(it, w.sess.endItem(), w.mapVisit, w.sess.release)
+			stretch = append(stretch, it)
 		}
 		w.shardItems[it.ShardIndex]++
 		w.tell()
@@ -456,7 +468,16 @@ func (w *worker) run(ctx context.Context, src Source, work <-chan WorkItem) erro
 			w.opt.OnItem(it, w.rows-before)
 		}
 	}
+	if len(stretch) > 0 {
+		w.endStretch(stretch)
+	}
 	return nil
+}
+
+// endStretch finishes the visits of a stretch of items and hands the
+// stitcher what may join other items.
+func (w *worker) endStretch(items []WorkItem) {
+	w.shared.stitch.done(items, w.sess.endItem(), w.mapVisit, w.sess.release)
 }
 
 // tell adds the rows read since the last call to opt.Read.

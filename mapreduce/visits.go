@@ -206,6 +206,8 @@ type sessionizer struct {
 	queue []queued
 	qhead int
 	free  []*fragment
+	// started: an item was begun (item is set).
+	started bool
 	// deferred are the fragments that may join those of other items.
 	deferred []*fragment
 	emit     func(*Visit)
@@ -216,12 +218,25 @@ func newSessionizer(plan *Plan, timeout time.Duration, emit func(*Visit)) *sessi
 	return &sessionizer{timeout: int64(timeout), cal: plan.Calendar, plan: plan, open: map[uint64]*fragment{}, emit: emit}
 }
 
-// startItem begins a work item.
-func (s *sessionizer) startItem(it WorkItem) {
-	s.item = it
-	s.lo, s.hi = it.Start.UnixNano(), it.End.UnixNano()
-	s.deferred = s.deferred[:0]
-	s.made = 0
+// follows reports whether work item it starts where the current one ends,
+// in the same account: the visits open at the end of the current item may
+// then go on into it without the stitcher (see startItem).
+func (s *sessionizer) follows(it WorkItem) bool {
+	return s.started && it.Account == s.item.Account && it.Start.Equal(s.item.End)
+}
+
+// startItem begins a work item. With cont (the item follows the current
+// one), the visits still open go on into it: the items since the last
+// endItem are one stretch of time for the sessionizer, whose start (lo)
+// tells the visits an earlier item may hold, and whose deferred fragments
+// endItem returns together.
+func (s *sessionizer) startItem(it WorkItem, cont bool) {
+	s.item, s.made, s.started = it, 0, true
+	s.hi = it.End.UnixNano()
+	if !cont {
+		s.lo = it.Start.UnixNano()
+		s.deferred = s.deferred[:0]
+	}
 }
 
 func (s *sessionizer) get() *fragment {
@@ -337,8 +352,9 @@ func (s *sessionizer) expire(now int64) {
 	}
 }
 
-// endItem finishes every open visit of the item and returns the fragments
-// that may join those of other items. The slice is reused by the next item.
+// endItem finishes every open visit of the items since the last endItem
+// and returns the fragments that may join those of other items. The slice
+// is reused by the next item.
 func (s *sessionizer) endItem() []*fragment {
 	runEnd := s.plan.End.UnixNano()
 	for _, f := range s.open {
@@ -419,15 +435,18 @@ func newStitcher(items []WorkItem, accounts int, timeout time.Duration) *stitche
 	return st
 }
 
-// done records that item is finished with the deferred fragments frags
+// done records that items (consecutive items of one account, read as one
+// stretch by a sessionizer) are finished with the deferred fragments frags
 // (taken over by the stitcher) and calls emit for every visit now complete,
 // with the lock held. Fragments of complete visits are returned to release.
-func (st *stitcher) done(item WorkItem, frags []*fragment, emit func(*Visit), release func(*fragment)) {
+func (st *stitcher) done(items []WorkItem, frags []*fragment, emit func(*Visit), release func(*fragment)) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	p := st.pos[item.Seq]
+	p := st.pos[items[0].Seq]
 	as := st.accounts[p.account]
-	as.done[p.index] = true
+	for _, it := range items {
+		as.done[st.pos[it.Seq].index] = true
+	}
 	as.pending = append(as.pending, frags...)
 	moved := false
 	for as.next < len(as.done) && as.done[as.next] {
