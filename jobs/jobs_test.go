@@ -1,7 +1,6 @@
 package jobs_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -9,8 +8,8 @@ import (
 
 	"github.com/pvjobs/pvjobs/jobs"
 	"github.com/pvjobs/pvjobs/jobs/geo"
+	"github.com/pvjobs/pvjobs/jobs/jobstest"
 	"github.com/pvjobs/pvjobs/mapreduce"
-	"github.com/pvjobs/pvjobs/readers/pageview"
 	"github.com/pvjobs/pvjobs/readers/synth"
 )
 
@@ -34,24 +33,8 @@ func TestBuildCombined(t *testing.T) {
 	cfg := &jobs.Config{InternalDomains: []string{"example.org"}}
 	run := func(names ...string) (map[string]mapreduce.Report, int) {
 		t.Helper()
-		defs, err := jobs.Lookup(names)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tasks, closeTasks, err := jobs.Build(defs, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer closeTasks()
-		res, err := mapreduce.Run(context.Background(), plan, src, tasks, mapreduce.Options{NewDecoder: pageview.NewMapreduceDecoder})
-		if err != nil {
-			t.Fatal(err)
-		}
-		reps := map[string]mapreduce.Report{}
-		for _, r := range res.Reports {
-			reps[r.Name] = r
-		}
-		return reps, len(tasks)
+		res, n := jobstest.RunPlan(t, plan, src, cfg, mapreduce.Options{}, names...)
+		return jobstest.ByName(res.Reports), n
 	}
 	both, n := run("urls", "sources", "searchterms")
 	if n != 2 {
@@ -99,10 +82,6 @@ func TestComparePrevious(t *testing.T) {
 	}
 	src := g.Memory(mapreduce.SplitSlices)
 	cfg := &jobs.Config{GeoIP: "geo/testdb/test-city.mmdb", MaxRows: 50}
-	defs, err := jobs.Lookup([]string{"all"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	run := func(first, last string, compare bool) []mapreduce.Report {
 		t.Helper()
 		f, _ := mapreduce.ParseDate(first)
@@ -112,16 +91,7 @@ func TestComparePrevious(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tasks, done, err := jobs.Build(defs, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer done()
-		res, err := mapreduce.Run(context.Background(), plan, src, tasks, mapreduce.Options{
-			Workers: 3, NewDecoder: pageview.NewMapreduceDecoder, NewEnricher: jobs.Enricher(defs, cfg)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res, _ := jobstest.RunPlan(t, plan, src, cfg, mapreduce.Options{Workers: 3}, "all")
 		return res.Reports
 	}
 	// The range runs over the days of the fall-back (25 hours on the 27th).

@@ -14,10 +14,8 @@ import (
 )
 
 // Run runs the named jobs over views of account blog on the local days from
-// to to (YYYY-MM-DD) in loc, read in time slices, as pvjobs run does: with
-// the jobs' enricher and cfg (spam kept when cfg says so). opt gives the
-// run's other options (Workers, IncludeBots). It returns the reports by name
-// and the run's summary.
+// to to (YYYY-MM-DD) in loc, read in time slices, with RunPlan. It returns
+// the reports by name and the run's summary.
 func Run(t testing.TB, views []synth.View, loc *time.Location, from, to string, cfg *jobs.Config, opt mapreduce.Options, names ...string) (map[string]mapreduce.Report, mapreduce.Summary) {
 	t.Helper()
 	f, _ := mapreduce.ParseDate(from)
@@ -34,6 +32,16 @@ func Run(t testing.TB, views []synth.View, loc *time.Location, from, to string, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	res, _ := RunPlan(t, plan, src, cfg, opt, names...)
+	return ByName(res.Reports), res.Summary
+}
+
+// RunPlan runs the named jobs over src as pvjobs run does: with the jobs'
+// enricher and cfg (spam kept when cfg says so). opt gives the run's other
+// options (Workers, IncludeBots). It returns the run's result and the
+// number of tasks the jobs made.
+func RunPlan(t testing.TB, plan *mapreduce.Plan, src mapreduce.Source, cfg *jobs.Config, opt mapreduce.Options, names ...string) (*mapreduce.Result, int) {
+	t.Helper()
 	defs, err := jobs.Lookup(names)
 	if err != nil {
 		t.Fatal(err)
@@ -50,9 +58,14 @@ func Run(t testing.TB, views []synth.View, loc *time.Location, from, to string, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res, len(tasks)
+}
+
+// ByName returns reports by their names.
+func ByName(reports []mapreduce.Report) map[string]mapreduce.Report {
 	out := map[string]mapreduce.Report{}
-	for _, r := range res.Reports {
+	for _, r := range reports {
 		out[r.Name] = r
 	}
-	return out, res.Summary
+	return out
 }
