@@ -408,10 +408,26 @@ func (c *Collector) markUp() {
 // they are answered once their page view is in the spool.
 const linger = 5 * time.Millisecond
 
+// groups calls fn with the values ch delivers, in groups of at most
+// cap(buf) (gather), until ch is closed. fn must not keep the group.
+func groups[T any](ch <-chan T, buf []T, least int, fn func([]T)) {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	for open := true; open; {
+		v, ok := <-ch
+		if !ok {
+			return
+		}
+		buf, open = gather(ch, append(buf[:0], v), least, t)
+		fn(buf)
+		clear(buf)
+	}
+}
+
 // gather appends to buf what ch holds, up to cap(buf), waiting up to linger
-// for more while there are fewer than min. It reports false when ch is
+// for more while there are fewer than least. It reports false when ch is
 // closed.
-func gather[T any](ch <-chan T, buf []T, min int, t *time.Timer) ([]T, bool) {
+func gather[T any](ch <-chan T, buf []T, least int, t *time.Timer) ([]T, bool) {
 	for len(buf) < cap(buf) {
 		select {
 		case v, ok := <-ch:
@@ -422,7 +438,7 @@ func gather[T any](ch <-chan T, buf []T, min int, t *time.Timer) ([]T, bool) {
 			continue
 		default:
 		}
-		if len(buf) >= min {
+		if len(buf) >= least {
 			break
 		}
 		t.Reset(linger)
@@ -445,22 +461,8 @@ func gather[T any](ch <-chan T, buf []T, min int, t *time.Timer) ([]T, bool) {
 // partition until the queue is closed and empty.
 func (c *Collector) writer() {
 	defer c.writers.Done()
-	items := make([]item, 0, 4*c.cfg.BatchRows)
 	rows := make([]mapreduce.Row, 0, c.cfg.BatchRows)
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	for {
-		it, ok := <-c.queue
-		if !ok {
-			return
-		}
-		items, ok = gather(c.queue, append(items[:0], it), c.cfg.BatchRows, t)
-		rows = c.writeItems(items, rows)
-		clear(items)
-		if !ok {
-			return
-		}
-	}
+	groups(c.queue, make([]item, 0, 4*c.cfg.BatchRows), c.cfg.BatchRows, func(items []item) { rows = c.writeItems(items, rows) })
 }
 
 // writeItems writes items grouped by partition, BatchRows at most at once.
@@ -482,6 +484,7 @@ func (c *Collector) writeItems(items []item, rows []mapreduce.Row) []mapreduce.R
 	return rows
 }
 
+// writeGroup writes items (one partition) as one batch and settles them.
 func (c *Collector) writeGroup(items []item, rows []mapreduce.Row) []mapreduce.Row {
 	st := c.currentStore()
 	if st == nil || c.down.Load() {
@@ -682,16 +685,8 @@ const liveGroup = 256
 // closed.
 func (c *Collector) livePump() {
 	defer close(c.liveDone)
-	views := make([]PageView, 0, liveGroup)
 	var lastErr time.Time
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	for open := true; open; {
-		v, ok := <-c.liveCh
-		if !ok {
-			return
-		}
-		views, open = gather(c.liveCh, append(views[:0], v), liveGroup/4, t)
+	groups(c.liveCh, make([]PageView, 0, liveGroup), liveGroup/4, func(views []PageView) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err := c.cfg.Live.Add(ctx, views)
 		cancel()
@@ -701,11 +696,10 @@ func (c *Collector) livePump() {
 				lastErr = time.Now()
 				c.log.Warn("collect: live counters not updated (the nightly run will write exact values)", "views", len(views), "err", err)
 			}
-		} else {
-			c.m.liveAdded.Add(int64(len(views)))
+			return
 		}
-		clear(views)
-	}
+		c.m.liveAdded.Add(int64(len(views)))
+	})
 }
 
 // Handler returns the collector's HTTP handler: GET /a.js, GET /a.gif,
