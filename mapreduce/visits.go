@@ -107,16 +107,8 @@ func (c *entryCopy) field(i int) []byte {
 // fill sets the fields of pv that set copied, except Time, Account,
 // Visitor and Bucket, which the fragment has; they point into c.
 func (c *entryCopy) fill(pv *PageView) {
-	var fields [entryFields][]byte
-	from := uint32(0)
-	for i, end := range c.ends {
-		if end > from {
-			fields[i] = c.buf[from:end:end]
-		}
-		from = end
-	}
 	pv.URL, pv.Title, pv.IP, pv.Referrer, pv.UserAgent, pv.Language, pv.VisitorID =
-		fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], fields[6]
+		c.field(0), c.field(1), c.field(2), c.field(3), c.field(4), c.field(5), c.field(6)
 	pv.TS, pv.Shard, pv.Agent, pv.Keep = c.ts, int(c.shard), c.agent, c.keep
 	pv.Origin = nil
 	if c.hasOrg {
@@ -145,8 +137,15 @@ func (c *exitCopy) set(pv *PageView) {
 	c.url = len(pv.URL)
 }
 
-// fill sets the time, URL and title of pv from c.
-func (c *exitCopy) fill(pv *PageView) {
+// fillExit sets the time, URL, title and Keep of pv from f's last page
+// view.
+func (f *fragment) fillExit(pv *PageView) {
+	c := &f.exit
+	if c.entry {
+		pv.Time, pv.Keep = f.first, f.entry.keep
+		pv.URL, pv.Title = f.entry.field(0), f.entry.field(1)
+		return
+	}
 	pv.Time = c.time
 	pv.Keep = c.keep
 	pv.URL = c.buf[:c.url:c.url]
@@ -206,8 +205,6 @@ type sessionizer struct {
 	queue []queued
 	qhead int
 	free  []*fragment
-	// started: an item was begun (item is set).
-	started bool
 	// deferred are the fragments that may join those of other items.
 	deferred []*fragment
 	emit     func(*Visit)
@@ -218,11 +215,12 @@ func newSessionizer(plan *Plan, timeout time.Duration, emit func(*Visit)) *sessi
 	return &sessionizer{timeout: int64(timeout), cal: plan.Calendar, plan: plan, open: map[uint64]*fragment{}, emit: emit}
 }
 
-// follows reports whether work item it starts where the current one ends,
-// in the same account: the visits open at the end of the current item may
-// then go on into it without the stitcher (see startItem).
+// follows reports whether work item it starts where the current one (begun
+// and read) ends, in the same account: the visits open at the end of the
+// current item may then go on into it without the stitcher (see
+// startItem).
 func (s *sessionizer) follows(it WorkItem) bool {
-	return s.started && it.Account == s.item.Account && it.Start.Equal(s.item.End)
+	return it.Account == s.item.Account && it.Start.Equal(s.item.End)
 }
 
 // startItem begins a work item. With cont (the item follows the current
@@ -231,7 +229,7 @@ func (s *sessionizer) follows(it WorkItem) bool {
 // tells the visits an earlier item may hold, and whose deferred fragments
 // endItem returns together.
 func (s *sessionizer) startItem(it WorkItem, cont bool) {
-	s.item, s.made, s.started = it, 0, true
+	s.item, s.made = it, 0
 	s.hi = it.End.UnixNano()
 	if !cont {
 		s.lo = it.Start.UnixNano()
@@ -377,12 +375,7 @@ func emitVisit(v *Visit, account int, visitor uint64, fs []*fragment, emit func(
 		entry: PageView{Time: first.first, Account: account, Visitor: visitor, Bucket: first.bucket},
 		exit:  PageView{Account: account, Visitor: visitor}}
 	first.entry.fill(&v.entry)
-	if last.exit.entry {
-		v.exit.Time, v.exit.Keep = last.first, last.entry.keep
-		v.exit.URL, v.exit.Title = last.entry.field(0), last.entry.field(1)
-	} else {
-		last.exit.fill(&v.exit)
-	}
+	last.fillExit(&v.exit)
 	v.Entry, v.Exit = &v.entry, &v.exit
 	for _, f := range fs {
 		v.PageViews += f.count
