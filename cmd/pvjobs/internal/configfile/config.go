@@ -526,12 +526,9 @@ func (p *parser) value(o *options.Option, old bool, path string, v *yaml.Node) (
 		if !ok {
 			return nil, false
 		}
-		if o.URL {
-			for _, s := range l {
-				if env := passwordEnv(o, s); env != "" {
-					p.errf(v, path, "%q: keep passwords out of config files: leave it out of the URL and set $%s", location.Redact(s), env)
-					return nil, false
-				}
+		for _, s := range l {
+			if p.refusePassword(o, path, v, s) {
+				return nil, false
 			}
 		}
 		x, err = o.ParseList(l)
@@ -552,8 +549,7 @@ func (p *parser) value(o *options.Option, old bool, path string, v *yaml.Node) (
 		if !ok {
 			return nil, false
 		}
-		if env := passwordEnv(o, s); env != "" {
-			p.errf(v, path, "%q: keep passwords out of config files: leave it out of the URL and set $%s", location.Redact(s), env)
+		if p.refusePassword(o, path, v, s) {
 			return nil, false
 		}
 		x, err = o.Parse(s)
@@ -602,6 +598,16 @@ func (p *parser) checkCollect(j *Job) {
 			p.errs = append(p.errs, &Error{Pos: pos, Key: "collect.accounts_file", Msg: "give accounts or accounts_file, not both"})
 		}
 	}
+}
+
+// refusePassword reports (as an error at v) whether s, a value of option o,
+// is a URL with a password, which a config file must not hold.
+func (p *parser) refusePassword(o *options.Option, path string, v *yaml.Node, s string) bool {
+	env := passwordEnv(o, s)
+	if env != "" {
+		p.errf(v, path, "%q: keep passwords out of config files: leave it out of the URL and set $%s", location.Redact(s), env)
+	}
+	return env != ""
 }
 
 // passwordEnv returns, when s (a value of option o) is a URL that carries a
