@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
+	"github.com/pvjobs/pvjobs/readers/collector"
 	"github.com/pvjobs/pvjobs/readers/file"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 func main() {
@@ -44,20 +44,20 @@ func main() {
 	}
 	r := rand.New(rand.NewPCG(10, 18))
 	pages := []string{"/", "/cart", "/product", "/search", "/account", "/checkout", "/blog/post", "/help"}
-	pv := map[string]string{}
+	var b []byte
 	for i := range *rows {
 		// Rows in time order; URL i/(rows/distinct) so each session id
 		// repeats a few times, close together, as a crawler trap's would.
 		sid := i * *distinct / *rows
 		v := r.IntN(*visitors)
-		pv["url"] = fmt.Sprintf("https://shop.example.com%s?sid=%016x", pages[sid%len(pages)], uint64(sid)*0x9e3779b97f4a7c15)
-		pv["title"] = "Shop"
-		pv["ip"] = fmt.Sprintf("%d.%d.%d.%d", 1+v>>16%223, v>>8&255, v&255, 1+v%200)
-		pv["user_agent"] = fmt.Sprintf("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.%d.0 Safari/537.36", 100+v%30, v%300)
-		b, err := msgpack.Marshal(pv)
-		if err != nil {
-			log.Fatal(err)
-		}
+		// The stored form the collector writes (every field a str, in a
+		// fixed order).
+		b = collector.AppendValue(b[:0], &collector.PageView{
+			URL:       fmt.Sprintf("https://shop.example.com%s?sid=%016x", pages[sid%len(pages)], uint64(sid)*0x9e3779b97f4a7c15),
+			Title:     "Shop",
+			IP:        fmt.Sprintf("%d.%d.%d.%d", 1+v>>16%223, v>>8&255, v&255, 1+v%200),
+			UserAgent: fmt.Sprintf("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.%d.0 Safari/537.36", 100+v%30, v%300),
+		})
 		t := day.Add(time.Duration(float64(i) / float64(*rows) * float64(24*time.Hour)))
 		if err := w.Write(mapreduce.TimeUUID(t, uint16(i), uint64(i)), b); err != nil {
 			log.Fatal(err)
