@@ -198,7 +198,8 @@ func newLive(v *options.Values) (collector.Live, func(), error) {
 // bots is set, referrer spam when spamList is not nil.
 func newLiveCounters(live *redis.Live, stripQuery, bots bool, spamList *spam.List) *liveCounters {
 	return &liveCounters{live: live, stripQuery: stripQuery, bots: bots, spam: spamList,
-		agents: map[string]bool{}, referrers: map[string]bool{}}
+		agents:    newMemo(func(ua string) bool { return devices.Classify(ua).Bot }),
+		referrers: newMemo(func(ref string) bool { return spamList.Has(referrerHost(ref)) })}
 }
 
 // liveCounters turns collected page views into the hits of the live Redis
@@ -211,8 +212,8 @@ type liveCounters struct {
 	stripQuery bool
 	bots       bool       // leave bots out
 	spam       *spam.List // leave referrer spam out (nil: keep it)
-	agents     map[string]bool
-	referrers  map[string]bool
+	agents     *memo      // user agent -> bot
+	referrers  *memo      // referrer -> on the spam list
 	hits       []redis.LiveHit
 	buf, raw   []byte
 }
@@ -225,7 +226,7 @@ func (l *liveCounters) Add(ctx context.Context, views []collector.PageView) erro
 	buf := l.buf[:0]
 	for i := range views {
 		v := &views[i]
-		if l.bots && l.isBot(v.UserAgent) || l.spam != nil && l.isSpam(v.Referrer) {
+		if l.bots && l.agents.get(v.UserAgent) || l.spam != nil && v.Referrer != "" && l.referrers.get(v.Referrer) {
 			continue
 		}
 		at := len(buf)
@@ -242,23 +243,6 @@ func (l *liveCounters) Add(ctx context.Context, views []collector.PageView) erro
 	return err
 }
 
-// isSpam reports whether a referrer's host is on the spam list,
-// remembering up to 10,000 referrers.
-func (l *liveCounters) isSpam(ref string) bool {
-	if ref == "" {
-		return false
-	}
-	if b, ok := l.referrers[ref]; ok {
-		return b
-	}
-	if len(l.referrers) >= 10_000 {
-		clear(l.referrers)
-	}
-	b := l.spam.Has(referrerHost(ref))
-	l.referrers[ref] = b
-	return b
-}
-
 // referrerHost returns the host of a referrer URL, or "".
 func referrerHost(ref string) string {
 	if ref == "" {
@@ -271,16 +255,28 @@ func referrerHost(ref string) string {
 	return u.Hostname()
 }
 
-// isBot classifies a user agent, remembering up to 10,000 of them.
-func (l *liveCounters) isBot(ua string) bool {
-	if b, ok := l.agents[ua]; ok {
+// memo remembers up to memoMax answers of f, forgetting them all when
+// full: a few thousand distinct user agents and referrers answer almost
+// every page view.
+type memo struct {
+	f func(string) bool
+	m map[string]bool
+}
+
+const memoMax = 10_000
+
+func newMemo(f func(string) bool) *memo { return &memo{f: f, m: map[string]bool{}} }
+
+// get returns f(k).
+func (m *memo) get(k string) bool {
+	if b, ok := m.m[k]; ok {
 		return b
 	}
-	if len(l.agents) >= 10_000 {
-		clear(l.agents)
+	if len(m.m) >= memoMax {
+		clear(m.m)
 	}
-	b := devices.Classify(ua).Bot
-	l.agents[strings.Clone(ua)] = b
+	b := m.f(k)
+	m.m[strings.Clone(k)] = b
 	return b
 }
 
