@@ -351,7 +351,17 @@ func Build(ds []Def, cfg *Config) ([]mapreduce.Task, func(), error) {
 // Only a run that includes spam and counts neither sources nor visits skips
 // the sources.
 func Enricher(ds []Def, cfg *Config) func() func(*mapreduce.PageView) {
-	agents := devices.NewEnricher(0)
+	newAgents := devices.NewEnricher(0)
+	// The engine may have set the Agent already, to that of an earlier page
+	// view with the same user agent (mapreduce.Options.NewEnricher).
+	agents := func() func(*mapreduce.PageView) {
+		a := newAgents()
+		return func(pv *mapreduce.PageView) {
+			if pv.Agent == nil {
+				a(pv)
+			}
+		}
+	}
 	if cfg.IncludeSpam && !slices.ContainsFunc(ds, func(d Def) bool { return d.Visits || d.Group == groupReferrers }) {
 		return agents
 	}

@@ -66,6 +66,9 @@ type Options struct {
 	NewDecoder func() Decoder
 	// NewEnricher, when set, returns a function for one worker that fills
 	// derived fields of each page view (such as Agent) before the jobs see it.
+	// When the run finds visits, Agent may already be set, to that of an
+	// earlier page view with the same ip and user agent (see
+	// PageView.Earlier): the function should then keep it.
 	NewEnricher func() func(*PageView)
 	// IncludeBots hands bots' page views to every task, not only to those
 	// built WithBots.
@@ -539,7 +542,16 @@ func (w *worker) row(r *Row) error {
 		return w.badRow(r, fmt.Errorf("time %s is outside the run's calendar", UnixTime(pv.Time).Format(time.RFC3339Nano)))
 	}
 	pv.Bucket = b
-	pv.Agent = nil
+	pv.Agent, pv.Earlier = nil, nil
+	var open *fragment
+	if w.sess != nil {
+		open = w.sess.lookup(pv)
+		// The visitor key is the ip and user agent: a page view of an open
+		// visit has its first page view's, whose Agent and Keep are known.
+		if open != nil && len(pv.VisitorID) == 0 {
+			pv.Agent, pv.Earlier = open.entry.agent, &open.entry.keep
+		}
+	}
 	if w.enrich != nil {
 		w.enrich(pv)
 	}
@@ -556,7 +568,7 @@ func (w *worker) row(r *Row) error {
 		p.mapRow(pv)
 	}
 	if w.sess != nil {
-		w.sess.add(pv)
+		w.sess.add(pv, open)
 	}
 	return nil
 }

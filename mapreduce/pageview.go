@@ -51,6 +51,13 @@ type PageView struct {
 	// and keeps it with a visit's first and last page views. Its slots are
 	// shared: see Keeper.
 	Keep [KeepSlots]uint64
+	// Earlier, when not nil, is the Keep of an earlier page view of the
+	// worker with the same ip and user agent (the first of the visitor's
+	// open visit), so a task can take what it worked out from those fields
+	// (a location, a device) instead of working it out again: see
+	// Keeper.Earlier. It is set only when the run finds visits and the page
+	// view has no visitor_id (the visitor key is then the ip and user agent).
+	Earlier *[KeepSlots]uint64
 }
 
 // KeepSlots is the number of slots of PageView.Keep.
@@ -81,6 +88,15 @@ func (k Keeper) Set(pv *PageView, v uint32) { pv.Keep[k.slot] = k.tag | uint64(v
 // Get returns what k kept for pv, if anything.
 func (k Keeper) Get(pv *PageView) (uint32, bool) {
 	x := pv.Keep[k.slot]
+	return uint32(x), x != 0 && x&^0xffffffff == k.tag
+}
+
+// Earlier returns what k kept for pv.Earlier's page view, if anything.
+func (k Keeper) Earlier(pv *PageView) (uint32, bool) {
+	if pv.Earlier == nil {
+		return 0, false
+	}
+	x := pv.Earlier[k.slot]
 	return uint32(x), x != 0 && x&^0xffffffff == k.tag
 }
 

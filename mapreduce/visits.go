@@ -251,16 +251,21 @@ func (s *sessionizer) release(f *fragment) {
 	s.free = append(s.free, f)
 }
 
-// add adds a page view of the current item. Rows of an item come in time
-// order; a row that comes earlier than its visitor's last one joins that
-// visitor's current visit.
-func (s *sessionizer) add(pv *PageView) {
+// lookup ends the visits idle at pv's time and returns pv's visitor's open
+// fragment, nil when none: what add then takes.
+func (s *sessionizer) lookup(pv *PageView) *fragment {
 	s.expire(pv.Time)
+	return s.open[pv.Visitor]
+}
+
+// add adds a page view of the current item; f is what lookup returned for
+// it. Rows of an item come in time order; a row that comes earlier than its
+// visitor's last one joins that visitor's current visit.
+func (s *sessionizer) add(pv *PageView, f *fragment) {
 	var key uint64
 	if pv.Origin != nil {
 		key = pv.Origin.Key
 	}
-	f := s.open[pv.Visitor]
 	if f != nil {
 		gap := pv.Time - f.last
 		switch {

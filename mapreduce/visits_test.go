@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -339,5 +340,110 @@ func TestKeeper(t *testing.T) {
 	// last share one, and last's value hides ks[0]'s.
 	if _, ok := ks[0].Get(&pv); ok {
 		t.Error("the Keeper that shares last's slot still reads its own value")
+	}
+}
+
+// earlierJob checks PageView.Earlier: every page view's value is the id of
+// its ip and user agent, and what Earlier gives must be the same id.
+type earlierJob struct{ keep mapreduce.Keeper }
+
+type earlierPartial struct {
+	ids                 map[string]uint32
+	uses, wrong, withID int
+	agentWrong          int
+}
+
+func (j *earlierJob) NewPartial(plan *mapreduce.Plan) *earlierPartial {
+	return &earlierPartial{ids: map[string]uint32{}}
+}
+
+func (j *earlierJob) Map(p *earlierPartial, pv *mapreduce.PageView) {
+	k := string(pv.IP) + "\n" + string(pv.UserAgent)
+	id, ok := p.ids[k]
+	if !ok {
+		id = uint32(len(p.ids) + 1)
+		p.ids[k] = id
+	}
+	if e, ok := j.keep.Earlier(pv); ok {
+		p.uses++
+		if e != id {
+			p.wrong++
+		}
+		if len(pv.VisitorID) > 0 {
+			p.withID++
+		}
+	}
+	if pv.Agent == nil || pv.Agent.Class != string(pv.UserAgent) {
+		p.agentWrong++
+	}
+	j.keep.Set(pv, id)
+}
+func (j *earlierJob) MapVisit(p *earlierPartial, v *mapreduce.Visit) {}
+func (j *earlierJob) Merge(dst, src *earlierPartial) {
+	dst.uses += src.uses
+	dst.wrong += src.wrong
+	dst.withID += src.withID
+	dst.agentWrong += src.agentWrong
+}
+func (j *earlierJob) Reports(p *earlierPartial, plan *mapreduce.Plan) []mapreduce.Report {
+	rep := mapreduce.Report{Name: "earlier", Keys: []string{"what"}, Measures: mapreduce.Counts("n")}
+	for _, r := range []struct {
+		k string
+		n int
+	}{{"uses", p.uses}, {"wrong", p.wrong}, {"withID", p.withID}, {"agentWrong", p.agentWrong}} {
+		rep.Rows = append(rep.Rows, mapreduce.ReportRow{Account: "x", Keys: []string{r.k}, Values: []float64{float64(r.n)}})
+	}
+	return []mapreduce.Report{rep}
+}
+
+// TestEarlier checks that a page view's Earlier and preset Agent come from
+// a page view with the same ip and user agent, that page views with a
+// visitor_id get none, and that most page views of a visit get them.
+func TestEarlier(t *testing.T) {
+	day := time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)
+	pvs := genVisits(3, day, 2)
+	slices.SortStableFunc(pvs, func(a, b genPV) int { return a.t.Compare(b.t) })
+	src := &memSource{shards: map[string][]mapreduce.Row{}}
+	for i, p := range pvs {
+		n, _ := strconv.Atoi(strings.TrimPrefix(p.visitor, "v"))
+		fields := map[string]string{"url": p.url, "referrer": p.ref,
+			"ip": fmt.Sprintf("203.0.113.%d", n%40), "user_agent": fmt.Sprintf("UA %d", n%7)}
+		if n%5 == 0 {
+			fields["visitor_id"] = p.visitor
+		}
+		key := mapreduce.ShardKey{Day: p.t.UTC().Truncate(24 * time.Hour), Account: p.account}.String()
+		rows := src.shards[key]
+		src.shards[key] = append(rows, mapreduce.Row{TS: mapreduce.TimeUUID(p.t, uint16(i), uint64(i)), Value: encodePV(t, fields), Index: int64(len(rows)), Offset: -1})
+	}
+	plan, err := mapreduce.NewPlan(mapreduce.PlanSpec{Accounts: []string{"blog", "shop"}, Start: day, End: day.AddDate(0, 0, 2), Slices: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enrich := func() func(*mapreduce.PageView) {
+		origins := originEnricher()
+		return func(pv *mapreduce.PageView) {
+			if pv.Agent == nil {
+				pv.Agent = &mapreduce.Agent{Class: string(pv.UserAgent)}
+			}
+			origins(pv)
+		}
+	}
+	for _, workers := range []int{1, 3} {
+		res, err := mapreduce.Run(context.Background(), plan, src,
+			[]mapreduce.Task{mapreduce.NewTask("earlier", &earlierJob{keep: mapreduce.NewKeeper()})},
+			mapreduce.Options{Workers: workers, NewDecoder: pageview.NewMapreduceDecoder, NewEnricher: enrich})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, r := range res.Reports[0].Rows {
+			got[r.Keys[0]] = r.Values[0]
+		}
+		if got["wrong"] != 0 || got["withID"] != 0 || got["agentWrong"] != 0 {
+			t.Errorf("workers %d: %v: Earlier or Agent from another visitor's page view", workers, got)
+		}
+		if got["uses"] < float64(len(pvs))/3 {
+			t.Errorf("workers %d: Earlier given %v times for %d page views", workers, got["uses"], len(pvs))
+		}
 	}
 }

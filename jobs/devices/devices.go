@@ -40,21 +40,37 @@ type Partial struct {
 	// last and lastID are the Agent of the previous row and its key id.
 	last   *mapreduce.Agent
 	lastID uint32
+	// keep keeps each page view's key id for the visit it may begin and
+	// for the visitor's next page views (PageView.Earlier).
+	keep mapreduce.Keeper
 }
 
 // NewPartial implements mapreduce.Job.
 func (j *Job) NewPartial(plan *mapreduce.Plan) *Partial {
-	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, tally.TrafficCols, true), ids: map[*mapreduce.Agent]uint32{}, key: make([]byte, 0, 64)}
+	return &Partial{keys: tally.NewKeys(), t: tally.New(plan, tally.TrafficCols, true), ids: map[*mapreduce.Agent]uint32{}, key: make([]byte, 0, 64), keep: mapreduce.NewKeeper()}
 }
 
 // Map implements mapreduce.Job: it counts the row under (class, browser,
 // os), from pv.Agent or, when no enricher set it, from its own
 // classification.
-func (j *Job) Map(p *Partial, pv *mapreduce.PageView) { p.t.Count(pv, p.id(pv)) }
+func (j *Job) Map(p *Partial, pv *mapreduce.PageView) {
+	id, ok := p.keep.Earlier(pv) // the same user agent's
+	if !ok {
+		id = p.id(pv)
+	}
+	p.keep.Set(pv, id)
+	p.t.Count(pv, id)
+}
 
 // MapVisit implements mapreduce.VisitJob: a visit counts under the device
 // of its first page view.
-func (j *Job) MapVisit(p *Partial, v *mapreduce.Visit) { p.t.CountVisit(v, p.id(v.Entry)) }
+func (j *Job) MapVisit(p *Partial, v *mapreduce.Visit) {
+	id, ok := p.keep.Get(v.Entry)
+	if !ok { // the page view of another worker's item
+		id = p.id(v.Entry)
+	}
+	p.t.CountVisit(v, id)
+}
 
 // id returns the key id of pv's device.
 func (p *Partial) id(pv *mapreduce.PageView) uint32 {

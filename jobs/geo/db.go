@@ -262,6 +262,38 @@ func ParseIP(s string) (netip.Addr, error) {
 	return ip.Unmap(), nil
 }
 
+// parseIPv4 parses b when it is a plain dotted-quad IPv4 address, as
+// netip.ParseAddr would ("1.2.3.4"; no white space, port, list, or leading
+// zeros), without the string ParseIP needs; ok is false for anything else,
+// which ParseIP then reads.
+func parseIPv4(b []byte) (ip netip.Addr, ok bool) {
+	var a [4]byte
+	field, digits, val := 0, 0, 0
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			if digits == 1 && val == 0 {
+				return ip, false // a leading zero
+			}
+			val = val*10 + int(c-'0')
+			digits++
+			if val > 255 {
+				return ip, false
+			}
+		case c == '.' && digits > 0 && field < 3:
+			a[field] = byte(val)
+			field, digits, val = field+1, 0, 0
+		default:
+			return ip, false
+		}
+	}
+	if field != 3 || digits == 0 {
+		return ip, false
+	}
+	a[3] = byte(val)
+	return netip.AddrFrom4(a), true
+}
+
 // isPort reports whether s is "" or ":" followed by 1 to 5 digits.
 func isPort(s string) bool {
 	if s == "" {

@@ -33,14 +33,14 @@ func Check(path string) error {
 // bytes (2 MiB): enough for the visitors active within a few minutes, whose
 // next page views it answers, and small enough to stay in the processor's
 // cache (with a distinct address per visitor, a larger one mostly holds
-// visitors gone). Its record cache is direct-mapped with recordSlots slots
-// of 16 bytes; its location table holds at most maxLocations entries and is
-// cleared when full.
+// visitors gone). Its record cache maps the offsets of the database records
+// it decoded to their locations, at most maxRecords of them (GeoLite2-City
+// has about 343,000 records) before it is cleared; its location table holds
+// at most maxLocations entries and is cleared when full.
 const (
 	ipSlots      = 1 << 15
 	ipInline     = 59
-	recordBits   = 16
-	recordSlots  = 1 << recordBits
+	maxRecords   = 1 << 19
 	maxLocations = 1 << 17
 )
 
@@ -91,7 +91,10 @@ func (j *Job) NewPartial(plan *mapreduce.Plan) *Partial {
 
 // Map implements mapreduce.Job.
 func (j *Job) Map(p *Partial, pv *mapreduce.PageView) {
-	id := p.id(pv.IP)
+	id, ok := p.keep.Earlier(pv) // the same ip's
+	if !ok {
+		id = p.id(pv.IP)
+	}
 	p.keep.Set(pv, id)
 	p.t.Count(pv, id)
 }
@@ -159,7 +162,7 @@ type resolver struct {
 	seed    maphash.Seed
 	slots   []ipSlot
 	nets    *netCache
-	records []recordSlot
+	records map[uintptr]int32
 	index   map[string]int32
 	keys    [][]byte
 }
@@ -177,7 +180,7 @@ func newResolver(db *DB) *resolver {
 		seed:    maphash.MakeSeed(),
 		slots:   make([]ipSlot, ipSlots),
 		nets:    newNetCache(),
-		records: make([]recordSlot, recordSlots),
+		records: make(map[uintptr]int32),
 		index:   make(map[string]int32),
 	}
 	r.reset()
@@ -206,13 +209,13 @@ func (r *resolver) loc(ip []byte) int32 {
 		return 0
 	}
 	if len(ip) > ipInline {
-		return r.resolve(string(ip))
+		return r.resolve(ip)
 	}
 	s := &r.slots[maphash.Bytes(r.seed, ip)&(ipSlots-1)]
 	if int(s.n) == len(ip) && string(s.ip[:s.n]) == string(ip) {
 		return s.loc
 	}
-	i := r.resolve(string(ip))
+	i := r.resolve(ip)
 	s = &r.slots[maphash.Bytes(r.seed, ip)&(ipSlots-1)] // resolve may have reset
 	s.n = uint8(copy(s.ip[:], ip))
 	s.loc = i
@@ -223,9 +226,15 @@ func (r *resolver) loc(ip []byte) int32 {
 // from the network cache when another address of its network was looked up
 // before, else from the database (decoding the record only when its offset
 // is new).
-func (r *resolver) resolve(s string) int32 {
-	ip, err := ParseIP(s)
-	if err != nil || !Routable(ip) {
+func (r *resolver) resolve(field []byte) int32 {
+	ip, ok := parseIPv4(field)
+	if !ok {
+		var err error
+		if ip, err = ParseIP(string(field)); err != nil {
+			return 0
+		}
+	}
+	if !Routable(ip) {
 		return 0
 	}
 	if i, ok := r.nets.get(ip); ok {
@@ -245,21 +254,15 @@ func (r *resolver) record(res maxminddb.Result) int32 {
 		return 0
 	}
 	off := res.Offset()
-	slot := &r.records[uint64(off)*0x9e3779b97f4a7c15>>(64-recordBits)]
-	if slot.off == off+1 {
-		return slot.loc
+	if i, ok := r.records[off]; ok {
+		return i
 	}
-	i := r.intern(r.db.decode(res))
-	slot = &r.records[uint64(off)*0x9e3779b97f4a7c15>>(64-recordBits)] // intern may have reset
-	*slot = recordSlot{off: off + 1, loc: i}
+	i := r.intern(r.db.decode(res)) // may reset
+	if len(r.records) >= maxRecords {
+		clear(r.records)
+	}
+	r.records[off] = i
 	return i
-}
-
-// recordSlot is a slot of the record cache: a record's offset + 1 (0 marks
-// an empty slot) and its location index.
-type recordSlot struct {
-	off uintptr
-	loc int32
 }
 
 // intern returns the index of loc's key, adding it when new.
