@@ -172,8 +172,9 @@ type fragment struct {
 	// headOpen: an earlier item may hold the page view before first, in the
 	// same visit; tailOpen: a later item may hold the next one.
 	headOpen, tailOpen bool
-	// gen tells a reused fragment from the visit a stale queue entry saw.
-	gen   uint32
+	// qpos is the position of the fragment's queue entry, counted from the
+	// sessionizer's first (see queue).
+	qpos  int64
 	entry entryCopy
 	exit  exitCopy
 	// order sorts fragments of one visitor that start at the same instant:
@@ -182,11 +183,11 @@ type fragment struct {
 }
 
 // queued is an entry of a sessionizer's activity queue: the fragment and
-// its last page view time when queued.
+// its last page view time when queued; f is nil once the fragment has a
+// later entry or has ended.
 type queued struct {
 	f    *fragment
 	last int64
-	gen  uint32
 }
 
 // sessionizer finds the visits of one worker's work items.
@@ -201,9 +202,15 @@ type sessionizer struct {
 	open map[uint64]*fragment
 	// queue holds every page view's fragment in arrival order, so visits
 	// idle for longer than the timeout are finished as time moves on and
-	// the open map holds only the visitors of the last timeout.
+	// the open map holds only the visitors of the last timeout. A
+	// fragment's earlier entry is voided when it gets a new one (while the
+	// earlier one is still recent, likely in the processor's cache), so
+	// expire reads a fragment only when it ends, not at each of its page
+	// views' entries half an hour later. qbase is the position of queue[0]
+	// counted from the first entry.
 	queue []queued
 	qhead int
+	qbase int64
 	free  []*fragment
 	// deferred are the fragments that may join those of other items.
 	deferred []*fragment
@@ -247,8 +254,21 @@ func (s *sessionizer) get() *fragment {
 }
 
 func (s *sessionizer) release(f *fragment) {
-	f.gen++
 	s.free = append(s.free, f)
+}
+
+// enqueue queues f at its last page view time, voiding its earlier entry.
+func (s *sessionizer) enqueue(f *fragment) {
+	s.unqueue(f)
+	f.qpos = s.qbase + int64(len(s.queue))
+	s.queue = append(s.queue, queued{f, f.last})
+}
+
+// unqueue voids f's queue entry if it is still queued.
+func (s *sessionizer) unqueue(f *fragment) {
+	if i := f.qpos - s.qbase; i >= int64(s.qhead) && i < int64(len(s.queue)) && s.queue[i].f == f {
+		s.queue[i].f = nil
+	}
 }
 
 // lookup ends the visits idle at pv's time and returns pv's visitor's open
@@ -287,7 +307,7 @@ func (s *sessionizer) add(pv *PageView, f *fragment) {
 			}
 			f.count++
 			f.exit.set(pv)
-			s.queue = append(s.queue, queued{f, f.last, f.gen})
+			s.enqueue(f)
 			return
 		}
 	}
@@ -316,7 +336,8 @@ func (s *sessionizer) begin(pv *PageView, key uint64, headOpen bool) {
 	f.entry.set(pv)
 	f.exit.entry = true
 	s.open[pv.Visitor] = f
-	s.queue = append(s.queue, queued{f, f.last, f.gen})
+	f.qpos = -1
+	s.enqueue(f)
 }
 
 // finish ends fragment f: it is a whole visit, handed to emit, unless an
@@ -324,10 +345,10 @@ func (s *sessionizer) begin(pv *PageView, key uint64, headOpen bool) {
 // stitcher. f is the open fragment of its visitor: the caller takes it out
 // of the open map, or puts the visitor's next fragment in its place.
 func (s *sessionizer) finish(f *fragment, tailOpen bool) {
+	s.unqueue(f)
 	f.tailOpen = tailOpen
 	if f.headOpen || f.tailOpen {
 		s.deferred = append(s.deferred, f)
-		f.gen++ // its queue entries are stale now
 		return
 	}
 	s.emitVisit(f.account, f.visitor, []*fragment{f})
@@ -342,15 +363,14 @@ func (s *sessionizer) expire(now int64) {
 			break
 		}
 		s.qhead++
-		// The generation tells a fragment still open (finishing or
-		// releasing one moves it on); last, that this is its latest entry.
-		if q.gen == q.f.gen && q.f.last == q.last {
+		if q.f != nil { // the latest entry of an open fragment
 			delete(s.open, q.f.visitor)
 			s.finish(q.f, false)
 		}
 	}
 	if s.qhead > 4096 && s.qhead*2 > len(s.queue) {
 		n := copy(s.queue, s.queue[s.qhead:])
+		s.qbase += int64(s.qhead)
 		s.queue, s.qhead = s.queue[:n], 0
 	}
 }
@@ -365,6 +385,7 @@ func (s *sessionizer) endItem() []*fragment {
 		s.finish(f, open)
 	}
 	clear(s.open)
+	s.qbase += int64(len(s.queue))
 	s.queue, s.qhead = s.queue[:0], 0
 	return s.deferred
 }
