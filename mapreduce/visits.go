@@ -63,14 +63,16 @@ const (
 // after the other in buf, ends[i] being where field i ends (fields in the
 // order of entryFields), and fill makes a PageView of it again.
 type entryCopy struct {
+	// keep and agent first: a fragment's next page views read them (see
+	// PageView.Earlier), the rest is read when the visit ends.
+	keep   [KeepSlots]uint64
+	agent  *Agent
 	buf    []byte
 	ends   [entryFields]uint32
 	ts     [16]byte
 	shard  int32
-	agent  *Agent
 	origin Origin
 	hasOrg bool
-	keep   [KeepSlots]uint64
 }
 
 // entryFields is the number of byte fields of a PageView: URL, Title, IP,
@@ -120,13 +122,13 @@ func (c *entryCopy) fill(pv *PageView) {
 // visit: its time, URL and title (buf[:url] and buf[url:]). Every open
 // visit has one, so it is kept small.
 type exitCopy struct {
+	keep [KeepSlots]uint64
 	time int64
 	url  int
-	buf  []byte
-	keep [KeepSlots]uint64
 	// entry: the last page view is the first, whose copy the fragment's
 	// entry holds (a visit of one page view copies nothing more).
 	entry bool
+	buf   []byte
 }
 
 func (c *exitCopy) set(pv *PageView) {
@@ -158,25 +160,29 @@ func (f *fragment) fillExit(pv *PageView) {
 	}
 }
 
-// fragment is a visit, or the part of one that a work item saw.
+// fragment is a visit, or the part of one that a work item saw. Its
+// fields are in the order a page view of an open visit touches them, so
+// that it touches few cache lines: from last to the entry's agent.
 type fragment struct {
-	visitor     uint64
-	account     int
-	first, last int64
-	day         int32
-	bucket      Bucket
-	count       int
+	last int64
 	// source is the visit's source as far as the item knows it; firstSource
 	// is the Origin.Key of the first page view (0: none).
-	source, firstSource uint64
+	source uint64
+	day    int32
+	count  int
+	// qpos is the position of the fragment's queue entry, counted from the
+	// sessionizer's first (see queue).
+	qpos        int64
+	visitor     uint64
+	exit        exitCopy
+	entry       entryCopy
+	account     int
+	first       int64
+	bucket      Bucket
+	firstSource uint64
 	// headOpen: an earlier item may hold the page view before first, in the
 	// same visit; tailOpen: a later item may hold the next one.
 	headOpen, tailOpen bool
-	// qpos is the position of the fragment's queue entry, counted from the
-	// sessionizer's first (see queue).
-	qpos  int64
-	entry entryCopy
-	exit  exitCopy
 	// order sorts fragments of one visitor that start at the same instant:
 	// the item's Seq, then the fragment's number within the item.
 	order uint64
