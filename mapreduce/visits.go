@@ -32,7 +32,7 @@ type Visit struct {
 	PageViews int
 	// Entry is the visit's first page view: every field is set (Agent and
 	// Origin as the run's enricher set them). Exit is its last page view,
-	// with Time, URL, Title, Account, Visitor and Keep set. Both are owned by the
+	// with Time, URL, Account, Visitor and Keep set. Both are owned by the
 	// engine and valid only during MapVisit.
 	Entry, Exit *PageView
 	// entry and exit hold what Entry and Exit point to.
@@ -119,44 +119,37 @@ func (c *entryCopy) fill(pv *PageView) {
 }
 
 // exitCopy is what a Visit's Exit carries of the last page view seen of a
-// visit: its time, URL and title (buf[:url] and buf[url:]). Every open
+// visit: its time, Keep and URL (the exit pages report's). Every open
 // visit has one, so it is kept small.
 type exitCopy struct {
 	keep [KeepSlots]uint64
 	time int64
-	url  int
 	// entry: the last page view is the first, whose copy the fragment's
 	// entry holds (a visit of one page view copies nothing more).
 	entry bool
-	buf   []byte
+	url   []byte
 }
 
 func (c *exitCopy) set(pv *PageView) {
 	c.entry = false
 	c.time = pv.Time
 	c.keep = pv.Keep
-	c.buf = append(append(c.buf[:0], pv.URL...), pv.Title...)
-	c.url = len(pv.URL)
+	c.url = append(c.url[:0], pv.URL...)
 }
 
-// fillExit sets the time, URL, title and Keep of pv from f's last page
-// view.
+// fillExit sets the time, URL and Keep of pv from f's last page view.
 func (f *fragment) fillExit(pv *PageView) {
 	c := &f.exit
 	if c.entry {
 		pv.Time, pv.Keep = f.first, f.entry.keep
-		pv.URL, pv.Title = f.entry.field(0), f.entry.field(1)
+		pv.URL = f.entry.field(0)
 		return
 	}
 	pv.Time = c.time
 	pv.Keep = c.keep
-	pv.URL = c.buf[:c.url:c.url]
-	pv.Title = c.buf[c.url:len(c.buf):len(c.buf)]
-	if c.url == 0 {
-		pv.URL = nil
-	}
-	if c.url == len(c.buf) {
-		pv.Title = nil
+	pv.URL = nil
+	if len(c.url) > 0 {
+		pv.URL = c.url[:len(c.url):len(c.url)]
 	}
 }
 
