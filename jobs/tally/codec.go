@@ -61,16 +61,16 @@ func (t *Tally) Encode(e *mapreduce.PartialEncoder) {
 	t.flush()
 	e.Uvarint(uint64(t.cols))
 	e.Bool(t.visitors)
-	e.Uvarint(uint64(len(t.keys)))
+	e.Uvarint(uint64(t.n))
 	var sk []byte
 	var hs []uint64
-	for i := range t.keys {
+	for i := range t.n {
 		id, cell := t.ID(int32(i))
 		e.Account(cell / t.days)
 		e.Day(cell % t.days)
 		e.Uvarint(uint64(id))
-		for _, v := range t.vals[i*t.cols : (i+1)*t.cols] {
-			e.Varint(v)
+		for c := range t.cols {
+			e.Varint(t.Val(int32(i), c))
 		}
 		if !t.visitors {
 			continue
@@ -102,7 +102,7 @@ func (t *Tally) Encode(e *mapreduce.PartialEncoder) {
 // one reader of how a tally holds visitors.
 func (t *Tally) entryVisitors(dst []uint64, e int) ([]uint64, *hll.Sketch) {
 	t.flush()
-	if r := t.vref[e]; r >= 0 {
+	if r := t.vref(int32(e)); r >= 0 {
 		s := t.sets[r]
 		if s.sketch != nil {
 			return dst, s.sketch
@@ -114,7 +114,7 @@ func (t *Tally) entryVisitors(dst []uint64, e int) ([]uint64, *hll.Sketch) {
 		}
 		return dst, nil
 	}
-	for _, h := range [2]uint64{t.vone[e], t.vtwo[e]} {
+	for _, h := range t.pair(int32(e)) {
 		if h != 0 {
 			dst = append(dst, h)
 		}
@@ -154,7 +154,7 @@ func Decode(d *mapreduce.PartialDecoder, cols int, visitors bool, keys int) *Tal
 			if v < 0 {
 				d.Fail("a negative count")
 			}
-			t.vals[int(e)*t.cols+c] = v
+			t.ents[t.at(e)+1+c] = uint64(v)
 		}
 		if visitors {
 			t.decodeVisitors(d, e)
@@ -205,7 +205,7 @@ func (t *Tally) decodeVisitors(d *mapreduce.PartialDecoder, e int32) {
 		}
 		s := newVisitorSet()
 		s.slots, s.sketch = nil, sk
-		t.vref[e] = int32(len(t.sets))
+		t.setVref(e, len(t.sets))
 		t.sets = append(t.sets, s)
 	default:
 		d.Fail("visitors of kind %d", kind)

@@ -223,16 +223,16 @@ func newBuilder(t *Tally, plan *mapreduce.Plan, keys *Keys, spec ReportSpec) *bu
 	}
 	cells := len(plan.Accounts) * t.days
 	b.start = make([]int32, cells+1)
-	for e := range t.keys {
+	for e := range t.n {
 		_, c := t.ID(int32(e))
 		b.start[c+1]++
 	}
 	for c := range cells {
 		b.start[c+1] += b.start[c]
 	}
-	b.order = make([]int32, len(t.keys))
+	b.order = make([]int32, t.n)
 	next := slices.Clone(b.start[:cells])
-	for e := range t.keys {
+	for e := range t.n {
 		_, c := t.ID(int32(e))
 		b.order[next[c]] = int32(e)
 		next[c]++
@@ -307,7 +307,7 @@ func (a *agg) row(cid uint32) int {
 	r := len(a.cids)
 	a.stamp[cid], a.at[cid] = a.gen, int32(r)
 	a.cids = append(a.cids, cid)
-	a.sums = append(a.sums, zeros[:a.cols]...)
+	a.sums = append(a.sums, make([]int64, a.cols)...)
 	a.vis = append(a.vis, Visitors{})
 	return r
 }
@@ -323,7 +323,7 @@ func (b *builder) add(a *agg, e int32) {
 	}
 	r := a.row(cid)
 	for c := range a.cols {
-		a.sums[r*a.cols+c] += b.t.vals[int(e)*a.cols+c]
+		a.sums[r*a.cols+c] += b.t.Val(e, c)
 	}
 	if b.t.visitors {
 		a.vis[r].addEntry(b.t, e)

@@ -21,16 +21,16 @@ import (
 type Tally struct {
 	cols, days int
 	visitors   bool
-	// Per entry: its (id, cell) key, cols counters, and its visitors: one
-	// hashes in vone and vtwo (0: none), or a set in sets[vref] (vref -1
-	// when none): most keys of a long tail have one or two visitors, who
+	// ents holds the entries, stride words each, one after the other (so
+	// that counting a page view touches one or two cache lines): its (id,
+	// cell) key, cols counters, and with visitors: one or two visitor
+	// hashes (0: none) or, in the third word, the index+1 of a set in sets
+	// (0: none). Most keys of a long tail have one or two visitors, who
 	// then cost no set.
-	keys  []uint64
-	vals  []int64
-	vone  []uint64
-	vtwo  []uint64
-	vref  []int32
-	sets  []*visitorSet
+	ents   []uint64
+	stride int
+	n      int
+	sets   []*visitorSet
 	slots []int32 // -1 is empty, else an entry; len is a power of two
 	mask  uint32
 	// recentE (entry + 1) and recentH are the (entry, visitor) pairs added
@@ -62,16 +62,20 @@ func New(plan *mapreduce.Plan, cols int, visitors bool) *Tally {
 		panic("tally: too many columns")
 	}
 	t := &Tally{cols: max(cols, 1), days: len(plan.Calendar.Days), visitors: visitors}
+	t.stride = 1 + t.cols
+	if visitors {
+		t.stride += 3
+	}
 	t.slots = newSlots(256)
 	t.mask = 255
 	return t
 }
 
-// zeros holds the counters of a new entry.
-var zeros [16]int64
+// zeros holds the words of a new entry.
+var zeros [MaxCols + 4]uint64
 
 // MaxCols is the most counters an entry may have.
-const MaxCols = len(zeros)
+const MaxCols = 16
 
 func newSlots(n int) []int32 {
 	s := make([]int32, n)
@@ -85,7 +89,25 @@ func newSlots(n int) []int32 {
 func (t *Tally) Cell(a, d int) int { return a*t.days + d }
 
 // Len returns the number of entries.
-func (t *Tally) Len() int { return len(t.keys) }
+func (t *Tally) Len() int { return t.n }
+
+// at returns the index in ents of entry e.
+func (t *Tally) at(e int32) int { return int(e) * t.stride }
+
+// Visitor words of an entry, after its key and counters: see ents.
+func (t *Tally) vone(e int32) int { return t.at(e) + 1 + t.cols }
+
+// vref returns the index in sets of entry e's set of visitors, -1 when it
+// has none.
+func (t *Tally) vref(e int32) int { return int(t.ents[t.vone(e)+2]) - 1 }
+
+func (t *Tally) setVref(e int32, r int) { t.ents[t.vone(e)+2] = uint64(r + 1) }
+
+// pair returns the one or two visitors of entry e that has no set.
+func (t *Tally) pair(e int32) [2]uint64 {
+	i := t.vone(e)
+	return [2]uint64{t.ents[i], t.ents[i+1]}
+}
 
 func slotHash(k uint64) uint32 { return uint32((k * 0x9e3779b97f4a7c15) >> 32) }
 
@@ -96,21 +118,17 @@ func (t *Tally) Entry(cell int, id uint32) int32 {
 	for i := slotHash(k) & t.mask; ; i = (i + 1) & t.mask {
 		e := t.slots[i]
 		if e < 0 {
-			e = int32(len(t.keys))
-			t.keys = append(t.keys, k)
-			t.vals = append(t.vals, zeros[:t.cols]...)
-			if t.visitors {
-				t.vone = append(t.vone, 0)
-				t.vtwo = append(t.vtwo, 0)
-				t.vref = append(t.vref, -1)
-			}
+			e = int32(t.n)
+			t.n++
+			t.ents = append(t.ents, k)
+			t.ents = append(t.ents, zeros[:t.stride-1]...)
 			t.slots[i] = e
-			if len(t.keys)*4 > len(t.slots)*3 {
+			if t.n*4 > len(t.slots)*3 {
 				t.grow()
 			}
 			return e
 		}
-		if t.keys[e] == k {
+		if t.ents[t.at(e)] == k {
 			return e
 		}
 	}
@@ -119,8 +137,8 @@ func (t *Tally) Entry(cell int, id uint32) int32 {
 func (t *Tally) grow() {
 	slots := newSlots(2 * len(t.slots))
 	mask := uint32(len(slots) - 1)
-	for e, k := range t.keys {
-		i := slotHash(k) & mask
+	for e := range t.n {
+		i := slotHash(t.ents[e*t.stride]) & mask
 		for slots[i] >= 0 {
 			i = (i + 1) & mask
 		}
@@ -130,10 +148,10 @@ func (t *Tally) grow() {
 }
 
 // Add adds n to counter col of entry e.
-func (t *Tally) Add(e int32, col int, n int64) { t.vals[int(e)*t.cols+col] += n }
+func (t *Tally) Add(e int32, col int, n int64) { t.ents[t.at(e)+1+col] += uint64(n) }
 
 // Val returns counter col of entry e.
-func (t *Tally) Val(e int32, col int) int64 { return t.vals[int(e)*t.cols+col] }
+func (t *Tally) Val(e int32, col int) int64 { return int64(t.ents[t.at(e)+1+col]) }
 
 // AddVisitor adds the visitor hash h to entry e. It does nothing when the
 // tally keeps no visitors.
@@ -152,7 +170,8 @@ func (t *Tally) AddVisitor(e int32, h uint64) {
 		return
 	}
 	t.recentE[i], t.recentH[i] = e+1, h
-	if r := t.vref[e]; r >= 0 {
+	v := t.vone(e)
+	if r := int32(t.ents[v+2]) - 1; r >= 0 {
 		// A set of many visitors is a table or a sketch of up to 16 KB:
 		// adding to it where the page views come is a cache miss each time.
 		// Collected and added set by set, the visitors of the busy rows find
@@ -163,20 +182,19 @@ func (t *Tally) AddVisitor(e int32, h uint64) {
 		}
 		return
 	}
-	switch one, two := t.vone[e], t.vtwo[e]; {
+	switch one, two := t.ents[v], t.ents[v+1]; {
 	case one == h || two == h:
 	case one == 0:
-		t.vone[e] = h
+		t.ents[v] = h
 	case two == 0:
-		t.vtwo[e] = h
+		t.ents[v+1] = h
 	default:
 		s := newVisitorSet()
 		s.add(one)
 		s.add(two)
 		s.add(h)
-		t.vref[e] = int32(len(t.sets))
+		t.ents[v], t.ents[v+1], t.ents[v+2] = 0, 0, uint64(len(t.sets)+1)
 		t.sets = append(t.sets, s)
-		t.vone[e], t.vtwo[e] = 0, 0
 	}
 }
 
@@ -219,7 +237,7 @@ func (t *Tally) flush() {
 // entry.
 func (t *Tally) Count(pv *mapreduce.PageView, id uint32) int32 {
 	e := t.Entry(pv.Account*t.days+int(pv.Bucket.Day), id)
-	t.vals[int(e)*t.cols]++
+	t.ents[t.at(e)+1]++
 	if t.visitors {
 		t.AddVisitor(e, pv.Visitor)
 	}
@@ -228,7 +246,7 @@ func (t *Tally) Count(pv *mapreduce.PageView, id uint32) int32 {
 
 // ID returns the key id and the cell of entry e.
 func (t *Tally) ID(e int32) (id uint32, cell int) {
-	k := t.keys[e]
+	k := t.ents[t.at(e)]
 	return uint32(k >> 32), int(uint32(k))
 }
 
@@ -238,36 +256,37 @@ func (t *Tally) ID(e int32) (id uint32, cell int) {
 func (t *Tally) Merge(o *Tally, ids func(uint32) uint32) {
 	t.flush()
 	o.flush()
-	for oe := range o.keys {
-		id, cell := o.ID(int32(oe))
+	for oe := range int32(o.n) {
+		id, cell := o.ID(oe)
 		if ids != nil {
 			id = ids(id)
 		}
 		e := t.Entry(cell, id)
 		for c := range t.cols {
-			t.vals[int(e)*t.cols+c] += o.vals[oe*o.cols+c]
+			t.ents[t.at(e)+1+c] += o.ents[o.at(oe)+1+c]
 		}
 		if !t.visitors {
 			continue
 		}
-		if r := o.vref[oe]; r >= 0 {
+		if r := o.vref(oe); r >= 0 {
 			os := o.sets[r]
-			if tr := t.vref[e]; tr >= 0 {
+			if tr := t.vref(e); tr >= 0 {
 				t.sets[tr].merge(os)
 				continue
 			}
 			// Take o's set over; it is not used again.
-			for _, h := range [2]uint64{t.vone[e], t.vtwo[e]} {
+			for _, h := range t.pair(e) {
 				if h != 0 {
 					os.add(h)
 				}
 			}
-			t.vref[e] = int32(len(t.sets))
+			v := t.vone(e)
+			t.ents[v], t.ents[v+1] = 0, 0
+			t.setVref(e, len(t.sets))
 			t.sets = append(t.sets, os)
-			t.vone[e], t.vtwo[e] = 0, 0
 			o.sets[r] = nil
 		} else {
-			for _, h := range [2]uint64{o.vone[oe], o.vtwo[oe]} {
+			for _, h := range o.pair(oe) {
 				if h != 0 {
 					t.AddVisitor(e, h)
 				}

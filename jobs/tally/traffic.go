@@ -62,11 +62,11 @@ var nan = math.NaN()
 // duration. It returns the entry.
 func (t *Tally) CountVisit(v *mapreduce.Visit, id uint32) int32 {
 	e := t.Entry(v.Account*t.days+int(v.Bucket.Day), id)
-	i := int(e) * t.cols
-	t.vals[i+Visits]++
+	i := t.at(e) + 1
+	t.ents[i+Visits]++
 	if v.Bounce() {
-		t.vals[i+Bounces]++
+		t.ents[i+Bounces]++
 	}
-	t.vals[i+DurationMs] += v.Duration().Milliseconds()
+	t.ents[i+DurationMs] += uint64(v.Duration().Milliseconds())
 	return e
 }

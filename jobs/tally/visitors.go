@@ -148,11 +148,11 @@ func (v *Visitors) Add(h uint64) {
 
 // addEntry adds the visitors of entry e of t.
 func (v *Visitors) addEntry(t *Tally, e int32) {
-	if r := t.vref[e]; r >= 0 {
+	if r := t.vref(e); r >= 0 {
 		v.addSet(t.sets[r])
 		return
 	}
-	for _, h := range [2]uint64{t.vone[e], t.vtwo[e]} {
+	for _, h := range t.pair(e) {
 		if h != 0 {
 			v.Add(h)
 		}
