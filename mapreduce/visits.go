@@ -198,7 +198,7 @@ type sessionizer struct {
 	lo, hi  int64
 	// made counts the fragments begun in the item.
 	made uint64
-	open map[uint64]*fragment
+	open *openTable
 	// queue holds every page view's fragment in arrival order, so visits
 	// idle for longer than the timeout are finished as time moves on and
 	// the open map holds only the visitors of the last timeout. A
@@ -218,7 +218,7 @@ type sessionizer struct {
 }
 
 func newSessionizer(plan *Plan, timeout time.Duration, emit func(*Visit)) *sessionizer {
-	return &sessionizer{timeout: int64(timeout), cal: plan.Calendar, plan: plan, open: map[uint64]*fragment{}, emit: emit}
+	return &sessionizer{timeout: int64(timeout), cal: plan.Calendar, plan: plan, open: newOpenTable(), emit: emit}
 }
 
 // follows reports whether work item it starts where the current one (begun
@@ -274,7 +274,7 @@ func (s *sessionizer) unqueue(f *fragment) {
 // fragment, nil when none: what add then takes.
 func (s *sessionizer) lookup(pv *PageView) *fragment {
 	s.expire(pv.Time)
-	return s.open[pv.Visitor]
+	return s.open.get(pv.Visitor)
 }
 
 // add adds a page view of the current item; f is what lookup returned for
@@ -334,7 +334,7 @@ func (s *sessionizer) begin(pv *PageView, key uint64, headOpen bool) {
 	}
 	f.entry.set(pv)
 	f.exit.entry = true
-	s.open[pv.Visitor] = f
+	s.open.put(pv.Visitor, f)
 	f.qpos = -1
 	s.enqueue(f)
 }
@@ -363,7 +363,7 @@ func (s *sessionizer) expire(now int64) {
 		}
 		s.qhead++
 		if q.f != nil { // the latest entry of an open fragment
-			delete(s.open, q.f.visitor)
+			s.open.del(q.f.visitor)
 			s.finish(q.f, false)
 		}
 	}
@@ -379,11 +379,11 @@ func (s *sessionizer) expire(now int64) {
 // is reused by the next item.
 func (s *sessionizer) endItem() []*fragment {
 	runEnd := s.plan.End.UnixNano()
-	for _, f := range s.open {
+	s.open.each(func(f *fragment) {
 		open := s.hi < runEnd && f.last+s.timeout >= s.hi && s.cal.Days[f.day].EndNs > s.hi
 		s.finish(f, open)
-	}
-	clear(s.open)
+	})
+	s.open.reset()
 	s.qbase += int64(len(s.queue))
 	s.queue, s.qhead = s.queue[:0], 0
 	return s.deferred
