@@ -30,12 +30,19 @@
 //
 // # Cost
 //
-// Each worker caches locations by the raw ip bytes in a fixed cache of 131072
-// slots (8 MiB), so a repeat visitor costs a hash, one cache line and no
-// allocation; a new IP costs a parse and a walk of the database's search tree
-// (about 1 µs on GeoLite2-City), and a record already decoded (records are
-// shared by many IPs) is not decoded again. The counts are kept per location,
-// not per IP, so merging and reporting cost nothing that grows with visitors.
+// A page view of an open visit with the same ip and user agent as the
+// visit's first takes that one's location (mapreduce.PageView.Earlier), so
+// most page views cost no lookup at all. Otherwise each worker looks the
+// raw ip bytes up in a direct-mapped cache of 32768 slots (2 MiB) of recent
+// addresses, so a returning visitor costs a hash, one cache line and no
+// allocation; a new address costs a parse (without allocating, for IPv4)
+// and then either a probe of the network cache, when another address of its
+// database network was looked up before (see netCache), or a walk of the
+// database's search tree (about 1 µs on GeoLite2-City). A record already
+// decoded (records are shared by many networks) is not decoded again: each
+// worker maps the offsets of the records it decoded to their locations.
+// The counts are kept per location, not per IP, so merging and reporting
+// cost nothing that grows with visitors.
 //
 // # Test databases
 //
