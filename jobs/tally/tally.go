@@ -31,8 +31,8 @@ type Tally struct {
 	stride int
 	n      int
 	sets   []*visitorSet
-	slots []int32 // -1 is empty, else an entry; len is a power of two
-	mask  uint32
+	slots  []int32 // -1 is empty, else an entry; len is a power of two
+	mask   uint32
 	// recentE (entry + 1) and recentH are the (entry, visitor) pairs added
 	// last, direct-mapped: see AddVisitor.
 	recentE [1 << recentBits]int32
