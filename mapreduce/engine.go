@@ -33,7 +33,8 @@ type Source interface {
 	// Which rows: a source that selects rows by time (SplitSlices, a
 	// Cassandra column slice) hands over exactly the rows whose time is in
 	// [item.Start, item.End). A source that reads a shard whole (SplitShards,
-	// a file) may hand over every row it holds, whatever its time, in any
+	// SplitShardParts: a file) may hand over every row that item.Wants
+	// (every row it holds, unless the item is a part), whatever its time, in any
 	// order, and must not rely on the rows' order to leave any out. (Rows
 	// come in time order from well-formed shards; counts never depend on it,
 	// visits only approximately: a row that comes late joins its visitor's
@@ -244,7 +245,7 @@ func Run(ctx context.Context, plan *Plan, src Source, tasks []Task, opt Options)
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	items := plan.Items(src.Split())
+	items := plan.WorkItems(src, n)
 	if n > len(items) && len(items) > 0 {
 		n = len(items)
 	}

@@ -42,7 +42,13 @@ func (m *memSource) Read(ctx context.Context, item mapreduce.WorkItem, fn func(*
 			return err
 		}
 		r := rows[i]
-		if t := r.Time(); !m.leak && (t < lo || t >= hi) {
+		if m.split == mapreduce.SplitShardParts {
+			// Like a file: the whole shard, or a part's rows (and part 0
+			// the strays).
+			if !item.Wants(r.Time(), mapreduce.IsTimeUUID(r.TS)) {
+				continue
+			}
+		} else if t := r.Time(); !m.leak && (t < lo || t >= hi) {
 			continue
 		}
 		if err := fn(&r); err != nil {
@@ -215,7 +221,7 @@ var testPages = []string{"/", "/a", "/b", "/c", "/d?x=1", "/e", "/f", "/g", "/h"
 
 func TestRunDeterministicAcrossWorkers(t *testing.T) {
 	berlin := mustLoc(t, "Europe/Berlin")
-	for _, split := range []mapreduce.Split{mapreduce.SplitShards, mapreduce.SplitSlices} {
+	for _, split := range []mapreduce.Split{mapreduce.SplitShards, mapreduce.SplitSlices, mapreduce.SplitShardParts} {
 		src := &memSource{split: split}
 		for _, k := range []string{"20240731.blog", "20240801.blog", "20240802.blog", "20240731.shop", "20240801.shop", "20240802.shop"} {
 			addRows(t, src, k, 500+len(k)*3, testPages)
@@ -226,7 +232,7 @@ func TestRunDeterministicAcrossWorkers(t *testing.T) {
 		for _, r := range want {
 			wantRows += int64(r.Primary())
 		}
-		for _, workers := range []int{1, 2, 8} {
+		for _, workers := range []int{1, 2, 8, 20} {
 			t.Run(fmt.Sprintf("split%d/workers%d", split, workers), func(t *testing.T) {
 				var items atomic.Int64
 				var itemRows atomic.Int64
@@ -249,7 +255,11 @@ func TestRunDeterministicAcrossWorkers(t *testing.T) {
 				if s.Rows != wantRows || s.BadRows != 0 {
 					t.Errorf("summary rows %d bad %d, want %d, 0", s.Rows, s.BadRows, wantRows)
 				}
-				if s.Workers != min(workers, s.Items) || s.Items != len(plan.Items(split)) || int(items.Load()) != s.Items || itemRows.Load() != s.Rows {
+				wantItems := len(plan.Items(split))
+				if split == mapreduce.SplitShardParts && workers > wantItems {
+					wantItems *= (workers + wantItems - 1) / wantItems // cut into parts
+				}
+				if s.Workers != min(workers, s.Items) || s.Items != wantItems || int(items.Load()) != s.Items || itemRows.Load() != s.Rows {
 					t.Errorf("summary %+v; OnItem saw %d items, %d rows", s, items.Load(), itemRows.Load())
 				}
 				if s.Shards != 6 || s.ShardsFound != 6 || s.ShardsMissing != 0 {

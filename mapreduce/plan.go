@@ -3,6 +3,7 @@ package mapreduce
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 )
@@ -63,7 +64,19 @@ const (
 	// SplitShards makes one work item per shard: sources that read a shard
 	// sequentially (a file) read it once per run.
 	SplitShards
+	// SplitShardParts is SplitShards for a source that can also leave out
+	// the rows of other times cheaply as it reads (a shard file: a row's
+	// time comes before its value, which is then skipped unread). When a run
+	// has fewer shard items than workers, each item is cut into parts of
+	// equal time, so that a one-account day keeps every core busy: each
+	// part's worker reads the whole shard and hands over the rows
+	// WorkItem.Wants.
+	SplitShardParts
 )
+
+// maxParts bounds the parts a shard item is cut into (each reads the whole
+// shard).
+const maxParts = 16
 
 // WorkItem is one unit of work: the rows of one shard whose time is in
 // [Start, End).
@@ -79,6 +92,30 @@ type WorkItem struct {
 	Slice int
 	// Seq is the item's index in the list Plan.Items returned.
 	Seq int
+	// Part is the item's number among the Parts items its shard's item was
+	// cut into (SplitShardParts), which together cover [WholeStart,
+	// WholeEnd); Parts is 0 for an item that was not cut.
+	Part, Parts          int
+	WholeStart, WholeEnd time.Time
+}
+
+// Wants reports whether a source that reads the item's shard whole should
+// hand over a row of time t (Unix nanoseconds; timed is false for a row
+// whose column name is not a timeuuid): every row, unless the item is a
+// part of a shard (SplitShardParts). A part gets the rows of its time, and
+// part 0 also those outside every part's time and those without a time, so
+// that the engine counts each of them once, as skipped or bad.
+func (w WorkItem) Wants(t int64, timed bool) bool {
+	if w.Parts <= 1 {
+		return true
+	}
+	if !timed {
+		return w.Part == 0
+	}
+	if t >= w.Start.UnixNano() && t < w.End.UnixNano() {
+		return true
+	}
+	return w.Part == 0 && (t < w.WholeStart.UnixNano() || t >= w.WholeEnd.UnixNano())
 }
 
 // String names the item for errors and logs: "20240801.blog [10:00,11:00)".
@@ -233,7 +270,7 @@ func (p *Plan) Items(split Split) []WorkItem {
 		if !lo.Before(hi) {
 			continue
 		}
-		if split == SplitShards {
+		if split != SplitSlices {
 			items = append(items, WorkItem{ShardIndex: i, Shard: sk, Account: p.ShardAccount[i], Start: lo, End: hi, Seq: len(items)})
 			continue
 		}
@@ -246,6 +283,71 @@ func (p *Plan) Items(split Split) []WorkItem {
 		}
 	}
 	return items
+}
+
+// Cutter is what a SplitShardParts source may also be: Cut proposes where
+// to cut item into k parts — k-1 instants in (item.Start, item.End), in
+// order — so that the parts hold about as many rows each (traffic is not
+// spread evenly over a day); nil when it cannot tell. Where it cuts changes
+// only how the work is shared, never the results.
+type Cutter interface {
+	Cut(item WorkItem, k int) []time.Time
+}
+
+// WorkItems returns the work items of a run from src with the given number
+// of workers (0: GOMAXPROCS): Items, with each item cut into parts when the
+// source splits as SplitShardParts and there are fewer items than workers,
+// where the source proposes (Cutter), else into parts of equal time.
+func (p *Plan) WorkItems(src Source, workers int) []WorkItem {
+	split := src.Split()
+	items := p.Items(split)
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if split != SplitShardParts || len(items) == 0 || workers <= len(items) {
+		return items
+	}
+	k := min((workers+len(items)-1)/len(items), maxParts)
+	for _, it := range items {
+		if it.End.Sub(it.Start) < time.Duration(k)*time.Second {
+			return items // a part of under a second: not worth it
+		}
+	}
+	parts := make([]WorkItem, 0, k*len(items))
+	cutter, _ := src.(Cutter)
+	for _, it := range items {
+		span := it.End.Sub(it.Start)
+		cuts := []time.Time{it.Start}
+		if cutter != nil {
+			cuts = append(cuts, cutter.Cut(it, k)...)
+		}
+		cuts = append(cuts, it.End)
+		if !increasing(cuts) || len(cuts) != k+1 {
+			cuts = cuts[:1]
+			for j := 1; j < k; j++ {
+				cuts = append(cuts, it.Start.Add(span*time.Duration(j)/time.Duration(k)))
+			}
+			cuts = append(cuts, it.End)
+		}
+		for j := range k {
+			pt := it
+			pt.Start, pt.End = cuts[j], cuts[j+1]
+			pt.Part, pt.Parts, pt.WholeStart, pt.WholeEnd = j, k, it.Start, it.End
+			pt.Seq = len(parts)
+			parts = append(parts, pt)
+		}
+	}
+	return parts
+}
+
+// increasing reports whether ts is strictly increasing.
+func increasing(ts []time.Time) bool {
+	for i := 1; i < len(ts); i++ {
+		if !ts[i-1].Before(ts[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func maxTime(a, b time.Time) time.Time {

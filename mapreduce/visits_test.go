@@ -193,11 +193,14 @@ func TestVisitsExactWhateverTheSplit(t *testing.T) {
 			if want == nil {
 				want = referenceVisits(pvs, plan, 30*time.Minute)
 			}
-			for _, split := range []mapreduce.Split{mapreduce.SplitSlices, mapreduce.SplitShards} {
-				if split == mapreduce.SplitShards && slices_ != 24 {
+			for _, split := range []mapreduce.Split{mapreduce.SplitSlices, mapreduce.SplitShards, mapreduce.SplitShardParts} {
+				if split != mapreduce.SplitSlices && slices_ != 24 {
 					continue // the same items whatever the slices
 				}
-				for _, workers := range []int{1, 2, 5} {
+				for _, workers := range []int{1, 2, 5, 13, 40} {
+					if split != mapreduce.SplitShardParts && workers > 5 {
+						continue
+					}
 					name := fmt.Sprintf("%s/slices%d/split%d/workers%d", zone, slices_, split, workers)
 					src.split = split
 					res, err := mapreduce.Run(context.Background(), plan, src,

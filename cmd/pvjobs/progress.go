@@ -87,7 +87,7 @@ func newProgress(p *runParams, s *runSetup, stderr io.Writer) *progress {
 	if mode == "none" {
 		return nil
 	}
-	items := s.plan.Items(s.src.Split())
+	items := s.plan.WorkItems(s.src, p.Workers)
 	pr := &progress{start: time.Now(), log: slog.Default(), out: stderr, items: len(items), shards: len(s.plan.Shards),
 		perShard: make([]int32, len(s.plan.Shards)), doneShard: make([]atomic.Int32, len(s.plan.Shards)), quit: make(chan struct{}), rows: new(atomic.Int64)}
 	for _, it := range items {
@@ -274,9 +274,12 @@ func printPlan(w io.Writer, p *runParams, s *runSetup) error {
 	}
 	fmt.Fprintf(tw, "reports\t%s\n", strings.Join(reports, ", "))
 	split := s.src.Split()
-	items := plan.Items(split)
+	items := plan.WorkItems(s.src, p.Workers)
 	how := fmt.Sprintf("%d work items: %d time slices per UTC day, clipped to the range", len(items), plan.Slices)
-	if split == mapreduce.SplitShards {
+	switch {
+	case split != mapreduce.SplitSlices && len(items) > 0 && items[0].Parts > 1:
+		how = fmt.Sprintf("%d work items: each shard's time cut into %d parts, one per worker, each reading the shard whole and keeping its part's rows", len(items), items[0].Parts)
+	case split != mapreduce.SplitSlices:
 		how = fmt.Sprintf("%d work items: each shard read whole, once; rows outside the range skipped", len(items))
 	}
 	fmt.Fprintf(tw, "shards\t%d (%s)\n", len(plan.Shards), how)

@@ -43,6 +43,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pvjobs/pvjobs/mapreduce"
 )
@@ -75,7 +76,9 @@ var ErrRowTooLarge = errors.New("row over the size limit")
 
 // Source reads shard files from a file system. It reads each shard
 // sequentially, once per run (mapreduce.SplitShards), whole, and streams it:
-// memory use does not grow with the shard's size.
+// memory use does not grow with the shard's size. When a run has fewer
+// shards than workers, a shard's time is cut into parts read by different
+// workers, each reading the whole file (mapreduce.SplitShardParts, Cut).
 type Source struct {
 	fsys fs.FS
 	name string
@@ -103,8 +106,24 @@ func NewFS(fsys fs.FS, name string) *Source { return &Source{fsys: fsys, name: n
 // String returns the source's name.
 func (s *Source) String() string { return s.name }
 
-// Split implements mapreduce.Source: one work item per shard.
-func (s *Source) Split() mapreduce.Split { return mapreduce.SplitShards }
+// Split implements mapreduce.Source: one work item per shard, or, when a run
+// has fewer shards than workers, parts of a shard's time read by different
+// workers (mapreduce.SplitShardParts): each part reads the whole file and
+// skips the other parts' values unread. With any compressed file in the
+// source, shards are not cut into parts, as each part would decompress the
+// whole file.
+func (s *Source) Split() mapreduce.Split {
+	ents, err := fs.ReadDir(s.fsys, ".")
+	if err != nil {
+		return mapreduce.SplitShards // Shards reports the error
+	}
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ExtGz) {
+			return mapreduce.SplitShards
+		}
+	}
+	return mapreduce.SplitShardParts
+}
 
 // Shards lists the shard keys of the files in the source, sorted, each
 // once. Files whose names are not shard keys, and directories, are ignored;
@@ -245,7 +264,9 @@ var ErrTruncated = errors.New("file ends inside a row (truncated)")
 
 // Read implements mapreduce.Source. It hands fn every row of the shard's
 // file, whatever its time, in file order: the engine leaves out the rows
-// outside item's range and checks the rest (see mapreduce.Source). A row
+// outside item's range and checks the rest (see mapreduce.Source). For an
+// item that is a part of the shard's time, it hands over only the rows the
+// item Wants; the others' values are skipped unread. A row
 // over MaxRowSize is handed over with Value nil and Err wrapping
 // ErrRowTooLarge. Read refuses a shard with two files (ErrTwoFiles) or whose
 // file is not a regular file (ErrNotRegular), and returns ctx's error as
@@ -298,6 +319,14 @@ func (s *Source) Read(ctx context.Context, item mapreduce.WorkItem, fn func(*map
 	sc := NewScanner(r)
 	sc.MaxRowSize = s.MaxRowSize
 	sc.row.Decompressed = gz
+	if item.Parts > 1 {
+		sc.want = func(ts *[16]byte) bool {
+			if !mapreduce.IsTimeUUID(*ts) {
+				return item.Wants(0, false)
+			}
+			return item.Wants(mapreduce.UUIDTime(*ts), true)
+		}
+	}
 	for sc.Next() {
 		row := sc.Row()
 		if row.Index&1023 == 0 {
@@ -346,6 +375,9 @@ type Scanner struct {
 	row    mapreduce.Row
 	offset int64
 	err    error
+	// want, when set, tells the rows to hand over by their timeuuid: the
+	// values of the others are skipped unread.
+	want func(ts *[16]byte) bool
 }
 
 // NewScanner returns a Scanner reading r (buffered internally).
@@ -357,8 +389,17 @@ func NewScanner(r io.Reader) *Scanner {
 
 // Next advances to the next row; it returns false at the end or on error.
 func (sc *Scanner) Next() bool {
+	for {
+		if ok, again := sc.next(); !again {
+			return ok
+		}
+	}
+}
+
+// next reads one row; again says it was one that want refused.
+func (sc *Scanner) next() (ok, again bool) {
 	if sc.err != nil {
-		return false
+		return false, false
 	}
 	start := sc.offset
 	sc.row.Index++
@@ -366,28 +407,36 @@ func (sc *Scanner) Next() bool {
 	b, err := sc.br.Peek(1)
 	if len(b) == 0 {
 		if err == io.EOF {
-			return false
+			return false, false
 		}
-		return sc.fail(start, err)
+		return sc.failed(start, err)
 	}
 	if b[0] != 0x92 { // fixarray of 2
-		return sc.fail(start, fmt.Errorf("row is msgpack type 0x%02x, want a 2-element array [ts, value]", b[0]))
+		return sc.failed(start, fmt.Errorf("row is msgpack type 0x%02x, want a 2-element array [ts, value]", b[0]))
 	}
 	sc.skip(1)
 	n, err := sc.binHeader()
 	if err != nil {
-		return sc.fail(start, fmt.Errorf("timeuuid: %w", err))
+		return sc.failed(start, fmt.Errorf("timeuuid: %w", err))
 	}
 	if n != 16 {
-		return sc.fail(start, fmt.Errorf("timeuuid is %d bytes, want 16", n))
+		return sc.failed(start, fmt.Errorf("timeuuid is %d bytes, want 16", n))
 	}
 	if _, err := io.ReadFull(sc.br, sc.row.TS[:]); err != nil {
-		return sc.fail(start, err)
+		return sc.failed(start, err)
 	}
 	sc.offset += 16
 	n, err = sc.binHeader()
 	if err != nil {
-		return sc.fail(start, fmt.Errorf("value: %w", err))
+		return sc.failed(start, fmt.Errorf("value: %w", err))
+	}
+	if sc.want != nil && !sc.want(&sc.row.TS) {
+		k, err := sc.br.Discard(n)
+		sc.offset += int64(k)
+		if err != nil {
+			return sc.failed(start, err)
+		}
+		return false, true
 	}
 	max := sc.MaxRowSize
 	if max <= 0 {
@@ -399,14 +448,14 @@ func (sc *Scanner) Next() bool {
 		k, err := sc.br.Discard(n)
 		sc.offset += int64(k)
 		if err != nil {
-			return sc.fail(start, err)
+			return sc.failed(start, err)
 		}
 		sc.row.Err = fmt.Errorf("%w: value of %d bytes, limit %d", ErrRowTooLarge, n, max)
 	case n <= sc.br.Size():
 		// In place: valid until the next read from br.
 		v, err := sc.br.Peek(n)
 		if err != nil {
-			return sc.fail(start, err)
+			return sc.failed(start, err)
 		}
 		sc.skip(n)
 		sc.row.Value = v[:n:n]
@@ -419,13 +468,13 @@ func (sc *Scanner) Next() bool {
 			v = append(v, chunk...)
 			sc.skip(len(chunk))
 			if err != nil {
-				return sc.fail(start, err)
+				return sc.failed(start, err)
 			}
 		}
 		sc.row.Value = v
 	}
 	sc.row.Offset = start
-	return true
+	return true, false
 }
 
 // skip discards n buffered bytes.
@@ -467,6 +516,9 @@ func (sc *Scanner) binHeader() (int, error) {
 	return n, nil
 }
 
+// failed is fail for next.
+func (sc *Scanner) failed(start int64, err error) (ok, again bool) { return sc.fail(start, err), false }
+
 func (sc *Scanner) fail(start int64, err error) bool {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		err = ErrTruncated
@@ -481,3 +533,64 @@ func (sc *Scanner) Row() *mapreduce.Row { return &sc.row }
 
 // Err returns the error that stopped the scan, or nil at a clean end.
 func (sc *Scanner) Err() error { return sc.err }
+
+// Cut implements mapreduce.Cutter: it cuts item at the times of the rows
+// found just after k-1 evenly spaced byte offsets of the shard's file, so
+// that the parts hold about as many bytes, and so rows (files are written in
+// time order; a day's traffic is not spread evenly over its hours). A row is
+// recognised by its first bytes: a 2-element array, a 16-byte bin that is a
+// version-1 timeuuid within the item's time, and the header of a bin. What
+// Cut finds only shares the work out: a wrong guess costs balance, never
+// rows, as each part still reads the whole file. It returns nil for a
+// compressed file or when it finds no row.
+func (s *Source) Cut(item mapreduce.WorkItem, k int) []time.Time {
+	name, err := s.file(context.Background(), item.Shard)
+	if err != nil || strings.HasSuffix(name, ExtGz) {
+		return nil
+	}
+	f, err := s.fsys.Open(name)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	ra, ok := f.(io.ReaderAt)
+	fi, err := f.Stat()
+	if !ok || err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	lo, hi := item.Start.UnixNano(), item.End.UnixNano()
+	buf := make([]byte, 64<<10)
+	var cuts []time.Time
+	for j := 1; j < k; j++ {
+		n, _ := ra.ReadAt(buf, fi.Size()*int64(j)/int64(k))
+		t, ok := firstRowTime(buf[:n], lo, hi)
+		if !ok {
+			return nil
+		}
+		cuts = append(cuts, time.Unix(0, t).UTC())
+	}
+	return cuts
+}
+
+// firstRowTime returns the time of the first row that starts in b and
+// whose time is in (lo, hi).
+func firstRowTime(b []byte, lo, hi int64) (int64, bool) {
+	for p := 0; p+20 <= len(b); p++ {
+		if b[p] != 0x92 || b[p+1] != 0xc4 || b[p+2] != 16 {
+			continue
+		}
+		switch b[p+19] {
+		case 0xc4, 0xc5, 0xc6:
+		default:
+			continue
+		}
+		ts := [16]byte(b[p+3 : p+19])
+		if !mapreduce.IsTimeUUID(ts) {
+			continue
+		}
+		if t := mapreduce.UUIDTime(ts); t > lo && t < hi {
+			return t, true
+		}
+	}
+	return 0, false
+}
