@@ -67,8 +67,8 @@ const (
 	// SplitShardParts is SplitShards for a source that can also leave out
 	// the rows of other times cheaply as it reads (a shard file: a row's
 	// time comes before its value, which is then skipped unread). When a run
-	// has fewer shard items than workers, each item is cut into parts of
-	// equal time, so that a one-account day keeps every core busy: each
+	// has fewer shard items than workers, each item is cut into parts (see
+	// Plan.WorkItems), so that a one-account day keeps every core busy: each
 	// part's worker reads the whole shard and hands over the rows
 	// WorkItem.Wants.
 	SplitShardParts
@@ -90,7 +90,8 @@ type WorkItem struct {
 	// Slice is the item's time-slice number within the shard's day (0 for a
 	// whole-shard item).
 	Slice int
-	// Seq is the item's index in the list Plan.Items returned.
+	// Seq is the item's index in the list Plan.Items (or Plan.WorkItems)
+	// returned.
 	Seq int
 	// Part is the item's number among the Parts items its shard's item was
 	// cut into (SplitShardParts), which together cover [WholeStart,
@@ -296,8 +297,10 @@ type Cutter interface {
 
 // WorkItems returns the work items of a run from src with the given number
 // of workers (0: GOMAXPROCS): Items, with each item cut into parts when the
-// source splits as SplitShardParts and there are fewer items than workers,
-// where the source proposes (Cutter), else into parts of equal time.
+// source splits as SplitShardParts and there are fewer items than workers
+// (as many parts as it takes for every worker to have one, at most
+// maxParts), where the source proposes (Cutter), else into parts of equal
+// time. The engine and anything that shows a run's items call it alike.
 func (p *Plan) WorkItems(src Source, workers int) []WorkItem {
 	split := src.Split()
 	items := p.Items(split)
