@@ -5,7 +5,8 @@
 # visits job alone) over one generated day of shard files, with GOMAXPROCS=1
 # and 2. Prints page views per second of elapsed time and of CPU time (the
 # steadier figure on a shared machine) and the process's peak memory (peak
-# RSS, from GNU time). Then the long tail of issue 10: the urls job over 1 M
+# RSS, from GNU time). Then one account of that day (a single shard file,
+# which two cores cut into two parts), and the long tail of issue 10: the urls job over 1 M
 # distinct URLs in 2 M page views (testdata/bench/longtail), one core.
 #
 #   PVJOBS_BENCH_ROWS   page views per account of the day (default 5000000:
@@ -30,6 +31,21 @@ for jobs in all visits; do
     awk -v j="$jobs" -v p="$procs" -v e="$el" -v c="$cpu" -v k="$kb" -v n="$rows" \
       'BEGIN{printf "%-26s %6d %10.1f %12.0f %14.0f %10.0f\n", "pvjobs run --jobs " j, p, e, n/e, n/c, k/1024}'
   done
+done
+
+# One account's shard of the same day: with two cores its time is cut into
+# two parts (the file source's SplitShardParts), one per worker.
+echo "== one account of the same day (one shard file; two cores cut it into two parts)"
+printf '%-26s %6s %10s %12s %14s %10s\n' run procs elapsed_s pageviews/s pageviews/cpu-s peak_MB
+for procs in 1 2; do
+  t=$(mktemp)
+  GOMAXPROCS=$procs /usr/bin/time -f "%e %U %S %M" -o "$t" "$pvjobs" run --source "$dir/shards" --accounts blog \
+    --jobs all --geoip "$geoip" --out "csv:$out" --progress none >"$t.out"
+  n=$(sed -n 's/.* rows \([0-9,]*\) (.*/\1/p' "$t.out" | tr -d ,)
+  read -r el u sy kb <"$t"
+  rm -f "$t" "$t.out"
+  awk -v p="$procs" -v e="$el" -v c="$(awk -v u="$u" -v s="$sy" 'BEGIN{print u+s}')" -v k="$kb" -v n="$n" \
+    'BEGIN{printf "%-26s %6d %10.1f %12.0f %14.0f %10.0f\n", "pvjobs run --accounts blog", p, e, n/e, n/c, k/1024}'
 done
 
 # The long tail of issue 10 (hostile cardinality): 2,000,000 page views of one
