@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/pvjobs/pvjobs/jobs/devices"
 	"github.com/pvjobs/pvjobs/jobs/geo"
@@ -305,16 +306,19 @@ func Check(ds []Def, cfg *Config) error {
 	return nil
 }
 
-// Build returns the tasks of ds and a function that releases what they hold;
-// call it after the run. The jobs of a group share one task.
+// Build returns the tasks of ds and a function that releases what they hold
+// (the GeoIP database); call it after the run, or as soon as the run has
+// mapped every page view (mapreduce.Options.OnMapped): the tasks need it
+// only to map. Calling it again does nothing. The jobs of a group share one
+// task.
 func Build(ds []Def, cfg *Config) ([]mapreduce.Task, func(), error) {
 	var ts []mapreduce.Task
 	var closers []func()
-	closeAll := func() {
+	closeAll := sync.OnceFunc(func() {
 		for _, c := range closers {
 			c()
 		}
-	}
+	})
 	grouped := map[string][]string{}
 	for _, d := range defs { // registry order, whatever the order of ds
 		if d.Group != "" && slices.ContainsFunc(ds, func(x Def) bool { return x.Name == d.Name }) {

@@ -71,6 +71,12 @@ type Options struct {
 	// earlier page view with the same ip and user agent (see
 	// PageView.Earlier): the function should then keep it.
 	NewEnricher func() func(*PageView)
+	// OnMapped, when set, is called once, from Run's goroutine, when every
+	// page view and visit has been mapped (or the map phase failed) and
+	// before the partials are merged: what the tasks need only to map, such
+	// as a GeoIP database, can be released then, so that the merge's memory
+	// does not come on top of it.
+	OnMapped func()
 	// IncludeBots hands bots' page views to every task, not only to those
 	// built WithBots.
 	IncludeBots bool
@@ -279,6 +285,9 @@ func Run(ctx context.Context, plan *Plan, src Source, tasks []Task, opt Options)
 	if err == nil && shared.stitch != nil && len(workers) > 0 {
 		// Every item is done: the visits still pending are complete.
 		shared.stitch.flush(workers[0].mapVisit)
+	}
+	if opt.OnMapped != nil {
+		opt.OnMapped()
 	}
 	sum := summarize(plan, workers, items)
 	sum.Duration = time.Since(start)

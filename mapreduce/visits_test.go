@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -448,5 +449,58 @@ func TestEarlier(t *testing.T) {
 		if got["uses"] < float64(len(pvs))/3 {
 			t.Errorf("workers %d: Earlier given %v times for %d page views", workers, got["uses"], len(pvs))
 		}
+	}
+}
+
+// orderJob records the order of the engine's calls.
+type orderJob struct {
+	mu     *sync.Mutex
+	events *[]string
+}
+
+func (j orderJob) log(e string) {
+	j.mu.Lock()
+	*j.events = append(*j.events, e)
+	j.mu.Unlock()
+}
+func (j orderJob) NewPartial(*mapreduce.Plan) *struct{} { return &struct{}{} }
+func (j orderJob) Map(*struct{}, *mapreduce.PageView)   { j.log("map") }
+func (j orderJob) MapVisit(*struct{}, *mapreduce.Visit) { j.log("visit") }
+func (j orderJob) Merge(_, _ *struct{})                 { j.log("merge") }
+func (j orderJob) Reports(*struct{}, *mapreduce.Plan) []mapreduce.Report {
+	j.log("reports")
+	return []mapreduce.Report{{Name: "order", Keys: []string{"x"}, Measures: mapreduce.Counts("n")}}
+}
+
+// TestOnMapped checks that Options.OnMapped is called once, after every
+// page view and visit was mapped and before any partial is merged.
+func TestOnMapped(t *testing.T) {
+	day := time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)
+	src := visitSource(t, genVisits(5, day, 2))
+	plan, err := mapreduce.NewPlan(mapreduce.PlanSpec{Accounts: []string{"blog", "shop"}, Start: day, End: day.AddDate(0, 0, 2), Slices: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var events []string
+	job := orderJob{&mu, &events}
+	_, err = mapreduce.Run(context.Background(), plan, src, []mapreduce.Task{mapreduce.NewTask("order", job)},
+		mapreduce.Options{Workers: 3, NewDecoder: pageview.NewMapreduceDecoder, NewEnricher: originEnricher,
+			OnMapped: func() { job.log("mapped") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := slices.Index(events, "mapped")
+	if at < 0 || slices.Contains(events[at+1:], "mapped") {
+		t.Fatalf("OnMapped called %d times", strings.Count(strings.Join(events, " "), "mapped"))
+	}
+	if slices.Contains(events[at:], "map") || slices.Contains(events[at:], "visit") {
+		t.Error("a page view or visit was mapped after OnMapped")
+	}
+	if slices.Contains(events[:at], "merge") || slices.Contains(events[:at], "reports") {
+		t.Error("partials were merged before OnMapped")
+	}
+	if !slices.Contains(events[:at], "visit") || !slices.Contains(events[at:], "merge") {
+		t.Errorf("no visit before OnMapped, or no merge after it: %d events", len(events))
 	}
 }

@@ -253,6 +253,9 @@ func setup(ctx context.Context, p *runParams, withOutputs bool) (*runSetup, erro
 		IncludeBots:  p.IncludeBots,
 		MaxBad:       p.MaxBadRows,
 		KeepPartials: s.shard.By == sharding.ByDay,
+		// The GeoIP database is released before the merge, whose memory
+		// would otherwise come on top of it.
+		OnMapped: closeTasks,
 	}
 	if s.shard.By == sharding.ByDay {
 		if err := setupPartials(p, s, cfg, !p.DryRun); err != nil {

@@ -50,6 +50,7 @@ type DB struct {
 	// release frees the memory the database was read into (see loadHuge);
 	// nil when the file is mapped.
 	release func() error
+	closed  bool
 }
 
 // Open opens the MaxMind DB file at path, read into memory on huge pages
@@ -122,7 +123,12 @@ func schema(typ string) (city, ok bool) {
 }
 
 // Close releases the database. Locations already returned stay valid.
+// Closing it again does nothing.
 func (db *DB) Close() error {
+	if db.closed {
+		return nil
+	}
+	db.closed = true
 	err := db.mm.Close()
 	if db.release != nil && err == nil {
 		err = db.release()
