@@ -1,6 +1,7 @@
 package mapreduce
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -264,22 +266,11 @@ func Run(ctx context.Context, plan *Plan, src Source, tasks []Task, opt Options)
 		shared.stitch = newStitcher(items, len(plan.Accounts), opt.VisitTimeout)
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	work := make(chan WorkItem)
-	g.Go(func() error {
-		defer close(work)
-		for _, it := range items {
-			select {
-			case work <- it:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		}
-		return nil
-	})
+	queue := newItemQueue(items, n)
 	for i := range workers {
 		w := newWorker(plan, tasks, &opt, &shared)
 		workers[i] = w
-		g.Go(func() error { return w.run(gctx, src, work) })
+		g.Go(func() error { return w.run(gctx, src, func() (WorkItem, bool) { return queue.next(i) }) })
 	}
 	err := g.Wait()
 	if err == nil && shared.stitch != nil && len(workers) > 0 {
@@ -439,7 +430,7 @@ func (w *worker) mapVisit(v *Visit) {
 	}
 }
 
-func (w *worker) run(ctx context.Context, src Source, work <-chan WorkItem) error {
+func (w *worker) run(ctx context.Context, src Source, next func() (WorkItem, bool)) error {
 	w.ctx = ctx
 	// stretch holds the items whose visits w.sess has open: when an item
 	// follows the last one directly (a time slice and the next, read one
@@ -448,7 +439,14 @@ func (w *worker) run(ctx context.Context, src Source, work <-chan WorkItem) erro
 	// worker, a day read in 96 slices is then one stretch, as it is from a
 	// shard file, instead of 96 handing their open visits on.
 	var stretch []WorkItem
-	for it := range work {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		it, ok := next()
+		if !ok {
+			break
+		}
 		w.item = it
 		w.lo, w.hi = it.Start.UnixNano(), it.End.UnixNano()
 		w.dayLo, w.dayHi = it.Shard.Start().UnixNano(), it.Shard.End().UnixNano()
@@ -485,6 +483,51 @@ func (w *worker) run(ctx context.Context, src Source, work <-chan WorkItem) erro
 		w.endStretch(stretch)
 	}
 	return nil
+}
+
+// itemQueue hands the work items to the workers. Each worker starts with a
+// run of items of its own, consecutive in account and time order, so that
+// it reads one account's consecutive slices (or days) one after the other:
+// its open visits go on from item to item (see worker.run), and its partial
+// results hold the keys of few accounts. A worker that has finished its run
+// takes the second half of the longest run left.
+type itemQueue struct {
+	mu   sync.Mutex
+	runs [][]WorkItem
+}
+
+func newItemQueue(items []WorkItem, workers int) *itemQueue {
+	sorted := slices.Clone(items)
+	slices.SortStableFunc(sorted, func(a, b WorkItem) int {
+		return cmp.Or(cmp.Compare(a.Account, b.Account), a.Start.Compare(b.Start), cmp.Compare(a.Seq, b.Seq))
+	})
+	q := &itemQueue{runs: make([][]WorkItem, workers)}
+	for i := range workers {
+		q.runs[i] = sorted[len(sorted)*i/workers : len(sorted)*(i+1)/workers]
+	}
+	return q
+}
+
+// next returns worker i's next item; false when no item is left.
+func (q *itemQueue) next(i int) (WorkItem, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.runs[i]) == 0 {
+		j := 0
+		for k := range q.runs {
+			if len(q.runs[k]) > len(q.runs[j]) {
+				j = k
+			}
+		}
+		if len(q.runs[j]) == 0 {
+			return WorkItem{}, false
+		}
+		h := len(q.runs[j]) / 2
+		q.runs[i], q.runs[j] = q.runs[j][h:], q.runs[j][:h]
+	}
+	it := q.runs[i][0]
+	q.runs[i] = q.runs[i][1:]
+	return it, true
 }
 
 // endStretch finishes the visits of a stretch of items and hands the
