@@ -10,7 +10,9 @@
 //
 // # Concurrency contract
 //
-// A run has N workers (default GOMAXPROCS). Each worker owns one partial result per
+// A run has N workers (default GOMAXPROCS). Each starts with a run of work items of
+// its own, consecutive in account and time order, and takes half of the longest run
+// left when it has finished. Each worker owns one partial result per
 // job and one [Decoder]; rows are folded into the worker's own partials with no
 // locks on the per-row path. Partials are merged once, in one goroutine, after all
 // workers finished. A cancelled or failed run returns an error and no reports.
