@@ -542,9 +542,21 @@ func (sc *Scanner) Err() error { return sc.err }
 // version-1 timeuuid within the item's time, and the header of a bin. What
 // Cut finds only shares the work out: a wrong guess costs balance, never
 // rows, as each part still reads the whole file. It returns nil for a
-// compressed file or when it finds no row.
+// compressed file, when it finds no row, and when the file does not answer
+// within cutTimeout (a hung mount: Read, under the run's context, then
+// fails as it would have).
 func (s *Source) Cut(item mapreduce.WorkItem, k int) []time.Time {
-	name, err := s.file(context.Background(), item.Shard)
+	ctx, cancel := context.WithTimeout(context.Background(), cutTimeout)
+	defer cancel()
+	cuts, _ := await(ctx, func() ([]time.Time, error) { return s.cut(ctx, item, k), nil }, nil)
+	return cuts
+}
+
+// cutTimeout bounds the time Cut waits for the file system.
+const cutTimeout = 10 * time.Second
+
+func (s *Source) cut(ctx context.Context, item mapreduce.WorkItem, k int) []time.Time {
+	name, err := s.file(ctx, item.Shard)
 	if err != nil || strings.HasSuffix(name, ExtGz) {
 		return nil
 	}
