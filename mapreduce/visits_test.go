@@ -62,16 +62,16 @@ type genPV struct {
 	t                          time.Time
 }
 
-// genVisits makes page views of many visitors whose gaps sit on and around
-// the timeout (29:59, 30:00, 30:01), around midnight, UTC and local, and on
-// slice edges, with sources that come and change.
-func genVisits(seed uint64, first time.Time, days int) []genPV {
+// genVisits makes page views of visitors (per account) whose gaps sit on
+// and around the timeout (29:59, 30:00, 30:01), around midnight, UTC and
+// local, and on slice edges, with sources that come and change.
+func genVisits(seed uint64, first time.Time, days, visitors int) []genPV {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	gaps := []time.Duration{time.Second, 40 * time.Second, 5 * time.Minute, 29*time.Minute + 59*time.Second,
 		30 * time.Minute, 30*time.Minute + time.Second, 31 * time.Minute, 2 * time.Hour, 0}
 	var out []genPV
 	for _, account := range []string{"blog", "shop"} {
-		for v := range 150 {
+		for v := range visitors {
 			visitor := fmt.Sprintf("v%d", v)
 			t := first.Add(time.Duration(rng.Int64N(int64(time.Duration(days) * 24 * time.Hour))))
 			if v%10 == 0 { // start just before a UTC midnight or an hour's edge
@@ -179,7 +179,7 @@ func TestVisitsExactWhateverTheSplit(t *testing.T) {
 			first = time.Date(2024, 9, 7, 0, 0, 0, 0, time.UTC)
 			from, to = mapreduce.Date{Year: 2024, Month: 9, Day: 7}, mapreduce.Date{Year: 2024, Month: 9, Day: 9}
 		}
-		pvs := genVisits(uint64(len(zone)), first.Add(-12*time.Hour), 4)
+		pvs := genVisits(uint64(len(zone)), first.Add(-12*time.Hour), 4, 150)
 		src := visitSource(t, pvs)
 		var want []string
 		for _, slices_ := range []int{1, 7, 24, 96, 1440} {
@@ -203,27 +203,34 @@ func TestVisitsExactWhateverTheSplit(t *testing.T) {
 						continue
 					}
 					name := fmt.Sprintf("%s/slices%d/split%d/workers%d", zone, slices_, split, workers)
-					src.split = split
-					res, err := mapreduce.Run(context.Background(), plan, src,
-						[]mapreduce.Task{mapreduce.NewTask("visits", &visitsJob{plan: plan})},
-						mapreduce.Options{Workers: workers, NewDecoder: pageview.NewMapreduceDecoder, NewEnricher: originEnricher})
-					if err != nil {
-						t.Fatalf("%s: %v", name, err)
-					}
-					var got []string
-					for _, r := range res.Reports[0].Rows {
-						got = append(got, r.Keys[0])
-					}
-					slices.Sort(got)
-					if !slices.Equal(got, want) {
-						t.Errorf("%s: %d visits, want %d; first differences:\n%s", name, len(got), len(want), diffLines(got, want, 8))
-					}
+					checkVisits(t, name, plan, src, split, workers, want)
 				}
 			}
 		}
 		if len(want) < 500 {
 			t.Errorf("%s: only %d visits generated", zone, len(want))
 		}
+	}
+}
+
+// checkVisits runs the visits of src split as split with workers and
+// compares them with want, the reference sessionizer's.
+func checkVisits(t *testing.T, name string, plan *mapreduce.Plan, src *memSource, split mapreduce.Split, workers int, want []string) {
+	t.Helper()
+	src.split = split
+	res, err := mapreduce.Run(context.Background(), plan, src,
+		[]mapreduce.Task{mapreduce.NewTask("visits", &visitsJob{plan: plan})},
+		mapreduce.Options{Workers: workers, NewDecoder: pageview.NewMapreduceDecoder, NewEnricher: originEnricher})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	var got []string
+	for _, r := range res.Reports[0].Rows {
+		got = append(got, r.Keys[0])
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: %d visits, want %d; first differences:\n%s", name, len(got), len(want), diffLines(got, want, 8))
 	}
 }
 
@@ -405,7 +412,7 @@ func (j *earlierJob) Reports(p *earlierPartial, plan *mapreduce.Plan) []mapreduc
 // visitor_id get none, and that most page views of a visit get them.
 func TestEarlier(t *testing.T) {
 	day := time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)
-	pvs := genVisits(3, day, 2)
+	pvs := genVisits(3, day, 2, 150)
 	slices.SortStableFunc(pvs, func(a, b genPV) int { return a.t.Compare(b.t) })
 	src := &memSource{shards: map[string][]mapreduce.Row{}}
 	for i, p := range pvs {
@@ -476,7 +483,7 @@ func (j orderJob) Reports(*struct{}, *mapreduce.Plan) []mapreduce.Report {
 // page view and visit was mapped and before any partial is merged.
 func TestOnMapped(t *testing.T) {
 	day := time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)
-	src := visitSource(t, genVisits(5, day, 2))
+	src := visitSource(t, genVisits(5, day, 2, 150))
 	plan, err := mapreduce.NewPlan(mapreduce.PlanSpec{Accounts: []string{"blog", "shop"}, Start: day, End: day.AddDate(0, 0, 2), Slices: 24})
 	if err != nil {
 		t.Fatal(err)
