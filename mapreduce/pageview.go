@@ -86,17 +86,19 @@ func NewKeeper() Keeper {
 func (k Keeper) Set(pv *PageView, v uint32) { pv.Keep[k.slot] = k.tag | uint64(v) }
 
 // Get returns what k kept for pv, if anything.
-func (k Keeper) Get(pv *PageView) (uint32, bool) {
-	x := pv.Keep[k.slot]
-	return uint32(x), x != 0 && x&^0xffffffff == k.tag
-}
+func (k Keeper) Get(pv *PageView) (uint32, bool) { return k.from(&pv.Keep) }
 
 // Earlier returns what k kept for pv.Earlier's page view, if anything.
 func (k Keeper) Earlier(pv *PageView) (uint32, bool) {
 	if pv.Earlier == nil {
 		return 0, false
 	}
-	x := pv.Earlier[k.slot]
+	return k.from(pv.Earlier)
+}
+
+// from returns what k left in keep, if anything.
+func (k Keeper) from(keep *[KeepSlots]uint64) (uint32, bool) {
+	x := keep[k.slot]
 	return uint32(x), x != 0 && x&^0xffffffff == k.tag
 }
 

@@ -263,7 +263,9 @@ func (s *sessionizer) enqueue(f *fragment) {
 	s.queue = append(s.queue, queued{f, f.last})
 }
 
-// unqueue voids f's queue entry if it is still queued.
+// unqueue voids f's queue entry if it is still queued. The entry must be
+// f's own: a fragment taken from the free list keeps the position of its
+// earlier life, where another fragment may be queued now.
 func (s *sessionizer) unqueue(f *fragment) {
 	if i := f.qpos - s.qbase; i >= int64(s.qhead) && i < int64(len(s.queue)) && s.queue[i].f == f {
 		s.queue[i].f = nil
@@ -335,7 +337,6 @@ func (s *sessionizer) begin(pv *PageView, key uint64, headOpen bool) {
 	f.entry.set(pv)
 	f.exit.entry = true
 	s.open.put(pv.Visitor, f)
-	f.qpos = -1
 	s.enqueue(f)
 }
 

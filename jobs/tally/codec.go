@@ -61,10 +61,10 @@ func (t *Tally) Encode(e *mapreduce.PartialEncoder) {
 	t.flush()
 	e.Uvarint(uint64(t.cols))
 	e.Bool(t.visitors)
-	e.Uvarint(uint64(t.n))
+	e.Uvarint(uint64(t.Len()))
 	var sk []byte
 	var hs []uint64
-	for i := range t.n {
+	for i := range t.Len() {
 		id, cell := t.ID(int32(i))
 		e.Account(cell / t.days)
 		e.Day(cell % t.days)

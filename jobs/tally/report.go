@@ -223,16 +223,16 @@ func newBuilder(t *Tally, plan *mapreduce.Plan, keys *Keys, spec ReportSpec) *bu
 	}
 	cells := len(plan.Accounts) * t.days
 	b.start = make([]int32, cells+1)
-	for e := range t.n {
+	for e := range t.Len() {
 		_, c := t.ID(int32(e))
 		b.start[c+1]++
 	}
 	for c := range cells {
 		b.start[c+1] += b.start[c]
 	}
-	b.order = make([]int32, t.n)
+	b.order = make([]int32, t.Len())
 	next := slices.Clone(b.start[:cells])
-	for e := range t.n {
+	for e := range t.Len() {
 		_, c := t.ID(int32(e))
 		b.order[next[c]] = int32(e)
 		next[c]++

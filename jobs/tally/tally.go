@@ -29,7 +29,6 @@ type Tally struct {
 	// then cost no set.
 	ents   []uint64
 	stride int
-	n      int
 	sets   []*visitorSet
 	slots  []int32 // -1 is empty, else an entry; len is a power of two
 	mask   uint32
@@ -89,7 +88,7 @@ func newSlots(n int) []int32 {
 func (t *Tally) Cell(a, d int) int { return a*t.days + d }
 
 // Len returns the number of entries.
-func (t *Tally) Len() int { return t.n }
+func (t *Tally) Len() int { return len(t.ents) / t.stride }
 
 // at returns the index in ents of entry e.
 func (t *Tally) at(e int32) int { return int(e) * t.stride }
@@ -118,12 +117,11 @@ func (t *Tally) Entry(cell int, id uint32) int32 {
 	for i := slotHash(k) & t.mask; ; i = (i + 1) & t.mask {
 		e := t.slots[i]
 		if e < 0 {
-			e = int32(t.n)
-			t.n++
+			e = int32(t.Len())
 			t.ents = append(t.ents, k)
 			t.ents = append(t.ents, zeros[:t.stride-1]...)
 			t.slots[i] = e
-			if t.n*4 > len(t.slots)*3 {
+			if (int(e)+1)*4 > len(t.slots)*3 {
 				t.grow()
 			}
 			return e
@@ -137,7 +135,7 @@ func (t *Tally) Entry(cell int, id uint32) int32 {
 func (t *Tally) grow() {
 	slots := newSlots(2 * len(t.slots))
 	mask := uint32(len(slots) - 1)
-	for e := range t.n {
+	for e := range t.Len() {
 		i := slotHash(t.ents[e*t.stride]) & mask
 		for slots[i] >= 0 {
 			i = (i + 1) & mask
@@ -256,7 +254,7 @@ func (t *Tally) ID(e int32) (id uint32, cell int) {
 func (t *Tally) Merge(o *Tally, ids func(uint32) uint32) {
 	t.flush()
 	o.flush()
-	for oe := range int32(o.n) {
+	for oe := range int32(o.Len()) {
 		id, cell := o.ID(oe)
 		if ids != nil {
 			id = ids(id)
