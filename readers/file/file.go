@@ -388,93 +388,87 @@ func NewScanner(r io.Reader) *Scanner {
 }
 
 // Next advances to the next row; it returns false at the end or on error.
+// Rows that want refuses are read past.
 func (sc *Scanner) Next() bool {
 	for {
-		if ok, again := sc.next(); !again {
-			return ok
+		if sc.err != nil {
+			return false
 		}
-	}
-}
-
-// next reads one row; again says it was one that want refused.
-func (sc *Scanner) next() (ok, again bool) {
-	if sc.err != nil {
-		return false, false
-	}
-	start := sc.offset
-	sc.row.Index++
-	sc.row.Value, sc.row.Err = nil, nil
-	b, err := sc.br.Peek(1)
-	if len(b) == 0 {
-		if err == io.EOF {
-			return false, false
-		}
-		return sc.failed(start, err)
-	}
-	if b[0] != 0x92 { // fixarray of 2
-		return sc.failed(start, fmt.Errorf("row is msgpack type 0x%02x, want a 2-element array [ts, value]", b[0]))
-	}
-	sc.skip(1)
-	n, err := sc.binHeader()
-	if err != nil {
-		return sc.failed(start, fmt.Errorf("timeuuid: %w", err))
-	}
-	if n != 16 {
-		return sc.failed(start, fmt.Errorf("timeuuid is %d bytes, want 16", n))
-	}
-	if _, err := io.ReadFull(sc.br, sc.row.TS[:]); err != nil {
-		return sc.failed(start, err)
-	}
-	sc.offset += 16
-	n, err = sc.binHeader()
-	if err != nil {
-		return sc.failed(start, fmt.Errorf("value: %w", err))
-	}
-	if sc.want != nil && !sc.want(&sc.row.TS) {
-		k, err := sc.br.Discard(n)
-		sc.offset += int64(k)
-		if err != nil {
-			return sc.failed(start, err)
-		}
-		return false, true
-	}
-	max := sc.MaxRowSize
-	if max <= 0 {
-		max = DefaultMaxRowSize
-	}
-	switch {
-	case n > max:
-		// Read past it: Discard goes through the read buffer, whatever n.
-		k, err := sc.br.Discard(n)
-		sc.offset += int64(k)
-		if err != nil {
-			return sc.failed(start, err)
-		}
-		sc.row.Err = fmt.Errorf("%w: value of %d bytes, limit %d", ErrRowTooLarge, n, max)
-	case n <= sc.br.Size():
-		// In place: valid until the next read from br.
-		v, err := sc.br.Peek(n)
-		if err != nil {
-			return sc.failed(start, err)
-		}
-		sc.skip(n)
-		sc.row.Value = v[:n:n]
-	default:
-		// Longer than the read buffer: copy it as its bytes arrive (the
-		// copy is dropped with the row: an outlier's buffer is not kept).
-		var v []byte
-		for len(v) < n {
-			chunk, err := sc.br.Peek(min(n-len(v), sc.br.Size()))
-			v = append(v, chunk...)
-			sc.skip(len(chunk))
-			if err != nil {
-				return sc.failed(start, err)
+		start := sc.offset
+		sc.row.Index++
+		sc.row.Value, sc.row.Err = nil, nil
+		b, err := sc.br.Peek(1)
+		if len(b) == 0 {
+			if err == io.EOF {
+				return false
 			}
+			return sc.fail(start, err)
 		}
-		sc.row.Value = v
+		if b[0] != 0x92 { // fixarray of 2
+			return sc.fail(start, fmt.Errorf("row is msgpack type 0x%02x, want a 2-element array [ts, value]", b[0]))
+		}
+		sc.skip(1)
+		n, err := sc.binHeader()
+		if err != nil {
+			return sc.fail(start, fmt.Errorf("timeuuid: %w", err))
+		}
+		if n != 16 {
+			return sc.fail(start, fmt.Errorf("timeuuid is %d bytes, want 16", n))
+		}
+		if _, err := io.ReadFull(sc.br, sc.row.TS[:]); err != nil {
+			return sc.fail(start, err)
+		}
+		sc.offset += 16
+		n, err = sc.binHeader()
+		if err != nil {
+			return sc.fail(start, fmt.Errorf("value: %w", err))
+		}
+		if sc.want != nil && !sc.want(&sc.row.TS) {
+			k, err := sc.br.Discard(n)
+			sc.offset += int64(k)
+			if err != nil {
+				return sc.fail(start, err)
+			}
+			continue
+		}
+		max := sc.MaxRowSize
+		if max <= 0 {
+			max = DefaultMaxRowSize
+		}
+		switch {
+		case n > max:
+			// Read past it: Discard goes through the read buffer, whatever n.
+			k, err := sc.br.Discard(n)
+			sc.offset += int64(k)
+			if err != nil {
+				return sc.fail(start, err)
+			}
+			sc.row.Err = fmt.Errorf("%w: value of %d bytes, limit %d", ErrRowTooLarge, n, max)
+		case n <= sc.br.Size():
+			// In place: valid until the next read from br.
+			v, err := sc.br.Peek(n)
+			if err != nil {
+				return sc.fail(start, err)
+			}
+			sc.skip(n)
+			sc.row.Value = v[:n:n]
+		default:
+			// Longer than the read buffer: copy it as its bytes arrive (the
+			// copy is dropped with the row: an outlier's buffer is not kept).
+			var v []byte
+			for len(v) < n {
+				chunk, err := sc.br.Peek(min(n-len(v), sc.br.Size()))
+				v = append(v, chunk...)
+				sc.skip(len(chunk))
+				if err != nil {
+					return sc.fail(start, err)
+				}
+			}
+			sc.row.Value = v
+		}
+		sc.row.Offset = start
+		return true
 	}
-	sc.row.Offset = start
-	return true, false
 }
 
 // skip discards n buffered bytes.
@@ -515,9 +509,6 @@ func (sc *Scanner) binHeader() (int, error) {
 	sc.skip(1 + size)
 	return n, nil
 }
-
-// failed is fail for next.
-func (sc *Scanner) failed(start int64, err error) (ok, again bool) { return sc.fail(start, err), false }
 
 func (sc *Scanner) fail(start int64, err error) bool {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
