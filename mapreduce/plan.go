@@ -295,26 +295,38 @@ type Cutter interface {
 	Cut(item WorkItem, k int) []time.Time
 }
 
-// WorkItems returns the work items of a run from src with the given number
-// of workers (0: GOMAXPROCS): Items, with each item cut into parts when the
-// source splits as SplitShardParts and there are fewer items than workers
-// (as many parts as it takes for every worker to have one, at most
-// maxParts), where the source proposes (Cutter), else into parts of equal
-// time. The engine and anything that shows a run's items call it alike.
-func (p *Plan) WorkItems(src Source, workers int) []WorkItem {
-	split := src.Split()
+// PartsPerItem returns how many parts WorkItems cuts each of Items(split)
+// into for a run with the given number of workers (0: GOMAXPROCS): 1, unless
+// the source splits as SplitShardParts and there are fewer items than
+// workers; then as many as it takes for every worker to have one, at most
+// maxParts (and 1 again when a part would last under a second). It reads
+// nothing: what shows a run's items (progress, --dry-run) uses it.
+func (p *Plan) PartsPerItem(split Split, workers int) int {
 	items := p.Items(split)
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	if split != SplitShardParts || len(items) == 0 || workers <= len(items) {
-		return items
+		return 1
 	}
 	k := min((workers+len(items)-1)/len(items), maxParts)
 	for _, it := range items {
 		if it.End.Sub(it.Start) < time.Duration(k)*time.Second {
-			return items // a part of under a second: not worth it
+			return 1 // a part of under a second: not worth it
 		}
+	}
+	return k
+}
+
+// WorkItems returns the work items of a run from src with the given number
+// of workers (0: GOMAXPROCS): Items, with each item cut into PartsPerItem
+// parts where the source proposes (Cutter), else into parts of equal time.
+func (p *Plan) WorkItems(src Source, workers int) []WorkItem {
+	split := src.Split()
+	items := p.Items(split)
+	k := p.PartsPerItem(split, workers)
+	if k == 1 {
+		return items
 	}
 	parts := make([]WorkItem, 0, k*len(items))
 	cutter, _ := src.(Cutter)

@@ -87,11 +87,13 @@ func newProgress(p *runParams, s *runSetup, stderr io.Writer) *progress {
 	if mode == "none" {
 		return nil
 	}
-	items := s.plan.WorkItems(s.src, p.Workers)
-	pr := &progress{start: time.Now(), log: slog.Default(), out: stderr, items: len(items), shards: len(s.plan.Shards),
+	// The run's items, counted without cutting them (which reads files).
+	split := s.src.Split()
+	items, parts := s.plan.Items(split), s.plan.PartsPerItem(split, p.Workers)
+	pr := &progress{start: time.Now(), log: slog.Default(), out: stderr, items: len(items) * parts, shards: len(s.plan.Shards),
 		perShard: make([]int32, len(s.plan.Shards)), doneShard: make([]atomic.Int32, len(s.plan.Shards)), quit: make(chan struct{}), rows: new(atomic.Int64)}
 	for _, it := range items {
-		pr.perShard[it.ShardIndex]++
+		pr.perShard[it.ShardIndex] += int32(parts)
 	}
 	switch mode {
 	case "bar":
@@ -274,11 +276,12 @@ func printPlan(w io.Writer, p *runParams, s *runSetup) error {
 	}
 	fmt.Fprintf(tw, "reports\t%s\n", strings.Join(reports, ", "))
 	split := s.src.Split()
-	items := plan.WorkItems(s.src, p.Workers)
+	// The items uncut: a dry run reads nothing (cutting reads files).
+	items, parts := plan.Items(split), plan.PartsPerItem(split, p.Workers)
 	how := fmt.Sprintf("%d work items: %d time slices per UTC day, clipped to the range", len(items), plan.Slices)
 	switch {
-	case split != mapreduce.SplitSlices && len(items) > 0 && items[0].Parts > 1:
-		how = fmt.Sprintf("%d work items: each shard's time cut into %d parts, one per worker, each reading the shard whole and keeping its part's rows", len(items), items[0].Parts)
+	case parts > 1:
+		how = fmt.Sprintf("%d work items: each shard's time cut into %d parts, one per worker, each reading the shard whole and keeping its part's rows", len(items)*parts, parts)
 	case split != mapreduce.SplitSlices:
 		how = fmt.Sprintf("%d work items: each shard read whole, once; rows outside the range skipped", len(items))
 	}
