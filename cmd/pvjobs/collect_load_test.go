@@ -65,7 +65,6 @@ func loadEnv(name, def string) string {
 	return def
 }
 
-// latencies is one connection's record.
 // loadClient sends beacons over one keep-alive connection, as a browser
 // would send them through a proxy (X-Forwarded-For): the request is built
 // in a reused buffer and written straight to the connection, and the
@@ -146,6 +145,7 @@ func (lc *loadClient) roundTrip() (int, error) {
 	return res.StatusCode, nil
 }
 
+// loadConn is one connection's record: its latencies and outcomes.
 type loadConn struct {
 	sent   int      // beacons sent: seq 0..sent-1
 	failed []int    // seqs not answered 2xx
@@ -232,7 +232,8 @@ func TestCollectLoad(t *testing.T) {
 	defer child.Process.Kill()
 	waitHTTP(t, col, &stderr)
 
-	// The load: closed loop, one goroutine per keep-alive connection, each
+	// The load: closed loop (or open, at PVJOBS_LOAD_RATE), one goroutine
+	// per keep-alive connection, each
 	// a lean HTTP/1.1 client (loadClient) so that the load generator leaves
 	// the CPU of this 2-core machine to the collector and Cassandra.
 	records := make([]loadConn, conns)

@@ -17,7 +17,8 @@ import (
 )
 
 // BenchmarkLiveCounters is the collector's live Redis counters on synth's
-// realistic page views, in groups of 1024 as the collector hands them over,
+// realistic page views, in groups of 256 as the collector hands them over
+// (readers/collector's liveGroup),
 // against the redis-server of PVJOBS_REDIS_ADDR (make bench starts one;
 // skipped without): the cost per page view in the collector's process.
 func BenchmarkLiveCounters(b *testing.B) {
@@ -51,7 +52,7 @@ func BenchmarkLiveCounters(b *testing.B) {
 	ctx := context.Background()
 	client.FlushDB(ctx)
 	l := newLiveCounters(redis.NewLive(client, redis.LiveOptions{Prefix: "bench", Minutes: true}), false, true, spam.Embedded())
-	const group = 1024
+	const group = 256 // readers/collector's liveGroup
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

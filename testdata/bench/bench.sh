@@ -52,5 +52,5 @@ echo "== the full job from Cassandra next to a bare gocql scan of the same parti
 go test -run '^$' -bench . -benchtime 5x ./readers/cassandra/
 echo "== Redis sink: a month of reports for one account (155 sorted sets, 229,400 members, 776 HyperLogLog keys)"
 go test -run '^$' -bench WriteMonth -benchtime 3x ./reports/redis/
-echo "== the collector's live Redis counters (pvjobs collect --live): groups of 1024 realistic page views, cost per page view"
+echo "== the collector's live Redis counters (pvjobs collect --live): groups of 256 realistic page views (the collector's live group), cost per page view"
 go test -run '^$' -bench LiveCounters -benchmem -benchtime 3s ./cmd/pvjobs/
