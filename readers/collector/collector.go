@@ -424,10 +424,16 @@ func groups[T any](ch <-chan T, buf []T, least int, fn func([]T)) {
 	}
 }
 
-// gather appends to buf what ch holds, up to cap(buf), waiting up to linger
-// for more while there are fewer than least. It reports false when ch is
-// closed.
+// gather appends to buf what ch holds, up to cap(buf), waiting at most
+// linger in all for more while there are fewer than least. It reports
+// false when ch is closed.
 func gather[T any](ch <-chan T, buf []T, least int, t *time.Timer) ([]T, bool) {
+	waiting := false // t runs: the group's deadline
+	defer func() {
+		if waiting {
+			t.Stop()
+		}
+	}()
 	for len(buf) < cap(buf) {
 		select {
 		case v, ok := <-ch:
@@ -441,18 +447,20 @@ func gather[T any](ch <-chan T, buf []T, least int, t *time.Timer) ([]T, bool) {
 		if len(buf) >= least {
 			break
 		}
-		t.Reset(linger)
+		if !waiting {
+			t.Reset(linger)
+			waiting = true
+		}
 		select {
 		case v, ok := <-ch:
-			t.Stop()
 			if !ok {
 				return buf, false
 			}
 			buf = append(buf, v)
-			continue
 		case <-t.C:
+			waiting = false
+			return buf, true
 		}
-		break
 	}
 	return buf, true
 }
