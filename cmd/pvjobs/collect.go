@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"net/url"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/location"
 	"github.com/pvjobs/pvjobs/cmd/pvjobs/internal/options"
 	"github.com/pvjobs/pvjobs/jobs/devices"
+	jobsources "github.com/pvjobs/pvjobs/jobs/sources"
 	"github.com/pvjobs/pvjobs/jobs/sources/spam"
 	"github.com/pvjobs/pvjobs/jobs/urls"
 	"github.com/pvjobs/pvjobs/mapreduce"
@@ -195,11 +195,17 @@ func newLive(v *options.Values) (collector.Live, func(), error) {
 }
 
 // newLiveCounters returns the live counters of live: bots left out when
-// bots is set, referrer spam when spamList is not nil.
+// bots is set, referrer spam when spamList is not nil. Both are told by the
+// enrichers of the batch runs, with their caches.
 func newLiveCounters(live *redis.Live, stripQuery, bots bool, spamList *spam.List) *liveCounters {
-	return &liveCounters{live: live, stripQuery: stripQuery, bots: bots, spam: spamList,
-		agents:    newMemo(func(ua string) bool { return devices.Classify(ua).Bot }),
-		referrers: newMemo(func(ref string) bool { return spamList.Has(referrerHost(ref)) })}
+	l := &liveCounters{live: live, stripQuery: stripQuery}
+	if bots {
+		l.agent = devices.NewEnricher(0)()
+	}
+	if spamList != nil {
+		l.origin = jobsources.NewEnricher(jobsources.Options{Spam: spamList})()
+	}
+	return l
 }
 
 // liveCounters turns collected page views into the hits of the live Redis
@@ -210,12 +216,32 @@ func newLiveCounters(live *redis.Live, stripQuery, bots bool, spamList *spam.Lis
 type liveCounters struct {
 	live       *redis.Live
 	stripQuery bool
-	bots       bool       // leave bots out
-	spam       *spam.List // leave referrer spam out (nil: keep it)
-	agents     *memo      // user agent -> bot
-	referrers  *memo      // referrer -> on the spam list
-	hits       []redis.LiveHit
-	buf, raw   []byte
+	// agent and origin, when not nil, are the batch runs' enrichers: bots
+	// and referrer spam are left out. pv is their scratch page view.
+	agent, origin func(*mapreduce.PageView)
+	pv            mapreduce.PageView
+	hits          []redis.LiveHit
+	buf, raw      []byte
+}
+
+// leftOut reports whether the reports leave v out: a bot's (when bots are
+// left out) or referrer spam (when spam is).
+func (l *liveCounters) leftOut(v *collector.PageView) bool {
+	pv := &l.pv
+	if l.agent != nil {
+		pv.UserAgent, pv.Agent = append(pv.UserAgent[:0], v.UserAgent...), nil
+		if l.agent(pv); pv.Agent.Bot {
+			return true
+		}
+	}
+	if l.origin != nil && v.Referrer != "" {
+		pv.URL = append(pv.URL[:0], v.URL...)
+		pv.Referrer = append(pv.Referrer[:0], v.Referrer...)
+		if l.origin(pv); pv.Origin.Spam {
+			return true
+		}
+	}
+	return false
 }
 
 // Add implements collector.Live (one goroutine at a time).
@@ -226,7 +252,7 @@ func (l *liveCounters) Add(ctx context.Context, views []collector.PageView) erro
 	buf := l.buf[:0]
 	for i := range views {
 		v := &views[i]
-		if l.bots && l.agents.get(v.UserAgent) || l.spam != nil && v.Referrer != "" && l.referrers.get(v.Referrer) {
+		if l.leftOut(v) {
 			continue
 		}
 		at := len(buf)
@@ -241,43 +267,6 @@ func (l *liveCounters) Add(ctx context.Context, views []collector.PageView) erro
 	err := l.live.Add(ctx, hits)
 	clear(hits) // let go of the old arrays of buf
 	return err
-}
-
-// referrerHost returns the host of a referrer URL, or "".
-func referrerHost(ref string) string {
-	if ref == "" {
-		return ""
-	}
-	u, err := url.Parse(ref)
-	if err != nil {
-		return ""
-	}
-	return u.Hostname()
-}
-
-// memo remembers up to memoMax answers of f, forgetting them all when
-// full: a few thousand distinct user agents and referrers answer almost
-// every page view.
-type memo struct {
-	f func(string) bool
-	m map[string]bool
-}
-
-const memoMax = 10_000
-
-func newMemo(f func(string) bool) *memo { return &memo{f: f, m: map[string]bool{}} }
-
-// get returns f(k).
-func (m *memo) get(k string) bool {
-	if b, ok := m.m[k]; ok {
-		return b
-	}
-	if len(m.m) >= memoMax {
-		clear(m.m)
-	}
-	b := m.f(k)
-	m.m[strings.Clone(k)] = b
-	return b
 }
 
 // spoolSources returns the directories that pvjobs load reads for --source
